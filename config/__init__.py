@@ -1,0 +1,21 @@
+"""Settings and event files: read once, validated, frozen."""
+
+from config.event import Channel, ChannelKind, Event, Part, Session, Venue, VenueKind
+from config.event_file import EventFileError, load_event
+from config.settings import IceSettings, Settings, SettingsError, load_settings
+
+__all__ = [
+    "Channel",
+    "ChannelKind",
+    "Event",
+    "EventFileError",
+    "IceSettings",
+    "Part",
+    "Session",
+    "Settings",
+    "SettingsError",
+    "Venue",
+    "VenueKind",
+    "load_event",
+    "load_settings",
+]

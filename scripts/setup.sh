@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what venuebridge needs into ./.venv (Python >= 3.11). With --dev, also the
+# test tools and the Debian packages the tests drive (Chromium, redis-server, coturn).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+if [ "${1:-}" = "--dev" ]; then
+    extras="[dev]"
+    packages=(chromium redis-server coturn iproute2)
+    missing=()
+    for package in "${packages[@]}"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    if [ "${CI:-}" = "true" ] || [ ${#missing[@]} -gt 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${packages[@]}" >/dev/null
+    fi
+fi
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    # Debian splits venv out of python3; as root we can add it.
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+fi
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -c requirements.lock -e ".${extras}"

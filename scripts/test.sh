@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets up everything (Debian packages, the venv) and runs the whole suite: lint, format,
+# types, then pytest inside a private network namespace so nothing leaves the machine.
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --dev
+
+echo "== ruff check"
+.venv/bin/ruff check .
+echo "== ruff format --check"
+.venv/bin/ruff format --check .
+echo "== mypy --strict"
+.venv/bin/mypy config signaling streaming web
+
+echo "== pytest (private network namespace: lo + veth 10.99.0.1)"
+# aioice skips loopback addresses, so the namespace gets a veth pair with a private
+# address that exists only inside it; WebRTC peers find it as their host candidate.
+exec unshare -n bash -c '
+    set -e
+    ip link set lo up
+    ip link add vb0 type veth peer name vb1
+    ip addr add 10.99.0.1/24 dev vb0
+    ip link set vb0 up
+    ip link set vb1 up
+    exec .venv/bin/pytest "$@"
+' pytest "$@"

@@ -1,0 +1,1 @@
+"""Control plane: wire protocol, roles, Q&A rooms, routing and records, stores and bus."""

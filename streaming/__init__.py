@@ -1,0 +1,1 @@
+"""Media plane: WHIP ingest, WHEP egress, decode-free forwarding, venue outputs."""

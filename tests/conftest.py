@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from config import Event, Settings, load_event
+from web.app import create_app
+
+
+@pytest.fixture(scope="session")
+def reference_event() -> Event:
+    return load_event()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def app(settings: Settings, reference_event: Event) -> web.Application:
+    return create_app(settings, reference_event)
+
+
+@pytest.fixture
+async def client(app: web.Application) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as test_client:
+        yield test_client

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from config import Settings, SettingsError, load_settings
+
+
+def test_defaults() -> None:
+    settings = load_settings(None, {})
+    assert settings == Settings()
+    assert settings.port == 8080
+    assert settings.event_file is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.port = 1  # type: ignore[misc]
+
+
+def test_file_overrides_defaults_and_env_overrides_file(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        'port = 9000\nhost = "127.0.0.1"\nlog_level = "debug"\n'
+        '[ice]\nstun_urls = ["stun:stun.example.org:3478"]\n'
+    )
+    from_file = load_settings(path, {})
+    assert (from_file.port, from_file.host, from_file.log_level) == (9000, "127.0.0.1", "DEBUG")
+    assert from_file.ice.stun_urls == ("stun:stun.example.org:3478",)
+
+    env = {
+        "VENUEBRIDGE_PORT": "9100",
+        "VENUEBRIDGE_ICE_STUN_URLS": "stun:a:3478, stun:b:3478",
+        "VENUEBRIDGE_DATA_DIR": "/srv/vb",
+        "PATH": "/usr/bin",
+    }
+    both = load_settings(path, env)
+    assert both.port == 9100
+    assert both.host == "127.0.0.1"
+    assert both.ice.stun_urls == ("stun:a:3478", "stun:b:3478")
+    assert both.data_dir == Path("/srv/vb")
+
+
+def test_settings_file_named_by_environment(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text("port = 9200\n")
+    assert load_settings(None, {"VENUEBRIDGE_SETTINGS": str(path)}).port == 9200
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"VENUEBRIDGE_PORT": "eighty"}, "environment: VENUEBRIDGE_PORT: expected a whole number"),
+        ({"VENUEBRIDGE_PORT": "70000"}, "setting 'port': must be between 0 and 65535"),
+        ({"VENUEBRIDGE_LOG_LEVEL": "loud"}, "VENUEBRIDGE_LOG_LEVEL: expected one of DEBUG"),
+        ({"VENUEBRIDGE_COLOUR": "red"}, "environment: unknown setting VENUEBRIDGE_COLOUR"),
+        ({"VENUEBRIDGE_REDIS_URL": "http://x"}, "setting 'redis_url': must be a redis://"),
+        ({"VENUEBRIDGE_PUBLIC_URL": "example.org"}, "setting 'public_url': must start with"),
+        ({"VENUEBRIDGE_ICE_TURN_URLS": "turn:t:3478"}, "'ice.turn_secret': is required"),
+        ({"VENUEBRIDGE_ICE_STUN_URLS": "turn:t"}, "'ice.stun_urls': 'turn:t' is not a stun"),
+        ({"VENUEBRIDGE_ICE_UDP_PORT_MIN": "40000"}, "go together"),
+        (
+            {"VENUEBRIDGE_ICE_UDP_PORT_MIN": "50000", "VENUEBRIDGE_ICE_UDP_PORT_MAX": "40000"},
+            "need 1024 <= min <= max <= 65535",
+        ),
+    ],
+)
+def test_bad_environment_values_name_the_key(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, env)
+    assert message in str(caught.value)
+
+
+def test_bad_file_values_name_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('port = "high"\n')
+    with pytest.raises(SettingsError, match=r"settings\.toml: 'port': expected a whole number"):
+        load_settings(path, {})
+    path.write_text("[ice]\ncolour = 1\n")
+    with pytest.raises(SettingsError, match=r"unknown setting 'ice\.colour'"):
+        load_settings(path, {})
+    path.write_text("port = \n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings(path, {})
+    with pytest.raises(SettingsError, match="settings file not found"):
+        load_settings(tmp_path / "missing.toml", {})

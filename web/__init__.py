@@ -1,0 +1,1 @@
+"""The HTTP edge: the app factory, pages, API, metrics and the CLI. Thin; delegates."""

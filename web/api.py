@@ -1,0 +1,82 @@
+"""JSON endpoints: the schedule and liveness."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from config import Event, Session
+from config.schedule import sessions_for_venue
+from web.errors import http_error
+from web.keys import EVENT, STARTED_AT
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def session_json(event: Event, session: Session) -> dict[str, Any]:
+    """A session as the API shows it: UTC times plus the event-local ones."""
+    return {
+        "id": session.id,
+        "title": session.title,
+        "part": session.part.value,
+        "part_label": session.part.label,
+        "start": _utc(session.start),
+        "end": _utc(session.end),
+        "start_local": session.start.astimezone(event.time_zone).isoformat(),
+        "end_local": session.end.astimezone(event.time_zone).isoformat(),
+        "channel": session.channel,
+        "venues": list(session.venues),
+        "languages": list(session.languages),
+        "qa": session.qa,
+    }
+
+
+def schedule_json(event: Event, venue_id: str | None = None) -> dict[str, Any]:
+    """The event and its sessions; with ``venue_id``, only the sessions of that venue."""
+    sessions = event.sessions if venue_id is None else sessions_for_venue(event, venue_id)
+    return {
+        "event": {"id": event.id, "name": event.name, "time_zone": event.time_zone.key},
+        "venues": [
+            {
+                "id": v.id,
+                "name": v.name,
+                "kind": v.kind.value,
+                "time_zone": v.time_zone.key,
+                "region": v.region,
+            }
+            for v in event.venues
+        ],
+        "channels": [
+            {"id": c.id, "title": c.title, "venue": c.venue, "kind": c.kind.value}
+            for c in event.channels
+        ],
+        "sessions": [session_json(event, s) for s in sessions],
+    }
+
+
+async def get_schedule(request: web.Request) -> web.Response:
+    event = request.app[EVENT]
+    venue_id = request.query.get("venue")
+    if venue_id is not None and event.venue(venue_id) is None:
+        raise http_error(web.HTTPNotFound, f"unknown venue '{venue_id}'")
+    return web.json_response(schedule_json(event, venue_id))
+
+
+async def get_healthz(request: web.Request) -> web.Response:
+    return web.json_response(
+        {
+            "status": "ok",
+            "event": request.app[EVENT].id,
+            "uptime_seconds": round(time.monotonic() - request.app[STARTED_AT], 3),
+        }
+    )
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/schedule", get_schedule)
+    app.router.add_get("/healthz", get_healthz)

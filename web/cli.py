@@ -1,0 +1,152 @@
+"""The ``venuebridge`` command line: serve, check, schedule."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from config import Event, EventFileError, Settings, SettingsError, load_event, load_settings
+from config.schedule import by_day_and_hall, local_time, sessions_for_venue, zone_label
+from config.settings import replace
+from web.app import create_app, version
+from web.logs import configure_logging
+
+logger = logging.getLogger("venuebridge")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.settings, os.environ)
+    changes: dict[str, object] = {}
+    for name in ("host", "port", "data_dir", "event_file"):
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = value
+    return replace(settings, **changes) if changes else settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    event = load_event(settings.event_file)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings, event)
+    shown_host = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
+    logger.info(
+        "venuebridge %s serving '%s' (%d sessions) on http://%s:%d/ with data in %s",
+        version(),
+        event.name,
+        len(event.sessions),
+        shown_host,
+        settings.port,
+        settings.data_dir.resolve(),
+    )
+    # run_app turns SIGINT and SIGTERM into a graceful shutdown of the runner.
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        shutdown_timeout=5.0,
+        access_log=logging.getLogger("aiohttp.access"),
+    )
+    logger.info("venuebridge stopped")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    event = load_event(args.event)
+    print(f"{args.event}: OK — {event.name} ({event.time_zone.key})")
+    print(f"  venues:   {len(event.venues)} ({', '.join(v.id for v in event.venues)})")
+    print(f"  channels: {len(event.channels)}")
+    print(f"  sessions: {len(event.sessions)}")
+    if event.sessions:
+        first, last = event.sessions[0], max(event.sessions, key=lambda s: s.end)
+        zone = event.time_zone
+        print(
+            f"  runs:     {first.start.astimezone(zone):%Y-%m-%d %H:%M} to "
+            f"{last.end.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+        )
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    event: Event = load_event(settings.event_file)
+    venue = event.venue(args.venue)
+    if venue is None:
+        known = ", ".join(v.id for v in event.venues)
+        print(f"venuebridge: unknown venue '{args.venue}' (known: {known})", file=sys.stderr)
+        return 2
+    zone = venue.time_zone
+    sessions = sessions_for_venue(event, venue.id)
+    print(f"{event.name}: {venue.name}")
+    if sessions:
+        print(f"Times in {zone_label(sessions[0].start, zone)}")
+    for day in by_day_and_hall(event, sessions, zone):
+        print(f"\n{day.day:%A %d %B %Y}")
+        rows = sorted(
+            ((s, hall.channel) for hall in day.halls for s in hall.sessions),
+            key=lambda row: row[0].start,
+        )
+        for session, channel in rows:
+            direction = "sends" if channel.venue == venue.id else "receives"
+            when = f"{local_time(session.start, zone)}-{local_time(session.end, zone, day.day)}"
+            print(f"  {when:<13} {session.title}")
+            print(f"  {'':<13} {session.part.label} · {channel.title} · {direction}")
+    if not sessions:
+        print("No sessions for this venue.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="venuebridge",
+        description="Live links between a convention's main venue and its sub-venues.",
+    )
+    parser.add_argument("--version", action="version", version=f"venuebridge {version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_settings(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--settings", type=Path, help="settings file (TOML)")
+        sub.add_argument("--event", dest="event_file", type=Path, help="event file (TOML)")
+
+    serve = commands.add_parser("serve", help="run the server")
+    with_settings(serve)
+    serve.add_argument("--host", help="address to listen on")
+    serve.add_argument("--port", type=int, help="HTTP port")
+    serve.add_argument("--data-dir", type=Path, help="where the store and secret live")
+    serve.set_defaults(run=cmd_serve)
+
+    check = commands.add_parser("check", help="validate an event file and summarise it")
+    check.add_argument("event", type=Path, help="event file (TOML)")
+    check.set_defaults(run=cmd_check)
+
+    schedule = commands.add_parser("schedule", help="a venue's schedule in its local time")
+    with_settings(schedule)
+    schedule.add_argument("--venue", required=True, help="venue id, e.g. jp")
+    schedule.set_defaults(run=cmd_schedule)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except (SettingsError, EventFileError) as error:
+        print(f"venuebridge: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader (``| head``) went away; that is not an error of ours.
+        sys.stderr.close()
+        return 0
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
