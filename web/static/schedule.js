@@ -50,25 +50,32 @@ function render(zone) {
   document.body.dataset.zone = zone;
 }
 
+function selectByKey(select, key) {
+  const index = [...select.options].findIndex((o) => o.dataset.key === key);
+  if (index >= 0) select.selectedIndex = index;
+  return index >= 0;
+}
+
 function init() {
   const form = document.getElementById("zone-switch");
   const select = document.getElementById("zone");
   if (!form || !select) return;
-  const apply = () => {
-    const option = select.selectedOptions[0];
+  const browserOption = select.querySelector('option[data-key="browser"]');
+  if (browserOption) browserOption.textContent = `My time zone · ${browserZone()}`;
+  // A remembered choice wins; a venue's page otherwise starts in that venue's time.
+  const saved = localStorage.getItem(STORAGE_KEY);
+  if (!(saved && selectByKey(select, saved)) && form.dataset.default) {
+    selectByKey(select, form.dataset.default);
+  }
+  const apply = (remember) => {
     const zone = select.value === "browser" ? browserZone() : select.value;
-    if (option) localStorage.setItem(STORAGE_KEY, String(select.selectedIndex));
+    const option = select.selectedOptions[0];
+    if (remember && option) localStorage.setItem(STORAGE_KEY, option.dataset.key);
     render(zone);
   };
-  const browserOption = select.querySelector('option[data-kind="browser"]');
-  if (browserOption) browserOption.textContent = `My time zone · ${browserZone()}`;
-  const saved = Number(localStorage.getItem(STORAGE_KEY));
-  if (Number.isInteger(saved) && saved > 0 && saved < select.options.length) {
-    select.selectedIndex = saved;
-  }
-  select.addEventListener("change", apply);
+  select.addEventListener("change", () => apply(true));
   form.addEventListener("submit", (e) => e.preventDefault());
-  apply();
+  apply(false);
 }
 
 init();
