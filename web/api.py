@@ -1,4 +1,4 @@
-"""JSON endpoints: the schedule and liveness."""
+"""API endpoints: the schedule (JSON, iCalendar) and liveness."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 from aiohttp import web
 
 from config import Event, Session
+from config.calendar_export import venue_calendar
 from config.schedule import sessions_for_venue
 from web.errors import http_error
-from web.keys import EVENT, STARTED_AT
+from web.keys import EVENT, SETTINGS, STARTED_AT
 
 
 def _utc(moment: datetime) -> str:
@@ -67,6 +68,21 @@ async def get_schedule(request: web.Request) -> web.Response:
     return web.json_response(schedule_json(event, venue_id))
 
 
+async def get_venue_calendar(request: web.Request) -> web.Response:
+    event = request.app[EVENT]
+    venue_id = request.match_info["venue"]
+    if event.venue(venue_id) is None:
+        raise http_error(web.HTTPNotFound, f"unknown venue '{venue_id}'")
+    base_url = request.app[SETTINGS].public_url or f"{request.scheme}://{request.host}"
+    body = venue_calendar(event, venue_id, base_url=base_url)
+    return web.Response(
+        body=body,
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{event.id}-{venue_id}.ics"'},
+    )
+
+
 async def get_healthz(request: web.Request) -> web.Response:
     return web.json_response(
         {
@@ -79,4 +95,5 @@ async def get_healthz(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/schedule", get_schedule)
+    app.router.add_get("/api/venues/{venue}/schedule.ics", get_venue_calendar)
     app.router.add_get("/healthz", get_healthz)

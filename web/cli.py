@@ -1,4 +1,4 @@
-"""The ``venuebridge`` command line: serve, check, schedule."""
+"""The ``venuebridge`` command line: serve, check, schedule, import-schedule."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pathlib import Path
 from aiohttp import web
 
 from config import Event, EventFileError, Settings, SettingsError, load_event, load_settings
+from config.event import Part
 from config.schedule import by_day_and_hall, local_time, sessions_for_venue, zone_label
+from config.schedule_import import ImportOptions, ScheduleImportError, import_schedule
 from config.settings import replace
 from web.app import create_app, version
 from web.logs import configure_logging
@@ -104,6 +106,47 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def _track_part(text: str) -> tuple[str, Part]:
+    track, sep, part = text.rpartition("=")
+    if not sep or not track.strip():
+        raise argparse.ArgumentTypeError(f"expected TRACK=PART, got {text!r}")
+    try:
+        return track.strip(), Part(part.strip())
+    except ValueError:
+        choices = ", ".join(p.value for p in Part)
+        raise argparse.ArgumentTypeError(f"{part!r} is not one of {choices}") from None
+
+
+def cmd_import_schedule(args: argparse.Namespace) -> int:
+    source = str(args.export)
+    try:
+        text = args.export.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"venuebridge: cannot read {source}: {error}", file=sys.stderr)
+        return 2
+    options = ImportOptions(
+        venue_id=args.venue_id,
+        venue_name=args.venue_name,
+        time_zone=args.time_zone,
+        default_part=args.default_part,
+        track_parts=dict(args.part or []),
+    )
+    toml_text, event = import_schedule(text, options, source)
+    if args.output is None:
+        sys.stdout.write(toml_text)
+    else:
+        if args.output.exists() and not args.force:
+            print(f"venuebridge: {args.output} exists (use --force)", file=sys.stderr)
+            return 2
+        args.output.write_text(toml_text, encoding="utf-8")
+        print(
+            f"{args.output}: {event.name}, {len(event.channels)} channels, "
+            f"{len(event.sessions)} sessions",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="venuebridge",
@@ -131,6 +174,32 @@ def build_parser() -> argparse.ArgumentParser:
     with_settings(schedule)
     schedule.add_argument("--venue", required=True, help="venue id, e.g. jp")
     schedule.set_defaults(run=cmd_schedule)
+
+    imports = commands.add_parser(
+        "import-schedule", help="turn a pretalx/frab schedule.json into an event file"
+    )
+    imports.add_argument("export", type=Path, help="the schedule.json export")
+    imports.add_argument("-o", "--output", type=Path, help="event file to write (else stdout)")
+    imports.add_argument("--force", action="store_true", help="overwrite --output")
+    imports.add_argument("--venue-id", default="main", help="id of the venue (default: main)")
+    imports.add_argument("--venue-name", default="Main venue", help="name of the venue")
+    imports.add_argument("--time-zone", help="IANA zone when the export names none")
+    imports.add_argument(
+        "--part",
+        action="append",
+        type=_track_part,
+        metavar="TRACK=PART",
+        help="programme part for a track (repeatable)",
+    )
+    imports.add_argument(
+        "--default-part",
+        type=Part,
+        default=Part.PROFESSIONAL_MEETINGS,
+        choices=list(Part),
+        metavar="PART",
+        help="part for talks whose track maps to none (default: professional_meetings)",
+    )
+    imports.set_defaults(run=cmd_import_schedule)
     return parser
 
 
@@ -138,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.run(args)
-    except (SettingsError, EventFileError) as error:
+    except (SettingsError, EventFileError, ScheduleImportError) as error:
         print(f"venuebridge: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:

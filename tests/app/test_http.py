@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import icalendar
 from aiohttp import web
 from aiohttp.test_utils import TestClient, make_mocked_request
 
@@ -100,3 +104,21 @@ async def test_a_crash_is_a_500_without_internals(app: web.Application) -> None:
     assert response.text is not None
     assert "secret internals" not in response.text
     assert "Something went wrong on our side." in response.text
+
+
+async def test_venue_calendar_parses_back_in_the_venue_zone(client: Client) -> None:
+    response = await client.get("/api/venues/us/schedule.ics")
+    assert response.status == 200
+    assert response.content_type == "text/calendar"
+    calendar = icalendar.Calendar.from_ical(await response.read())
+    assert [tz.tz_name for tz in calendar.timezones] == ["America/Los_Angeles"]
+    events = {e["UID"]: e for e in calendar.events}
+    opening = events["opening.us@coet2018.venuebridge"]
+    assert opening.start == datetime(2018, 12, 20, 17, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    assert opening.start.tzinfo is not None
+    assert str(opening.start.tzinfo) == "America/Los_Angeles"
+    assert opening.end.astimezone(UTC) == datetime(2018, 12, 21, 1, 50, tzinfo=UTC)
+    assert "Watch: http://127.0.0.1:" in str(opening["DESCRIPTION"])
+    assert "us-silicon-valley-exchange.us@coet2018.venuebridge" in events
+    missing = await client.get("/api/venues/mars/schedule.ics")
+    assert missing.status == 404
