@@ -1,0 +1,1 @@
+"""As-run records: what really aired where, from what the media plane did."""

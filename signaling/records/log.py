@@ -1,0 +1,171 @@
+"""The as-run log as a state machine: media and routing facts in, airings out. No I/O.
+
+Every method returns the airings it changed, for the caller to store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from config.event import Event
+from signaling.records.airing import Airing, Judgement, Status, judge
+from signaling.routing.router import Take
+
+
+class AsRunLog:
+    def __init__(
+        self,
+        event: Event,
+        since: datetime,
+        rules: Judgement | None = None,
+        airings: Iterable[Airing] = (),
+    ) -> None:
+        """``since``: when this event's log began; sessions ending before it are not judged."""
+        self.event = event
+        self.since = since
+        self.rules = rules or Judgement()
+        self.rehearsal = False
+        self._airings: dict[str, Airing] = {a.id: a for a in airings}
+        self._lost_since: dict[str, datetime] = {}
+
+    def airings(self) -> list[Airing]:
+        return sorted(self._airings.values(), key=lambda a: (a.scheduled_start, a.venue, a.id))
+
+    def open_on(self, venue_id: str) -> Airing | None:
+        return next((a for a in self._airings.values() if a.open and a.venue == venue_id), None)
+
+    def _put(self, airing: Airing) -> Airing:
+        self._airings[airing.id] = airing
+        return airing
+
+    def _new_id(self, session_id: str, venue_id: str) -> str:
+        n = 1 + sum(
+            1 for a in self._airings.values() if (a.session, a.venue) == (session_id, venue_id)
+        )
+        return f"{session_id}@{venue_id}#{n}"
+
+    def _close(self, airing: Airing, at: datetime, note: str = "") -> Airing:
+        lost_since = self._lost_since.get(airing.channel or "")
+        if lost_since is not None:
+            airing = self._with_loss(airing, at - lost_since)
+        status = judge(airing, at, self.rules)
+        return self._put(replace(airing, actual_end=at, status=status, note=note or airing.note))
+
+    @staticmethod
+    def _with_loss(airing: Airing, lost: timedelta) -> Airing:
+        seconds = lost.total_seconds()
+        return replace(airing, longest_source_loss=max(airing.longest_source_loss, seconds))
+
+    def taken(self, take: Take) -> list[Airing]:
+        """A venue output switched: close what it carried, open the new session's airing."""
+        route, at = take.route, take.taken_at
+        changed = []
+        current = self.open_on(route.venue)
+        if current is not None:
+            if (current.session, current.channel) == (route.session, route.channel):
+                return []  # the same airing, confirmed again
+            changed.append(self._close(current, at))
+        session = self.event.session(route.session) if route.session else None
+        if session is not None:
+            airing = Airing(
+                id=self._new_id(session.id, route.venue),
+                session=session.id,
+                venue=route.venue,
+                channel=route.channel,
+                scheduled_start=session.start,
+                scheduled_end=session.end,
+                actual_start=at,
+                actual_end=None,
+                status=Status.ON_AIR,
+                routed_by=route.by,
+                rehearsal=self.rehearsal,
+            )
+            changed.append(self._put(airing))
+        return changed
+
+    def source_lost(self, channel_id: str, at: datetime) -> None:
+        self._lost_since.setdefault(channel_id, at)
+
+    def source_back(self, channel_id: str, at: datetime) -> list[Airing]:
+        """The channel's publisher is back: count a reconnect on every airing it feeds."""
+        lost_since = self._lost_since.pop(channel_id, None)
+        if lost_since is None:
+            return []
+        changed = []
+        for airing in list(self._airings.values()):
+            if airing.open and airing.channel == channel_id:
+                airing = self._with_loss(airing, at - lost_since)
+                changed.append(self._put(replace(airing, reconnects=airing.reconnects + 1)))
+        return changed
+
+    def viewers(self, venues: Mapping[str, int], channels: Mapping[str, int]) -> list[Airing]:
+        """Raise the peaks of open airings from current viewer counts."""
+        changed = []
+        for airing in list(self._airings.values()):
+            if not airing.open:
+                continue
+            venue_peak = max(airing.peak_venue_viewers, venues.get(airing.venue, 0))
+            channel_peak = max(airing.peak_channel_viewers, channels.get(airing.channel or "", 0))
+            if (venue_peak, channel_peak) != (
+                airing.peak_venue_viewers,
+                airing.peak_channel_viewers,
+            ):
+                changed.append(
+                    self._put(
+                        replace(
+                            airing, peak_venue_viewers=venue_peak, peak_channel_viewers=channel_peak
+                        )
+                    )
+                )
+        return changed
+
+    def questions(self, session_id: str, asked: int, answered: int) -> list[Airing]:
+        changed = []
+        for airing in list(self._airings.values()):
+            if airing.session == session_id and (
+                airing.questions_asked,
+                airing.questions_answered,
+            ) != (
+                asked,
+                answered,
+            ):
+                changed.append(
+                    self._put(replace(airing, questions_asked=asked, questions_answered=answered))
+                )
+        return changed
+
+    def sweep(self, now: datetime) -> list[Airing]:
+        """Mark as skipped every scheduled airing whose time passed without being taken."""
+        aired = {(a.session, a.venue) for a in self._airings.values()}
+        changed = []
+        for session in self.event.sessions:
+            if not (self.since <= session.end <= now):
+                continue
+            for venue_id in session.venues:
+                if (session.id, venue_id) in aired:
+                    continue
+                skipped = Airing(
+                    id=self._new_id(session.id, venue_id),
+                    session=session.id,
+                    venue=venue_id,
+                    channel=session.channel,
+                    scheduled_start=session.start,
+                    scheduled_end=session.end,
+                    actual_start=None,
+                    actual_end=None,
+                    status=Status.SKIPPED,
+                    routed_by="",
+                    rehearsal=self.rehearsal,
+                )
+                changed.append(self._put(skipped))
+        return changed
+
+    def recover(self, last_alive: datetime) -> list[Airing]:
+        """Close airings left open by an unclean stop, at the last moment the node was alive."""
+        return [
+            self._close(a, last_alive, note="closed at start-up: the server stopped mid-airing")
+            for a in list(self._airings.values())
+            if a.open
+        ]
