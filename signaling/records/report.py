@@ -1,0 +1,167 @@
+"""Reports from as-run records: rows for export, totals, a terminal table. Pure."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from config.event import Event
+from signaling.records.airing import Airing, Status
+
+CSV_COLUMNS = (
+    "airing",
+    "session",
+    "title",
+    "part",
+    "venue",
+    "venue_time_zone",
+    "channel",
+    "status",
+    "scheduled_start_utc",
+    "scheduled_end_utc",
+    "actual_start_utc",
+    "actual_end_utc",
+    "scheduled_start_local",
+    "scheduled_end_local",
+    "actual_start_local",
+    "actual_end_local",
+    "start_delta_seconds",
+    "end_delta_seconds",
+    "routed_by",
+    "rehearsal",
+    "peak_venue_viewers",
+    "peak_channel_viewers",
+    "reconnects",
+    "longest_source_loss_seconds",
+    "questions_asked",
+    "questions_answered",
+    "note",
+)
+
+
+def _utc(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
+
+
+def _local(moment: datetime | None, event: Event, venue_id: str) -> str:
+    venue = event.venue(venue_id)
+    if moment is None or venue is None:
+        return ""
+    return moment.astimezone(venue.time_zone).isoformat()
+
+
+def _delta(actual: datetime | None, scheduled: datetime) -> float | None:
+    return round((actual - scheduled).total_seconds(), 3) if actual else None
+
+
+def airing_row(event: Event, airing: Airing) -> dict[str, Any]:
+    """One airing as an export row: UTC and venue-local times, deltas, counters."""
+    session = event.session(airing.session)
+    venue = event.venue(airing.venue)
+    return {
+        "airing": airing.id,
+        "session": airing.session,
+        "title": session.title if session else airing.session,
+        "part": session.part.value if session else "",
+        "venue": airing.venue,
+        "venue_time_zone": venue.time_zone.key if venue else "",
+        "channel": airing.channel or "",
+        "status": airing.status.value,
+        "scheduled_start_utc": _utc(airing.scheduled_start),
+        "scheduled_end_utc": _utc(airing.scheduled_end),
+        "actual_start_utc": _utc(airing.actual_start),
+        "actual_end_utc": _utc(airing.actual_end),
+        "scheduled_start_local": _local(airing.scheduled_start, event, airing.venue),
+        "scheduled_end_local": _local(airing.scheduled_end, event, airing.venue),
+        "actual_start_local": _local(airing.actual_start, event, airing.venue),
+        "actual_end_local": _local(airing.actual_end, event, airing.venue),
+        "start_delta_seconds": _delta(airing.actual_start, airing.scheduled_start),
+        "end_delta_seconds": _delta(airing.actual_end, airing.scheduled_end),
+        "routed_by": airing.routed_by,
+        "rehearsal": airing.rehearsal,
+        "peak_venue_viewers": airing.peak_venue_viewers,
+        "peak_channel_viewers": airing.peak_channel_viewers,
+        "reconnects": airing.reconnects,
+        "longest_source_loss_seconds": airing.longest_source_loss,
+        "questions_asked": airing.questions_asked,
+        "questions_answered": airing.questions_answered,
+        "note": airing.note,
+    }
+
+
+def to_csv(rows: Iterable[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_COLUMNS})
+    return out.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Counts of airings by status, and minutes actually on air."""
+
+    by_status: dict[str, int]
+    minutes_on_air: float
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def _totals(airings: Iterable[Airing]) -> Totals:
+    counts: Counter[str] = Counter()
+    minutes = 0.0
+    for airing in airings:
+        counts[airing.status.value] += 1
+        if airing.actual_start and airing.actual_end:
+            minutes += (airing.actual_end - airing.actual_start).total_seconds() / 60
+    return Totals({s.value: counts.get(s.value, 0) for s in Status}, round(minutes, 1))
+
+
+def totals_by_venue(event: Event, airings: list[Airing]) -> dict[str, Totals]:
+    return {v.id: _totals(a for a in airings if a.venue == v.id) for v in event.venues}
+
+
+def totals_by_part(event: Event, airings: list[Airing]) -> dict[str, Totals]:
+    part_of = {s.id: s.part.value for s in event.sessions}
+    parts = sorted({part_of.get(a.session, "") for a in airings})
+    return {p: _totals(a for a in airings if part_of.get(a.session, "") == p) for p in parts}
+
+
+def terminal_report(event: Event, airings: list[Airing]) -> str:
+    """A per-venue table for ``venuebridge report``: times in each venue's own zone."""
+    lines = [f"As-run report: {event.name}", ""]
+    for venue in event.venues:
+        mine = [a for a in airings if a.venue == venue.id]
+        lines.append(f"{venue.name} ({venue.time_zone.key}): {len(mine)} airing(s)")
+        if not mine:
+            lines.append("  (nothing recorded)")
+        for airing in mine:
+            session = event.session(airing.session)
+            zone = venue.time_zone
+            planned = (
+                f"{airing.scheduled_start.astimezone(zone):%m-%d %H:%M}"
+                f"-{airing.scheduled_end.astimezone(zone):%H:%M}"
+            )
+            actual = "—"
+            if airing.actual_start:
+                end = f"{airing.actual_end.astimezone(zone):%H:%M:%S}" if airing.actual_end else "…"
+                actual = f"{airing.actual_start.astimezone(zone):%H:%M:%S}-{end}"
+            flag = " [rehearsal]" if airing.rehearsal else ""
+            title = session.title if session else airing.session
+            lines.append(
+                f"  {planned:<17} {actual:<19} {airing.status.value:<9} "
+                f"{airing.routed_by or '-':<14} {title[:60]}{flag}"
+            )
+        total = _totals(mine)
+        summary = ", ".join(f"{k} {v}" for k, v in total.by_status.items() if v)
+        lines.append(f"  total: {summary or 'none'}; {total.minutes_on_air} min on air")
+        lines.append("")
+    return "\n".join(lines)
