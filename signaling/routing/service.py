@@ -1,0 +1,158 @@
+"""The routing service: runs the automation on a clock and talks to the media plane.
+
+It owns the ``Router`` and the ``AsRunLog``; the media plane is reached through the
+``Crosspoints`` port and reports back through ``switched``. Every change of the matrix
+is handed to ``on_change`` (the control plane broadcasts it to directors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from signaling.clock import Clock
+from signaling.records.airing import Airing
+from signaling.records.log import AsRunLog
+from signaling.routing.router import Route, Router
+
+logger = logging.getLogger(__name__)
+
+
+class Crosspoints(Protocol):
+    """The media plane's venue outputs, as the routing service needs them."""
+
+    def switch_to(self, venue: str, channel: str | None) -> None: ...
+
+
+class AiringSink(Protocol):
+    async def save(self, airings: list[Airing]) -> None: ...
+
+    async def alive(self, at: datetime) -> None: ...
+
+
+class RoutingService:
+    def __init__(
+        self,
+        router: Router,
+        log: AsRunLog,
+        crosspoints: Crosspoints,
+        clock: Clock,
+        sink: AiringSink,
+        on_change: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+        heartbeat: timedelta = timedelta(seconds=15),
+    ) -> None:
+        self.router = router
+        self.log = log
+        self.crosspoints = crosspoints
+        self.clock = clock
+        self.sink = sink
+        self.on_change = on_change
+        self.heartbeat = heartbeat
+        self._wake = asyncio.Event()
+        self._pending: list[Airing] = []
+
+    # -- the loop -------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Drive the automation until cancelled."""
+        while True:
+            await self.step()
+            now = self.clock.now()
+            moment = self.router.next_change(now)
+            beat = now + self.heartbeat
+            moment = beat if moment is None else min(moment, beat)
+            self._wake.clear()
+            await self.clock.wait_until(moment, self._wake)
+
+    async def step(self) -> None:
+        """One pass: apply what the schedule wants now, judge what passed, store it."""
+        now = self.clock.now()
+        routes = self.router.tick(now)
+        for route in routes:
+            self._apply(route)
+        self._pending.extend(self.log.sweep(now))
+        await self._flush(changed=bool(routes))
+        await self.sink.alive(now)
+
+    def wake(self) -> None:
+        """Run a pass now (a clock jump in tests, a new schedule)."""
+        self._wake.set()
+
+    # -- what directors and the media plane do --------------------------------------
+
+    async def route(self, venue: str, channel: str | None, director: str) -> Route:
+        route = self.router.route(venue, channel, director, self.clock.now())
+        self._apply(route)
+        await self._flush(changed=True)
+        return route
+
+    async def pause(self, venue: str) -> None:
+        self.router.pause(venue)
+        await self._flush(changed=True)
+
+    async def resume(self, venue: str) -> None:
+        route = self.router.resume(venue, self.clock.now())
+        if route is not None:
+            self._apply(route)
+        await self._flush(changed=True)
+
+    async def switched(self, venue: str, channel: str | None, at: datetime) -> None:
+        """The media plane reports that ``venue``'s output now shows ``channel``."""
+        take = self.router.taken(venue, channel, at)
+        if take is None:
+            return
+        self._pending.extend(self.log.taken(take))
+        await self._flush(changed=True)
+
+    def _apply(self, route: Route) -> None:
+        on_air = self.router.state(route.venue).on_air
+        if on_air is not None and on_air.route.channel == route.channel:
+            # Same source, next session: nothing switches, so the take is now.
+            take = self.router.taken(route.venue, route.channel, route.requested_at)
+            if take is not None:
+                self._pending.extend(self.log.taken(take))
+            return
+        self.crosspoints.switch_to(route.venue, route.channel)
+
+    async def _flush(self, changed: bool) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            await self.sink.save(pending)
+        if changed and self.on_change is not None:
+            try:
+                await self.on_change(self.matrix())
+            except Exception:
+                logger.exception("could not announce the routing matrix")
+
+    # -- views ------------------------------------------------------------------------
+
+    def matrix(self) -> dict[str, Any]:
+        """The routing matrix as the director page shows it."""
+        venues = []
+        for state in self.router.states():
+            requested, on_air = state.requested, state.on_air
+            venues.append(
+                {
+                    "venue": state.venue,
+                    "automation": "paused" if state.paused else "on",
+                    "held_by_director": state.held_against is not None,
+                    "requested": _route_json(requested),
+                    "on_air": _route_json(on_air.route) if on_air else None,
+                    "on_air_since": on_air.taken_at.isoformat() if on_air else None,
+                }
+            )
+        return {"type": "routing", "venues": venues}
+
+
+def _route_json(route: Route | None) -> dict[str, Any] | None:
+    if route is None:
+        return None
+    return {
+        "channel": route.channel,
+        "session": route.session,
+        "by": route.by,
+        "requested_at": route.requested_at.isoformat(),
+    }

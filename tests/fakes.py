@@ -1,0 +1,59 @@
+"""Plain fakes for unit tests of the cores (never used where a user would meet them)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from signaling.records.airing import Airing
+
+
+class FakeClock:
+    """A clock that moves only when the test says so."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._moved = asyncio.Event()
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment
+        self._moved.set()
+
+    async def wait_until(self, moment: datetime | None, wake: asyncio.Event) -> None:
+        while (moment is None or self._now < moment) and not wake.is_set():
+            self._moved.clear()
+            waiters = [
+                asyncio.ensure_future(self._moved.wait()),
+                asyncio.ensure_future(wake.wait()),
+            ]
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+
+
+class MemorySink:
+    def __init__(self) -> None:
+        self.saved: dict[str, Airing] = {}
+        self.last_alive: datetime | None = None
+
+    async def save(self, airings: list[Airing]) -> None:
+        for airing in airings:
+            self.saved[airing.id] = airing
+
+    async def alive(self, at: datetime) -> None:
+        self.last_alive = at
+
+
+class RecordingCrosspoints:
+    """Remembers switch requests; the test decides when the 'keyframe' arrives."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str | None]] = []
+
+    def switch_to(self, venue: str, channel: str | None) -> None:
+        self.requests.append((venue, channel))
