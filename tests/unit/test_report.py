@@ -87,3 +87,23 @@ def test_terminal_report_is_in_each_venue_zone(reference_event: Event) -> None:
     assert "12-21 10:00-10:50" in text  # Tokyo
     assert "total: overran 1; 52.0 min on air" in text
     assert "CIS countries sub-venue (Moscow) (Europe/Moscow): 0 airing(s)" in text
+
+
+def test_timeline_geometry(reference_event: Event) -> None:
+    from signaling.records.timeline import WIDTH, venue_timeline
+
+    airings = [
+        airing("opening", "us", Status.AIRED),
+        airing("overseas-talents-summit", "us", Status.SKIPPED, actual_start=None, actual_end=None),
+    ]
+    now = datetime(2018, 12, 21, 12, 0, tzinfo=GZ)
+    timeline = venue_timeline(reference_event, "us", airings, now)
+    assert [r.status for r in timeline.rows] == ["aired", "skipped"]
+    opening = timeline.rows[0]
+    assert opening.actual is not None
+    assert opening.actual.x < opening.scheduled.x  # it started at the pre-roll
+    assert 0 <= opening.scheduled.x < WIDTH
+    assert timeline.rows[1].actual is None
+    # Ticks are in the venue's zone: the axis starts on the evening of the 20th in California.
+    assert timeline.ticks[0].label == "Thu 16:00"
+    assert venue_timeline(reference_event, "kr", airings, now).rows == ()

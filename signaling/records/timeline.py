@@ -1,0 +1,85 @@
+"""Geometry of the per-venue timeline on /records: scheduled and actual bars. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from config.event import Event
+from signaling.records.airing import Airing
+
+WIDTH = 1000.0  # SVG user units for the time axis
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    x: float
+    width: float
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    label: str
+    status: str
+    scheduled: Bar
+    actual: Bar | None
+    title: str  # tooltip text
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    venue: str
+    rows: tuple[TimelineRow, ...]
+    ticks: tuple[Tick, ...]
+
+
+def _bar(start: datetime, end: datetime, origin: datetime, span: float) -> Bar:
+    x = (start - origin).total_seconds() / span * WIDTH
+    width = max((end - start).total_seconds() / span * WIDTH, 1.5)
+    return Bar(round(x, 2), round(width, 2))
+
+
+def venue_timeline(event: Event, venue_id: str, airings: list[Airing], now: datetime) -> Timeline:
+    """Rows for a venue's airings on one axis spanning all of them, ticks every 3 hours."""
+    venue = event.venue(venue_id)
+    if venue is None:
+        raise KeyError(venue_id)
+    mine = sorted((a for a in airings if a.venue == venue_id), key=lambda a: a.scheduled_start)
+    if not mine:
+        return Timeline(venue_id, (), ())
+    moments = [a.scheduled_start for a in mine] + [a.scheduled_end for a in mine]
+    moments += [m for a in mine for m in (a.actual_start, a.actual_end) if m is not None]
+    zone = venue.time_zone
+    origin = min(moments).astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    end = max(moments).astimezone(zone)
+    end = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    span = (end - origin).total_seconds()
+    rows = []
+    for airing in mine:
+        session = event.session(airing.session)
+        actual = None
+        if airing.actual_start is not None:
+            actual = _bar(airing.actual_start, airing.actual_end or now, origin, span)
+        title = session.title if session else airing.session
+        rows.append(
+            TimelineRow(
+                label=title,
+                status=airing.status.value,
+                scheduled=_bar(airing.scheduled_start, airing.scheduled_end, origin, span),
+                actual=actual,
+                title=f"{title} · {airing.status.value.replace('_', ' ')}",
+            )
+        )
+    ticks = []
+    moment = origin
+    while moment <= end:
+        x = (moment - origin).total_seconds() / span * WIDTH
+        ticks.append(Tick(round(x, 2), moment.strftime("%a %H:%M")))
+        moment += timedelta(hours=3)
+    return Timeline(venue_id, tuple(rows), tuple(ticks))
