@@ -57,3 +57,24 @@ class RecordingCrosspoints:
 
     def switch_to(self, venue: str, channel: str | None) -> None:
         self.requests.append((venue, channel))
+
+
+class MemoryAppendLog:
+    """An in-memory stand-in for the event store's append/read (unit tests only)."""
+
+    def __init__(self) -> None:
+        self.streams: dict[str, list[str]] = {}
+
+    async def append(self, room: str, expected_seq: int, event: str) -> int | None:
+        stream = self.streams.setdefault(room, [])
+        if len(stream) != expected_seq:
+            return None
+        stream.append(event)
+        return len(stream)
+
+    async def read(self, room: str, after: int = 0) -> list[tuple[int, str]]:
+        stream = self.streams.get(room, [])
+        return [(n, e) for n, e in enumerate(stream, start=1) if n > after]
+
+    async def last_seq(self, room: str) -> int:
+        return len(self.streams.get(room, []))
