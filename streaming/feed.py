@@ -1,0 +1,28 @@
+"""What subscribers attach to: a channel's live source or a venue output."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from streaming.packet import MediaPacket
+
+
+class PacketConsumer(Protocol):
+    """Receives every packet of a feed, with the video frame it belongs to so far."""
+
+    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None: ...
+
+    def start(self, gop: Sequence[MediaPacket]) -> None: ...
+
+
+class Feed(Protocol):
+    """A stream of packets subscribers can join at any moment."""
+
+    def add_consumer(self, consumer: PacketConsumer) -> None: ...
+
+    def remove_consumer(self, consumer: PacketConsumer) -> None: ...
+
+    def gop_snapshot(self) -> list[MediaPacket]: ...
+
+    def request_keyframe(self) -> None: ...

@@ -1,0 +1,94 @@
+"""Sans-I/O RTP header rewriting for one subscriber track.
+
+Every subscriber gets its own SSRC, sequence numbers and timestamps. They stay monotonic
+across a publisher reconnect and a venue-output switch (a new ``epoch``), and across the
+packets we drop for a slow subscriber, so its decoder never sees the source change.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+
+from streaming.packet import MediaPacket
+
+_HEADER = struct.Struct("!BBHII")
+SEQ_MOD = 1 << 16
+TS_MOD = 1 << 32
+
+
+def rtp_header(
+    payload_type: int, marker: bool, sequence_number: int, timestamp: int, ssrc: int
+) -> bytes:
+    """A 12-byte RTP header (version 2, no padding, extensions or CSRCs)."""
+    return _HEADER.pack(
+        0x80, (0x80 if marker else 0) | payload_type, sequence_number, timestamp, ssrc
+    )
+
+
+def parse_rtp_header(data: bytes) -> tuple[int, bool, int, int, int]:
+    """``(payload_type, marker, sequence_number, timestamp, ssrc)`` of an RTP packet."""
+    if len(data) < 12 or data[0] >> 6 != 2:
+        raise ValueError("not an RTP packet")
+    _, second, seq, ts, ssrc = _HEADER.unpack_from(data)
+    return second & 0x7F, bool(second & 0x80), seq, ts, ssrc
+
+
+class RtpRewriter:
+    """Maps source sequence numbers and timestamps onto one outgoing stream."""
+
+    def __init__(
+        self, ssrc: int, payload_type: int, clock_rate: int, rng: random.Random | None = None
+    ) -> None:
+        rng = rng or random.Random()
+        self.ssrc = ssrc
+        self.payload_type = payload_type
+        self.clock_rate = clock_rate
+        # Start in the lower half so the 16-bit counter does not wrap early (SRTP rollover).
+        self.last_sequence = rng.randrange(SEQ_MOD // 2)
+        self.last_timestamp = rng.randrange(TS_MOD)
+        self._seq_offset = 0
+        self._ts_offset = 0
+        self._epoch: int | None = None
+        self._last_sent_at = 0.0
+        self._rebase_sequence = True
+
+    def after_gap(self) -> None:
+        """We dropped packets on purpose: make the next one follow on without a hole."""
+        self._rebase_sequence = True
+
+    def rewrite(self, packet: MediaPacket, now: float) -> tuple[int, int]:
+        """Sequence number and timestamp for ``packet`` sent at ``now`` (monotonic seconds)."""
+        if packet.epoch != self._epoch:
+            self._rebase_timestamp(packet, now)
+            self._epoch = packet.epoch
+            self._rebase_sequence = True
+        if self._rebase_sequence:
+            self._seq_offset = (self.last_sequence + 1 - packet.sequence_number) % SEQ_MOD
+            self._rebase_sequence = False
+        sequence = (packet.sequence_number + self._seq_offset) % SEQ_MOD
+        timestamp = (packet.timestamp + self._ts_offset) % TS_MOD
+        # Only newer packets move the high-water marks (retransmissions may come late).
+        if 0 < (sequence - self.last_sequence) % SEQ_MOD < SEQ_MOD // 2:
+            self.last_sequence = sequence
+            self.last_timestamp = timestamp
+            self._last_sent_at = now
+        return sequence, timestamp
+
+    def _rebase_timestamp(self, packet: MediaPacket, now: float) -> None:
+        if self._epoch is None:
+            target = self.last_timestamp
+        else:
+            # Advance by the wall-clock time since the last packet, at least one tick.
+            elapsed = max(0.0, now - self._last_sent_at)
+            target = self.last_timestamp + max(1, int(elapsed * self.clock_rate))
+        self._ts_offset = (target - packet.timestamp) % TS_MOD
+
+    def header(self, packet: MediaPacket, now: float) -> bytes:
+        """The rewritten RTP header for ``packet``."""
+        sequence, timestamp = self.rewrite(packet, now)
+        return rtp_header(self.payload_type, packet.marker, sequence, timestamp, self.ssrc)
+
+    def source_timestamp_offset(self) -> int:
+        """Added to source RTP timestamps to get ours (translates publisher SRs)."""
+        return self._ts_offset

@@ -1,0 +1,154 @@
+"""One subscriber track's bounded queue: rewrite, send, remember for NACKs, drop when slow.
+
+Sending is synchronous: when the sink can take a packet it goes out at once, in the call
+that delivered it, so a fast subscriber costs no task switch. Only a sink that cannot keep
+up makes packets wait, in a queue of ``capacity``; on overflow video drops to the next
+keyframe and audio drops oldest-first. Nothing a subscriber does can block the publisher.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from streaming.packet import MediaPacket
+from streaming.rtp_rewrite import RtpRewriter, rtp_header
+
+HISTORY_SIZE = 512
+
+
+class RtpSink(Protocol):
+    """Where a subscriber's RTP goes: its own SRTP context and UDP path."""
+
+    def writable(self) -> bool: ...
+
+    def send_rtp(self, data: bytes) -> None: ...
+
+
+@dataclass(slots=True)
+class WriterStats:
+    """Counters of one subscriber track."""
+
+    packets_sent: int = 0
+    bytes_sent: int = 0
+    frames_sent: int = 0
+    keyframes_sent: int = 0
+    dropped: int = 0
+    nacks_received: int = 0
+    retransmitted: int = 0
+    first_packet_at: float | None = None
+
+
+class TrackWriter:
+    """The per-subscriber, per-kind path from shared packets to one SRTP stream."""
+
+    def __init__(
+        self,
+        video: bool,
+        rewriter: RtpRewriter,
+        sink: RtpSink,
+        capacity: int,
+        clock: Callable[[], float],
+        request_keyframe: Callable[[], None],
+        on_blocked: Callable[[], None],
+    ) -> None:
+        self.video = video
+        self.rewriter = rewriter
+        self.sink = sink
+        self.capacity = capacity
+        self.stats = WriterStats()
+        self.waiting_for_keyframe = video
+        self._clock = clock
+        self._request_keyframe = request_keyframe
+        self._on_blocked = on_blocked
+        self._queue: deque[MediaPacket] = deque()
+        self._epoch: int | None = None
+        self._last_keyframe_timestamp = -1
+        self._history: list[tuple[int, int, MediaPacket] | None] = [None] * HISTORY_SIZE
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def start(self, gop: Sequence[MediaPacket]) -> None:
+        """Begin with a cached group of pictures (it starts with a keyframe)."""
+        if not self.video or not gop or len(gop) > self.capacity:
+            return
+        self.waiting_for_keyframe = False
+        self._epoch = gop[0].epoch
+        self._queue.extend(gop)
+        self.flush()
+
+    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
+        """Take one live packet; ``frame`` is its video frame so far (it ends with it)."""
+        if self.video and (self.waiting_for_keyframe or packet.epoch != self._epoch):
+            if not packet.keyframe or packet.late:
+                self.waiting_for_keyframe = True
+                return
+            self.waiting_for_keyframe = False
+            self._epoch = packet.epoch
+            self.rewriter.after_gap()
+            for earlier in frame:
+                self._enqueue(earlier)
+        else:
+            self._epoch = packet.epoch
+            self._enqueue(packet)
+        self.flush()
+
+    def _enqueue(self, packet: MediaPacket) -> None:
+        if len(self._queue) >= self.capacity:
+            if self.video:
+                # A partial picture is useless: drop it all and start again at a keyframe.
+                self.stats.dropped += len(self._queue) + 1
+                self._queue.clear()
+                self.waiting_for_keyframe = True
+                self._request_keyframe()
+                return
+            self._queue.popleft()
+            self.stats.dropped += 1
+        self._queue.append(packet)
+
+    def flush(self) -> None:
+        """Send what the sink takes now; tell the owner if some must wait."""
+        queue = self._queue
+        while queue:
+            if not self.sink.writable():
+                self._on_blocked()
+                return
+            self._send(queue.popleft())
+
+    def _send(self, packet: MediaPacket) -> None:
+        now = self._clock()
+        sequence, timestamp = self.rewriter.rewrite(packet, now)
+        rewriter = self.rewriter
+        self.sink.send_rtp(
+            rtp_header(rewriter.payload_type, packet.marker, sequence, timestamp, rewriter.ssrc)
+            + packet.payload
+        )
+        self._history[sequence % HISTORY_SIZE] = (sequence, timestamp, packet)
+        stats = self.stats
+        stats.packets_sent += 1
+        stats.bytes_sent += len(packet.payload) + 12
+        if packet.marker:
+            stats.frames_sent += 1
+        if packet.keyframe and packet.timestamp != self._last_keyframe_timestamp:
+            self._last_keyframe_timestamp = packet.timestamp
+            stats.keyframes_sent += 1
+        if stats.first_packet_at is None:
+            stats.first_packet_at = now
+
+    def retransmit(self, sequence_numbers: Sequence[int]) -> None:
+        """Answer a NACK from history; what has aged out is left to a keyframe request."""
+        self.stats.nacks_received += 1
+        for sequence in sequence_numbers:
+            entry = self._history[sequence % HISTORY_SIZE]
+            if entry is None or entry[0] != sequence or not self.sink.writable():
+                continue
+            _, timestamp, packet = entry
+            header = rtp_header(
+                self.rewriter.payload_type, packet.marker, sequence, timestamp, self.rewriter.ssrc
+            )
+            self.sink.send_rtp(header + packet.payload)
+            self.stats.retransmitted += 1
