@@ -263,3 +263,16 @@ def remb(ssrc: int, media_ssrcs: list[int], bitrate: int) -> bytes:
     """An RTCP REMB telling the publisher how much it may send."""
     fci = pack_remb_fci(bitrate, media_ssrcs)
     return bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=ssrc, media_ssrc=0, fci=fci))
+
+
+def remote_candidate(line: str, mid: str | None) -> Any:
+    """An ``RTCIceCandidate`` from a trickled ``candidate:...`` attribute value."""
+    from aiortc.sdp import candidate_from_sdp
+
+    bits = line.removeprefix("candidate:").split()
+    if len(bits) < 8 or not bits[1].isdigit() or not bits[3].isdigit() or not bits[5].isdigit():
+        raise ValueError("malformed candidate")
+    candidate = candidate_from_sdp(" ".join(bits))
+    candidate.sdpMid = mid
+    candidate.sdpMLineIndex = 0 if mid is None else None
+    return candidate

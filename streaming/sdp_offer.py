@@ -42,6 +42,7 @@ class Offer:
     """What an offer asks for, as far as the media plane cares."""
 
     sections: tuple[MediaSection, ...]
+    ice_ufrag: str | None = None
 
     def of_kind(self, kind: str) -> list[MediaSection]:
         return [s for s in self.sections if s.kind == kind]
@@ -108,6 +109,7 @@ def parse_offer(text: str) -> Offer:
     sections: list[MediaSection] = []
     fmtps: list[dict[int, dict[str, str]]] = []
     session_ice = session_fingerprint = False
+    ufrag: str | None = None
     for line in lines[1:]:
         if len(line) < 2 or line[1] != "=":
             raise BadRequest(f"malformed SDP line: '{line[:80]}'")
@@ -117,6 +119,8 @@ def parse_offer(text: str) -> Offer:
             fmtps.append({})
         elif kind == "a":
             name, _, attr_value = value.partition(":")
+            if name == "ice-ufrag" and ufrag is None:
+                ufrag = attr_value.strip()
             if not sections:
                 session_ice |= name in ("ice-ufrag", "ice-pwd")
                 session_fingerprint |= name == "fingerprint"
@@ -133,7 +137,7 @@ def parse_offer(text: str) -> Offer:
             raise BadRequest(f"the {section.kind} section has no a=ice-ufrag/a=ice-pwd")
         if not (section.has_fingerprint or session_fingerprint):
             raise BadRequest(f"the {section.kind} section has no DTLS a=fingerprint")
-    return Offer(tuple(sections))
+    return Offer(tuple(sections), ufrag)
 
 
 def is_acceptable_video(codec: Codec, video_codec: str) -> bool:

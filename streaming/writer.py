@@ -64,6 +64,7 @@ class TrackWriter:
         self._request_keyframe = request_keyframe
         self._on_blocked = on_blocked
         self._queue: deque[MediaPacket] = deque()
+        self.last_sent_at: float | None = None
         self._epoch: int | None = None
         self._last_keyframe_timestamp = -1
         self._history: list[tuple[int, int, MediaPacket] | None] = [None] * HISTORY_SIZE
@@ -128,6 +129,7 @@ class TrackWriter:
             + packet.payload
         )
         self._history[sequence % HISTORY_SIZE] = (sequence, timestamp, packet)
+        self.last_sent_at = now
         stats = self.stats
         stats.packets_sent += 1
         stats.bytes_sent += len(packet.payload) + 12
