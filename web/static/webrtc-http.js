@@ -54,7 +54,7 @@ export async function exchange(pc, endpoint, token) {
     throw error;
   }
   await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
-  return new URL(response.headers.get("Location"), endpoint).toString();
+  return new URL(response.headers.get("Location"), new URL(endpoint, window.location.href)).toString();
 }
 
 export function setStatus(element, state, text) {
