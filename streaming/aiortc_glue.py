@@ -13,10 +13,13 @@ starts media (verified in ``RTCPeerConnection.__connect``):
   ``RtpPacket`` and inbound RTCP. No decoder thread is started, no decoder ever created.
 * ``transceiver.sender.send(parameters)``: we register our own endpoint for the sender's
   SSRC (``_register_rtp_sender``) to get the subscriber's RR/NACK/PLI, and send RTP via
-  ``SrtpSink``: ``RTCDtlsTransport._tx_srtp.protect`` then ``sendto`` on the nominated
-  aioice pair's UDP transport, synchronously. aiortc's own path is three awaits deep per
-  packet; this one costs no task switch. The server's connections have host candidates
-  only (no ICE servers), so the nominated pair is always a plain UDP ``StunProtocol``.
+  ``SrtpSink``: libsrtp's ``srtp_protect`` (through pylibsrtp's cffi binding, on the
+  session ``RTCDtlsTransport._tx_srtp`` keyed from the DTLS handshake) in place in a C
+  buffer, then ``sendto`` on the socket of the nominated aioice pair
+  (``Connection._nominated``), synchronously. aiortc's own path is three awaits deep and
+  allocates several objects per packet; this one costs no task switch. The server's
+  connections have host candidates only (no ICE servers), so the nominated pair is always
+  a plain UDP ``StunProtocol``.
 
 Because the stock ``receive``/``send`` never ran, the stock ``stop()`` of those objects
 is a no-op; ``RTCPeerConnection.close()`` still closes ICE and DTLS.
@@ -25,6 +28,7 @@ is a no-op; ``RTCPeerConnection.close()`` still closes ICE and DTLS.
 from __future__ import annotations
 
 import logging
+import struct
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -43,11 +47,14 @@ from aiortc.rtp import (
     RtcpSrPacket,
     pack_remb_fci,
 )
+from pylibsrtp._binding import ffi, lib
 
 logger = logging.getLogger(__name__)
 
-# Above this many bytes waiting in asyncio's UDP transport, a subscriber counts as slow.
-WRITE_HIGH_WATER = 256 * 1024
+SRTP_BUFFER = 1500
+SRTP_TRAILER = 16 + 128  # pylibsrtp's SRTP_MAX_TRAILER_LEN
+_HEADER = struct.Struct("!BBHII")
+srtp_protect = lib.srtp_protect
 
 
 def new_peer_connection() -> Any:
@@ -103,42 +110,94 @@ class EgressHandler(Protocol):
 
 
 class SrtpSink:
-    """Sends pre-formed RTP/RTCP through one connection's SRTP context, synchronously."""
+    """Sends RTP/RTCP through one connection's SRTP context, synchronously.
+
+    The per-packet path writes the header and payload into one C buffer, protects it in
+    place with libsrtp (pylibsrtp's ``lib.srtp_protect`` on the DTLS transport's session)
+    and hands a memoryview of it to the UDP socket: no intermediate bytes objects and no
+    asyncio buffering. A full socket buffer (``BlockingIOError``) reports the subscriber
+    as slow; its writer keeps the packet queued and retries.
+    """
 
     def __init__(self, dtls_transport: Any) -> None:
         self._dtls = dtls_transport
+        self._nominated: dict[int, Any] = dtls_transport.transport._connection._nominated
         self._pair: Any = None
-        self._udp: Any = None
+        self._socket: Any = None
+        self._transport: Any = None
         self._address: tuple[str, int] | None = None
+        self._srtp: Any = None
+        self._cdata = ffi.new("char[]", SRTP_BUFFER)
+        self._view = memoryview(ffi.buffer(self._cdata))
+        self._length = ffi.new("int *")
         self._warned = False
+        self.send_errors = 0
 
-    def _refresh(self) -> bool:
-        pair = self._dtls.transport._connection._nominated.get(1)
+    def _select(self, pair: Any) -> bool:
+        """Adopt the nominated pair ``pair``; False if we cannot send on it."""
+        self._pair = pair
+        self._socket = None
         if pair is None or self._dtls._tx_srtp is None:
             return False
-        if pair is not self._pair:
-            if not isinstance(pair.protocol, StunProtocol):
-                if not self._warned:
-                    logger.warning("selected ICE pair is not plain UDP; not sending media")
-                    self._warned = True
-                return False
-            self._pair = pair
-            self._udp = pair.protocol.transport
-            self._address = pair.remote_addr
-        return self._udp is not None and not self._udp.is_closing()
+        if not isinstance(pair.protocol, StunProtocol):
+            if not self._warned:
+                logger.warning("selected ICE pair is not plain UDP; not sending media")
+                self._warned = True
+            return False
+        self._transport = pair.protocol.transport
+        # asyncio's selector transport keeps the raw socket in ``_sock``; sending on it
+        # directly lets a full kernel buffer surface as BlockingIOError (a slow subscriber)
+        # instead of growing asyncio's unbounded buffer. Other transports: their sendto.
+        self._socket = getattr(self._transport, "_sock", None) or self._transport
+        self._address = pair.remote_addr
+        self._srtp = self._dtls._tx_srtp._srtp[0]
+        return self._socket is not None
 
     def writable(self) -> bool:
-        """True if a packet sent now goes out rather than piling up."""
-        return self._refresh() and self._udp.get_write_buffer_size() < WRITE_HIGH_WATER
+        """True if the connection is up (used before sending queued packets)."""
+        pair = self._nominated.get(1)
+        if pair is not self._pair and not self._select(pair):
+            return False
+        return self._socket is not None and not self._transport.is_closing()
 
-    def send_rtp(self, data: bytes) -> None:
-        """Protect and send one RTP packet (call ``writable()`` first)."""
-        self._udp.sendto(self._dtls._tx_srtp.protect(data), self._address)
+    def send_rtp(
+        self,
+        payload_type: int,
+        marker: bool,
+        sequence: int,
+        timestamp: int,
+        ssrc: int,
+        payload: bytes,
+    ) -> bool:
+        """Protect and send one RTP packet; False if it must wait (not sent)."""
+        pair = self._nominated.get(1)
+        if pair is not self._pair and not self._select(pair):
+            return False
+        if self._socket is None:
+            return False
+        size = 12 + len(payload)
+        if size > SRTP_BUFFER - SRTP_TRAILER:
+            return True  # cannot be protected; dropped
+        _HEADER.pack_into(
+            self._view, 0, 0x80, (0x80 if marker else 0) | payload_type, sequence, timestamp, ssrc
+        )
+        self._view[12:size] = payload
+        self._length[0] = size
+        if srtp_protect(self._srtp, self._cdata, self._length):
+            self.send_errors += 1
+            return True
+        try:
+            self._socket.sendto(self._view[: self._length[0]], self._address)
+        except BlockingIOError:
+            return False
+        except OSError:
+            self.send_errors += 1
+        return True
 
     def send_rtcp(self, data: bytes) -> None:
         """Protect and send one compound RTCP packet; dropped if not connected."""
-        if self._refresh():
-            self._udp.sendto(self._dtls._tx_srtp.protect_rtcp(data), self._address)
+        if self.writable():
+            self._transport.sendto(self._dtls._tx_srtp.protect_rtcp(data), self._address)
 
 
 class _ReceiverEndpoint:

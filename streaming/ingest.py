@@ -55,7 +55,7 @@ class TrackIngest:
             stats.first_packet_at = now
         late, missing = self._track_sequence(sequence_number)
         packet = MediaPacket(
-            self.video, payload, sequence_number, timestamp, marker, self.epoch, late=late
+            self.video, payload, sequence_number, timestamp, marker, self.epoch, now, late=late
         )
         if self.video and not late:
             packet.frame_start = timestamp != self._last_timestamp

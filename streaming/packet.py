@@ -19,6 +19,8 @@ class MediaPacket:
     timestamp: int
     marker: bool
     epoch: int
+    # When the packet reached us (monotonic seconds); paces timestamp re-basing.
+    arrival: float = 0.0
     # Video only: the packet starts a new frame / carries keyframe data.
     frame_start: bool = False
     keyframe: bool = False

@@ -58,7 +58,10 @@ class RtpRewriter:
         self._rebase_sequence = True
 
     def rewrite(self, packet: MediaPacket, now: float) -> tuple[int, int]:
-        """Sequence number and timestamp for ``packet`` sent at ``now`` (monotonic seconds)."""
+        """Sequence number and timestamp for ``packet`` sent at ``now`` (monotonic seconds).
+
+        Call ``sent()`` once the packet really went out; until then nothing advances.
+        """
         if packet.epoch != self._epoch:
             self._rebase_timestamp(packet, now)
             self._epoch = packet.epoch
@@ -66,14 +69,17 @@ class RtpRewriter:
         if self._rebase_sequence:
             self._seq_offset = (self.last_sequence + 1 - packet.sequence_number) % SEQ_MOD
             self._rebase_sequence = False
-        sequence = (packet.sequence_number + self._seq_offset) % SEQ_MOD
-        timestamp = (packet.timestamp + self._ts_offset) % TS_MOD
-        # Only newer packets move the high-water marks (retransmissions may come late).
+        return (
+            (packet.sequence_number + self._seq_offset) % SEQ_MOD,
+            (packet.timestamp + self._ts_offset) % TS_MOD,
+        )
+
+    def sent(self, sequence: int, timestamp: int, now: float) -> None:
+        """Record a packet as sent; only newer ones move the high-water marks."""
         if 0 < (sequence - self.last_sequence) % SEQ_MOD < SEQ_MOD // 2:
             self.last_sequence = sequence
             self.last_timestamp = timestamp
             self._last_sent_at = now
-        return sequence, timestamp
 
     def _rebase_timestamp(self, packet: MediaPacket, now: float) -> None:
         if self._epoch is None:
@@ -87,6 +93,7 @@ class RtpRewriter:
     def header(self, packet: MediaPacket, now: float) -> bytes:
         """The rewritten RTP header for ``packet``."""
         sequence, timestamp = self.rewrite(packet, now)
+        self.sent(sequence, timestamp, now)
         return rtp_header(self.payload_type, packet.marker, sequence, timestamp, self.ssrc)
 
     def source_timestamp_offset(self) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from streaming.packet import MediaPacket
-from streaming.rtp_rewrite import RtpRewriter, rtp_header
+from streaming.rtp_rewrite import RtpRewriter
 
 HISTORY_SIZE = 512
 
@@ -24,7 +24,17 @@ class RtpSink(Protocol):
 
     def writable(self) -> bool: ...
 
-    def send_rtp(self, data: bytes) -> None: ...
+    def send_rtp(
+        self,
+        payload_type: int,
+        marker: bool,
+        sequence: int,
+        timestamp: int,
+        ssrc: int,
+        payload: bytes,
+    ) -> bool:
+        """Send one packet; False if the sink cannot take it now (nothing was sent)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -60,11 +70,11 @@ class TrackWriter:
         self.capacity = capacity
         self.stats = WriterStats()
         self.waiting_for_keyframe = video
+        self.last_sent_at: float | None = None
         self._clock = clock
         self._request_keyframe = request_keyframe
         self._on_blocked = on_blocked
         self._queue: deque[MediaPacket] = deque()
-        self.last_sent_at: float | None = None
         self._epoch: int | None = None
         self._last_keyframe_timestamp = -1
         self._history: list[tuple[int, int, MediaPacket] | None] = [None] * HISTORY_SIZE
@@ -85,17 +95,23 @@ class TrackWriter:
     def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
         """Take one live packet; ``frame`` is its video frame so far (it ends with it)."""
         if self.video and (self.waiting_for_keyframe or packet.epoch != self._epoch):
-            if not packet.keyframe or packet.late:
-                self.waiting_for_keyframe = True
-                return
-            self.waiting_for_keyframe = False
-            self._epoch = packet.epoch
-            self.rewriter.after_gap()
-            for earlier in frame:
-                self._enqueue(earlier)
-        else:
-            self._epoch = packet.epoch
+            self._resume_at_keyframe(packet, frame)
+            return
+        self._epoch = packet.epoch
+        # The common case: nothing waiting, the sink takes it now.
+        if self._queue or not self._send(packet):
             self._enqueue(packet)
+            self.flush()
+
+    def _resume_at_keyframe(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
+        if not packet.keyframe or packet.late:
+            self.waiting_for_keyframe = True
+            return
+        self.waiting_for_keyframe = False
+        self._epoch = packet.epoch
+        self.rewriter.after_gap()
+        for earlier in frame:
+            self._enqueue(earlier)
         self.flush()
 
     def _enqueue(self, packet: MediaPacket) -> None:
@@ -115,21 +131,21 @@ class TrackWriter:
         """Send what the sink takes now; tell the owner if some must wait."""
         queue = self._queue
         while queue:
-            if not self.sink.writable():
+            if not self._send(queue[0]):
                 self._on_blocked()
                 return
-            self._send(queue.popleft())
+            queue.popleft()
 
-    def _send(self, packet: MediaPacket) -> None:
-        now = self._clock()
-        sequence, timestamp = self.rewriter.rewrite(packet, now)
+    def _send(self, packet: MediaPacket) -> bool:
         rewriter = self.rewriter
-        self.sink.send_rtp(
-            rtp_header(rewriter.payload_type, packet.marker, sequence, timestamp, rewriter.ssrc)
-            + packet.payload
-        )
+        sequence, timestamp = rewriter.rewrite(packet, packet.arrival)
+        if not self.sink.send_rtp(
+            rewriter.payload_type, packet.marker, sequence, timestamp, rewriter.ssrc, packet.payload
+        ):
+            return False
+        rewriter.sent(sequence, timestamp, packet.arrival)
         self._history[sequence % HISTORY_SIZE] = (sequence, timestamp, packet)
-        self.last_sent_at = now
+        self.last_sent_at = packet.arrival
         stats = self.stats
         stats.packets_sent += 1
         stats.bytes_sent += len(packet.payload) + 12
@@ -139,18 +155,24 @@ class TrackWriter:
             self._last_keyframe_timestamp = packet.timestamp
             stats.keyframes_sent += 1
         if stats.first_packet_at is None:
-            stats.first_packet_at = now
+            stats.first_packet_at = self._clock()
+        return True
 
     def retransmit(self, sequence_numbers: Sequence[int]) -> None:
         """Answer a NACK from history; what has aged out is left to a keyframe request."""
         self.stats.nacks_received += 1
+        rewriter = self.rewriter
         for sequence in sequence_numbers:
             entry = self._history[sequence % HISTORY_SIZE]
-            if entry is None or entry[0] != sequence or not self.sink.writable():
+            if entry is None or entry[0] != sequence:
                 continue
             _, timestamp, packet = entry
-            header = rtp_header(
-                self.rewriter.payload_type, packet.marker, sequence, timestamp, self.rewriter.ssrc
-            )
-            self.sink.send_rtp(header + packet.payload)
-            self.stats.retransmitted += 1
+            if self.sink.send_rtp(
+                rewriter.payload_type,
+                packet.marker,
+                sequence,
+                timestamp,
+                rewriter.ssrc,
+                packet.payload,
+            ):
+                self.stats.retransmitted += 1

@@ -349,11 +349,16 @@ def _stop(process: subprocess.Popen[str]) -> None:
             process.wait()
 
 
-def measure(mode: str, count: int, processes: int, warmup: float, window: float) -> dict[str, Any]:
+def measure(
+    mode: str, count: int, processes: int, warmup: float, window: float, profile: str | None = None
+) -> dict[str, Any]:
     """One run: start server and publisher, add ``count`` subscribers, measure a window."""
     port = _free_port()
     with tempfile.TemporaryDirectory() as data_dir:
-        server = _spawn("serve", "--mode", mode, "--port", str(port), "--data-dir", data_dir)
+        extra = ["--profile", profile] if profile else []
+        server = _spawn(
+            "serve", "--mode", mode, "--port", str(port), "--data-dir", data_dir, *extra
+        )
         children: list[subprocess.Popen[str]] = [server]
         try:
             _wait_http(port)
@@ -427,7 +432,8 @@ def orchestrate(args: argparse.Namespace) -> None:
         runs += [("relay", int(n)) for n in args.baseline_counts.split(",")]
     rows: dict[str, list[dict[str, Any]]] = {"forward": [], "relay": []}
     for mode, count in runs:
-        row = measure(mode, count, args.processes, args.warmup, args.window)
+        profile = args.profile if mode == "forward" else None
+        row = measure(mode, count, args.processes, args.warmup, args.window, profile)
         rows[mode].append(row)
         print(json.dumps(row), flush=True)
     summary: dict[str, Any] = {"summary": True}
@@ -453,10 +459,12 @@ def main() -> None:
     run.add_argument("--processes", type=int, default=2)
     run.add_argument("--warmup", type=float, default=4.0)
     run.add_argument("--window", type=float, default=10.0)
+    run.add_argument("--profile", help="profile the server (forward mode) into this file")
     serve = sub.add_parser("serve")
     serve.add_argument("--mode", choices=["forward", "relay"], required=True)
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--data-dir", required=True)
+    serve.add_argument("--profile", help="write cProfile stats of the server here")
     publish = sub.add_parser("publish")
     publish.add_argument("--url", required=True)
     subscribe = sub.add_parser("subscribe")
@@ -468,10 +476,21 @@ def main() -> None:
     args = parser.parse_args(sys.argv[1:] or ["run"])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if args.command == "serve":
-        if args.mode == "forward":
-            run_forward_server(args.port, args.data_dir)
-        else:
-            run_relay_server(args.port)
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        try:
+            if args.mode == "forward":
+                run_forward_server(args.port, args.data_dir)
+            else:
+                run_relay_server(args.port)
+        finally:
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
     elif args.command == "publish":
         asyncio.run(run_publisher(args.url))
     elif args.command == "subscribe":

@@ -15,6 +15,15 @@ def packet(seq: int, ts: int, epoch: int = 1, *, video: bool = True) -> MediaPac
     return MediaPacket(video, b"x", seq % 65536, ts % (1 << 32), False, epoch)
 
 
+class Rewriter(RtpRewriter):
+    """Marks every rewritten packet as sent, as the writer does after a send."""
+
+    def rewrite(self, packet: MediaPacket, now: float) -> tuple[int, int]:
+        sequence, timestamp = super().rewrite(packet, now)
+        self.sent(sequence, timestamp, now)
+        return sequence, timestamp
+
+
 # -- keyframes -----------------------------------------------------------------------------
 
 
@@ -55,7 +64,7 @@ def test_header_round_trip() -> None:
 
 
 def test_rewriter_keeps_gaps_from_the_source_and_wraps() -> None:
-    rewriter = RtpRewriter(1, 96, 90000, random.Random(1))
+    rewriter = Rewriter(1, 96, 90000, random.Random(1))
     first_seq, first_ts = rewriter.rewrite(packet(65534, 1000), 0.0)
     second_seq, second_ts = rewriter.rewrite(packet(1, 4000), 0.03)  # 65535, 0 lost
     assert (second_seq - first_seq) % 65536 == 3
@@ -63,7 +72,7 @@ def test_rewriter_keeps_gaps_from_the_source_and_wraps() -> None:
 
 
 def test_rewriter_closes_our_own_gaps() -> None:
-    rewriter = RtpRewriter(1, 96, 90000, random.Random(2))
+    rewriter = Rewriter(1, 96, 90000, random.Random(2))
     seq, _ = rewriter.rewrite(packet(100, 0), 0.0)
     rewriter.after_gap()  # we dropped 101..199 on purpose
     next_seq, _ = rewriter.rewrite(packet(200, 9000), 0.1)
@@ -71,7 +80,7 @@ def test_rewriter_closes_our_own_gaps() -> None:
 
 
 def test_rewriter_stays_monotonic_across_a_new_epoch() -> None:
-    rewriter = RtpRewriter(7, 96, 90000, random.Random(3))
+    rewriter = Rewriter(7, 96, 90000, random.Random(3))
     seq, ts = rewriter.rewrite(packet(10, 5_000_000, epoch=1), 10.0)
     # The new publisher starts with unrelated numbers, half a second later.
     new_seq, new_ts = rewriter.rewrite(packet(40000, 123, epoch=2), 10.5)
@@ -82,7 +91,7 @@ def test_rewriter_stays_monotonic_across_a_new_epoch() -> None:
 
 
 def test_late_packets_do_not_move_the_high_water_mark() -> None:
-    rewriter = RtpRewriter(7, 96, 90000, random.Random(4))
+    rewriter = Rewriter(7, 96, 90000, random.Random(4))
     rewriter.rewrite(packet(10, 0), 0.0)
     high, _ = rewriter.rewrite(packet(12, 3000), 0.0)
     late, _ = rewriter.rewrite(packet(11, 0), 0.0)

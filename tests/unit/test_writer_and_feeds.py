@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from streaming.packet import MediaPacket
 from streaming.ports import SwitchEvent
-from streaming.rtp_rewrite import RtpRewriter, parse_rtp_header
+from streaming.rtp_rewrite import RtpRewriter, parse_rtp_header, rtp_header
 from streaming.source import ChannelSource
 from streaming.venue_output import VenueOutput
 from streaming.writer import TrackWriter
@@ -24,9 +24,19 @@ class FakeSink:
     def writable(self) -> bool:
         return self.open
 
-    def send_rtp(self, data: bytes) -> None:
-        assert self.open
-        self.sent.append(data)
+    def send_rtp(
+        self,
+        payload_type: int,
+        marker: bool,
+        sequence: int,
+        timestamp: int,
+        ssrc: int,
+        payload: bytes,
+    ) -> bool:
+        if not self.open:
+            return False
+        self.sent.append(rtp_header(payload_type, marker, sequence, timestamp, ssrc) + payload)
+        return True
 
     def payloads(self) -> list[bytes]:
         return [data[12:] for data in self.sent]
