@@ -9,7 +9,11 @@ from streaming.packet import MediaPacket
 
 
 class PacketConsumer(Protocol):
-    """Receives every packet of a feed, with the video frame it belongs to so far."""
+    """Receives a feed's packets of ``kinds`` (True: video, False: audio) with the video
+    frame each belongs to so far."""
+
+    @property
+    def kinds(self) -> tuple[bool, ...]: ...
 
     def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None: ...
 

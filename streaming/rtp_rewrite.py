@@ -47,31 +47,32 @@ class RtpRewriter:
         # Start in the lower half so the 16-bit counter does not wrap early (SRTP rollover).
         self.last_sequence = rng.randrange(SEQ_MOD // 2)
         self.last_timestamp = rng.randrange(TS_MOD)
-        self._seq_offset = 0
-        self._ts_offset = 0
-        self._epoch: int | None = None
-        self._last_sent_at = 0.0
-        self._rebase_sequence = True
+        # Public for the writer's inlined hot path; change them only through this class.
+        self.seq_offset = 0
+        self.ts_offset = 0
+        self.epoch: int | None = None
+        self.last_sent_at = 0.0
+        self.rebase_pending = True
 
     def after_gap(self) -> None:
         """We dropped packets on purpose: make the next one follow on without a hole."""
-        self._rebase_sequence = True
+        self.rebase_pending = True
 
     def rewrite(self, packet: MediaPacket, now: float) -> tuple[int, int]:
         """Sequence number and timestamp for ``packet`` sent at ``now`` (monotonic seconds).
 
         Call ``sent()`` once the packet really went out; until then nothing advances.
         """
-        if packet.epoch != self._epoch:
+        if packet.epoch != self.epoch:
             self._rebase_timestamp(packet, now)
-            self._epoch = packet.epoch
-            self._rebase_sequence = True
-        if self._rebase_sequence:
-            self._seq_offset = (self.last_sequence + 1 - packet.sequence_number) % SEQ_MOD
-            self._rebase_sequence = False
+            self.epoch = packet.epoch
+            self.rebase_pending = True
+        if self.rebase_pending:
+            self.seq_offset = (self.last_sequence + 1 - packet.sequence_number) % SEQ_MOD
+            self.rebase_pending = False
         return (
-            (packet.sequence_number + self._seq_offset) % SEQ_MOD,
-            (packet.timestamp + self._ts_offset) % TS_MOD,
+            (packet.sequence_number + self.seq_offset) % SEQ_MOD,
+            (packet.timestamp + self.ts_offset) % TS_MOD,
         )
 
     def sent(self, sequence: int, timestamp: int, now: float) -> None:
@@ -79,16 +80,16 @@ class RtpRewriter:
         if 0 < (sequence - self.last_sequence) % SEQ_MOD < SEQ_MOD // 2:
             self.last_sequence = sequence
             self.last_timestamp = timestamp
-            self._last_sent_at = now
+            self.last_sent_at = now
 
     def _rebase_timestamp(self, packet: MediaPacket, now: float) -> None:
-        if self._epoch is None:
+        if self.epoch is None:
             target = self.last_timestamp
         else:
             # Advance by the wall-clock time since the last packet, at least one tick.
-            elapsed = max(0.0, now - self._last_sent_at)
+            elapsed = max(0.0, now - self.last_sent_at)
             target = self.last_timestamp + max(1, int(elapsed * self.clock_rate))
-        self._ts_offset = (target - packet.timestamp) % TS_MOD
+        self.ts_offset = (target - packet.timestamp) % TS_MOD
 
     def header(self, packet: MediaPacket, now: float) -> bytes:
         """The rewritten RTP header for ``packet``."""
@@ -98,4 +99,4 @@ class RtpRewriter:
 
     def source_timestamp_offset(self) -> int:
         """Added to source RTP timestamps to get ours (translates publisher SRs)."""
-        return self._ts_offset
+        return self.ts_offset

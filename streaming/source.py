@@ -47,7 +47,8 @@ class ChannelSource:
         self.epoch = 0
         self.keyframe_requests = MinInterval(KEYFRAME_REQUEST_INTERVAL)
         self._clock = clock
-        self._consumers: list[PacketConsumer] = []
+        # Consumers by kind (True: video), so the fan-out loop does no dispatching.
+        self._consumers: dict[bool, list[PacketConsumer]] = {True: [], False: []}
         self._frame: list[MediaPacket] = []
         self._gop: list[MediaPacket] = []
         self._gop_timestamp: int | None = None
@@ -58,7 +59,7 @@ class ChannelSource:
 
     @property
     def consumer_count(self) -> int:
-        return len(self._consumers)
+        return len({id(c) for kind in self._consumers.values() for c in kind})
 
     def attach_publisher(self, publisher: KeyframeSource) -> int:
         """Make ``publisher`` the source's publisher; returns its epoch."""
@@ -78,12 +79,14 @@ class ChannelSource:
             self._gop_timestamp = None
 
     def add_consumer(self, consumer: PacketConsumer) -> None:
-        if consumer not in self._consumers:
-            self._consumers.append(consumer)
+        for kind in consumer.kinds:
+            if consumer not in self._consumers[kind]:
+                self._consumers[kind].append(consumer)
 
     def remove_consumer(self, consumer: PacketConsumer) -> None:
-        if consumer in self._consumers:
-            self._consumers.remove(consumer)
+        for consumers in self._consumers.values():
+            if consumer in consumers:
+                consumers.remove(consumer)
 
     def gop_snapshot(self) -> list[MediaPacket]:
         """The last group of pictures, from a keyframe to now (empty if none)."""
@@ -101,7 +104,7 @@ class ChannelSource:
         if packet.video and not packet.late:
             self._remember(packet)
         frame = self._frame
-        for consumer in tuple(self._consumers):
+        for consumer in tuple(self._consumers[packet.video]):
             try:
                 consumer.deliver(packet, frame)
             except Exception:  # one broken subscriber must not stop the others

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +14,6 @@ from aiortc import RTCSessionDescription
 
 from streaming import aiortc_glue as glue
 from streaming.feed import Feed
-from streaming.packet import MediaPacket
 from streaming.rtp_rewrite import RtpRewriter
 from streaming.writer import TrackWriter
 
@@ -121,7 +120,6 @@ class SubscriberSession:
         self._attached = False
         self.first_frame_counted = False
         self._video_writer: TrackWriter | None = None
-        self._audio_writer: TrackWriter | None = None
         self._retry: asyncio.TimerHandle | None = None
         self._rtcp_task: asyncio.Task[None] | None = None
         self._closed = False
@@ -148,26 +146,16 @@ class SubscriberSession:
     def _track_started(self, track: _SubscriberTrack) -> None:
         if track.video:
             self._video_writer = track.writer
-        else:
-            self._audio_writer = track.writer
         if not self._attached:
             self._attached = True
-            self.feed.add_consumer(self)
             self._rtcp_task = asyncio.get_running_loop().create_task(self._run_rtcp())
-        if track.video and track.writer is not None:
+        if track.writer is None:
+            return
+        # The writers themselves consume the feed: no per-packet dispatch in between.
+        if track.video:
             track.writer.start(self.feed.gop_snapshot())
             self.feed.request_keyframe()
-
-    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
-        """A packet of the feed; goes to the writer of its kind, if negotiated."""
-        writer = self._video_writer if packet.video else self._audio_writer
-        if writer is not None:
-            writer.deliver(packet, frame)
-
-    def start(self, gop: Sequence[MediaPacket]) -> None:
-        """Begin video with the feed's cached group of pictures."""
-        if self._video_writer is not None:
-            self._video_writer.start(gop)
+        self.feed.add_consumer(track.writer)
 
     def _blocked(self) -> None:
         if self._retry is None and not self._closed:
@@ -202,7 +190,9 @@ class SubscriberSession:
         if self._closed:
             return
         self._closed = True
-        self.feed.remove_consumer(self)
+        for track in self.tracks:
+            if track.writer is not None:
+                self.feed.remove_consumer(track.writer)
         if self._retry is not None:
             self._retry.cancel()
         if self._rtcp_task is not None:

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 class _Tap:
     """Receives one source's packets on behalf of the output."""
 
+    kinds = (True, False)
+
     def __init__(self, output: VenueOutput, source: ChannelSource) -> None:
         self.output = output
         self.source = source
@@ -49,7 +51,7 @@ class VenueOutput:
         self._routed: str | None = None
         self._active: _Tap | None = None
         self._pending: _Tap | None = None
-        self._consumers: list[PacketConsumer] = []
+        self._consumers: dict[bool, list[PacketConsumer]] = {True: [], False: []}
         self.switches: list[SwitchEvent] = []
 
     @property
@@ -66,7 +68,7 @@ class VenueOutput:
 
     @property
     def consumer_count(self) -> int:
-        return len(self._consumers)
+        return len({id(c) for kind in self._consumers.values() for c in kind})
 
     def switch_to(self, channel: str | None) -> None:
         """Route ``channel`` (None: nothing) here; the cut happens at its next keyframe."""
@@ -86,18 +88,20 @@ class VenueOutput:
         if self._active is None and gop:
             # Nothing on air yet: start with the cached pictures instead of waiting.
             self._cut(self._pending, [])
-            for consumer in tuple(self._consumers):
+            for consumer in tuple(self._consumers[True]):
                 consumer.start(gop)
             return
         source.request_keyframe()
 
     def add_consumer(self, consumer: PacketConsumer) -> None:
-        if consumer not in self._consumers:
-            self._consumers.append(consumer)
+        for kind in consumer.kinds:
+            if consumer not in self._consumers[kind]:
+                self._consumers[kind].append(consumer)
 
     def remove_consumer(self, consumer: PacketConsumer) -> None:
-        if consumer in self._consumers:
-            self._consumers.remove(consumer)
+        for consumers in self._consumers.values():
+            if consumer in consumers:
+                consumers.remove(consumer)
 
     def gop_snapshot(self) -> list[MediaPacket]:
         return self._active.source.gop_snapshot() if self._active else []
@@ -113,7 +117,7 @@ class VenueOutput:
             self._cut(tap, frame)
         elif tap is not self._active:
             return
-        for consumer in tuple(self._consumers):
+        for consumer in tuple(self._consumers[packet.video]):
             try:
                 consumer.deliver(packet, frame)
             except Exception:
@@ -141,4 +145,5 @@ class VenueOutput:
             if tap is not None:
                 tap.source.remove_consumer(tap)
         self._active = self._pending = None
-        self._consumers.clear()
+        for consumers in self._consumers.values():
+            consumers.clear()

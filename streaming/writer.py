@@ -80,6 +80,10 @@ class TrackWriter:
         self._history: list[tuple[int, int, MediaPacket] | None] = [None] * HISTORY_SIZE
 
     @property
+    def kinds(self) -> tuple[bool, ...]:
+        return (self.video,)
+
+    @property
     def queued(self) -> int:
         return len(self._queue)
 
@@ -137,13 +141,22 @@ class TrackWriter:
             queue.popleft()
 
     def _send(self, packet: MediaPacket) -> bool:
+        # The hot path (once per packet per subscriber): the rewriter's steady-state
+        # arithmetic is inlined; re-basing (new epoch, after a gap) goes through it.
         rewriter = self.rewriter
-        sequence, timestamp = rewriter.rewrite(packet, packet.arrival)
+        if packet.epoch == rewriter.epoch and not rewriter.rebase_pending:
+            sequence = (packet.sequence_number + rewriter.seq_offset) & 0xFFFF
+            timestamp = (packet.timestamp + rewriter.ts_offset) & 0xFFFFFFFF
+        else:
+            sequence, timestamp = rewriter.rewrite(packet, packet.arrival)
         if not self.sink.send_rtp(
             rewriter.payload_type, packet.marker, sequence, timestamp, rewriter.ssrc, packet.payload
         ):
             return False
-        rewriter.sent(sequence, timestamp, packet.arrival)
+        if 0 < ((sequence - rewriter.last_sequence) & 0xFFFF) < 0x8000:
+            rewriter.last_sequence = sequence
+            rewriter.last_timestamp = timestamp
+            rewriter.last_sent_at = packet.arrival
         self._history[sequence % HISTORY_SIZE] = (sequence, timestamp, packet)
         self.last_sent_at = packet.arrival
         stats = self.stats

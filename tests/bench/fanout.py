@@ -305,9 +305,10 @@ def run_relay_server(port: int) -> None:
 # -- orchestration ---------------------------------------------------------------------------
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of ``pid`` so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
 
 
 def _rss_mb(pid: int) -> float:
@@ -391,7 +392,8 @@ def measure(
             for sub in subs:
                 assert sub.stdout is not None
                 results.append(json.loads(sub.stdout.readline()))
-            cpu = _cpu_seconds(server.pid) - cpu_start
+            cpu_end = _cpu_seconds(server.pid)
+            user, system = cpu_end[0] - cpu_start[0], cpu_end[1] - cpu_start[1]
             wall = time.monotonic() - wall_start
             rss = _rss_mb(server.pid)
         finally:
@@ -403,7 +405,9 @@ def measure(
     return {
         "mode": mode,
         "subscribers": count,
-        "server_cpu_percent": round(100 * cpu / wall, 2),
+        "server_cpu_percent": round(100 * (user + system) / wall, 2),
+        "server_user_percent": round(100 * user / wall, 2),
+        "server_system_percent": round(100 * system / wall, 2),
         "server_rss_mb": round(rss, 1),
         "min_fps": round(min(fps), 1) if fps else 0.0,
         "mean_fps": round(statistics.fmean(fps), 1) if fps else 0.0,

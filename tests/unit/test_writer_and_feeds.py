@@ -226,6 +226,8 @@ def test_publisher_reconnect_moves_subscribers_at_the_new_keyframe() -> None:
 class Consumer:
     """Like a writer: on a new source, takes the frame so far from its first packet."""
 
+    kinds = (True, False)
+
     def __init__(self) -> None:
         self.packets: list[bytes] = []
         self.started: list[bytes] = []
