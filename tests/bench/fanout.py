@@ -397,6 +397,11 @@ def measure(
             wall = time.monotonic() - wall_start
             rss = _rss_mb(server.pid)
         finally:
+            for child in children[2:]:  # subscribers close their connections and exit
+                try:
+                    child.wait(15)
+                except subprocess.TimeoutExpired:
+                    pass
             for child in reversed(children):
                 _stop(child)
     fps = [f for r in results for f in r["fps"]]
