@@ -398,10 +398,8 @@ def measure(
             rss = _rss_mb(server.pid)
         finally:
             for child in children[2:]:  # subscribers close their connections and exit
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(15)
-                except subprocess.TimeoutExpired:
-                    pass
             for child in reversed(children):
                 _stop(child)
     fps = [f for r in results for f in r["fps"]]
