@@ -84,6 +84,7 @@ class MediaHub:
         self._switch_listeners: list[SwitchListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._sampler: asyncio.Task[None] | None = None
+        self._dropped_seen = 0
 
     # -- lookups -----------------------------------------------------------------------
 
@@ -303,6 +304,20 @@ class MediaHub:
                     stats = sub_track.writer.stats
                     self.rates.sample(key, now, stats.bytes_sent, stats.frames_sent)
         self.rates.forget_except(live)
+        self._log_drops()
+
+    def _log_drops(self) -> None:
+        """One aggregated line per second about slow subscribers, not one per packet."""
+        slow = 0
+        dropped = 0
+        for subscriber in self.subscribers.values():
+            drops = sum(t.writer.stats.dropped for t in subscriber.tracks if t.writer)
+            dropped += drops
+            slow += drops > 0
+        new = dropped - self._dropped_seen
+        self._dropped_seen = dropped
+        if new > 0:
+            logger.warning("dropped %d packets for %d slow subscriber(s)", new, slow)
 
 
 def callback_listener(callback: Callable[[SwitchEvent], None]) -> SwitchListener:
