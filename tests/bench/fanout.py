@@ -378,7 +378,7 @@ def measure(
                     str(warmup),
                     "--window",
                     str(window),
-                    *(["--sample"] if i == 0 else []),
+                    *(["--sample"] if i == 0 and mode == "forward" else []),
                 )
                 for i, n in enumerate(per_process)
                 if n > 0
