@@ -43,6 +43,9 @@ class TrackIngest:
         self._last_timestamp: int | None = None
         self._last_keyframe_timestamp: int | None = None
         self._missing: deque[int] = deque(maxlen=256)
+        self._interval_mark: tuple[int, int] = (0, 0)
+        self.expected = 0
+        self._cycles = 0
 
     def receive(
         self, sequence_number: int, timestamp: int, marker: bool, payload: bytes, now: float
@@ -74,6 +77,7 @@ class TrackIngest:
     def _track_sequence(self, sequence_number: int) -> tuple[bool, list[int]]:
         if self._highest is None:
             self._highest = sequence_number
+            self.expected = 1
             return False, []
         ahead = (sequence_number - self._highest) % SEQ_MOD
         if ahead == 0:
@@ -86,9 +90,28 @@ class TrackIngest:
                 self.stats.lost -= 1
             return True, []
         gap = [(self._highest + i) % SEQ_MOD for i in range(1, ahead)]
+        if sequence_number < self._highest:
+            self._cycles += SEQ_MOD
         self._highest = sequence_number
+        self.expected += ahead
         self.stats.lost += len(gap)
         if len(gap) > MAX_NACK_GAP:
             return False, []
         self._missing.extend(gap)
         return False, gap
+
+    @property
+    def extended_highest_sequence(self) -> int:
+        """The highest sequence number seen, with wrap-arounds counted (RFC 3550)."""
+        return self._cycles + (self._highest or 0)
+
+    def fraction_lost(self) -> int:
+        """RFC 3550 fraction lost (0-255) since the previous call, for receiver reports."""
+        expected, received = self.expected, self.stats.packets - self.stats.duplicates
+        last_expected, last_received = self._interval_mark
+        self._interval_mark = (expected, received)
+        interval_expected = expected - last_expected
+        interval_lost = interval_expected - (received - last_received)
+        if interval_expected <= 0 or interval_lost <= 0:
+            return 0
+        return min(255, (interval_lost << 8) // interval_expected)

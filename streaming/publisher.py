@@ -76,9 +76,15 @@ class _PublisherTrack:
             lsr = self.last_sr[0]
             dlsr = int((time.monotonic() - self.last_sr[1]) * 65536)
         stats = self.ingest.stats
-        highest = self.ingest._highest or 0
+        highest = self.ingest.extended_highest_sequence & 0xFFFFFFFF
         report = glue.receiver_report(
-            self.rtcp_ssrc, self.remote_ssrc, 0, max(0, stats.lost), highest, lsr, dlsr
+            self.rtcp_ssrc,
+            self.remote_ssrc,
+            self.ingest.fraction_lost(),
+            max(0, stats.lost),
+            highest,
+            lsr,
+            dlsr,
         )
         if self.video:
             report += glue.remb(self.rtcp_ssrc, [self.remote_ssrc], MAX_PUBLISH_BITRATE)

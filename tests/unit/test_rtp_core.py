@@ -137,6 +137,18 @@ def test_ingest_survives_sequence_wrap_and_huge_gaps() -> None:
     ingest.receive(65535, 0, False, b"a", 0.0)
     _, missing = ingest.receive(0, 960, False, b"a", 0.02)
     assert missing == []
+    assert ingest.extended_highest_sequence == 65536
     _, missing = ingest.receive(5000, 960, False, b"a", 0.04)
     assert missing == []  # too many to NACK; counted as lost
     assert ingest.stats.lost == 4999
+
+
+def test_fraction_lost_per_report_interval() -> None:
+    ingest = TrackIngest(False, "H264", epoch=1)
+    for seq in (0, 1, 2, 3):
+        ingest.receive(seq, seq * 960, False, b"a", 0.0)
+    assert ingest.fraction_lost() == 0
+    for seq in (5, 7):  # 4 and 6 lost: half of the interval
+        ingest.receive(seq, seq * 960, False, b"a", 0.0)
+    assert ingest.fraction_lost() == 128
+    assert ingest.fraction_lost() == 0
