@@ -424,12 +424,16 @@ def measure(
 
 
 def _slope(rows: list[dict[str, Any]]) -> float | None:
+    """Server CPU percent per added subscriber: least-squares slope over the runs."""
     if len(rows) < 2:
         return None
-    low, high = rows[0], rows[-1]
-    return (high["server_cpu_percent"] - low["server_cpu_percent"]) / (
-        high["subscribers"] - low["subscribers"]
-    )
+    xs = [float(row["subscribers"]) for row in rows]
+    ys = [float(row["server_cpu_percent"]) for row in rows]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return None
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
 
 
 def orchestrate(args: argparse.Namespace) -> None:
