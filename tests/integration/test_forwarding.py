@@ -76,6 +76,26 @@ async def test_fan_out_late_join_stall_reconnect_and_switch(
         assert all(near(s.last_luma, BRIGHT) for s in viewers)
         assert all(s.audio_frames > 0 for s in viewers)
 
+        # Stats: the once-a-second sampler fills bitrates and frame rates.
+        async def stats_ready() -> bool:
+            async with http.get(f"{url}/api/streams") as response:
+                streams = await response.json()
+            video = [t for t in streams["publishers"][0]["tracks"] if t["kind"] == "video"]
+            players = streams["subscribers"]
+            return (
+                video[0]["bitrate_bps"] > 10_000
+                and video[0]["fps"] > 20
+                and len(players) == 3
+                and all(p["time_to_first_frame_s"] is not None for p in players)
+                and all(t["packets_sent"] > 0 for p in players for t in p["tracks"])
+            )
+
+        await eventually(stats_ready, "bitrate and fps in /api/streams")
+        async with http.get(f"{url}/metrics") as response:
+            metrics = await response.text()
+        assert 'venuebridge_media_subscribers{feed="channel:gz-hall-1"} 3.0' in metrics
+        assert "venuebridge_media_publisher_keyframes_total" in metrics
+
         # A late joiner starts from the cached group of pictures at once.
         await eventually(lambda: viewers[0].frames >= 60, "two seconds of playing")
         late = await subscribe(http, f"{url}/whep/gz-hall-1")
