@@ -108,6 +108,7 @@ class PublisherSession:
         self.video_codec = video_codec
         self.created_at = time.monotonic()
         self.live_at: float | None = None
+        self.keyframe_requests_sent = 0
         self.epoch = 0
         self.pc = glue.new_peer_connection()
         self.tracks: list[_PublisherTrack] = []
@@ -147,6 +148,7 @@ class PublisherSession:
 
     def send_keyframe_request(self) -> None:
         """Ask the publisher for a keyframe (the source rate-limits the callers)."""
+        self.keyframe_requests_sent += 1
         for track in self.tracks:
             if track.video:
                 track.send_picture_loss()

@@ -90,13 +90,3 @@ class RtpRewriter:
             elapsed = max(0.0, now - self.last_sent_at)
             target = self.last_timestamp + max(1, int(elapsed * self.clock_rate))
         self.ts_offset = (target - packet.timestamp) % TS_MOD
-
-    def header(self, packet: MediaPacket, now: float) -> bytes:
-        """The rewritten RTP header for ``packet``."""
-        sequence, timestamp = self.rewrite(packet, now)
-        self.sent(sequence, timestamp, now)
-        return rtp_header(self.payload_type, packet.marker, sequence, timestamp, self.ssrc)
-
-    def source_timestamp_offset(self) -> int:
-        """Added to source RTP timestamps to get ours (translates publisher SRs)."""
-        return self.ts_offset

@@ -25,11 +25,3 @@ def advertise_addresses(sdp: str, addresses: tuple[str, ...]) -> str:
         else:
             out.append(line)
     return "\r\n".join(out)
-
-
-def answer_ice_ufrag(sdp: str) -> str | None:
-    """The first ``a=ice-ufrag`` of an SDP."""
-    for line in sdp.split("\r\n"):
-        if line.startswith("a=ice-ufrag:"):
-            return line.removeprefix("a=ice-ufrag:").strip()
-    return None

@@ -101,6 +101,7 @@ def publisher_json(hub: MediaHub, session: PublisherSession) -> dict[str, Any]:
         "state": session.connection_state,
         "live": session.source.publisher is session,
         "time_to_first_keyframe_s": _round(first_key - session.created_at if first_key else None),
+        "keyframe_requests_sent": session.keyframe_requests_sent,
         "tracks": tracks,
     }
 
@@ -126,6 +127,7 @@ def subscriber_json(hub: MediaHub, session: SubscriberSession) -> dict[str, Any]
                 "queue_drops": stats.dropped,
                 "queued": track.writer.queued,
                 "rtt_s": _round(track.rtt, 4),
+                "send_errors": track.sink.send_errors if track.sink else 0,
             }
         )
     return {
