@@ -139,6 +139,8 @@ class PublisherSession:
         await self.pc.addIceCandidate(candidate)
 
     def _track_started(self, track: _PublisherTrack) -> None:
+        if self._closed:  # ended while its connection was still being set up
+            return
         if self.live_at is None:
             self.live_at = time.monotonic()
             self.epoch = self.source.attach_publisher(self)

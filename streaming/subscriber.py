@@ -144,6 +144,8 @@ class SubscriberSession:
         await self.pc.addIceCandidate(candidate)
 
     def _track_started(self, track: _SubscriberTrack) -> None:
+        if self._closed:  # ended while its connection was still being set up
+            return
         if track.video:
             self._video_writer = track.writer
         if not self._attached:
