@@ -18,6 +18,7 @@ ENV_PREFIX = "VENUEBRIDGE_"
 SETTINGS_FILE_ENV = "VENUEBRIDGE_SETTINGS"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
+VIDEO_CODECS = ("H264", "VP8")
 
 
 class SettingsError(ValueError):
@@ -52,6 +53,11 @@ class Settings:
     log_format: str = "text"
     public_url: str | None = None
     redis_url: str | None = None
+    # One video codec per event, so venue outputs can switch sources without renegotiating.
+    video_codec: str = "H264"
+    # Authorises WHIP publishing until role tokens replace it; when unset, one is generated
+    # on first start into ``data_dir/producer_secret``.
+    producer_secret: str | None = None
     ice: IceSettings = field(default_factory=IceSettings)
 
 
@@ -130,6 +136,8 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "log_format": _parse_choice(LOG_FORMATS, upper=False),
     "public_url": _parse_optional_str,
     "redis_url": _parse_optional_str,
+    "video_codec": _parse_choice(VIDEO_CODECS, upper=True),
+    "producer_secret": _parse_optional_str,
     "ice.stun_urls": _parse_str_tuple,
     "ice.turn_urls": _parse_str_tuple,
     "ice.turn_secret": _parse_optional_str,
@@ -187,6 +195,8 @@ def _validate(settings: Settings) -> None:
             settings.redis_url.startswith(("redis://", "rediss://", "unix://")),
             "must be a redis://, rediss:// or unix:// URL",
         )
+    if settings.producer_secret is not None:
+        check("producer_secret", len(settings.producer_secret) >= 16, "needs 16 characters or more")
     ice = settings.ice
     for url in ice.stun_urls:
         check("ice.stun_urls", url.startswith(("stun:", "stuns:")), f"'{url}' is not a stun: URL")

@@ -11,7 +11,7 @@ import jinja2
 from aiohttp import web
 
 from config import Event, Settings, load_event
-from web import api, metrics, pages
+from web import api, media, metrics, pages
 from web.errors import error_pages
 from web.keys import EVENT, SETTINGS, STARTED_AT
 
@@ -42,4 +42,5 @@ def create_app(settings: Settings, event: Event | None = None) -> web.Applicatio
     pages.setup(app)
     api.setup(app)
     metrics.setup(app, version())
+    media.setup(app)
     return app

@@ -50,7 +50,14 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         if error.status == 404 and not detail:
             detail = f"Nothing lives at {request.path}."
         response = _render(request, error.status, error.reason, detail or error.reason)
-        for name in ("Allow", "Retry-After", "WWW-Authenticate", "Accept-Post"):
+        for name in (
+            "Allow",
+            "Retry-After",
+            "WWW-Authenticate",
+            "Accept-Post",
+            "Access-Control-Allow-Origin",
+            "Access-Control-Expose-Headers",
+        ):
             if name in error.headers:
                 response.headers[name] = error.headers[name]
         return response

@@ -24,6 +24,8 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-gpu",
     "--disable-quic",
+    # Real host candidates rather than mDNS names, which nothing resolves in the namespace.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 
 
@@ -60,3 +62,9 @@ def shots(request: pytest.FixtureRequest) -> Path:
     folder = root / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# The media plane's fixtures (a server on the namespace address, its settings).
+from tests.integration.conftest import media_server, media_settings  # noqa: E402
+
+__all__ = ["browser", "live_url", "media_server", "media_settings", "shots"]

@@ -58,6 +58,8 @@ def test_settings_file_named_by_environment(tmp_path: Path) -> None:
         ({"VENUEBRIDGE_ICE_TURN_URLS": "turn:t:3478"}, "'ice.turn_secret': is required"),
         ({"VENUEBRIDGE_ICE_STUN_URLS": "turn:t"}, "'ice.stun_urls': 'turn:t' is not a stun"),
         ({"VENUEBRIDGE_ICE_UDP_PORT_MIN": "40000"}, "go together"),
+        ({"VENUEBRIDGE_VIDEO_CODEC": "AV1"}, "expected one of H264, VP8"),
+        ({"VENUEBRIDGE_PRODUCER_SECRET": "short"}, "'producer_secret': needs 16 characters"),
         (
             {"VENUEBRIDGE_ICE_UDP_PORT_MIN": "50000", "VENUEBRIDGE_ICE_UDP_PORT_MAX": "40000"},
             "need 1024 <= min <= max <= 65535",
@@ -83,3 +85,12 @@ def test_bad_file_values_name_file_and_key(tmp_path: Path) -> None:
         load_settings(path, {})
     with pytest.raises(SettingsError, match="settings file not found"):
         load_settings(tmp_path / "missing.toml", {})
+
+
+def test_media_settings_from_environment() -> None:
+    settings = load_settings(
+        None, {"VENUEBRIDGE_VIDEO_CODEC": "vp8", "VENUEBRIDGE_PRODUCER_SECRET": "a" * 20}
+    )
+    assert settings.video_codec == "VP8"
+    assert settings.producer_secret == "a" * 20
+    assert Settings().video_codec == "H264"

@@ -1,0 +1,39 @@
+"""The media plane's exceptions; ``web`` maps each kind to one HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class MediaError(Exception):
+    """Base of every error the media plane reports to a client."""
+
+
+class BadRequest(MediaError):
+    """The request or its SDP cannot be parsed (HTTP 400)."""
+
+
+class UnsupportedMediaType(MediaError):
+    """The body is not of the content type the endpoint takes (HTTP 415)."""
+
+
+class Unauthenticated(MediaError):
+    """No usable credentials were presented (HTTP 401)."""
+
+
+class Forbidden(MediaError):
+    """Credentials were presented but do not allow this (HTTP 403)."""
+
+
+class NotFound(MediaError):
+    """No such channel, venue or session (HTTP 404)."""
+
+
+class NotLive(MediaError):
+    """The channel exists but nobody publishes it right now (HTTP 409)."""
+
+
+class UnsupportedOffer(MediaError):
+    """The offer parses but asks for something we do not do (HTTP 422)."""
+
+
+class PreconditionFailed(MediaError):
+    """An ``If-Match`` did not match the session's ETag (HTTP 412)."""

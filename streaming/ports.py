@@ -1,0 +1,60 @@
+"""The narrow interfaces between the media plane and whoever drives it.
+
+The control plane (routing, role tokens, as-run records) implements or calls these;
+``web/app.py`` wires the two together, so neither plane imports the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class MediaAccess(Protocol):
+    """Decides who may publish and who may play; ``token`` is the Bearer token or None."""
+
+    def may_publish(self, token: str | None, channel: str) -> bool: ...
+
+    def may_play(self, token: str | None, channel: str) -> bool: ...
+
+    def may_play_venue(self, token: str | None, venue: str) -> bool: ...
+
+    def may_route(self, token: str | None, venue: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchEvent:
+    """A venue output started showing ``channel`` (None: nothing) at ``at`` (UTC)."""
+
+    venue: str
+    channel: str | None
+    previous: str | None
+    at: datetime
+
+
+class SwitchListener(Protocol):
+    """Told the moment a venue output actually switched (for as-run records)."""
+
+    def venue_switched(self, event: SwitchEvent) -> None: ...
+
+
+class VenueOutputPort(Protocol):
+    """One venue's programme output, like a crosspoint on a broadcast router."""
+
+    @property
+    def venue(self) -> str: ...
+
+    @property
+    def routed_channel(self) -> str | None: ...
+
+    @property
+    def on_air_channel(self) -> str | None: ...
+
+    def switch_to(self, channel: str | None) -> None: ...
+
+
+class VenueOutputs(Protocol):
+    """Finds venue outputs by venue id; the control plane's routing uses only this."""
+
+    def venue_output(self, venue: str) -> VenueOutputPort: ...

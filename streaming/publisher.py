@@ -1,0 +1,179 @@
+"""A WHIP publisher: its connection, its tracks' ingest and the RTCP it owes the sender."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import RTCSessionDescription
+
+from streaming import aiortc_glue as glue
+from streaming.ingest import TrackIngest
+from streaming.source import ChannelSource
+
+logger = logging.getLogger(__name__)
+
+RTCP_INTERVAL = 1.0
+# What we let a publisher send (REMB); the issue's reference stream is 2.5 Mbit/s.
+MAX_PUBLISH_BITRATE = 8_000_000
+
+
+class _PublisherTrack:
+    """One kind (audio or video) of a publisher; the router's handler for it."""
+
+    def __init__(self, owner: PublisherSession, video: bool, rtcp_ssrc: int) -> None:
+        self.owner = owner
+        self.video = video
+        self.rtcp_ssrc = rtcp_ssrc
+        self.ingest: TrackIngest | None = None
+        self.sink: glue.SrtpSink | None = None
+        self.remote_ssrc: int | None = None
+        self.payload_types: dict[int, str] = {}
+        self.last_sr: tuple[int, float] | None = None
+
+    def on_receive_started(self, payload_types: dict[int, str], sink: glue.SrtpSink) -> None:
+        self.payload_types = payload_types
+        self.sink = sink
+        self.owner._track_started(self)
+
+    def on_rtp(
+        self,
+        ssrc: int,
+        payload_type: int,
+        sequence_number: int,
+        timestamp: int,
+        marker: bool,
+        payload: bytes,
+    ) -> None:
+        ingest = self.ingest
+        if ingest is None or payload_type not in self.payload_types:
+            return
+        self.remote_ssrc = ssrc
+        packet, missing = ingest.receive(
+            sequence_number, timestamp, marker, payload, time.monotonic()
+        )
+        if missing and self.video and self.sink is not None:
+            ingest.stats.nacks_sent += 1
+            self.sink.send_rtcp(glue.nack(self.rtcp_ssrc, ssrc, missing))
+        self.owner.source.push(packet)
+
+    def on_sender_report(self, ssrc: int, ntp: int) -> None:
+        self.last_sr = ((ntp >> 16) & 0xFFFFFFFF, time.monotonic())
+
+    def send_picture_loss(self) -> None:
+        if self.sink is not None and self.remote_ssrc is not None:
+            self.sink.send_rtcp(glue.picture_loss(self.rtcp_ssrc, self.remote_ssrc))
+
+    def send_reports(self) -> None:
+        if self.sink is None or self.remote_ssrc is None or self.ingest is None:
+            return
+        lsr = dlsr = 0
+        if self.last_sr is not None:
+            lsr = self.last_sr[0]
+            dlsr = int((time.monotonic() - self.last_sr[1]) * 65536)
+        stats = self.ingest.stats
+        highest = self.ingest.extended_highest_sequence & 0xFFFFFFFF
+        report = glue.receiver_report(
+            self.rtcp_ssrc,
+            self.remote_ssrc,
+            self.ingest.fraction_lost(),
+            max(0, stats.lost),
+            highest,
+            lsr,
+            dlsr,
+        )
+        if self.video:
+            report += glue.remb(self.rtcp_ssrc, [self.remote_ssrc], MAX_PUBLISH_BITRATE)
+        self.sink.send_rtcp(report)
+
+
+class PublisherSession:
+    """One WHIP session on a channel; becomes the channel's publisher once media flows."""
+
+    def __init__(
+        self,
+        session_id: str,
+        source: ChannelSource,
+        video_codec: str,
+        on_live: Callable[[PublisherSession], None],
+        on_ended: Callable[[PublisherSession], None],
+    ) -> None:
+        self.id = session_id
+        self.source = source
+        self.channel = source.channel
+        self.video_codec = video_codec
+        self.created_at = time.monotonic()
+        self.live_at: float | None = None
+        self.keyframe_requests_sent = 0
+        self.epoch = 0
+        self.pc = glue.new_peer_connection()
+        self.tracks: list[_PublisherTrack] = []
+        self._undo: list[Callable[[], None]] = []
+        self._on_live = on_live
+        self._on_ended = on_ended
+        self._rtcp_task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.pc.on("connectionstatechange", self._connection_state_changed)
+
+    @property
+    def connection_state(self) -> str:
+        return str(self.pc.connectionState)
+
+    async def answer(self, offer_sdp: str, kinds: list[str]) -> str:
+        """Negotiate: our transceivers first (codec preferences), then the offer."""
+        for kind in kinds:
+            transceiver = self.pc.addTransceiver(kind, direction="recvonly")
+            glue.prefer_codecs(transceiver, self.video_codec)
+            track = _PublisherTrack(self, kind == "video", glue.rtcp_ssrc(transceiver))
+            self.tracks.append(track)
+            self._undo.append(glue.take_over_receiver(transceiver, track))
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return str(self.pc.localDescription.sdp)
+
+    async def add_remote_candidate(self, candidate: Any) -> None:
+        await self.pc.addIceCandidate(candidate)
+
+    def _track_started(self, track: _PublisherTrack) -> None:
+        if self._closed:  # ended while its connection was still being set up
+            return
+        if self.live_at is None:
+            self.live_at = time.monotonic()
+            self.epoch = self.source.attach_publisher(self)
+            self._rtcp_task = asyncio.get_running_loop().create_task(self._run_rtcp())
+            self._on_live(self)
+        track.ingest = TrackIngest(track.video, self.video_codec, self.epoch)
+
+    def send_keyframe_request(self) -> None:
+        """Ask the publisher for a keyframe (the source rate-limits the callers)."""
+        self.keyframe_requests_sent += 1
+        for track in self.tracks:
+            if track.video:
+                track.send_picture_loss()
+
+    async def _run_rtcp(self) -> None:
+        while True:
+            await asyncio.sleep(RTCP_INTERVAL * (0.5 + random.random()))
+            for track in self.tracks:
+                track.send_reports()
+
+    def _connection_state_changed(self) -> None:
+        if self.pc.connectionState in ("failed", "closed") and not self._closed:
+            self._on_ended(self)
+
+    async def close(self) -> None:
+        """End the session: leave the source, stop RTCP, close the connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self.source.detach_publisher(self)
+        if self._rtcp_task is not None:
+            self._rtcp_task.cancel()
+            await asyncio.gather(self._rtcp_task, return_exceptions=True)
+        for undo in self._undo:
+            undo()
+        await self.pc.close()

@@ -1,0 +1,205 @@
+"""A WHEP subscriber: its connection and one writer per track, fed by a channel or venue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiortc import RTCSessionDescription
+
+from streaming import aiortc_glue as glue
+from streaming.feed import Feed
+from streaming.rtp_rewrite import RtpRewriter
+from streaming.writer import TrackWriter
+
+logger = logging.getLogger(__name__)
+
+RTCP_INTERVAL = 1.0
+RETRY_BLOCKED = 0.005
+VIDEO_QUEUE_PACKETS = 1024
+AUDIO_QUEUE_PACKETS = 64
+NTP_EPOCH_OFFSET = 2208988800
+
+
+def ntp_now() -> int:
+    """The current wall-clock time as a 64-bit NTP timestamp."""
+    now = time.time() + NTP_EPOCH_OFFSET
+    seconds = int(now)
+    return (seconds << 32) | int((now - seconds) * (1 << 32))
+
+
+class _SubscriberTrack:
+    """One kind of a subscriber; the router's handler for its sender SSRC."""
+
+    def __init__(self, owner: SubscriberSession, video: bool) -> None:
+        self.owner = owner
+        self.video = video
+        self.writer: TrackWriter | None = None
+        self.sink: glue.SrtpSink | None = None
+        self.ssrc = 0
+        self.rtt: float | None = None
+        self.packets_lost = 0
+        self.keyframe_requests = 0
+        self._sent_reports: dict[int, float] = {}
+
+    def on_send_started(
+        self, sink: glue.SrtpSink, ssrc: int, payload_type: int, clock_rate: int
+    ) -> None:
+        self.sink, self.ssrc = sink, ssrc
+        self.writer = TrackWriter(
+            video=self.video,
+            rewriter=RtpRewriter(ssrc, payload_type, clock_rate),
+            sink=sink,
+            capacity=VIDEO_QUEUE_PACKETS if self.video else AUDIO_QUEUE_PACKETS,
+            clock=time.monotonic,
+            request_keyframe=self.owner.feed.request_keyframe,
+            on_blocked=self.owner._blocked,
+        )
+        self.owner._track_started(self)
+
+    def on_nack(self, lost: list[int]) -> None:
+        if self.writer is not None:
+            self.writer.retransmit(lost)
+
+    def on_keyframe_request(self) -> None:
+        self.keyframe_requests += 1
+        self.owner.feed.request_keyframe()
+
+    def on_receiver_report(
+        self, fraction_lost: int, packets_lost: int, jitter: int, lsr: int, dlsr: int
+    ) -> None:
+        self.packets_lost = packets_lost
+        sent_at = self._sent_reports.get(lsr)
+        if sent_at is not None:
+            self.rtt = max(0.0, time.monotonic() - sent_at - dlsr / 65536)
+
+    def send_report(self) -> None:
+        writer, sink = self.writer, self.sink
+        if writer is None or sink is None or writer.stats.packets_sent == 0:
+            return
+        # The media clock now, extrapolated from the last packet sent.
+        rewriter = writer.rewriter
+        elapsed = time.monotonic() - (writer.last_sent_at or time.monotonic())
+        rtp_now = (rewriter.last_timestamp + int(elapsed * rewriter.clock_rate)) % (1 << 32)
+        ntp = ntp_now()
+        self._sent_reports[(ntp >> 16) & 0xFFFFFFFF] = time.monotonic()
+        if len(self._sent_reports) > 8:
+            del self._sent_reports[next(iter(self._sent_reports))]
+        stats = writer.stats
+        sink.send_rtcp(
+            glue.sender_report(self.ssrc, ntp, rtp_now, stats.packets_sent, stats.bytes_sent)
+        )
+
+
+class SubscriberSession:
+    """One WHEP session playing a feed (a channel's source or a venue output)."""
+
+    def __init__(
+        self,
+        session_id: str,
+        feed: Feed,
+        label: str,
+        video_codec: str,
+        on_ended: Callable[[SubscriberSession], None],
+    ) -> None:
+        self.id = session_id
+        self.feed = feed
+        self.label = label
+        self.video_codec = video_codec
+        self.created_at = time.monotonic()
+        self.created_utc = datetime.now(UTC)
+        self.pc = glue.new_peer_connection()
+        self.tracks: list[_SubscriberTrack] = []
+        self._undo: list[Callable[[], None]] = []
+        self._on_ended = on_ended
+        self._attached = False
+        self.first_frame_counted = False
+        self._video_writer: TrackWriter | None = None
+        self._retry: asyncio.TimerHandle | None = None
+        self._rtcp_task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.pc.on("connectionstatechange", self._connection_state_changed)
+
+    @property
+    def connection_state(self) -> str:
+        return str(self.pc.connectionState)
+
+    async def answer(self, offer_sdp: str, kinds: list[str]) -> str:
+        for kind in kinds:
+            transceiver = self.pc.addTransceiver(kind, direction="sendonly")
+            glue.prefer_codecs(transceiver, self.video_codec)
+            track = _SubscriberTrack(self, kind == "video")
+            self.tracks.append(track)
+            self._undo.append(glue.take_over_sender(transceiver, track))
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return str(self.pc.localDescription.sdp)
+
+    async def add_remote_candidate(self, candidate: Any) -> None:
+        await self.pc.addIceCandidate(candidate)
+
+    def _track_started(self, track: _SubscriberTrack) -> None:
+        if self._closed:  # ended while its connection was still being set up
+            return
+        if track.video:
+            self._video_writer = track.writer
+        if not self._attached:
+            self._attached = True
+            self._rtcp_task = asyncio.get_running_loop().create_task(self._run_rtcp())
+        if track.writer is None:
+            return
+        # The writers themselves consume the feed: no per-packet dispatch in between.
+        if track.video:
+            track.writer.start(self.feed.gop_snapshot())
+            self.feed.request_keyframe()
+        self.feed.add_consumer(track.writer)
+
+    def _blocked(self) -> None:
+        if self._retry is None and not self._closed:
+            self._retry = asyncio.get_running_loop().call_later(RETRY_BLOCKED, self._flush)
+
+    def _flush(self) -> None:
+        self._retry = None
+        for track in self.tracks:
+            if track.writer is not None:
+                track.writer.flush()
+
+    @property
+    def first_frame_after(self) -> float | None:
+        """Seconds from the offer to the first video packet sent (a keyframe)."""
+        writer = self._video_writer
+        if writer is None or writer.stats.first_packet_at is None:
+            return None
+        return writer.stats.first_packet_at - self.created_at
+
+    async def _run_rtcp(self) -> None:
+        while True:
+            await asyncio.sleep(RTCP_INTERVAL * (0.5 + random.random()))
+            for track in self.tracks:
+                track.send_report()
+
+    def _connection_state_changed(self) -> None:
+        if self.pc.connectionState in ("failed", "closed") and not self._closed:
+            self._on_ended(self)
+
+    async def close(self) -> None:
+        """End the session: leave the feed, stop timers, close the connection."""
+        if self._closed:
+            return
+        self._closed = True
+        for track in self.tracks:
+            if track.writer is not None:
+                self.feed.remove_consumer(track.writer)
+        if self._retry is not None:
+            self._retry.cancel()
+        if self._rtcp_task is not None:
+            self._rtcp_task.cancel()
+            await asyncio.gather(self._rtcp_task, return_exceptions=True)
+        for undo in self._undo:
+            undo()
+        await self.pc.close()

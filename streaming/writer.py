@@ -1,0 +1,191 @@
+"""One subscriber track's bounded queue: rewrite, send, remember for NACKs, drop when slow.
+
+Sending is synchronous: when the sink can take a packet it goes out at once, in the call
+that delivered it, so a fast subscriber costs no task switch. Only a sink that cannot keep
+up makes packets wait, in a queue of ``capacity``; on overflow video drops to the next
+keyframe and audio drops oldest-first. Nothing a subscriber does can block the publisher.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from streaming.packet import MediaPacket
+from streaming.rtp_rewrite import RtpRewriter
+
+HISTORY_SIZE = 512
+
+
+class RtpSink(Protocol):
+    """Where a subscriber's RTP goes: its own SRTP context and UDP path."""
+
+    def writable(self) -> bool: ...
+
+    def send_rtp(
+        self,
+        payload_type: int,
+        marker: bool,
+        sequence: int,
+        timestamp: int,
+        ssrc: int,
+        payload: bytes,
+    ) -> bool:
+        """Send one packet; False if the sink cannot take it now (nothing was sent)."""
+        ...
+
+
+@dataclass(slots=True)
+class WriterStats:
+    """Counters of one subscriber track."""
+
+    packets_sent: int = 0
+    bytes_sent: int = 0
+    frames_sent: int = 0
+    keyframes_sent: int = 0
+    dropped: int = 0
+    nacks_received: int = 0
+    retransmitted: int = 0
+    first_packet_at: float | None = None
+
+
+class TrackWriter:
+    """The per-subscriber, per-kind path from shared packets to one SRTP stream."""
+
+    def __init__(
+        self,
+        video: bool,
+        rewriter: RtpRewriter,
+        sink: RtpSink,
+        capacity: int,
+        clock: Callable[[], float],
+        request_keyframe: Callable[[], None],
+        on_blocked: Callable[[], None],
+    ) -> None:
+        self.video = video
+        self.rewriter = rewriter
+        self.sink = sink
+        self.capacity = capacity
+        self.stats = WriterStats()
+        self.waiting_for_keyframe = video
+        self.last_sent_at: float | None = None
+        self._clock = clock
+        self._request_keyframe = request_keyframe
+        self._on_blocked = on_blocked
+        self._queue: deque[MediaPacket] = deque()
+        self._epoch: int | None = None
+        self._last_keyframe_timestamp = -1
+        self._history: list[tuple[int, int, MediaPacket] | None] = [None] * HISTORY_SIZE
+
+    @property
+    def kinds(self) -> tuple[bool, ...]:
+        return (self.video,)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def start(self, gop: Sequence[MediaPacket]) -> None:
+        """Begin with a cached group of pictures (it starts with a keyframe)."""
+        if not self.video or not gop or len(gop) > self.capacity:
+            return
+        self.waiting_for_keyframe = False
+        self._epoch = gop[0].epoch
+        self._queue.extend(gop)
+        self.flush()
+
+    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
+        """Take one live packet; ``frame`` is its video frame so far (it ends with it)."""
+        if self.video and (self.waiting_for_keyframe or packet.epoch != self._epoch):
+            self._resume_at_keyframe(packet, frame)
+            return
+        self._epoch = packet.epoch
+        # The common case: nothing waiting, the sink takes it now.
+        if self._queue or not self._send(packet):
+            self._enqueue(packet)
+            self.flush()
+
+    def _resume_at_keyframe(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
+        if not packet.keyframe or packet.late:
+            self.waiting_for_keyframe = True
+            return
+        self.waiting_for_keyframe = False
+        self._epoch = packet.epoch
+        self.rewriter.after_gap()
+        for earlier in frame:
+            self._enqueue(earlier)
+        self.flush()
+
+    def _enqueue(self, packet: MediaPacket) -> None:
+        if len(self._queue) >= self.capacity:
+            if self.video:
+                # A partial picture is useless: drop it all and start again at a keyframe.
+                self.stats.dropped += len(self._queue) + 1
+                self._queue.clear()
+                self.waiting_for_keyframe = True
+                self._request_keyframe()
+                return
+            self._queue.popleft()
+            self.stats.dropped += 1
+        self._queue.append(packet)
+
+    def flush(self) -> None:
+        """Send what the sink takes now; tell the owner if some must wait."""
+        queue = self._queue
+        while queue:
+            if not self._send(queue[0]):
+                self._on_blocked()
+                return
+            queue.popleft()
+
+    def _send(self, packet: MediaPacket) -> bool:
+        # The hot path (once per packet per subscriber): the rewriter's steady-state
+        # arithmetic is inlined; re-basing (new epoch, after a gap) goes through it.
+        rewriter = self.rewriter
+        if packet.epoch == rewriter.epoch and not rewriter.rebase_pending:
+            sequence = (packet.sequence_number + rewriter.seq_offset) & 0xFFFF
+            timestamp = (packet.timestamp + rewriter.ts_offset) & 0xFFFFFFFF
+        else:
+            sequence, timestamp = rewriter.rewrite(packet, packet.arrival)
+        if not self.sink.send_rtp(
+            rewriter.payload_type, packet.marker, sequence, timestamp, rewriter.ssrc, packet.payload
+        ):
+            return False
+        if 0 < ((sequence - rewriter.last_sequence) & 0xFFFF) < 0x8000:
+            rewriter.last_sequence = sequence
+            rewriter.last_timestamp = timestamp
+            rewriter.last_sent_at = packet.arrival
+        self._history[sequence % HISTORY_SIZE] = (sequence, timestamp, packet)
+        self.last_sent_at = packet.arrival
+        stats = self.stats
+        stats.packets_sent += 1
+        stats.bytes_sent += len(packet.payload) + 12
+        if packet.marker:
+            stats.frames_sent += 1
+        if packet.keyframe and packet.timestamp != self._last_keyframe_timestamp:
+            self._last_keyframe_timestamp = packet.timestamp
+            stats.keyframes_sent += 1
+        if stats.first_packet_at is None:
+            stats.first_packet_at = self._clock()
+        return True
+
+    def retransmit(self, sequence_numbers: Sequence[int]) -> None:
+        """Answer a NACK from history; what has aged out is left to a keyframe request."""
+        self.stats.nacks_received += 1
+        rewriter = self.rewriter
+        for sequence in sequence_numbers:
+            entry = self._history[sequence % HISTORY_SIZE]
+            if entry is None or entry[0] != sequence:
+                continue
+            _, timestamp, packet = entry
+            if self.sink.send_rtp(
+                rewriter.payload_type,
+                packet.marker,
+                sequence,
+                timestamp,
+                rewriter.ssrc,
+                packet.payload,
+            ):
+                self.stats.retransmitted += 1

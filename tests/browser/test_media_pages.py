@@ -1,0 +1,69 @@
+"""Chromium publishes through /publish/{channel}; another Chromium page plays via WHEP."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser
+
+from config import Settings
+from tests.helpers import eventually
+from tests.integration.conftest import PRODUCER_SECRET, MediaServer
+from tests.media_peers import needs_network
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.network,
+    needs_network,
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed"),
+]
+
+FRAMES_DECODED = """async () => {
+  if (!window.vbPc) return 0;
+  let frames = 0;
+  (await window.vbPc.getStats()).forEach((r) => {
+    if (r.type === "inbound-rtp" && r.kind === "video") frames = r.framesDecoded || 0;
+  });
+  return frames;
+}"""
+
+
+@pytest.fixture(params=["H264", "VP8"])
+def media_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    return Settings(
+        host="127.0.0.1",
+        port=0,
+        data_dir=tmp_path / "data",
+        producer_secret=PRODUCER_SECRET,
+        video_codec=request.param,
+    )
+
+
+async def test_chromium_publishes_and_another_page_plays(
+    media_server: MediaServer, browser: Browser
+) -> None:
+    hub, url = media_server.hub, media_server.url
+    publisher = await browser.new_page()
+    await publisher.goto(f"{url}/publish/gz-hall-5?token={PRODUCER_SECRET}&autostart=1")
+    await eventually(lambda: hub.sources["gz-hall-5"].live, "Chromium to publish", within=20)
+    status = await publisher.locator("#status").get_attribute("data-state")
+    assert status in ("publishing", "connected")
+
+    viewer = await browser.new_page()
+    await viewer.goto(f"{url}/watch/gz-hall-5")
+
+    async def decoded() -> bool:
+        return int(await viewer.evaluate(FRAMES_DECODED)) >= 30
+
+    await eventually(decoded, "30 frames decoded in the watch page", within=20)
+    playing = await viewer.evaluate(
+        "() => { const v = document.getElementById('player'); return v.videoWidth > 0; }"
+    )
+    assert playing
+    publishers = [p for p in hub.publishers.values() if p.channel == "gz-hall-5"]
+    assert publishers
+    video = next(t for t in publishers[0].tracks if t.video)
+    assert video.ingest is not None
+    assert video.ingest.stats.keyframes >= 1

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from config import Event, Settings
+from streaming.hub import MediaHub
+from web.app import create_app
+from web.keys import MEDIA
+
+PRODUCER_SECRET = "test-producer-secret-0123456789"
+
+
+@dataclass
+class MediaServer:
+    url: str
+    app: web.Application
+    http: aiohttp.ClientSession
+
+    @property
+    def hub(self) -> MediaHub:
+        return self.app[MEDIA]
+
+
+@pytest.fixture
+def media_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        host="127.0.0.1", port=0, data_dir=tmp_path / "data", producer_secret=PRODUCER_SECRET
+    )
+
+
+@pytest.fixture
+async def media_server(
+    media_settings: Settings, reference_event: Event
+) -> AsyncIterator[MediaServer]:
+    app = create_app(media_settings, reference_event)
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield MediaServer(str(server.make_url("")).rstrip("/"), app, http)
+    finally:
+        await server.close()

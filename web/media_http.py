@@ -1,0 +1,149 @@
+"""The WHIP/WHEP HTTP shape shared by both endpoints; media errors mapped in one place."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, TypeVar
+
+from aiohttp import web
+from yarl import URL
+
+from streaming import errors
+from streaming.http_rules import (
+    CORS_HEADERS,
+    SDP,
+    TRICKLE,
+    bearer_token,
+    check_if_match,
+    parse_trickle_fragment,
+    require_content_type,
+)
+from streaming.hub import MediaHub, Negotiated
+from streaming.ice_servers import ice_servers_for, link_header
+from web.errors import http_error
+from web.keys import MEDIA, SETTINGS
+
+RETRY_AFTER_SECONDS = "5"
+T = TypeVar("T")
+
+_STATUS: list[tuple[type[errors.MediaError], type[web.HTTPError]]] = [
+    (errors.BadRequest, web.HTTPBadRequest),
+    (errors.UnsupportedMediaType, web.HTTPUnsupportedMediaType),
+    (errors.Unauthenticated, web.HTTPUnauthorized),
+    (errors.Forbidden, web.HTTPForbidden),
+    (errors.NotFound, web.HTTPNotFound),
+    (errors.NotLive, web.HTTPConflict),
+    (errors.UnsupportedOffer, web.HTTPUnprocessableEntity),
+    (errors.PreconditionFailed, web.HTTPPreconditionFailed),
+]
+
+
+def raise_http(error: errors.MediaError) -> NoReturn:
+    """The one mapping from media-plane errors to HTTP responses."""
+    kind = next((status for cls, status in _STATUS if isinstance(error, cls)), web.HTTPBadRequest)
+    response = http_error(kind, str(error))
+    response.headers.update(CORS_HEADERS)
+    if isinstance(error, errors.Unauthenticated):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, errors.NotLive):
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    raise response
+
+
+async def guarded(call: Callable[[], Awaitable[T]]) -> T:
+    """Run ``call``; a ``MediaError`` becomes its HTTP response."""
+    try:
+        return await call()
+    except errors.MediaError as error:
+        raise_http(error)
+
+
+async def read_offer(request: web.Request) -> tuple[str, str | None]:
+    """The SDP offer and the Bearer token of a WHIP/WHEP POST."""
+    require_content_type(request.headers.get("Content-Type"), SDP)
+    token = bearer_token(request.headers.get("Authorization"))
+    try:
+        text = (await request.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.BadRequest("the offer is not UTF-8 text") from None
+    return text, token
+
+
+def _absolute(request: web.Request, path: str) -> str:
+    public_url = request.app[SETTINGS].public_url
+    base = URL(public_url) if public_url else request.url.origin()
+    return str(base.join(URL(path)))
+
+
+def created(request: web.Request, negotiated: Negotiated, path: str) -> web.Response:
+    """RFC 9725: 201, the answer, Location, ETag, ice-server Links."""
+    response = web.Response(status=201, text=negotiated.answer, content_type=SDP)
+    response.headers.update(CORS_HEADERS)
+    response.headers["Location"] = _absolute(request, path)
+    response.headers["ETag"] = negotiated.etag
+    response.headers["Accept-Patch"] = TRICKLE
+    ice = request.app[SETTINGS].ice
+    for server in ice_servers_for(ice, negotiated.session_id, time.time()):
+        response.headers.add("Link", link_header(server))
+    return response
+
+
+def preflight(*, session: bool) -> web.Response:
+    """OPTIONS: CORS and what the resource accepts."""
+    response = web.Response(status=204)
+    response.headers.update(CORS_HEADERS)
+    if session:
+        response.headers["Accept-Patch"] = TRICKLE
+    else:
+        response.headers["Accept-Post"] = SDP
+    return response
+
+
+async def end_session(request: web.Request) -> web.Response:
+    """DELETE on a session URL ends the session: 200."""
+    hub = request.app[MEDIA]
+    session_id = request.match_info["session"]
+
+    async def end() -> None:
+        _check_path(hub, session_id, request.path)
+        await hub.end(session_id)
+
+    await guarded(end)
+    response = web.Response(status=200)
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+async def patch_session(request: web.Request) -> web.Response:
+    """PATCH on a session URL: trickled candidates (RFC 8840); ICE restarts are refused."""
+    hub = request.app[MEDIA]
+    session_id = request.match_info["session"]
+
+    async def patch() -> None:
+        _check_path(hub, session_id, request.path)
+        require_content_type(request.headers.get("Content-Type"), TRICKLE)
+        check_if_match(request.headers.get("If-Match"), hub.session_etag(session_id))
+        try:
+            text = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise errors.BadRequest("the fragment is not UTF-8 text") from None
+        await hub.trickle(session_id, parse_trickle_fragment(text))
+
+    await guarded(patch)
+    response = web.Response(status=204)
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+def _check_path(hub: MediaHub, session_id: str, path: str) -> None:
+    if hub.session_path(session_id) != path:
+        raise errors.NotFound("no such session (it may have ended)")
+
+
+async def session_options(request: web.Request) -> web.Response:
+    return preflight(session=True)
+
+
+async def endpoint_options(request: web.Request) -> web.Response:
+    return preflight(session=False)

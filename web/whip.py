@@ -1,0 +1,36 @@
+"""WHIP ingest (RFC 9725): ``POST /whip/{channel}`` and its session URLs."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from web.keys import MEDIA
+from web.media_http import (
+    created,
+    end_session,
+    endpoint_options,
+    guarded,
+    patch_session,
+    read_offer,
+    session_options,
+)
+
+
+async def post_whip(request: web.Request) -> web.Response:
+    channel = request.match_info["channel"]
+    hub = request.app[MEDIA]
+
+    async def publish() -> web.Response:
+        offer, token = await read_offer(request)
+        negotiated = await hub.publish(channel, offer, token)
+        return created(request, negotiated, f"/whip/{channel}/{negotiated.session_id}")
+
+    return await guarded(publish)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/whip/{channel}", post_whip)
+    app.router.add_route("OPTIONS", "/whip/{channel}", endpoint_options)
+    app.router.add_delete("/whip/{channel}/{session}", end_session)
+    app.router.add_patch("/whip/{channel}/{session}", patch_session)
+    app.router.add_route("OPTIONS", "/whip/{channel}/{session}", session_options)
