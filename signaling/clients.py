@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from dataclasses import dataclass, field
 
@@ -49,6 +50,10 @@ class Client:
         return True
 
     def drop(self, reason: str) -> None:
+        """Mark the client for disconnection; its writer closes the socket."""
         if not self.dropped.is_set():
             self.drop_reason = reason
             self.dropped.set()
+            # Wake a writer idle on an empty outbox (a full one wakes up by itself).
+            with contextlib.suppress(asyncio.QueueFull):
+                self.outbox.put_nowait("")

@@ -96,8 +96,12 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        self.drop_all("the server is shutting down")
+
+    def drop_all(self, reason: str) -> None:
+        """Ask every client's writer to close its socket (server shutdown)."""
         for client in list(self._clients):
-            client.drop("the server is shutting down")
+            client.drop(reason)
 
     def now(self) -> float:
         return self._clock()

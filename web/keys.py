@@ -6,8 +6,16 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from config import Event, Settings
+from signaling.auth import TokenAuthority, TokenMediaAccess
+from signaling.hub import Hub, HubOptions
 
 SETTINGS = web.AppKey("settings", Settings)
 EVENT = web.AppKey("event", Event)
 METRICS = web.AppKey("metrics", CollectorRegistry)
 STARTED_AT = web.AppKey("started_at", float)
+
+# The control plane (issue 4): hub, token authority, media-plane access hook.
+HUB = web.AppKey("hub", Hub)
+AUTHORITY = web.AppKey("authority", TokenAuthority)
+MEDIA_ACCESS = web.AppKey("media_access", TokenMediaAccess)
+HUB_OPTIONS = web.AppKey("hub_options", HubOptions)

@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from redis.asyncio import Redis
+
 SECRET_FILE = "signing.key"
 
 
@@ -29,3 +31,12 @@ def _read(path: Path) -> bytes:
         # A writer that created the file may still be writing; its content is short.
         raise RuntimeError(f"{path}: the signing secret is missing or too short")
     return bytes.fromhex(text)
+
+
+async def shared_secret(redis: Redis, key: str, local: bytes) -> bytes:
+    """The secret all nodes on one Redis share: the first node's wins (SET NX)."""
+    await redis.set(key, local.hex(), nx=True)
+    value = await redis.get(key)
+    if value is None:
+        raise RuntimeError("the shared signing secret vanished from Redis")
+    return bytes.fromhex(value.decode() if isinstance(value, bytes) else str(value))
