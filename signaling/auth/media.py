@@ -41,13 +41,16 @@ class TokenMediaAccess:
         return False
 
     def may_play(self, token: str | None, channel: str) -> bool:
-        """Any valid token plays the public (programme) channels; return feeds need more."""
-        grant = self._grant(token)
+        """Programme channels are public (no token, or any valid one); return feeds need more."""
         found = self._event.channel(channel)
-        if grant is None or found is None:
+        if found is None:
             return False
+        grant = self._grant(token)
         if found.kind is ChannelKind.PROGRAMME:
-            return True
+            # No token is a public viewer; a bad token is refused, not silently downgraded.
+            return not token or grant is not None
+        if grant is None:
+            return False
         if grant.role in (Role.DIRECTOR, Role.ADMIN):
             return True
         return grant.role is Role.PRODUCER and channel in grant.channels
