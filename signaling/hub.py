@@ -77,9 +77,10 @@ class Hub:
         self.rooms = RoomService(store, self)
         self._commands = Commands(self, ActionLimiter(self.options.limits))
         self._board = PresenceBoard(stale_after=3 * self.options.presence_refresh)
-        self._presence_dirty = asyncio.Event()
+        self._presence_dirty = True
         self._last_presence: dict[str, object] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     # ------------------------------------------------------------- lifecycle
 
@@ -89,6 +90,7 @@ class Hub:
         self._tasks.append(asyncio.create_task(self._presence_loop(), name="hub-presence"))
 
     async def stop(self) -> None:
+        self._stopping = True
         await self._bus.aclose()
         for task in self._tasks:
             task.cancel()
@@ -110,26 +112,26 @@ class Hub:
 
     def connect(self, client: Client) -> None:
         self._clients.add(client)
-        self._presence_dirty.set()
+        self._presence_dirty = True
 
     def disconnect(self, client: Client) -> None:
         self._clients.discard(client)
         for room in client.rooms:
             self._members.get(room, set()).discard(client)
-        self._presence_dirty.set()
+        self._presence_dirty = True
 
     def join(self, client: Client, room: str) -> None:
         client.rooms.add(room)
         self._members.setdefault(room, set()).add(client)
-        self._presence_dirty.set()
+        self._presence_dirty = True
 
     def leave(self, client: Client, room: str) -> None:
         client.rooms.discard(room)
         self._members.get(room, set()).discard(client)
-        self._presence_dirty.set()
+        self._presence_dirty = True
 
     def presence_changed(self) -> None:
-        self._presence_dirty.set()
+        self._presence_dirty = True
 
     def send(self, client: Client, frame: str) -> None:
         if client.send(frame):
@@ -207,6 +209,8 @@ class Hub:
         try:
             await self._bus.publish(encode(message))
         except Exception:
+            # redis-py may turn a cancellation into a connection error: never swallow that.
+            _reraise_if_cancelling()
             # The store has the event; other nodes catch up on their next read.
             logger.exception("bus publish failed")
 
@@ -215,6 +219,7 @@ class Hub:
             try:
                 await self._on_bus(msgspec.json.decode(raw))
             except Exception:
+                _reraise_if_cancelling()
                 logger.exception("bad bus message")
 
     async def _on_bus(self, message: dict[str, Any]) -> None:
@@ -230,18 +235,20 @@ class Hub:
     # --------------------------------------------------------------- presence
 
     async def _presence_loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._presence_dirty.wait(), timeout=self.options.presence_refresh
+        # Bursts of joins and leaves coalesce into one update per ``presence_interval``;
+        # an unchanged node still speaks every ``presence_refresh`` so others know it lives.
+        refresh_at = 0.0
+        while not self._stopping:
+            now = time.monotonic()
+            if self._presence_dirty or now >= refresh_at:
+                self._presence_dirty = False
+                refresh_at = now + self.options.presence_refresh
+                counts = count(self._clients)
+                self._board.update(self.node, counts, now)
+                self._push_presence()
+                await self._publish(
+                    {"kind": "presence", "node": self.node, "counts": counts.as_json()}
                 )
-            self._presence_dirty.clear()
-            counts = count(self._clients)
-            self._board.update(self.node, counts, time.monotonic())
-            self._push_presence()
-            # Also sent every ``presence_refresh`` as a heartbeat: silent nodes go stale.
-            await self._publish({"kind": "presence", "node": self.node, "counts": counts.as_json()})
-            # Coalesce bursts of joins and leaves into one update per interval.
             await asyncio.sleep(self.options.presence_interval)
 
     def presence(self) -> dict[str, object]:
@@ -259,6 +266,12 @@ class Hub:
 
     def send_presence(self, client: Client) -> None:
         self.send(client, encode({"type": "presence", **self.presence()}))
+
+
+def _reraise_if_cancelling() -> None:
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _question_frame(room: str, seq: int, view: dict[str, Any]) -> str:
