@@ -83,6 +83,7 @@ form.addEventListener("submit", async (event) => {
       origin: document.getElementById("ask-origin").value,
     });
     text.value = "";
+    text.dispatchEvent(new Event("input"));
     message.textContent = connection.state.state.mode === "open"
       ? "Thanks! Your question is in the list."
       : "Thanks! A moderator will look at your question.";

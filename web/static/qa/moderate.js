@@ -48,10 +48,20 @@ const actions = {
   p: (q) => act("prioritize", { question: q }),
 };
 
+// The actions that make sense in each state (the server checks again).
+const ACTIONS_BY_STATE = {
+  pending: [["a", "Approve"], ["d", "Dismiss"], ["e", "Edit"], ["m", "Merge"], ["t", "Translate"]],
+  approved: [["s", "Stage"], ["p", "To front"], ["x", "Answered"], ["e", "Edit"], ["t", "Translate"],
+    ["m", "Merge"], ["d", "Dismiss"]],
+  on_stage: [["x", "Answered"], ["u", "Unstage"], ["e", "Edit"], ["t", "Translate"]],
+  answered: [["t", "Translate"]],
+  dismissed: [],
+  merged: [],
+};
+
 function item(q) {
-  const buttons = [["a", "Approve"], ["d", "Dismiss"], ["e", "Edit"], ["m", "Merge"], ["t", "Translate"],
-    ["s", "Stage"], ["x", "Answered"], ["p", "To front"]].map(([key, label]) =>
-    el("button", { type: "button", class: "action", "data-action": key, onclick: () => actions[key](q.id) }, label));
+  const buttons = ACTIONS_BY_STATE[q.state].map(([key, label]) =>
+    el("button", { type: "button", class: "action", "data-action": key, onclick: () => run(key, q.id) }, label));
   const other = q.language === "zh" ? "en" : "zh";
   return el("li", {
     class: `question state-${q.state}${selected === q.id ? " selected" : ""}`, "data-id": q.id, tabindex: "0",
@@ -65,7 +75,11 @@ function item(q) {
       q.origin_venue ? ` (${q.origin_venue})` : "", ` · ${STATE_LABELS[q.state]}`,
       q.dismiss_reason ? ` — ${q.dismiss_reason}` : "", q.merged_into ? ` → ${q.merged_into}` : "",
       q.edits && q.edits.length ? ` · edited ${q.edits.length}×` : ""),
-    el("div", { class: "actions" }, ...buttons)));
+    buttons.length ? el("div", { class: "actions" }, ...buttons) : null));
+}
+
+function run(key, id) {
+  if (key === "u") act("unstage"); else actions[key](id);
 }
 
 function order() {
