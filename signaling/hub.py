@@ -19,7 +19,7 @@ import msgspec
 
 from config import Event
 from signaling.bus import Bus
-from signaling.clients import Client
+from signaling.clients import Client, Frame
 from signaling.commands import Commands
 from signaling.presence import Counts, PresenceBoard, count
 from signaling.protocol import encode
@@ -38,8 +38,8 @@ logger = logging.getLogger(__name__)
 class HubOptions:
     """Per-node knobs; tests shrink the timers."""
 
-    outbox_size: int = 256
-    send_timeout: float = 5.0
+    max_backlog: int = 1024 * 1024  # bytes a client may fall behind before it is dropped
+    send_timeout: float = 5.0  # seconds a client's backlog may stay non-empty
     heartbeat: float = 20.0
     max_message: int = 64 * 1024
     presence_interval: float = 1.0
@@ -88,6 +88,7 @@ class Hub:
         messages = await self._bus.subscribe()
         self._tasks.append(asyncio.create_task(self._listen(messages), name="hub-bus"))
         self._tasks.append(asyncio.create_task(self._presence_loop(), name="hub-presence"))
+        self._tasks.append(asyncio.create_task(self._sweep_loop(), name="hub-sweep"))
 
     async def stop(self) -> None:
         self._stopping = True
@@ -104,6 +105,10 @@ class Hub:
         """Ask every client's writer to close its socket (server shutdown)."""
         for client in list(self._clients):
             client.drop(reason)
+
+    @property
+    def connections(self) -> int:
+        return len(self._clients)
 
     def now(self) -> float:
         return self._clock()
@@ -133,11 +138,28 @@ class Hub:
     def presence_changed(self) -> None:
         self._presence_dirty = True
 
-    def send(self, client: Client, frame: str) -> None:
+    def send(self, client: Client, frame: Frame | str) -> None:
+        was_dropped = client.dropped
         if client.send(frame):
             self.stats.frames_sent += 1
-        elif client.drop_reason.startswith("too slow"):
+        elif not was_dropped and client.dropped:
             self.stats.dropped_slow += 1
+
+    def sweep(self, now: float) -> None:
+        """Drop clients whose backlog has not emptied for ``send_timeout`` seconds."""
+        for client in list(self._clients):
+            if client.backlog() == 0:
+                client.backlog_since = None
+            elif client.backlog_since is None:
+                client.backlog_since = now
+            elif now - client.backlog_since > self.options.send_timeout:
+                client.drop("too slow: send timed out")
+                self.stats.dropped_slow += 1
+
+    async def _sweep_loop(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.options.send_timeout / 4)
+            self.sweep(time.monotonic())
 
     async def handle(self, client: Client, message: m.ClientMessage) -> dict[str, Any] | None:
         """Carry out one message for ``client``; an ack payload, or a ``SignalingError``."""
@@ -152,7 +174,9 @@ class Hub:
         for question_id in touched:
             self._fan_out_question(room, seq, event, question_id, members)
         if isinstance(event, ROOM_EVENTS):
-            frame = encode({"type": "room", "room": room.id, "event_id": seq, **room.room_view()})
+            frame = Frame(
+                encode({"type": "room", "room": room.id, "event_id": seq, **room.room_view()})
+            )
             for client in list(members):
                 self.send(client, frame)
         if isinstance(event, ev.Dismissed):
@@ -164,14 +188,21 @@ class Hub:
         question = room.questions[question_id]
         # Encode once per audience, not once per client.
         public_view = question_view(question, "", moderator=False)
-        public: str | None = None
+        public: Frame | None = None
         if public_view is not None:
             public = _question_frame(room.id, seq, public_view)
         elif isinstance(event, HIDING_EVENTS):
-            public = encode(
-                {"type": "question_removed", "room": room.id, "event_id": seq, "id": question_id}
+            public = Frame(
+                encode(
+                    {
+                        "type": "question_removed",
+                        "room": room.id,
+                        "event_id": seq,
+                        "id": question_id,
+                    }
+                )
             )
-        moderator: str | None = None
+        moderator: Frame | None = None
         for client in list(members):
             if client.grant.moderates(room.id):
                 if moderator is None:
@@ -259,7 +290,7 @@ class Hub:
         if current == self._last_presence:
             return
         self._last_presence = current
-        frame = encode({"type": "presence", **current})
+        frame = Frame(encode({"type": "presence", **current}))
         for client in list(self._clients):
             if client.watches_presence:
                 self.send(client, frame)
@@ -274,5 +305,5 @@ def _reraise_if_cancelling() -> None:
         raise asyncio.CancelledError
 
 
-def _question_frame(room: str, seq: int, view: dict[str, Any]) -> str:
-    return encode({"type": "question", "room": room, "event_id": seq, "question": view})
+def _question_frame(room: str, seq: int, view: dict[str, Any]) -> Frame:
+    return Frame(encode({"type": "question", "room": room, "event_id": seq, "question": view}))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from aiohttp import web
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
 from config import Event, Settings
@@ -18,7 +20,7 @@ from signaling.store import EventStore
 from signaling.store.redis import RedisEventStore
 from signaling.store.sqlite import SqliteEventStore
 from web import exports, qa_pages, ws
-from web.keys import AUTHORITY, EVENT, HUB, HUB_OPTIONS, MEDIA_ACCESS, SETTINGS
+from web.keys import AUTHORITY, EVENT, HUB, HUB_OPTIONS, MEDIA_ACCESS, METRICS, SETTINGS
 
 STORE_FILE = "venuebridge.sqlite3"
 
@@ -53,6 +55,7 @@ async def _control_plane(app: web.Application) -> AsyncIterator[None]:
         app[MEDIA_ACCESS] = TokenMediaAccess(authority, event)
         hub = Hub(event, store, bus, app[HUB_OPTIONS])
         app[HUB] = hub
+        app[METRICS].register(HubCollector(hub))
         await hub.start()
         try:
             yield
@@ -62,6 +65,30 @@ async def _control_plane(app: web.Application) -> AsyncIterator[None]:
         await store.aclose()
         if redis is not None:
             await redis.aclose()
+
+
+class HubCollector(Collector):
+    """The hub's counters, read at scrape time (no metric objects on the hot path)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        stats = self._hub.stats
+        yield GaugeMetricFamily(
+            "venuebridge_ws_connections", "Open signaling websockets.", value=self._hub.connections
+        )
+        yield CounterMetricFamily(
+            "venuebridge_ws_dropped_slow",
+            "Websockets closed because their outbox was full or a send timed out.",
+            value=stats.dropped_slow,
+        )
+        yield CounterMetricFamily(
+            "venuebridge_ws_frames_sent", "Frames queued to websockets.", value=stats.frames_sent
+        )
+        yield CounterMetricFamily(
+            "venuebridge_ws_errors_sent", "Error frames sent to clients.", value=stats.errors_sent
+        )
 
 
 def setup(app: web.Application, options: HubOptions | None = None) -> None:

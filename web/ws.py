@@ -1,10 +1,17 @@
-"""``GET /ws``: one websocket per page. Thin: parse at the edge, the hub does the rest."""
+"""``GET /ws``: one websocket per page. Thin: parse at the edge, the hub does the rest.
+
+Outgoing frames skip aiohttp's per-message coroutine: fan-out writes each frame straight
+to the socket's transport (server frames are unmasked, so one encoded payload serves every
+client), and the transport's buffer is the client's bounded outbox (see signaling.clients).
+aiohttp still writes its own control frames (pong, close); writes never interleave
+because each frame goes out in one synchronous ``transport.write``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import struct
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -19,7 +26,41 @@ from web.keys import AUTHORITY, HUB
 
 logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
-CLOSE_TOO_SLOW = 4408
+CLOSE_GOING_AWAY = 1001
+
+
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked, final websocket text frame (RFC 6455 section 5.2) around ``payload``."""
+    length = len(payload)
+    if length < 126:
+        return struct.pack("!BB", 0x81, length) + payload
+    if length < 65536:
+        return struct.pack("!BBH", 0x81, 126, length) + payload
+    return struct.pack("!BBQ", 0x81, 127, length) + payload
+
+
+def close_frame(code: int, reason: str) -> bytes:
+    """An unmasked close frame with ``code`` and a short ``reason``."""
+    body = struct.pack("!H", code) + reason.encode()[:120]
+    return struct.pack("!BB", 0x88, len(body)) + body
+
+
+def _attach(client: Client, transport: asyncio.Transport) -> None:
+    def write(payload: bytes) -> None:
+        if not transport.is_closing():
+            transport.write(text_frame(payload))
+
+    def on_drop(reason: str) -> None:
+        if reason.startswith("too slow"):
+            # Its buffer is full: a close frame would only queue behind it.
+            transport.abort()
+        elif not transport.is_closing():
+            transport.write(close_frame(CLOSE_GOING_AWAY, reason))
+            transport.close()
+
+    client.write = write
+    client.backlog = transport.get_write_buffer_size
+    client.on_drop = on_drop
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -41,29 +82,30 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         await ws.send_str(error_frame(error.code, error.message))
         await ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized")
         return ws
-    client = Client(grant, request.remote or "unknown", outbox_size=options.outbox_size)
+    transport = request.transport
+    if not isinstance(transport, asyncio.Transport) or transport.is_closing():
+        return ws
+    client = Client(grant, request.remote or "unknown", max_backlog=options.max_backlog)
+    _attach(client, transport)
     hub.connect(client)
     hub.send(client, encode(_welcome(hub, grant, issued)))
-    writer = asyncio.create_task(_write(ws, client, options.send_timeout))
     try:
         async for message in ws:
             if message.type is WSMsgType.TEXT:
                 await _handle(hub, client, message.data)
             elif message.type is WSMsgType.BINARY:
                 hub.send(client, error_frame("bad_message", "send JSON text frames"))
-            if client.dropped.is_set():
+            if client.dropped:
                 break
         if ws.exception() is not None:
             # e.g. a frame over the size limit: aiohttp closes with 1009.
             logger.info("websocket of %s closed: %s", client.identity, ws.exception())
     finally:
         hub.disconnect(client)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
-        if client.drop_reason.startswith("too slow"):
-            await ws.close(code=CLOSE_TOO_SLOW, message=b"too slow")
-        await ws.close()
+        if client.dropped:
+            logger.info("dropped websocket of %s: %s", client.identity, client.drop_reason)
+        else:
+            await ws.close()
     return ws
 
 
@@ -103,26 +145,8 @@ async def _handle(hub: Hub, client: Client, data: str) -> None:
         hub.send(client, error_frame("internal", "something went wrong on our side", ref))
 
 
-async def _write(ws: web.WebSocketResponse, client: Client, send_timeout: float) -> None:
-    """Drain the outbox; a client that cannot take a frame within ``send_timeout`` is dropped."""
-    try:
-        while True:
-            frame = await client.outbox.get()
-            if client.dropped.is_set() or not frame:
-                break
-            await asyncio.wait_for(ws.send_str(frame), timeout=send_timeout)
-    except TimeoutError:
-        client.drop("too slow: send timed out")
-    except ConnectionError:
-        client.drop("connection lost")
-    # Closing wakes the reader loop, which then cleans up.
-    code = CLOSE_TOO_SLOW if client.drop_reason.startswith("too slow") else 1001
-    with contextlib.suppress(Exception):
-        await ws.close(code=code, message=client.drop_reason.encode()[:120])
-
-
 async def close_all(app: web.Application) -> None:
-    """On shutdown: every socket is closed by its own writer."""
+    """On shutdown: every socket gets a close frame and its transport is closed."""
     if HUB in app:
         app[HUB].drop_all("the server is shutting down")
 

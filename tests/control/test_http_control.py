@@ -136,3 +136,10 @@ async def test_exports_hold_every_question_in_every_state(node: Node) -> None:
     # Formula-looking text is defused for spreadsheets; markup stays plain text.
     assert table[0]["text"] == "'" + texts[0]
     assert table[1]["original_text"] == texts[1]
+
+
+async def test_metrics_count_websockets(node: Node) -> None:
+    await node.connect()
+    text = await (await node.http.get("/metrics")).text()
+    assert "venuebridge_ws_connections 1.0" in text
+    assert "venuebridge_ws_dropped_slow_total 0.0" in text

@@ -11,7 +11,7 @@ import pytest
 
 from config import Event
 from signaling.auth import Grant, Role, TokenAuthority, TokenMediaAccess, load_or_create_secret
-from signaling.clients import Client
+from signaling.clients import Client, Frame
 from signaling.errors import RateLimited, Unauthorized
 from signaling.presence import PresenceBoard, combine, count
 from signaling.qa.limits import ActionLimiter, Limits, Rate, RateLimiter
@@ -128,10 +128,18 @@ async def test_presence_counts_and_combines() -> None:
     assert board.total(now=7).connections == 3  # n1 went silent
 
 
-async def test_a_full_outbox_drops_the_client_instead_of_waiting() -> None:
-    client = Client(Grant("v", Role.VIEWER), "a", outbox_size=2)
-    assert client.send("1")
-    assert client.send("2")
-    assert not client.send("3")
-    assert client.dropped.is_set()
-    assert client.drop_reason.startswith("too slow")
+def test_a_client_too_far_behind_is_dropped_instead_of_waited_for() -> None:
+    written: list[bytes] = []
+    dropped: list[str] = []
+    client = Client(Grant("v", Role.VIEWER), "a", max_backlog=10)
+    client.write, client.on_drop = written.append, dropped.append
+    client.backlog = lambda: sum(map(len, written))
+    frame = Frame("123456")
+    assert client.send(frame)
+    assert client.send(frame)
+    assert not client.send(frame)
+    assert written == [b"123456", b"123456"]
+    assert client.dropped
+    assert dropped == ["too slow: the outbox is full"]
+    assert not client.send(frame)
+    assert dropped == ["too slow: the outbox is full"]  # dropped once
