@@ -97,7 +97,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 hub.send(client, error_frame("bad_message", "send JSON text frames"))
             if client.dropped:
                 break
-        if ws.exception() is not None:
+        if ws.exception() is not None and not client.dropped:
             # e.g. a frame over the size limit: aiohttp closes with 1009.
             logger.info("websocket of %s closed: %s", client.identity, ws.exception())
     finally:

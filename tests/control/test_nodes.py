@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import socket
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from config import Event, Settings
 from signaling.hub import HubOptions
 from signaling.qa.limits import Limits, Rate
-from tests.control.support import Node
+from tests.control.support import Node, WsClient
 from tests.helpers import eventually
 from web.app import create_app
 
@@ -152,3 +156,78 @@ async def test_questions_votes_and_states_survive_a_restart(
         assert (settings.data_dir / "venuebridge.sqlite3").exists()
     finally:
         await second.close()
+
+
+async def test_two_server_processes_share_one_event_through_redis(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """The real command twice, as an origin and an edge would run it."""
+    ports = []
+    processes = []
+    for name in ("a", "b"):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+        env = {**os.environ, "VENUEBRIDGE_REDIS_URL": redis_url, "VENUEBRIDGE_LOG_LEVEL": "WARNING"}
+        processes.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "web",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(ports[-1]),
+                "--data-dir",
+                str(tmp_path / name),
+                env=env,
+            )
+        )
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def up(port: int) -> bool:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        return response.status == 200
+                except aiohttp.ClientError:
+                    return False
+
+            for port in ports:
+                await eventually(lambda p=port: up(p), f"the server on port {port}")
+            a_url, b_url = (f"http://127.0.0.1:{p}/ws" for p in ports)
+            asker = await WsClient.connect(http, a_url)
+            watcher = await WsClient.connect(http, b_url)
+            # An anonymous identity minted by node a is honoured by node b.
+            same = await WsClient.connect(http, b_url, asker.welcome["token"])
+            assert same.welcome["identity"] == asker.welcome["identity"]
+            for client in (asker, watcher):
+                await client.ok({"type": "join", "room": ROOM})
+            # In an open room the question is public at once; a's moderator opens it.
+            # (The token comes from node b's own data dir: on Redis both share one secret.)
+            token = await _cli_token(tmp_path / "b", redis_url)
+            moderator = await WsClient.connect(http, a_url, token)
+            await moderator.ok({"type": "join", "room": ROOM})
+            await moderator.request({"type": "set_mode", "room": ROOM, "mode": "open"})
+            qid = (await asker.ok({"type": "ask", "room": ROOM, "text": "From node a"}))["question"]
+            await eventually(lambda: watcher.question(qid) is not None, "node b to show it")
+            for client in (asker, watcher, same, moderator):
+                await client.close()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            assert await process.wait() == 0
+
+
+async def _cli_token(data_dir: Path, redis_url: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "web", "token", "--role", "moderator", "--session", ROOM,
+        "--quiet", "--data-dir", str(data_dir),
+        env={**os.environ, "VENUEBRIDGE_REDIS_URL": redis_url},
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    assert process.returncode == 0
+    return out.decode().strip()
