@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -46,15 +47,57 @@ async def test_ask_approve_translate_and_stage(
     server: TestServer, browser: Browser, tmp_path: Path
 ) -> None:
     base = str(server.make_url("")).rstrip("/")
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
-    token = server.app[AUTHORITY].mint(Grant("mod-anna", Role.MODERATOR, sessions=(ROOM,)), 3600)
+    await flow(browser, tmp_path / "screenshots", base, base, base, _moderator_token(server))
+
+
+async def test_the_same_flow_across_two_nodes_on_redis(
+    browser: Browser, tmp_path: Path, reference_event: Event, redis_url: str
+) -> None:
+    """Viewer and stage on node a, the moderator on node b; one redis-server between them."""
+    servers = []
+    try:
+        for name in ("a", "b"):
+            settings = Settings(
+                host="127.0.0.1", port=0, data_dir=tmp_path / name, redis_url=redis_url
+            )
+            event = dataclasses.replace(reference_event, id=f"browser{tmp_path.name[-12:]}")
+            server = TestServer(create_app(settings, event), host="127.0.0.1", port=0)
+            await server.start_server()
+            servers.append(server)
+        a, b = (str(s.make_url("")).rstrip("/") for s in servers)
+        token = _moderator_token(servers[1])
+        await flow(
+            browser,
+            tmp_path / "screenshots",
+            viewer_base=a,
+            moderator_base=b,
+            stage_base=a,
+            token=token,
+        )
+    finally:
+        for server in servers:
+            await server.close()
+
+
+def _moderator_token(server: TestServer) -> str:
+    grant = Grant("mod-anna", Role.MODERATOR, sessions=(ROOM,))
+    return str(server.app[AUTHORITY].mint(grant, 3600))
+
+
+async def flow(
+    browser: Browser,
+    shots: Path,
+    viewer_base: str,
+    moderator_base: str,
+    stage_base: str,
+    token: str,
+) -> None:
     alerts: list[str] = []
 
     phone = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     viewer = await phone.new_page()
     viewer.on("dialog", lambda d: alerts.append(d.message))
-    await viewer.goto(f"{base}/qa/{ROOM}")
+    await viewer.goto(f"{viewer_base}/qa/{ROOM}")
     await expect(viewer.locator("#status")).to_have_text("online")
     await viewer.fill("#ask-text", QUESTION)
     await viewer.fill("#ask-name", "Lin")
@@ -65,7 +108,7 @@ async def test_ask_approve_translate_and_stage(
 
     desk = await browser.new_context(viewport={"width": 1400, "height": 900})
     moderator = await desk.new_page()
-    await moderator.goto(f"{base}/join?token={token}")
+    await moderator.goto(f"{moderator_base}/join?token={token}")
     assert moderator.url.endswith(f"/moderate/{ROOM}")
     pending = moderator.locator("#col-pending .question").first
     await expect(pending.locator(".text")).to_have_text(QUESTION)
@@ -94,7 +137,7 @@ async def test_ask_approve_translate_and_stage(
 
     screen = await browser.new_context(viewport={"width": 1920, "height": 1080})
     stage = await screen.new_page()
-    await stage.goto(f"{base}/stage/{ROOM}")
+    await stage.goto(f"{stage_base}/stage/{ROOM}")
     await expect(stage.locator("#stage-text")).to_have_text(QUESTION)
     await expect(stage.locator("#stage-translation")).to_have_text("海外人才如何申请广州创业补贴？")
     await expect(stage.locator("#stage-timer")).to_have_text(re.compile(r"^1:[0-2]\d$"))
