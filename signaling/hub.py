@@ -44,6 +44,7 @@ class HubOptions:
     max_message: int = 64 * 1024
     presence_interval: float = 1.0
     presence_refresh: float = 10.0
+    bus_retry: float = 1.0
     limits: Limits = field(default_factory=Limits)
 
 
@@ -246,12 +247,31 @@ class Hub:
             logger.exception("bus publish failed")
 
     async def _listen(self, messages: Any) -> None:
-        async for raw in messages:
+        """Apply bus messages; if the subscription breaks (Redis restarted), subscribe again
+        and catch the loaded rooms up from the store, which has every event."""
+        while True:
             try:
-                await self._on_bus(msgspec.json.decode(raw))
+                async for raw in messages:
+                    try:
+                        await self._on_bus(msgspec.json.decode(raw))
+                    except Exception:
+                        _reraise_if_cancelling()
+                        logger.exception("bad bus message")
+                return  # the bus was closed: we are stopping
             except Exception:
                 _reraise_if_cancelling()
-                logger.exception("bad bus message")
+                logger.exception("bus subscription lost; subscribing again")
+            while not self._stopping:
+                await asyncio.sleep(self.options.bus_retry)
+                try:
+                    messages = await self._bus.subscribe()
+                    await self.rooms.catch_up_all()
+                    break
+                except Exception:
+                    _reraise_if_cancelling()
+                    logger.warning("bus still unavailable; retrying")
+            if self._stopping:
+                return
 
     async def _on_bus(self, message: dict[str, Any]) -> None:
         kind = message.get("kind")

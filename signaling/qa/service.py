@@ -80,6 +80,11 @@ class RoomService:
                 await self._catch_up(room)
         raise SignalingError("the room is busy; try again", code="conflict")
 
+    async def catch_up_all(self) -> None:
+        """Bring every loaded room up to date with the store (after the bus was lost)."""
+        for room_id in list(self._rooms):
+            await self.room(room_id)
+
     async def receive(self, room_id: str, seq: int, body: str) -> None:
         """An event another node (or this one) announced."""
         room = self._rooms.get(room_id)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from config import Event
 from signaling.auth import Grant, Role
@@ -11,8 +14,10 @@ from signaling.bus.local import LocalBus
 from signaling.clients import Client
 from signaling.hub import Hub, HubOptions
 from signaling.protocol import messages as m
+from signaling.qa import events as ev
 from signaling.qa.limits import Limits, Rate
 from signaling.store.sqlite import SqliteEventStore
+from tests.helpers import eventually
 
 ROOM = "overseas-talents-summit"
 LOTS = Rate(burst=10_000, per_minute=10_000)
@@ -97,3 +102,55 @@ async def test_stop_awaits_its_tasks(tmp_path: Path, reference_event: Event) -> 
     await hub.stop()
     await store.aclose()
     assert all(t.done() for t in tasks)
+
+
+class FlakyBus:
+    """A local bus whose first subscription breaks when told to (a Redis restart)."""
+
+    def __init__(self) -> None:
+        self.inner = LocalBus()
+        self.subscriptions = 0
+        self.breaks = asyncio.Event()
+
+    async def publish(self, message: str) -> None:
+        await self.inner.publish(message)
+
+    async def subscribe(self) -> AsyncIterator[str]:
+        self.subscriptions += 1
+        if self.subscriptions == 1:
+            return self._broken()
+        return await self.inner.subscribe()
+
+    async def _broken(self) -> AsyncIterator[str]:
+        await self.breaks.wait()
+        raise ConnectionError("redis went away")
+        yield ""  # pragma: no cover - makes this an async generator
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_lost_bus_is_subscribed_again_and_rooms_catch_up(
+    tmp_path: Path, reference_event: Event, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = await SqliteEventStore.open(tmp_path / "s.sqlite3")
+    bus = FlakyBus()
+    hub = Hub(reference_event, store, bus, HubOptions(bus_retry=0.01))
+    await hub.start()
+    try:
+        socket_ = FakeSocket()
+        viewer = socket_.attach(Client(Grant("v", Role.VIEWER), "a"))
+        hub.connect(viewer)
+        await hub.handle(viewer, m.Join(room=ROOM))
+        # Another node stores an event while this node's subscription is down.
+        other = ev.ModeSet(at=1.0, by="elsewhere", mode="open")
+        assert await store.append(ROOM, 0, ev.dump_event(other)) == 1
+        bus.breaks.set()
+        await eventually(lambda: bus.subscriptions == 2, "a second subscription")
+        await eventually(
+            lambda: any(b'"mode":"open"' in f for f in socket_.frames), "the missed event"
+        )
+        assert "bus subscription lost" in caplog.text
+    finally:
+        await hub.stop()
+        await store.aclose()
