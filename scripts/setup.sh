@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 extras=""
 if [ "${1:-}" = "--dev" ]; then
     extras="[dev]"
-    packages=(chromium redis-server coturn iproute2)
+    # fonts-wqy-zenhei: a CJK font, so Chromium in the browser tests renders Chinese text.
+    packages=(chromium redis-server coturn iproute2 fonts-wqy-zenhei)
     missing=()
     for package in "${packages[@]}"; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -10,6 +10,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from config import Event, Settings, load_event
 from web.app import create_app
 
+# The redis-server fixture (``redis_url``) for the control-plane and browser tests.
+pytest_plugins = ("tests.redis_server",)
+
 
 @pytest.fixture(scope="session")
 def reference_event() -> Event:

@@ -11,7 +11,8 @@ import jinja2
 from aiohttp import web
 
 from config import Event, Settings, load_event
-from web import api, media, metrics, pages
+from signaling.hub import HubOptions
+from web import api, control, media, metrics, pages
 from web.errors import error_pages
 from web.keys import EVENT, SETTINGS, STARTED_AT
 
@@ -26,7 +27,9 @@ def version() -> str:
         return "0+unknown"
 
 
-def create_app(settings: Settings, event: Event | None = None) -> web.Application:
+def create_app(
+    settings: Settings, event: Event | None = None, hub_options: HubOptions | None = None
+) -> web.Application:
     """Build the application; ``event`` defaults to the one the settings name."""
     app = web.Application(middlewares=[error_pages], client_max_size=MAX_REQUEST_BYTES)
     app[SETTINGS] = settings
@@ -42,5 +45,6 @@ def create_app(settings: Settings, event: Event | None = None) -> web.Applicatio
     pages.setup(app)
     api.setup(app)
     metrics.setup(app, version())
+    control.setup(app, hub_options)
     media.setup(app)
     return app

@@ -1,8 +1,9 @@
-"""The ``venuebridge`` command line: serve, check, schedule, import-schedule."""
+"""The ``venuebridge`` command line: serve, check, schedule, token, import-schedule."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -10,13 +11,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 from config import Event, EventFileError, Settings, SettingsError, load_event, load_settings
 from config.event import Part
 from config.schedule import by_day_and_hall, local_time, sessions_for_venue, zone_label
 from config.schedule_import import ImportOptions, ScheduleImportError, import_schedule
 from config.settings import replace
+from signaling.auth import ALL, Grant, Role, TokenAuthority, new_identity
 from web.app import create_app, version
+from web.control import authority_for
 from web.logs import configure_logging
 
 logger = logging.getLogger("venuebridge")
@@ -147,6 +151,58 @@ def cmd_import_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """Mint a token from the same data dir (or shared Redis secret) as the server."""
+    settings = _settings(args)
+    event = load_event(settings.event_file)
+    role = Role(args.role)
+    unknown = (
+        [v for v in ([args.venue] if args.venue else []) if event.venue(v) is None]
+        + [s for s in args.session if s != ALL and event.session(s) is None]
+        + [c for c in args.channel if event.channel(c) is None]
+    )
+    if unknown:
+        print(f"venuebridge: not in this event: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    grant = Grant(
+        identity=args.name or new_identity(role.value),
+        role=role,
+        venue=args.venue,
+        sessions=tuple(args.session),
+        channels=tuple(args.channel),
+    )
+    authority = asyncio.run(_authority(settings, event))
+    try:
+        token = authority.mint(grant, parse_ttl(args.ttl))
+    except ValueError as error:
+        print(f"venuebridge: {error}", file=sys.stderr)
+        return 2
+    base = settings.public_url or f"http://localhost:{settings.port}"
+    print(token)
+    print(f"{base.rstrip('/')}/join?token={token}", file=sys.stderr if args.quiet else sys.stdout)
+    return 0
+
+
+async def _authority(settings: Settings, event: Event) -> TokenAuthority:
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    try:
+        return await authority_for(settings, event, redis)
+    finally:
+        if redis is not None:
+            await redis.aclose()
+
+
+def parse_ttl(text: str) -> float:
+    """``90``, ``90s``, ``15m``, ``12h`` or ``3d`` as seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    scale = units.get(text[-1:])
+    number = text[:-1] if scale else text
+    if not number.isdigit() or int(number) <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a duration like 90s, 15m, 12h or 3d")
+    return float(int(number) * (scale or 1))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="venuebridge",
@@ -200,6 +256,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="part for talks whose track maps to none (default: professional_meetings)",
     )
     imports.set_defaults(run=cmd_import_schedule)
+
+    token = commands.add_parser("token", help="mint a role token and its invite link")
+    with_settings(token)
+    token.add_argument("--data-dir", type=Path, help="where the signing secret lives")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--venue", help="operator: the venue id")
+    token.add_argument(
+        "--session", action="append", default=[], help="moderator: a session id or '*' (repeat)"
+    )
+    token.add_argument("--channel", action="append", default=[], help="producer: channel (repeat)")
+    token.add_argument("--ttl", default="12h", help="lifetime: 90s, 15m, 12h, 3d (default 12h)")
+    token.add_argument("--name", help="identity to put in the token (default: generated)")
+    token.add_argument("--quiet", action="store_true", help="print only the token on stdout")
+    token.set_defaults(run=cmd_token)
     return parser
 
 

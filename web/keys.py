@@ -6,6 +6,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from config import Event, Settings
+from signaling.auth import TokenAuthority, TokenMediaAccess
+from signaling.hub import Hub, HubOptions
 from streaming.hub import MediaHub
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -13,3 +15,9 @@ EVENT = web.AppKey("event", Event)
 METRICS = web.AppKey("metrics", CollectorRegistry)
 STARTED_AT = web.AppKey("started_at", float)
 MEDIA = web.AppKey("media", MediaHub)
+
+# The control plane (issue 4): hub, token authority, media-plane access hook.
+HUB = web.AppKey("hub", Hub)
+AUTHORITY = web.AppKey("authority", TokenAuthority)
+MEDIA_ACCESS = web.AppKey("media_access", TokenMediaAccess)
+HUB_OPTIONS = web.AppKey("hub_options", HubOptions)

@@ -1,0 +1,66 @@
+"""Roles, their scopes, and what each may do. Pure: no tokens or I/O here."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+ALL = "*"
+
+
+class Role(enum.StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    MODERATOR = "moderator"
+    PRODUCER = "producer"
+    DIRECTOR = "director"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Who someone is and the scope of their role, as their token says."""
+
+    identity: str
+    role: Role
+    venue: str | None = None  # operator: their venue
+    sessions: tuple[str, ...] = ()  # moderator: their sessions, or ("*",)
+    channels: tuple[str, ...] = ()  # producer: their channels
+    anonymous: bool = False
+
+    def moderates(self, session_id: str) -> bool:
+        """May run the Q&A of ``session_id``."""
+        if self.role is Role.ADMIN:
+            return True
+        return self.role is Role.MODERATOR and (ALL in self.sessions or session_id in self.sessions)
+
+    def may_relay_for(self) -> str | None:
+        """The venue whose room questions this person may relay (sub-venue operators)."""
+        return self.venue if self.role is Role.OPERATOR else None
+
+    def watches_presence(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.DIRECTOR, Role.ADMIN)
+
+    def may_export(self, session_id: str) -> bool:
+        return self.role in (Role.DIRECTOR, Role.ADMIN) or self.moderates(session_id)
+
+
+def validate_scope(
+    role: Role,
+    venue: str | None,
+    sessions: tuple[str, ...],
+    channels: tuple[str, ...],
+) -> None:
+    """Raise ``ValueError`` when a role is given a scope it needs but lacks, or cannot have."""
+    if role is Role.OPERATOR and not venue:
+        raise ValueError("an operator token needs --venue")
+    if role is not Role.OPERATOR and venue:
+        raise ValueError("only operator tokens carry a venue")
+    if role is Role.MODERATOR and not sessions:
+        raise ValueError("a moderator token needs --session (a session id or '*')")
+    if role is not Role.MODERATOR and sessions:
+        raise ValueError("only moderator tokens carry sessions")
+    if role is Role.PRODUCER and not channels:
+        raise ValueError("a producer token needs --channel")
+    if role is not Role.PRODUCER and channels:
+        raise ValueError("only producer tokens carry channels")

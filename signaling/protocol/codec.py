@@ -1,0 +1,60 @@
+"""Bytes in, typed messages out; typed frames in, JSON text out. No sockets, no awaits."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from signaling.errors import BadMessage
+from signaling.protocol.messages import PROTOCOL_VERSION, ClientMessage
+
+_decoder = msgspec.json.Decoder(ClientMessage)
+_encoder = msgspec.json.Encoder()
+# msgspec names the offending path as ``$.field``; keep only that, never echo input back.
+_PATH = re.compile(r"at `(\$[^`]{0,80})`")
+
+
+def decode(data: str | bytes) -> ClientMessage:
+    """Parse one websocket text frame; raise ``BadMessage`` with a short safe reason."""
+    try:
+        message: ClientMessage = _decoder.decode(data)
+    except msgspec.ValidationError as error:
+        raise BadMessage(_describe(str(error))) from None
+    except msgspec.DecodeError:
+        raise BadMessage("not a JSON object") from None
+    if message.v != PROTOCOL_VERSION:
+        raise BadMessage(
+            f"unsupported protocol version; this server speaks v{PROTOCOL_VERSION}",
+            code="unsupported_version",
+        )
+    return message
+
+
+def _describe(detail: str) -> str:
+    where = _PATH.search(detail)
+    if "Invalid value" in detail and "$.type" in detail:
+        return "unknown message type"
+    if "missing required field `type`" in detail:
+        return "message needs a 'type'"
+    if "Expected `object`" in detail and not where:
+        return "not a JSON object"
+    if "Object contains unknown field" in detail:
+        return f"unknown field{' at ' + where.group(1) if where else ''}"
+    if where:
+        return f"invalid value at {where.group(1)}"
+    return "invalid message"
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """A server frame as JSON text (non-ASCII kept as is, no HTML meaning anywhere)."""
+    return _encoder.encode(frame).decode()
+
+
+def error_frame(code: str, message: str, ref: str | None = None) -> str:
+    """The one shape of every error: ``{"type": "error", "code", "message"}``."""
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if ref is not None:
+        frame["ref"] = ref
+    return encode(frame)

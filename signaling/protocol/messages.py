@@ -1,0 +1,174 @@
+"""Client -> server messages: frozen structs in one tagged union, validated once at the edge.
+
+Every message is ``{"type": ..., "v": 1, ...}``; ``ref`` is an optional client-chosen
+correlation id echoed in the ``ack`` or ``error`` frame that answers it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+MAX_TEXT = 500
+MAX_REASON = 200
+MAX_NAME = 60
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Ref = Annotated[str, msgspec.Meta(max_length=40)]
+# Lengths are checked after trimming in the Q&A core; this bound only stops abuse early.
+RawText = Annotated[str, msgspec.Meta(max_length=4 * MAX_TEXT)]
+Language = Literal["zh", "en"]
+Origin = Literal["remote", "sub_venue", "in_room"]
+Mode = Literal["premoderated", "open"]
+
+
+class Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type"):
+    v: int = PROTOCOL_VERSION
+    ref: Ref | None = None
+
+
+class Join(Message, frozen=True, tag="join"):
+    """Enter a session's Q&A room; ``last_event_id`` asks for what was missed since."""
+
+    room: Id = ""
+    last_event_id: Annotated[int, msgspec.Meta(ge=0)] = 0
+
+
+class Leave(Message, frozen=True, tag="leave"):
+    room: Id = ""
+
+
+class Present(Message, frozen=True, tag="present"):
+    """Say what this page is watching, for presence counts."""
+
+    channel: Id | None = None
+    venue: Id | None = None
+
+
+class WatchPresence(Message, frozen=True, tag="watch_presence"):
+    pass
+
+
+class Ask(Message, frozen=True, tag="ask"):
+    room: Id = ""
+    text: RawText = ""
+    name: Annotated[str, msgspec.Meta(max_length=4 * MAX_NAME)] = ""
+    language: Language = "en"
+    origin: Origin = "remote"
+
+
+class Vote(Message, frozen=True, tag="vote"):
+    room: Id = ""
+    question: Id = ""
+    on: bool = True
+
+
+class Approve(Message, frozen=True, tag="approve"):
+    room: Id = ""
+    question: Id = ""
+
+
+class Dismiss(Message, frozen=True, tag="dismiss"):
+    room: Id = ""
+    question: Id = ""
+    reason: RawText = ""
+
+
+class Edit(Message, frozen=True, tag="edit"):
+    room: Id = ""
+    question: Id = ""
+    text: RawText = ""
+
+
+class Merge(Message, frozen=True, tag="merge"):
+    room: Id = ""
+    question: Id = ""
+    into: Id = ""
+
+
+class Translate(Message, frozen=True, tag="translate"):
+    room: Id = ""
+    question: Id = ""
+    language: Language = "en"
+    text: RawText = ""
+
+
+class Stage(Message, frozen=True, tag="stage"):
+    """Push one question to the stage."""
+
+    room: Id = ""
+    question: Id = ""
+
+
+class Next(Message, frozen=True, tag="next"):
+    """Push the first question of the ordered queue to the stage."""
+
+    room: Id = ""
+
+
+class Unstage(Message, frozen=True, tag="unstage"):
+    room: Id = ""
+
+
+class Answered(Message, frozen=True, tag="answered"):
+    room: Id = ""
+    question: Id = ""
+
+
+class Prioritize(Message, frozen=True, tag="prioritize"):
+    """Move an approved question to the front of the queue."""
+
+    room: Id = ""
+    question: Id = ""
+
+
+class SetMode(Message, frozen=True, tag="set_mode"):
+    room: Id = ""
+    mode: Mode = "premoderated"
+
+
+class SetTimer(Message, frozen=True, tag="set_timer"):
+    """Start the stage countdown; 0 clears it."""
+
+    room: Id = ""
+    seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 0
+
+
+ClientMessage = (
+    Join
+    | Leave
+    | Present
+    | WatchPresence
+    | Ask
+    | Vote
+    | Approve
+    | Dismiss
+    | Edit
+    | Merge
+    | Translate
+    | Stage
+    | Next
+    | Unstage
+    | Answered
+    | Prioritize
+    | SetMode
+    | SetTimer
+)
+
+# Commands a moderator of the room (or an admin) may send.
+MODERATION = (
+    Approve,
+    Dismiss,
+    Edit,
+    Merge,
+    Translate,
+    Stage,
+    Next,
+    Unstage,
+    Answered,
+    Prioritize,
+    SetMode,
+    SetTimer,
+)

@@ -1,0 +1,63 @@
+"""Rate limits: token buckets keyed by identity and by address, with an injected clock."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from signaling.errors import RateLimited
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``burst`` actions at once, refilled at ``per_minute``."""
+
+    burst: int
+    per_minute: float
+
+
+class RateLimiter:
+    """Token buckets for many keys; the least recently used keys are forgotten past ``size``."""
+
+    def __init__(self, rate: Rate, size: int = 100_000) -> None:
+        self._rate = rate
+        self._size = size
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def check(self, key: str, now: float) -> bool:
+        """Take one token for ``key``; False when the bucket is empty."""
+        tokens, last = self._buckets.pop(key, (float(self._rate.burst), now))
+        tokens = min(self._rate.burst, tokens + (now - last) * self._rate.per_minute / 60.0)
+        allowed = tokens >= 1.0
+        if allowed:
+            tokens -= 1.0
+        self._buckets[key] = (tokens, now)
+        if len(self._buckets) > self._size:
+            self._buckets.popitem(last=False)
+        return allowed
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-node limits for asking and voting, by identity and by address."""
+
+    ask_per_identity: Rate = Rate(burst=3, per_minute=4)
+    ask_per_address: Rate = Rate(burst=30, per_minute=60)
+    vote_per_identity: Rate = Rate(burst=20, per_minute=60)
+    vote_per_address: Rate = Rate(burst=300, per_minute=600)
+
+
+class ActionLimiter:
+    """Asks and votes, each limited by identity and by the client's address."""
+
+    def __init__(self, limits: Limits) -> None:
+        self._ask = (RateLimiter(limits.ask_per_identity), RateLimiter(limits.ask_per_address))
+        self._vote = (RateLimiter(limits.vote_per_identity), RateLimiter(limits.vote_per_address))
+
+    def check(self, action: str, identity: str, address: str, now: float) -> None:
+        """Raise ``RateLimited`` when ``identity`` or ``address`` is over its rate."""
+        by_identity, by_address = self._ask if action == "ask" else self._vote
+        if not by_identity.check(identity, now):
+            raise RateLimited(f"too many {action}s from you; wait a moment")
+        if not by_address.check(address, now):
+            raise RateLimited(f"too many {action}s from your network; wait a moment")

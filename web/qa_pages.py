@@ -1,0 +1,126 @@
+"""Q&A pages: ask and vote, the moderation console, the stage display; invite links."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import aiohttp_jinja2
+import jwt
+import segno
+from aiohttp import web
+from markupsafe import Markup
+
+from config import Session
+from signaling.auth import Grant, Role
+from signaling.errors import Unauthorized
+from web.auth import COOKIE, request_grant
+from web.errors import http_error
+from web.keys import AUTHORITY, EVENT, SETTINGS
+
+
+def _qa_session(request: web.Request) -> Session:
+    session_id = request.match_info["session"]
+    session = request.app[EVENT].session(session_id)
+    if session is None:
+        raise http_error(web.HTTPNotFound, f"There is no session '{session_id}' in this event.")
+    if not session.qa:
+        raise http_error(web.HTTPNotFound, f"The session '{session.title}' has no Q&A.")
+    return session
+
+
+def public_base(request: web.Request) -> str:
+    configured = request.app[SETTINGS].public_url
+    return configured.rstrip("/") if configured else f"{request.scheme}://{request.host}"
+
+
+def qr_svg(url: str) -> Markup:
+    """An inline SVG QR code for ``url``; segno draws modules only, no text from the URL."""
+    svg = segno.make_qr(url, error="m").svg_inline(scale=5, border=2, dark="#1d2330")
+    return Markup(svg)  # segno draws modules only: no text from the URL appears in it
+
+
+def _context(request: web.Request, session: Session, **extra: Any) -> dict[str, Any]:
+    event = request.app[EVENT]
+    qa_url = f"{public_base(request)}/qa/{session.id}"
+    return {"event": event, "session": session, "qa_url": qa_url, **extra}
+
+
+@aiohttp_jinja2.template("qa.html")
+async def qa_page(request: web.Request) -> dict[str, Any]:
+    return _context(request, _qa_session(request))
+
+
+@aiohttp_jinja2.template("stage.html")
+async def stage_page(request: web.Request) -> dict[str, Any]:
+    session = _qa_session(request)
+    context = _context(request, session)
+    context["qr"] = qr_svg(context["qa_url"])
+    return context
+
+
+async def moderate_page(request: web.Request) -> web.Response:
+    session = _qa_session(request)
+    try:
+        grant = request_grant(request)
+    except Unauthorized as error:
+        raise http_error(web.HTTPUnauthorized, error.message) from None
+    if grant is None:
+        raise http_error(
+            web.HTTPUnauthorized, "The moderation console needs a moderator invite link."
+        )
+    if not grant.moderates(session.id):
+        raise http_error(web.HTTPForbidden, "Your invite does not moderate this session.")
+    context = _context(request, session, grant=grant)
+    context["qr"] = qr_svg(context["qa_url"])
+    return aiohttp_jinja2.render_template("moderate.html", request, context)
+
+
+def landing(grant: Grant) -> str:
+    """Where an invite link takes its holder."""
+    if grant.role is Role.MODERATOR and len(grant.sessions) == 1 and grant.sessions[0] != "*":
+        return f"/moderate/{grant.sessions[0]}"
+    if grant.role is Role.OPERATOR and grant.venue:
+        return f"/?venue={grant.venue}"
+    return "/"
+
+
+async def join(request: web.Request) -> web.Response:
+    """``/join?token=...``: keep the token in a cookie and go where the role works."""
+    token = request.query.get("token", "")
+    try:
+        grant = request.app[AUTHORITY].verify(token)
+    except Unauthorized as error:
+        raise http_error(
+            web.HTTPUnauthorized, f"This invite link does not work: {error.message}."
+        ) from None
+    target = request.query.get("next", "")
+    # Only local paths: an invite link must not become an open redirect.
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = landing(grant)
+    response = web.HTTPSeeOther(location=target)
+    expires = _expiry(token)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=max(0, int(expires - time.time())) if expires else None,
+        httponly=True,
+        samesite="Lax",
+        secure=request.secure,
+        path="/",
+    )
+    raise response
+
+
+def _expiry(token: str) -> float | None:
+    # Already verified above; this only reads the expiry for the cookie's lifetime.
+    claims = jwt.decode(token, options={"verify_signature": False})
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/qa/{session}", qa_page, name="qa")
+    app.router.add_get("/moderate/{session}", moderate_page, name="moderate")
+    app.router.add_get("/stage/{session}", stage_page, name="stage")
+    app.router.add_get("/join", join, name="join")

@@ -1,0 +1,155 @@
+"""``GET /ws``: one websocket per page. Thin: parse at the edge, the hub does the rest.
+
+Outgoing frames skip aiohttp's per-message coroutine: fan-out writes each frame straight
+to the socket's transport (server frames are unmasked, so one encoded payload serves every
+client), and the transport's buffer is the client's bounded outbox (see signaling.clients).
+aiohttp still writes its own control frames (pong, close); writes never interleave
+because each frame goes out in one synchronous ``transport.write``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from signaling.auth import Grant
+from signaling.clients import Client
+from signaling.errors import SignalingError, Unauthorized
+from signaling.hub import Hub
+from signaling.protocol import PROTOCOL_VERSION, decode, encode, error_frame
+from web.auth import request_token
+from web.keys import AUTHORITY, HUB
+
+logger = logging.getLogger(__name__)
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_GOING_AWAY = 1001
+
+
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked, final websocket text frame (RFC 6455 section 5.2) around ``payload``."""
+    length = len(payload)
+    if length < 126:
+        return struct.pack("!BB", 0x81, length) + payload
+    if length < 65536:
+        return struct.pack("!BBH", 0x81, 126, length) + payload
+    return struct.pack("!BBQ", 0x81, 127, length) + payload
+
+
+def close_frame(code: int, reason: str) -> bytes:
+    """An unmasked close frame with ``code`` and a short ``reason``."""
+    body = struct.pack("!H", code) + reason.encode()[:120]
+    return struct.pack("!BB", 0x88, len(body)) + body
+
+
+def _attach(client: Client, transport: asyncio.Transport) -> None:
+    def write(payload: bytes) -> None:
+        if not transport.is_closing():
+            transport.write(text_frame(payload))
+
+    def on_drop(reason: str) -> None:
+        if reason.startswith("too slow"):
+            # Its buffer is full: a close frame would only queue behind it.
+            transport.abort()
+        elif not transport.is_closing():
+            transport.write(close_frame(CLOSE_GOING_AWAY, reason))
+            transport.close()
+
+    client.write = write
+    client.backlog = transport.get_write_buffer_size
+    client.on_drop = on_drop
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    hub = request.app[HUB]
+    options = hub.options
+    ws = web.WebSocketResponse(
+        heartbeat=options.heartbeat, max_msg_size=options.max_message, compress=False
+    )
+    await ws.prepare(request)
+    authority = request.app[AUTHORITY]
+    token = request_token(request)
+    issued: str | None = None
+    try:
+        if token is None:
+            grant, issued = authority.anonymous_viewer()
+        else:
+            grant = authority.verify(token)
+    except Unauthorized as error:
+        await ws.send_str(error_frame(error.code, error.message))
+        await ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized")
+        return ws
+    transport = request.transport
+    if not isinstance(transport, asyncio.Transport) or transport.is_closing():
+        return ws
+    client = Client(grant, request.remote or "unknown", max_backlog=options.max_backlog)
+    _attach(client, transport)
+    hub.connect(client)
+    hub.send(client, encode(_welcome(hub, grant, issued)))
+    try:
+        async for message in ws:
+            if message.type is WSMsgType.TEXT:
+                await _handle(hub, client, message.data)
+            elif message.type is WSMsgType.BINARY:
+                hub.send(client, error_frame("bad_message", "send JSON text frames"))
+            if client.dropped:
+                break
+        if ws.exception() is not None and not client.dropped:
+            # e.g. a frame over the size limit: aiohttp closes with 1009.
+            logger.info("websocket of %s closed: %s", client.identity, ws.exception())
+    finally:
+        hub.disconnect(client)
+        if client.dropped:
+            logger.info("dropped websocket of %s: %s", client.identity, client.drop_reason)
+        else:
+            await ws.close()
+    return ws
+
+
+def _welcome(hub: Hub, grant: Grant, issued: str | None) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": "welcome",
+        "v": PROTOCOL_VERSION,
+        "identity": grant.identity,
+        "role": grant.role.value,
+        "venue": grant.venue,
+        "sessions": list(grant.sessions),
+        "channels": list(grant.channels),
+        "node": hub.node,
+    }
+    if issued is not None:
+        # Kept by the page so the same person (and their votes) survives a reconnect.
+        frame["token"] = issued
+    return frame
+
+
+async def _handle(hub: Hub, client: Client, data: str) -> None:
+    ref: str | None = None
+    try:
+        message = decode(data)
+        ref = message.ref
+        ack = await hub.handle(client, message)
+        frame: dict[str, Any] = {"type": "ack", "of": message.__struct_config__.tag}
+        if ref is not None:
+            frame["ref"] = ref
+        frame.update(ack or {})
+        hub.send(client, encode(frame))
+    except SignalingError as error:
+        hub.stats.errors_sent += 1
+        hub.send(client, error_frame(error.code, error.message, ref))
+    except Exception:
+        logger.exception("unexpected error handling a message from %s", client.identity)
+        hub.send(client, error_frame("internal", "something went wrong on our side", ref))
+
+
+async def close_all(app: web.Application) -> None:
+    """On shutdown: every socket gets a close frame and its transport is closed."""
+    if HUB in app:
+        app[HUB].drop_all("the server is shutting down")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/ws", websocket, name="ws")
