@@ -55,8 +55,8 @@ class Settings:
     redis_url: str | None = None
     # One video codec per event, so venue outputs can switch sources without renegotiating.
     video_codec: str = "H264"
-    # Authorises WHIP publishing until role tokens replace it; when unset, one is generated
-    # on first start into ``data_dir/producer_secret``.
+    # An optional ingest key, like a broadcast stream key: publishes any channel and
+    # routes any venue. Role tokens (``venuebridge token``) are the usual credentials.
     producer_secret: str | None = None
     ice: IceSettings = field(default_factory=IceSettings)
 

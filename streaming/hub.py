@@ -145,8 +145,9 @@ class MediaHub:
 
     async def publish(self, channel: str, offer_sdp: str, token: str | None) -> Negotiated:
         """A WHIP offer for ``channel``; the new publisher replaces the old once live."""
-        self._require(self.access.may_publish(token, channel), token)
+        # Channel and venue ids are public (the schedule lists them): 404 before 401.
         source = self.source(channel)
+        self._require(self.access.may_publish(token, channel), token)
         offer = parse_offer(offer_sdp)
         check_publish_offer(offer, self.video_codec)
         session = PublisherSession(
@@ -165,8 +166,8 @@ class MediaHub:
 
     async def play(self, channel: str, offer_sdp: str, token: str | None) -> Negotiated:
         """A WHEP offer for a live channel."""
-        self._require(self.access.may_play(token, channel), token)
         source = self.source(channel)
+        self._require(self.access.may_play(token, channel), token)
         if not source.live:
             raise NotLive(f"channel '{channel}' is not live")
         offer = parse_offer(offer_sdp)
@@ -177,8 +178,8 @@ class MediaHub:
 
     async def play_venue(self, venue: str, offer_sdp: str, token: str | None) -> Negotiated:
         """A WHEP offer for a venue output: always accepted; media starts when routed."""
-        self._require(self.access.may_play_venue(token, venue), token)
         output = self.venue_output(venue)
+        self._require(self.access.may_play_venue(token, venue), token)
         offer = parse_offer(offer_sdp)
         check_play_offer(offer, self.video_codec)
         return await self._subscribe(

@@ -197,7 +197,10 @@ async def _count_audio(subscriber: Subscriber, track: MediaStreamTrack) -> None:
 
 
 async def subscribe(
-    http: aiohttp.ClientSession, url: str, relay: RTCIceServer | None = None
+    http: aiohttp.ClientSession,
+    url: str,
+    relay: RTCIceServer | None = None,
+    token: str | None = None,
 ) -> Subscriber:
     """An aiortc WHEP player that decodes and counts what it gets."""
     pc = RTCPeerConnection(client_configuration(relay))
@@ -205,9 +208,10 @@ async def subscribe(
     pc.addTransceiver("audio", direction="recvonly")
     started = time.monotonic()
     await pc.setLocalDescription(await pc.createOffer())
-    async with http.post(
-        url, data=pc.localDescription.sdp, headers={"Content-Type": "application/sdp"}
-    ) as response:
+    headers = {"Content-Type": "application/sdp"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    async with http.post(url, data=pc.localDescription.sdp, headers=headers) as response:
         body = await response.text()
         assert response.status == 201, body
         subscriber = Subscriber(pc, response.headers["Location"], started)

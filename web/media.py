@@ -7,20 +7,14 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from streaming.access import ProducerSecretAccess, load_or_create_secret
 from streaming.hub import MediaHub
 from streaming.metrics import MediaCollector
 from streaming.ports import MediaAccess
 from web import media_api, media_pages, whep, whip
 from web.keys import EVENT, MEDIA, METRICS, SETTINGS
+from web.media_access import AppMediaAccess
 
 logger = logging.getLogger(__name__)
-
-
-def default_access(app: web.Application) -> MediaAccess:
-    """The interim producer secret (configured, or generated into ``data_dir``)."""
-    settings = app[SETTINGS]
-    return ProducerSecretAccess(load_or_create_secret(settings.producer_secret, settings.data_dir))
 
 
 async def _hub_lifetime(app: web.Application) -> AsyncIterator[None]:
@@ -30,7 +24,7 @@ async def _hub_lifetime(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup(app: web.Application, access: MediaAccess | None = None) -> None:
-    """Create the hub (``access`` replaces the producer secret) and add the routes."""
+    """Create the hub and add the routes; ``access`` defaults to tokens + the ingest key."""
     settings = app[SETTINGS]
     if settings.ice.udp_port_min is not None:
         logger.warning(
@@ -40,7 +34,7 @@ def setup(app: web.Application, access: MediaAccess | None = None) -> None:
     hub = MediaHub(
         app[EVENT],
         settings.video_codec,
-        access if access is not None else default_access(app),
+        access if access is not None else AppMediaAccess(app, settings.producer_secret),
         settings.ice.advertised_addresses,
     )
     app[MEDIA] = hub

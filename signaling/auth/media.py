@@ -63,3 +63,10 @@ class TokenMediaAccess:
         if grant.role in (Role.DIRECTOR, Role.ADMIN):
             return True
         return grant.role is Role.OPERATOR and grant.venue == venue
+
+    def may_route(self, token: str | None, venue: str) -> bool:
+        """Directors and admins set crosspoints."""
+        grant = self._grant(token)
+        if grant is None or self._event.venue(venue) is None:
+            return False
+        return grant.role in (Role.DIRECTOR, Role.ADMIN)

@@ -10,10 +10,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from config import Event, IceSettings, Settings
+from signaling.auth import Grant, Role
 from tests.media_peers import needs_network
 from tests.obs_offer import OBS_OFFER
 from web.app import create_app
-from web.keys import MEDIA
+from web.keys import AUTHORITY, MEDIA
 
 Client = TestClient[web.Request, web.Application]
 SECRET = "whip-test-secret-0123456789"
@@ -36,6 +37,13 @@ async def media_client(tmp_path: Path, reference_event: Event) -> AsyncIterator[
     app = create_app(settings, reference_event)
     async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
         yield client
+
+
+def token(client: Client, role: Role, **scope: object) -> dict[str, str]:
+    """A real role token from the running app's authority, as a Bearer header."""
+    assert client.app is not None
+    grant = Grant(identity=f"test-{role}", role=role, **scope)  # type: ignore[arg-type]
+    return {"Authorization": f"Bearer {client.app[AUTHORITY].mint(grant, ttl=600)}"}
 
 
 async def post_obs(client: Client, path: str = "/whip/gz-hall-1") -> web.StreamResponse:
@@ -157,7 +165,8 @@ async def test_unknown_channel_venue_and_session_are_404(media_client: Client) -
     assert (await media_client.post("/whip/mars", data=OBS_OFFER, headers=AUTH)).status == 404
     headers = {"Content-Type": "application/sdp"}
     assert (await media_client.post("/whep/mars", data="v=0", headers=headers)).status == 404
-    assert (await media_client.post("/whep/venue/mars", data="v=0", headers=headers)).status == 404
+    director = {**headers, **token(media_client, Role.DIRECTOR)}
+    assert (await media_client.post("/whep/venue/mars", data="v=0", headers=director)).status == 404
     assert (await media_client.delete("/whip/gz-hall-1/nope")).status == 404
     response = await media_client.patch(
         "/whip/gz-hall-1/nope", data="", headers={"Content-Type": "application/trickle-ice-sdpfrag"}
@@ -176,8 +185,14 @@ async def test_channel_not_live_is_409_with_retry_after(media_client: Client) ->
     assert int(response.headers["Retry-After"]) > 0
 
 
-async def test_venue_output_always_accepts(media_client: Client) -> None:
+async def test_venue_output_always_accepts_its_operator(media_client: Client) -> None:
     headers = {"Content-Type": "application/sdp"}
+    response = await media_client.post("/whep/venue/jp", data=_player_offer(), headers=headers)
+    assert response.status == 401  # a venue output is not public
+    other = {**headers, **token(media_client, Role.OPERATOR, venue="kr")}
+    response = await media_client.post("/whep/venue/jp", data=_player_offer(), headers=other)
+    assert response.status == 403
+    headers.update(token(media_client, Role.OPERATOR, venue="jp"))
     response = await media_client.post("/whep/venue/jp", data=_player_offer(), headers=headers)
     assert response.status == 201, await response.text()
     assert "a=sendonly" in await response.text()
@@ -186,7 +201,7 @@ async def test_venue_output_always_accepts(media_client: Client) -> None:
 
 async def test_player_without_the_event_codec_is_422(media_client: Client) -> None:
     offer = _player_offer().replace("H264/90000", "VP8/90000")
-    headers = {"Content-Type": "application/sdp"}
+    headers = {"Content-Type": "application/sdp", **token(media_client, Role.DIRECTOR)}
     response = await media_client.post("/whep/venue/jp", data=offer, headers=headers)
     assert response.status == 422
     assert "H264" in await response.text()
@@ -216,7 +231,7 @@ async def test_patch_trickle_if_match_and_ice_restart(media_client: Client) -> N
     assert (await media_client.patch(path, data=broken, headers=trickle)).status == 400
 
 
-async def test_route_needs_the_producer_secret(media_client: Client) -> None:
+async def test_route_needs_a_director_or_the_ingest_key(media_client: Client) -> None:
     path = "/api/venues/jp/route"
     assert (await media_client.post(path, json={"channel": "gz-hall-1"})).status == 401
     wrong = {"Authorization": "Bearer nope"}
@@ -230,9 +245,14 @@ async def test_route_needs_the_producer_secret(media_client: Client) -> None:
     assert (await media_client.post(path, json={"channel": "mars"}, headers=good)).status == 404
     assert (await media_client.post(path, data="nope", headers=good)).status == 400
     assert (await media_client.post("/api/venues/mars/route", json={}, headers=good)).status == 404
+    operator = token(media_client, Role.OPERATOR, venue="jp")
+    assert (await media_client.post(path, json={"channel": None}, headers=operator)).status == 403
+    director = token(media_client, Role.DIRECTOR)
+    response = await media_client.post(path, json={"channel": "gz-hall-2"}, headers=director)
+    assert response.status == 202
     hub = media_client.app[MEDIA] if media_client.app else None
     assert hub is not None
-    assert hub.outputs["jp"].routed_channel == "gz-hall-1"
+    assert hub.outputs["jp"].routed_channel == "gz-hall-2"
 
 
 async def test_streams_and_metrics(media_client: Client) -> None:

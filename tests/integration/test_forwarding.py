@@ -10,11 +10,13 @@ import aiortc.rtcrtpreceiver
 import aiortc.rtcrtpsender
 import pytest
 
+from signaling.auth import Grant, Role
 from streaming.hub import callback_listener
 from streaming.ports import SwitchEvent
 from tests.helpers import eventually
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
 from tests.media_peers import Subscriber, needs_network, publish, subscribe
+from web.keys import AUTHORITY
 
 pytestmark = [pytest.mark.network, needs_network]
 
@@ -142,7 +144,10 @@ async def test_fan_out_late_join_stall_reconnect_and_switch(
         us = await publish(http, f"{url}/whip/us-return", PRODUCER_SECRET, BRIGHT)
         peers.append(us)
         await eventually(lambda: hub.sources["us-return"].live, "the US return feed")
-        projector = await subscribe(http, f"{url}/whep/venue/jp")
+        # The Tokyo operator's projector plays the venue output with their own token.
+        operator = Grant(identity="op-tokyo", role=Role.OPERATOR, venue="jp")
+        operator_token = media_server.app[AUTHORITY].mint(operator, ttl=600)
+        projector = await subscribe(http, f"{url}/whep/venue/jp", token=operator_token)
         peers.append(projector)
         headers = {"Authorization": f"Bearer {PRODUCER_SECRET}"}
         async with http.post(

@@ -87,6 +87,11 @@ def test_media_access(reference_event: Event) -> None:
     assert not access.may_play_venue(viewer, "jp")
     assert access.may_play_venue(director, "us")
     assert not access.may_play(viewer, "no-such-channel")
+    assert access.may_route(director, "jp")
+    assert not access.may_route(operator, "jp")
+    assert not access.may_route(producer, "jp")
+    assert not access.may_route(None, "jp")
+    assert not access.may_route(director, "mars")
 
 
 def test_token_bucket_refills_with_time() -> None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import stat
-from pathlib import Path
 
 import pytest
 
 from config import IceSettings
-from streaming.access import ProducerSecretAccess, load_or_create_secret
 from streaming.errors import (
     BadRequest,
     PreconditionFailed,
@@ -126,19 +123,3 @@ def test_advertised_addresses_replace_host_candidates() -> None:
     assert "typ srflx" in out
     assert "c=IN IP4 203.0.113.7" in out
     assert advertise_addresses(answer, ()) == answer
-
-
-def test_producer_secret_is_generated_once_and_private(tmp_path: Path) -> None:
-    first = load_or_create_secret(None, tmp_path / "data")
-    assert load_or_create_secret(None, tmp_path / "data") == first
-    mode = (tmp_path / "data" / "producer_secret").stat().st_mode
-    assert stat.S_IMODE(mode) == 0o600
-    assert load_or_create_secret("configured-secret-123", tmp_path) == "configured-secret-123"
-    access = ProducerSecretAccess(first)
-    assert access.may_publish(first, "any")
-    assert not access.may_publish(None, "any")
-    assert not access.may_publish(first + "x", "any")
-    assert access.may_play(None, "any")
-    assert access.may_play_venue(None, "jp")
-    assert access.may_route(first, "jp")
-    assert not access.may_route(None, "jp")
