@@ -58,6 +58,12 @@ class Settings:
     # An optional ingest key, like a broadcast stream key: publishes any channel and
     # routes any venue. Role tokens (``venuebridge token``) are the usual credentials.
     producer_secret: str | None = None
+    # Routing automation and as-run records (run on the node that holds venue outputs).
+    routing: bool = True
+    pre_roll_seconds: int = 120
+    asrun_tolerance_seconds: int = 120
+    source_lost_seconds: int = 30
+    rehearsal: bool = False
     ice: IceSettings = field(default_factory=IceSettings)
 
 
@@ -69,6 +75,16 @@ def _parse_int(value: object) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     raise ValueError("expected a whole number")
+
+
+def _parse_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
 
 
 def _parse_str(value: object) -> str:
@@ -137,6 +153,11 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "public_url": _parse_optional_str,
     "redis_url": _parse_optional_str,
     "video_codec": _parse_choice(VIDEO_CODECS, upper=True),
+    "routing": _parse_bool,
+    "pre_roll_seconds": _parse_int,
+    "asrun_tolerance_seconds": _parse_int,
+    "source_lost_seconds": _parse_int,
+    "rehearsal": _parse_bool,
     "producer_secret": _parse_optional_str,
     "ice.stun_urls": _parse_str_tuple,
     "ice.turn_urls": _parse_str_tuple,
@@ -197,6 +218,8 @@ def _validate(settings: Settings) -> None:
         )
     if settings.producer_secret is not None:
         check("producer_secret", len(settings.producer_secret) >= 16, "needs 16 characters or more")
+    for key in ("pre_roll_seconds", "asrun_tolerance_seconds", "source_lost_seconds"):
+        check(key, 0 <= getattr(settings, key) <= 86400, "must be between 0 and 86400")
     ice = settings.ice
     for url in ice.stun_urls:
         check("ice.stun_urls", url.startswith(("stun:", "stuns:")), f"'{url}' is not a stun: URL")

@@ -64,6 +64,7 @@ class Client:
     channel: str | None = None
     venue: str | None = None
     watches_presence: bool = False
+    watches_routing: bool = False
     dropped: bool = False
     drop_reason: str = ""
     backlog_since: float | None = None

@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from signaling.auth.grants import Role
 from signaling.clients import Client
 from signaling.errors import Forbidden, NotFound
 from signaling.protocol import encode
@@ -14,9 +15,11 @@ from signaling.qa import events as ev
 from signaling.qa.limits import ActionLimiter
 from signaling.qa.room import Room
 from signaling.qa.views import snapshot, touched_by
+from signaling.routing.router import RoutingError
 
 if TYPE_CHECKING:
     from signaling.hub import Hub
+    from signaling.routing.service import RoutingService
 
 Ack = dict[str, Any] | None
 Decide = Callable[[Room], ev.RoomEvent]
@@ -35,6 +38,9 @@ class Commands:
             m.WatchPresence: self.watch_presence,
             m.Ask: self.ask,
             m.Vote: self.vote,
+            m.WatchRouting: self.watch_routing,
+            m.Route: self.route,
+            m.SetAutomation: self.set_automation,
         }
         for kind in m.MODERATION:
             self._table[kind] = self.moderate
@@ -86,6 +92,40 @@ class Commands:
         client.watches_presence = True
         self._hub.send_presence(client)
         return None
+
+    def _routing(self) -> RoutingService:
+        routing = self._hub.routing
+        if routing is None:
+            raise NotFound("routing does not run on this node", code="no_routing")
+        return routing
+
+    def _director(self, client: Client) -> None:
+        if client.grant.role not in (Role.DIRECTOR, Role.ADMIN):
+            raise Forbidden("only a director routes venue outputs")
+
+    async def watch_routing(self, client: Client, message: m.WatchRouting) -> Ack:
+        # The matrix is not secret: every page may show what goes where.
+        routing = self._routing()
+        client.watches_routing = True
+        self._hub.send(client, encode(routing.matrix()))
+        return None
+
+    async def route(self, client: Client, message: m.Route) -> Ack:
+        self._director(client)
+        try:
+            route = await self._routing().route(message.venue, message.channel, client.identity)
+        except RoutingError as error:
+            raise NotFound(str(error)) from None
+        return {"venue": route.venue, "channel": route.channel, "session": route.session}
+
+    async def set_automation(self, client: Client, message: m.SetAutomation) -> Ack:
+        self._director(client)
+        routing = self._routing()
+        try:
+            await (routing.resume(message.venue) if message.on else routing.pause(message.venue))
+        except RoutingError as error:
+            raise NotFound(str(error)) from None
+        return {"venue": message.venue, "automation": "on" if message.on else "paused"}
 
     async def ask(self, client: Client, message: m.Ask) -> Ack:
         room_id = self._qa_room(message.room)

@@ -29,6 +29,7 @@ from signaling.qa.limits import ActionLimiter, Limits
 from signaling.qa.room import Room
 from signaling.qa.service import RoomService
 from signaling.qa.views import HIDING_EVENTS, ROOM_EVENTS, question_view
+from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ class Hub:
         self._last_presence: dict[str, object] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        # Set by the wiring on the node that runs the routing automation.
+        self.routing: RoutingService | None = None
 
     # ------------------------------------------------------------- lifecycle
 
@@ -313,6 +316,13 @@ class Hub:
         frame = Frame(encode({"type": "presence", **current}))
         for client in list(self._clients):
             if client.watches_presence:
+                self.send(client, frame)
+
+    async def push_routing(self, matrix: dict[str, Any]) -> None:
+        """Send the routing matrix to every page watching it (the service calls this)."""
+        frame = Frame(encode(matrix))
+        for client in list(self._clients):
+            if client.watches_routing:
                 self.send(client, frame)
 
     def send_presence(self, client: Client) -> None:

@@ -50,13 +50,23 @@ class MemorySink:
 
 
 class RecordingCrosspoints:
-    """Remembers switch requests; the test decides when the 'keyframe' arrives."""
+    """Remembers switch requests; the test decides when the 'keyframe' arrives, what is
+    live and who watches."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str | None]] = []
+        self.live: set[str] = set()
+        self.venue_players: dict[str, int] = {}
+        self.channel_players: dict[str, int] = {}
 
     def switch_to(self, venue: str, channel: str | None) -> None:
         self.requests.append((venue, channel))
+
+    def live_channels(self) -> set[str]:
+        return set(self.live)
+
+    def audience(self) -> tuple[dict[str, int], dict[str, int]]:
+        return dict(self.venue_players), dict(self.channel_players)
 
 
 class MemoryAppendLog:

@@ -20,7 +20,7 @@ from signaling.store import EventStore
 from signaling.store.redis import RedisEventStore
 from signaling.store.sqlite import SqliteEventStore
 from web import exports, qa_pages, ws
-from web.keys import AUTHORITY, EVENT, HUB, HUB_OPTIONS, MEDIA_ACCESS, METRICS, SETTINGS
+from web.keys import AUTHORITY, EVENT, HUB, HUB_OPTIONS, MEDIA_ACCESS, METRICS, SETTINGS, STORE
 
 STORE_FILE = "venuebridge.sqlite3"
 
@@ -53,6 +53,7 @@ async def _control_plane(app: web.Application) -> AsyncIterator[None]:
         authority = await authority_for(settings, event, redis)
         app[AUTHORITY] = authority
         app[MEDIA_ACCESS] = TokenMediaAccess(authority, event)
+        app[STORE] = store
         hub = Hub(event, store, bus, app[HUB_OPTIONS])
         app[HUB] = hub
         app[METRICS].register(HubCollector(hub))

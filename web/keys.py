@@ -8,6 +8,8 @@ from prometheus_client import CollectorRegistry
 from config import Event, Settings
 from signaling.auth import TokenAuthority, TokenMediaAccess
 from signaling.hub import Hub, HubOptions
+from signaling.routing.service import RoutingService
+from signaling.store import EventStore
 from streaming.hub import MediaHub
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -21,3 +23,7 @@ HUB = web.AppKey("hub", Hub)
 AUTHORITY = web.AppKey("authority", TokenAuthority)
 MEDIA_ACCESS = web.AppKey("media_access", TokenMediaAccess)
 HUB_OPTIONS = web.AppKey("hub_options", HubOptions)
+STORE = web.AppKey("store", EventStore)
+
+# Routing and as-run records (issue 5): only on the node that runs the automation.
+ROUTING = web.AppKey("routing", RoutingService)

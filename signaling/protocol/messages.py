@@ -136,6 +136,24 @@ class SetTimer(Message, frozen=True, tag="set_timer"):
     seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 0
 
 
+class WatchRouting(Message, frozen=True, tag="watch_routing"):
+    """Receive the routing matrix now and on every change."""
+
+
+class Route(Message, frozen=True, tag="route"):
+    """A director's crosspoint: ``channel`` (or nothing) onto ``venue``'s output."""
+
+    venue: Id = ""
+    channel: Id | None = None
+
+
+class SetAutomation(Message, frozen=True, tag="set_automation"):
+    """Pause (``on: false``) or resume the schedule automation of one venue."""
+
+    venue: Id = ""
+    on: bool = True
+
+
 ClientMessage = (
     Join
     | Leave
@@ -155,6 +173,9 @@ ClientMessage = (
     | Prioritize
     | SetMode
     | SetTimer
+    | WatchRouting
+    | Route
+    | SetAutomation
 )
 
 # Commands a moderator of the room (or an admin) may send.

@@ -1,7 +1,8 @@
 """The routing service: runs the automation on a clock and talks to the media plane.
 
 It owns the ``Router`` and the ``AsRunLog``; the media plane is reached through the
-``Crosspoints`` port and reports back through ``switched``. Every change of the matrix
+``MediaView`` port (crosspoints, live sources, audience) and reports back through
+``switched``. Every change of the matrix
 is handed to ``on_change`` (the control plane broadcasts it to directors).
 """
 
@@ -21,10 +22,22 @@ from signaling.routing.router import Route, Router
 logger = logging.getLogger(__name__)
 
 
-class Crosspoints(Protocol):
-    """The media plane's venue outputs, as the routing service needs them."""
+class MediaView(Protocol):
+    """The media plane as the routing service needs it: crosspoints and what is live."""
 
     def switch_to(self, venue: str, channel: str | None) -> None: ...
+
+    def live_channels(self) -> set[str]: ...
+
+    def audience(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Players per venue output and per channel, now."""
+        ...
+
+
+class QuestionCounts(Protocol):
+    async def counts(self, session_id: str) -> tuple[int, int]:
+        """Questions asked and answered in a session's Q&A."""
+        ...
 
 
 class AiringSink(Protocol):
@@ -38,21 +51,26 @@ class RoutingService:
         self,
         router: Router,
         log: AsRunLog,
-        crosspoints: Crosspoints,
+        media: MediaView,
         clock: Clock,
         sink: AiringSink,
         on_change: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+        questions: QuestionCounts | None = None,
+        poll: timedelta = timedelta(seconds=1),
         heartbeat: timedelta = timedelta(seconds=15),
     ) -> None:
         self.router = router
         self.log = log
-        self.crosspoints = crosspoints
+        self.media = media
         self.clock = clock
         self.sink = sink
         self.on_change = on_change
+        self.questions = questions
+        self.poll = poll
         self.heartbeat = heartbeat
         self._wake = asyncio.Event()
         self._pending: list[Airing] = []
+        self._last_beat: datetime | None = None
 
     # -- the loop -------------------------------------------------------------------
 
@@ -62,20 +80,43 @@ class RoutingService:
             await self.step()
             now = self.clock.now()
             moment = self.router.next_change(now)
-            beat = now + self.heartbeat
-            moment = beat if moment is None else min(moment, beat)
+            poll = now + self.poll
+            moment = poll if moment is None else min(moment, poll)
             self._wake.clear()
             await self.clock.wait_until(moment, self._wake)
 
     async def step(self) -> None:
-        """One pass: apply what the schedule wants now, judge what passed, store it."""
+        """One pass: apply what the schedule wants now, watch the sources, judge, store."""
         now = self.clock.now()
         routes = self.router.tick(now)
         for route in routes:
             self._apply(route)
+        self._watch_media(now)
         self._pending.extend(self.log.sweep(now))
+        beat = self._last_beat is None or now - self._last_beat >= self.heartbeat
+        if beat:
+            await self._count_questions()
         await self._flush(changed=bool(routes))
-        await self.sink.alive(now)
+        if beat:
+            self._last_beat = now
+            await self.sink.alive(now)
+
+    def _watch_media(self, now: datetime) -> None:
+        """Source losses and returns of what is on air, and the audience peaks."""
+        live = self.media.live_channels()
+        on_air = {a.channel for a in self.log.airings() if a.open and a.channel}
+        for channel in on_air - live:
+            self.log.source_lost(channel, now)
+        for channel in on_air & live:
+            self._pending.extend(self.log.source_back(channel, now))
+        self._pending.extend(self.log.viewers(*self.media.audience()))
+
+    async def _count_questions(self) -> None:
+        if self.questions is None:
+            return
+        for session_id in {a.session for a in self.log.airings() if a.open}:
+            asked, answered = await self.questions.counts(session_id)
+            self._pending.extend(self.log.questions(session_id, asked, answered))
 
     def wake(self) -> None:
         """Run a pass now (a clock jump in tests, a new schedule)."""
@@ -115,7 +156,7 @@ class RoutingService:
             if take is not None:
                 self._pending.extend(self.log.taken(take))
             return
-        self.crosspoints.switch_to(route.venue, route.channel)
+        self.media.switch_to(route.venue, route.channel)
 
     async def _flush(self, changed: bool) -> None:
         if self._pending:

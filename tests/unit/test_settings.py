@@ -94,3 +94,19 @@ def test_media_settings_from_environment() -> None:
     assert settings.video_codec == "VP8"
     assert settings.producer_secret == "a" * 20
     assert Settings().video_codec == "H264"
+
+
+def test_routing_settings() -> None:
+    settings = load_settings(
+        None,
+        {
+            "VENUEBRIDGE_ROUTING": "off",
+            "VENUEBRIDGE_PRE_ROLL_SECONDS": "300",
+            "VENUEBRIDGE_REHEARSAL": "yes",
+        },
+    )
+    assert (settings.routing, settings.pre_roll_seconds, settings.rehearsal) == (False, 300, True)
+    with pytest.raises(SettingsError, match="VENUEBRIDGE_REHEARSAL: expected true or false"):
+        load_settings(None, {"VENUEBRIDGE_REHEARSAL": "maybe"})
+    with pytest.raises(SettingsError, match="'source_lost_seconds': must be between"):
+        load_settings(None, {"VENUEBRIDGE_SOURCE_LOST_SECONDS": "-1"})

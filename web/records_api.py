@@ -1,0 +1,79 @@
+"""As-run records for directors: the /records page and the CSV / JSON exports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from signaling.auth.grants import Grant, Role
+from signaling.records.airing import Airing
+from signaling.records.report import airing_row, to_csv, totals_by_part, totals_by_venue
+from signaling.records.store import AiringStore
+from signaling.records.timeline import WIDTH, venue_timeline
+from web.auth import require_grant
+from web.keys import EVENT, STORE
+
+
+def _require_director(request: web.Request) -> Grant:
+    grant = require_grant(request)
+    if grant.role not in (Role.DIRECTOR, Role.ADMIN):
+        raise web.HTTPForbidden(text="as-run records are for directors", content_type="text/plain")
+    return grant
+
+
+async def _airings(request: web.Request) -> list[Airing]:
+    event = request.app[EVENT]
+    airings = await AiringStore(request.app[STORE], event.id).load()
+    return sorted(airings, key=lambda a: (a.scheduled_start, a.venue, a.id))
+
+
+async def get_records_json(request: web.Request) -> web.Response:
+    _require_director(request)
+    event = request.app[EVENT]
+    rows = [airing_row(event, a) for a in await _airings(request)]
+    return web.json_response({"event": event.id, "airings": rows})
+
+
+async def get_records_csv(request: web.Request) -> web.Response:
+    _require_director(request)
+    event = request.app[EVENT]
+    rows = [airing_row(event, a) for a in await _airings(request)]
+    return web.Response(
+        text=to_csv(rows),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{event.id}-as-run.csv"'},
+    )
+
+
+@aiohttp_jinja2.template("records.html")
+async def records_page(request: web.Request) -> dict[str, Any]:
+    _require_director(request)
+    event = request.app[EVENT]
+    airings = await _airings(request)
+    now = datetime.now(UTC)
+    cells: dict[tuple[str, str], list[Airing]] = {}
+    for airing in airings:
+        cells.setdefault((airing.session, airing.venue), []).append(airing)
+    scheduled = {(s.id, v) for s in event.sessions for v in s.venues}
+    sessions = [s for s in event.sessions if s.venues or any(k[0] == s.id for k in cells)]
+    return {
+        "event": event,
+        "sessions": sessions,
+        "cells": cells,
+        "scheduled": scheduled,
+        "timelines": [venue_timeline(event, v.id, airings, now) for v in event.venues],
+        "venue_totals": totals_by_venue(event, airings),
+        "part_totals": totals_by_part(event, airings),
+        "width": WIDTH,
+        "count": len(airings),
+    }
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/records", records_page)
+    app.router.add_get("/api/records.json", get_records_json)
+    app.router.add_get("/api/records.csv", get_records_csv)
