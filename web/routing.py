@@ -25,7 +25,7 @@ from signaling.routing.router import Router
 from signaling.routing.service import RoutingService
 from streaming.hub import MediaHub, callback_listener
 from streaming.ports import SwitchEvent
-from web import records_api, routing_api
+from web import director_page, records_api, routing_api
 from web.keys import EVENT, HUB, MEDIA, ROUTING, SETTINGS, STORE
 
 logger = logging.getLogger(__name__)
@@ -129,3 +129,4 @@ def setup(app: web.Application) -> None:
         app.cleanup_ctx.append(_routing_lifetime)
     routing_api.setup(app)
     records_api.setup(app)
+    director_page.setup(app)

@@ -1,0 +1,37 @@
+"""The director's page: the routing matrix, automation per venue, on air now and next."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from markupsafe import Markup
+
+from config import ChannelKind
+from signaling.auth.grants import Role
+from web.api import schedule_json
+from web.auth import require_grant
+from web.keys import EVENT
+
+
+@aiohttp_jinja2.template("director.html")
+async def director_page(request: web.Request) -> dict[str, Any]:
+    grant = require_grant(request)
+    if grant.role not in (Role.DIRECTOR, Role.ADMIN):
+        raise web.HTTPForbidden(text="this page is for directors", content_type="text/plain")
+    event = request.app[EVENT]
+    # The schedule goes into the page as JSON for "now / next"; "</" cannot close the script.
+    schedule = json.dumps(schedule_json(event), ensure_ascii=False).replace("</", "<\\/")
+    return {
+        "event": event,
+        "grant": grant,
+        "programme": [c for c in event.channels if c.kind is ChannelKind.PROGRAMME],
+        "returns": [c for c in event.channels if c.kind is ChannelKind.RETURN],
+        "schedule_json": Markup(schedule),
+    }
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/director", director_page)
