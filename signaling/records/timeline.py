@@ -46,7 +46,7 @@ def _bar(start: datetime, end: datetime, origin: datetime, span: float) -> Bar:
 
 
 def venue_timeline(event: Event, venue_id: str, airings: list[Airing], now: datetime) -> Timeline:
-    """Rows for a venue's airings on one axis spanning all of them, ticks every 3 hours."""
+    """Rows for a venue's airings on one axis spanning all of them, with readable ticks."""
     venue = event.venue(venue_id)
     if venue is None:
         raise KeyError(venue_id)
@@ -56,9 +56,10 @@ def venue_timeline(event: Event, venue_id: str, airings: list[Airing], now: date
     moments = [a.scheduled_start for a in mine] + [a.scheduled_end for a in mine]
     moments += [m for a in mine for m in (a.actual_start, a.actual_end) if m is not None]
     zone = venue.time_zone
-    origin = min(moments).astimezone(zone).replace(minute=0, second=0, microsecond=0)
-    end = max(moments).astimezone(zone)
-    end = end.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    first, last = min(moments).astimezone(zone), max(moments).astimezone(zone)
+    step = _tick_step(last - first)
+    origin = _floor(first, step)
+    end = _floor(last, step) + step
     span = (end - origin).total_seconds()
     rows = []
     for airing in mine:
@@ -78,8 +79,23 @@ def venue_timeline(event: Event, venue_id: str, airings: list[Airing], now: date
         )
     ticks = []
     moment = origin
+    label = "%a %H:%M" if step >= timedelta(minutes=1) else "%H:%M:%S"
     while moment <= end:
         x = (moment - origin).total_seconds() / span * WIDTH
-        ticks.append(Tick(round(x, 2), moment.strftime("%a %H:%M")))
-        moment += timedelta(hours=3)
+        ticks.append(Tick(round(x, 2), moment.strftime(label)))
+        moment += step
     return Timeline(venue_id, tuple(rows), tuple(ticks))
+
+
+_STEPS = [timedelta(seconds=s) for s in (10, 60, 300, 900, 3600, 3 * 3600, 6 * 3600)]
+
+
+def _tick_step(span: timedelta) -> timedelta:
+    """The smallest step that puts at most 12 ticks on the axis."""
+    return next((step for step in _STEPS if span / step <= 12), _STEPS[-1])
+
+
+def _floor(moment: datetime, step: timedelta) -> datetime:
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    steps = (moment - midnight) // step
+    return midnight + steps * step

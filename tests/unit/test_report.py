@@ -105,5 +105,5 @@ def test_timeline_geometry(reference_event: Event) -> None:
     assert 0 <= opening.scheduled.x < WIDTH
     assert timeline.rows[1].actual is None
     # Ticks are in the venue's zone: the axis starts on the evening of the 20th in California.
-    assert timeline.ticks[0].label == "Thu 16:00"
+    assert timeline.ticks[0].label == "Thu 16:55"  # 5-minute ticks for under an hour
     assert venue_timeline(reference_event, "kr", airings, now).rows == ()

@@ -53,10 +53,10 @@ function renderNowNext() {
     const venue = venues.get(cell.dataset.venue);
     const mine = sessions.filter((s) => s.venues.includes(venue.id)).sort((a, b) => a.startMs - b.startMs);
     const current = mine.find((s) => s.startMs <= now && now < s.endMs);
-    const next = mine.find((s) => s.startMs > now);
     const row = matrix && matrix.venues.find((r) => r.venue === venue.id);
     const airing = row && row.on_air && row.on_air.session
       ? sessions.find((s) => s.id === row.on_air.session) : null;
+    const next = mine.find((s) => s.startMs > now && (!airing || s.id !== airing.id));
     cell.replaceChildren();
     const line = (label, session) => {
       const div = document.createElement("div");
