@@ -1,4 +1,4 @@
-"""The ``venuebridge`` command line: serve, check, schedule, token, import-schedule."""
+"""The ``venuebridge`` command line: serve, check, schedule, token, report, import-schedule."""
 
 from __future__ import annotations
 
@@ -19,8 +19,14 @@ from config.schedule import by_day_and_hall, local_time, sessions_for_venue, zon
 from config.schedule_import import ImportOptions, ScheduleImportError, import_schedule
 from config.settings import replace
 from signaling.auth import ALL, Grant, Role, TokenAuthority, new_identity
+from signaling.records.airing import Airing
+from signaling.records.report import airing_row, terminal_report, to_csv
+from signaling.records.store import AiringStore
+from signaling.store import EventStore
+from signaling.store.redis import RedisEventStore
+from signaling.store.sqlite import SqliteEventStore
 from web.app import create_app, version
-from web.control import authority_for
+from web.control import STORE_FILE, authority_for, redis_prefix
 from web.logs import configure_logging
 
 logger = logging.getLogger("venuebridge")
@@ -151,6 +157,40 @@ def cmd_import_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _load_airings(settings: Settings, event: Event) -> list[Airing]:
+    """The as-run records from the store the server uses (SQLite in data_dir, or Redis)."""
+    store: EventStore
+    redis: Redis | None = None
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+        store = RedisEventStore(redis, redis_prefix(event))
+    else:
+        path = settings.data_dir / STORE_FILE
+        if not path.exists():
+            return []
+        store = await SqliteEventStore.open(path)
+    try:
+        return await AiringStore(store, event.id).load()
+    finally:
+        await store.aclose()
+        if redis is not None:
+            await redis.aclose()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print the as-run records per venue, in each venue's own time."""
+    settings = _settings(args)
+    event = load_event(settings.event_file)
+    airings = sorted(
+        asyncio.run(_load_airings(settings, event)), key=lambda a: (a.scheduled_start, a.id)
+    )
+    if args.format == "csv":
+        sys.stdout.write(to_csv([airing_row(event, a) for a in airings]))
+    else:
+        print(terminal_report(event, airings))
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     """Mint a token from the same data dir (or shared Redis secret) as the server."""
     settings = _settings(args)
@@ -230,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     with_settings(schedule)
     schedule.add_argument("--venue", required=True, help="venue id, e.g. jp")
     schedule.set_defaults(run=cmd_schedule)
+
+    report = commands.add_parser("report", help="the as-run records, per venue")
+    with_settings(report)
+    report.add_argument("--data-dir", type=Path, help="where the server keeps its store")
+    report.add_argument("--format", choices=("table", "csv"), default="table")
+    report.set_defaults(run=cmd_report)
 
     imports = commands.add_parser(
         "import-schedule", help="turn a pretalx/frab schedule.json into an event file"

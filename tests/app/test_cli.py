@@ -100,3 +100,47 @@ async def test_serve_runs_and_stops_cleanly(tmp_path: Path, stop_signal: signal.
     log = stderr.decode()
     assert "serving '2018 Convention on Exchange of Overseas Talents' (26 sessions)" in log
     assert "venuebridge stopped" in log
+
+
+async def _store_airings(data: Path) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from signaling.records.airing import Airing, Status
+    from signaling.records.store import AiringStore
+    from signaling.store.sqlite import SqliteEventStore
+    from web.control import STORE_FILE
+
+    start = datetime(2018, 12, 21, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    store = await SqliteEventStore.open(data / STORE_FILE)
+    try:
+        await AiringStore(store, "coet2018").save(
+            [
+                Airing(
+                    id="opening@jp#1",
+                    session="opening",
+                    venue="jp",
+                    channel="gz-hall-1",
+                    scheduled_start=start,
+                    scheduled_end=start + timedelta(minutes=50),
+                    actual_start=start - timedelta(minutes=2),
+                    actual_end=start + timedelta(minutes=40),
+                    status=Status.CUT_SHORT,
+                    routed_by="Director Wang",
+                )
+            ]
+        )
+    finally:
+        await store.aclose()
+
+
+def test_report_reads_the_server_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    asyncio.run(_store_airings(data))
+    assert main(["report", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "Japan sub-venue (Tokyo) (Asia/Tokyo): 1 airing(s)" in out
+    assert "12-21 10:00-10:50" in out
+    assert "09:58:00-10:40:00   cut_short Director Wang" in out
+    assert main(["report", "--data-dir", str(data), "--format", "csv"]) == 0
+    assert "opening@jp#1,opening," in capsys.readouterr().out
