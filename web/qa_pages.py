@@ -82,6 +82,8 @@ def landing(grant: Grant) -> str:
         return f"/moderate/{grant.sessions[0]}"
     if grant.role is Role.OPERATOR and grant.venue:
         return f"/?venue={grant.venue}"
+    if grant.role in (Role.DIRECTOR, Role.ADMIN):
+        return "/director"
     return "/"
 
 
