@@ -1,0 +1,17 @@
+# Shortcuts; the scripts are the source of truth (and what the README and CI call).
+.PHONY: serve test bench bench-media bench-qa
+
+serve:
+	bash scripts/serve.sh
+
+test:
+	bash scripts/test.sh
+
+# Benchmarks print JSON lines; they are measurements, never pass/fail. Heavy: one at a time.
+bench: bench-media bench-qa
+
+bench-media:
+	flock /tmp/vb-heavy.lock bash scripts/bench.sh --counts 1,16,64 --baseline
+
+bench-qa:
+	flock /tmp/vb-heavy.lock .venv/bin/python tests/bench/qa_fanout.py --clients 1000 5000 --rounds 20
