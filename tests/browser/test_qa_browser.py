@@ -44,14 +44,14 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def test_ask_approve_translate_and_stage(
-    server: TestServer, browser: Browser, tmp_path: Path
+    server: TestServer, browser: Browser, shots: Path
 ) -> None:
     base = str(server.make_url("")).rstrip("/")
-    await flow(browser, tmp_path / "screenshots", base, base, base, _moderator_token(server))
+    await flow(browser, shots, base, base, base, _moderator_token(server))
 
 
 async def test_the_same_flow_across_two_nodes_on_redis(
-    browser: Browser, tmp_path: Path, reference_event: Event, redis_url: str
+    browser: Browser, tmp_path: Path, shots: Path, reference_event: Event, redis_url: str
 ) -> None:
     """Viewer and stage on node a, the moderator on node b; one redis-server between them."""
     servers = []
@@ -68,7 +68,7 @@ async def test_the_same_flow_across_two_nodes_on_redis(
         token = _moderator_token(servers[1])
         await flow(
             browser,
-            tmp_path / "screenshots",
+            shots,
             viewer_base=a,
             moderator_base=b,
             stage_base=a,
