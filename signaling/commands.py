@@ -14,6 +14,7 @@ from signaling.qa import events as ev
 from signaling.qa.limits import ActionLimiter
 from signaling.qa.room import Room
 from signaling.qa.views import snapshot, touched_by
+from signaling.talkback import talkback_frame, talkback_text, talkback_venue
 
 if TYPE_CHECKING:
     from signaling.hub import Hub
@@ -33,6 +34,7 @@ class Commands:
             m.Leave: self.leave,
             m.Present: self.present,
             m.WatchPresence: self.watch_presence,
+            m.Talkback: self.talkback,
             m.Ask: self.ask,
             m.Vote: self.vote,
         }
@@ -86,6 +88,15 @@ class Commands:
         client.watches_presence = True
         self._hub.send_presence(client)
         return None
+
+    async def talkback(self, client: Client, message: m.Talkback) -> Ack:
+        venue = talkback_venue(client.grant, message.venue)
+        if self._hub.event.venue(venue) is None:
+            raise NotFound(f"no venue '{venue}'")
+        text = talkback_text(message.text)
+        self._limiter.check("talkback", client.identity, client.address, time.monotonic())
+        await self._hub.talkback(talkback_frame(client.grant, venue, text, self._hub.now()))
+        return {"venue": venue}
 
     async def ask(self, client: Client, message: m.Ask) -> Ack:
         room_id = self._qa_room(message.room)
