@@ -12,7 +12,7 @@ from aiohttp import web
 
 from config import Event, Settings, load_event
 from signaling.hub import HubOptions
-from web import api, control, media, metrics, pages
+from web import api, control, media, metrics, pages, venue_pages
 from web.errors import error_pages
 from web.keys import EVENT, SETTINGS, STARTED_AT
 
@@ -47,4 +47,5 @@ def create_app(
     metrics.setup(app, version())
     control.setup(app, hub_options)
     media.setup(app)
+    venue_pages.setup(app)
     return app
