@@ -38,7 +38,7 @@ export async function sampleHealth(pc, kind, previous) {
 export function grade(h, live) {
   if (!live) return "off";
   if (h.bitrate < 50 || h.fps < 5 || h.loss > 5 || (h.rtt !== null && h.rtt > 400)) return "red";
-  if (h.bitrate < 300 || h.fps < 15 || h.loss > 1 || (h.rtt !== null && h.rtt > 150)
+  if (h.fps < 15 || h.loss > 1 || (h.rtt !== null && h.rtt > 150)
       || (h.jitter !== null && h.jitter > 30)) return "amber";
   return "green";
 }
@@ -60,10 +60,10 @@ export function watchHealth(link, panel) {
     const rated = live && previous !== null;
     previous = live ? h.raw : null;
     const set = (k, v) => { if (fields[k]) fields[k].textContent = v; };
-    set("bitrate", fmt(h.bitrate, "kbit/s"));
-    set("fps", fmt(h.fps, "fps"));
+    set("bitrate", live ? fmt(h.bitrate, "kbit/s") : "–");
+    set("fps", live ? fmt(h.fps, "fps") : "–");
     set("rtt", fmt(h.rtt, "ms"));
-    set("loss", fmt(h.loss, "%", 1));
+    set("loss", live ? fmt(h.loss, "%", 1) : "–");
     set("jitter", fmt(h.jitter, "ms", 1));
     const level = rated ? grade(h, true) : (live ? "amber" : "off");
     if (light) light.dataset.level = level;

@@ -3,6 +3,7 @@
 import { Link } from "./link.js";
 import { watchHealth } from "./health.js";
 import { Socket } from "./socket.js";
+import { TalkbackPanel } from "./talkback.js";
 
 const wall = document.getElementById("wall");
 const token = wall.dataset.token;
@@ -37,7 +38,11 @@ function showOperators(counts) {
 const socket = new Socket({
   token,
   onWelcome: () => socket.send({ type: "watch_presence" }).catch(() => {}),
-  onFrame: (frame) => { if (frame.type === "presence") showOperators(frame.operators_by_venue || {}); },
+  onFrame: (frame) => {
+    if (frame.type === "presence") showOperators(frame.operators_by_venue || {});
+    talkback.receive(frame);
+  },
   onStatus: (s) => { document.getElementById("ws-status").dataset.state = s; document.getElementById("ws-status").textContent = `control: ${s}`; },
 });
+const talkback = new TalkbackPanel(document.getElementById("talkback"), socket);
 window.vbWall = { links, socket };
