@@ -6,7 +6,7 @@ import { exchange, preferCodec } from "../webrtc-http.js";
 const FIRST_DELAY = 500;
 const MAX_DELAY = 5000;
 const CHECK_EVERY = 1000;
-const STALL_MS = 3000;
+const STALL_MS = 4000;
 
 export class Link {
   // kind: "play" | "publish"; endpoint: /whep/... or /whip/...; stream(): MediaStream to send.
@@ -102,13 +102,17 @@ export class Link {
     }
   }
 
-  // Three signs a session is gone: the session URL 404s (ended, or a restarted server
+  // Three signs a session is gone: a no-op PATCH on the session URL 404s (ended, or a restarted server
   // that never heard of it), the request fails (server down), or media stops moving.
   async check(pc, url) {
     if (pc !== this.pc || this.busy) return;
     this.busy = true;
     try {
-      const response = await fetch(url, { method: "OPTIONS", headers: this.headers() });
+      // An empty trickle fragment (RFC 8840) changes nothing but 404s for a dead session.
+      const response = await fetch(url, {
+        method: "PATCH", body: "",
+        headers: { ...this.headers(), "Content-Type": "application/trickle-ice-sdpfrag" },
+      });
       if (pc !== this.pc) return;
       if (response.status === 404) { this.retry("retrying", "the server ended the session"); return; }
       const bytes = await movedBytes(pc, this.kind);
@@ -116,8 +120,9 @@ export class Link {
       if (bytes > this.lastBytes) {
         this.lastBytes = bytes;
         this.lastProgress = performance.now();
-      } else if (performance.now() - this.lastProgress > STALL_MS && this.kind === "play") {
-        this.retry("retrying", "no media for 3 s");
+      } else if (this.kind === "play" && bytes > 0 && performance.now() - this.lastProgress > STALL_MS) {
+        // Media flowed and stopped: the publisher went away or the path broke.
+        this.retry("retrying", "no media for 4 s");
       }
     } catch (error) {
       if (pc === this.pc) this.retry("retrying", "the server is unreachable");
