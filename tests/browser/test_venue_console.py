@@ -215,6 +215,11 @@ async def test_viewer_and_operator_recover_after_the_server_drops_them(
     assert time.monotonic() - started < 5.5
     assert await console.locator("#return-state").get_attribute("data-state") == "live"
     assert await console.evaluate("window.vbConsole.returnFeed.reconnects") >= 1
+    for panel in ("#health-in", "#health-out"):
+        await eventually(
+            lambda s=panel: _level_in(console.locator(s), ("green", "amber")),
+            f"the {panel} light lit again",
+        )
     await console.screenshot(path=shots / "operator-console-recovered.png", full_page=True)
     await viewer.screenshot(path=shots / "viewer-recovered.png", full_page=True)
     await hall.close()

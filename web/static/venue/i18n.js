@@ -8,7 +8,7 @@ export const STRINGS = {
     vote: "▲", answered: "Answered", no_questions: "No questions yet.", schedule: "Schedule",
     your_time: "Your time", event_time: "Event time", on_air: "On air", next: "Next",
     sent: "Sent. The moderator will review it.", no_qa: "This channel has no Q&A right now.",
-    language: "中文",
+    language: "中文", pending: "waiting for the moderator", on_stage: "on stage",
   },
   zh: {
     watch: "观看", viewers: "人在看", status_connecting: "正在连接…", status_live: "正在播放",
@@ -17,7 +17,7 @@ export const STRINGS = {
     vote: "▲", answered: "已回答", no_questions: "暂无提问。", schedule: "日程",
     your_time: "您的时间", event_time: "大会时间", on_air: "正在直播", next: "即将开始",
     sent: "已提交，等待主持人审核。", no_qa: "本频道目前没有互动提问。",
-    language: "English",
+    language: "English", pending: "等待审核", on_stage: "正在回答",
   },
 };
 

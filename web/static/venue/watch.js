@@ -72,6 +72,7 @@ function drawQuestions() {
   $("questions").replaceChildren(...open.map(questionItem));
   $("answered").replaceChildren(...done.map((q) => questionItem(q, true)));
   $("no-questions").hidden = open.length > 0;
+  $("answered-head").hidden = done.length === 0;
 }
 
 function questionItem(q, answered = false) {
@@ -82,7 +83,10 @@ function questionItem(q, answered = false) {
   }, `${t("vote")} ${q.votes}`);
   const text = q.translations && q.translations[lang] ? q.translations[lang] : q.text;
   return el("li", { "data-question": q.id, "data-state": q.state },
-    el("div", {}, el("div", { class: "q-text" }, text), el("div", { class: "q-meta" }, q.name || "")), vote);
+    el("div", {}, el("div", { class: "q-text" }, text),
+      el("div", { class: "q-meta" }, q.name || "",
+        q.state === "pending" || q.state === "on_stage" ? el("span", { class: "q-state" }, t(q.state)) : null)),
+    vote);
 }
 
 if (qa) {
