@@ -9,14 +9,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 from playwright.async_api import Browser, Page
 
+from config import Event, Settings
 from tests.control.support import mint
 from tests.helpers import eventually
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
-from tests.media_peers import needs_network
-from web.keys import HUB
+from tests.media_peers import Publisher, free_port, needs_network, publish
+from web.app import create_app
+from web.keys import HUB, MEDIA
 
 pytestmark = [
     pytest.mark.browser,
@@ -55,6 +59,17 @@ async def decoding(
         return await frames(page, expr) >= at_least
 
     await eventually(enough, what, within=within)
+
+
+async def mark_connections(page: Page, expr: str) -> None:
+    """Tag the page's current peer connection, so a recovered one can be told apart."""
+    await page.evaluate(f"() => {{ ({expr}).vbOld = true; }}")
+
+
+async def recovered(page: Page, expr: str) -> bool:
+    """A new peer connection (not the tagged one) has decoded 10 frames."""
+    fresh = await page.evaluate(f"() => Boolean({expr}) && !({expr}).vbOld")
+    return bool(fresh) and await frames(page, expr) >= 10
 
 
 async def publish_hall(browser: Browser, url: str, channel: str) -> Page:
@@ -184,12 +199,8 @@ async def test_viewer_and_operator_recover_after_the_server_drops_them(
     assert await console.locator("#ws-status").get_attribute("data-state") == "online"
 
     # The server drops every session but the hall's camera, and every websocket.
-    old = {
-        name: await page.evaluate(
-            f"() => {{ const pc = {expr}; pc.vbId = pc.vbId || Math.random(); return pc.vbId; }}"
-        )
-        for name, page, expr in (("projector", console, PROJECTOR), ("viewer", viewer, VIEWER))
-    }
+    await mark_connections(console, PROJECTOR)
+    await mark_connections(viewer, VIEWER)
     dropped = [s for s in [*hub.subscribers, *hub.publishers] if s not in hall_publishers]
     assert len(dropped) >= 3  # projector, viewer, return feed
     started = time.monotonic()
@@ -198,14 +209,8 @@ async def test_viewer_and_operator_recover_after_the_server_drops_them(
     server.app[HUB].drop_all("test: the server drops everyone")
     assert not hub.sources["jp-return"].live
 
-    async def recovered(page: Page, expr: str, name: str) -> bool:
-        same = await page.evaluate(f"() => ({expr})?.vbId === {old[name]}")
-        return not same and await frames(page, expr) >= 10
-
-    await eventually(
-        lambda: recovered(console, PROJECTOR, "projector"), "the projector back", within=5
-    )
-    await eventually(lambda: recovered(viewer, VIEWER, "viewer"), "the viewer back", within=5)
+    await eventually(lambda: recovered(console, PROJECTOR), "the projector back", within=5)
+    await eventually(lambda: recovered(viewer, VIEWER), "the viewer back", within=5)
     await eventually(lambda: hub.sources["jp-return"].live, "the return feed back", within=5)
     await eventually(
         lambda: _attr(console.locator("#ws-status"), "data-state", "online"),
@@ -288,3 +293,73 @@ async def _text(locator: Any, value: str) -> bool:
 
 async def _contains(locator: Any, value: str) -> bool:
     return value in (await locator.text_content() or "")
+
+
+async def _serve(settings: Settings, event: Event, port: int) -> web.AppRunner:
+    runner = web.AppRunner(create_app(settings, event))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+async def _feed_hall_2(http: aiohttp.ClientSession, url: str) -> Publisher:
+    """The hall's encoder (an aiortc peer), publishing and routed to Japan."""
+    publisher = await publish(http, f"{url}/whip/gz-hall-2", PRODUCER_SECRET, luma=140)
+    async with http.post(
+        f"{url}/api/venues/jp/route",
+        json={"channel": "gz-hall-2"},
+        headers={"Authorization": f"Bearer {PRODUCER_SECRET}"},
+    ) as response:
+        assert response.status == 202, await response.text()
+    return publisher
+
+
+async def test_pages_recover_when_the_server_restarts_on_the_same_port(
+    media_settings: Settings, reference_event: Event, browser: Browser, shots: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    runner = await _serve(media_settings, reference_event, port)
+    async with aiohttp.ClientSession() as http:
+        encoder = await _feed_hall_2(http, url)
+        operator = mint(runner.app, "operator", "jp-operator", venue="jp")
+        console = await open_console(browser, url, operator)
+        await console.click("#go-live")
+        viewer = await (await browser.new_context()).new_page()
+        await viewer.goto(f"{url}/watch/gz-hall-2?session={JP_ROOM}")
+        await decoding(console, PROJECTOR, "the projector to play")
+        await decoding(viewer, VIEWER, "the viewer to play")
+        await eventually(
+            lambda: runner.app[MEDIA].sources["jp-return"].live, "the return feed", within=20
+        )
+
+        await mark_connections(console, PROJECTOR)
+        await mark_connections(viewer, VIEWER)
+        # Restart: the same settings (so the same signing key) on the same port.
+        await encoder.pc.close()
+        await runner.cleanup()
+        await eventually(
+            lambda: _attr(console.locator("#ws-status"), "data-state", "offline"),
+            "the console to notice the server is gone",
+        )
+        runner = await _serve(media_settings, reference_event, port)
+        try:
+            started = time.monotonic()
+            encoder = await _feed_hall_2(http, url)
+            hub = runner.app[MEDIA]
+
+            await eventually(lambda: recovered(console, PROJECTOR), "the projector back", within=5)
+            await eventually(lambda: recovered(viewer, VIEWER), "the viewer back", within=5)
+            await eventually(lambda: hub.sources["jp-return"].live, "the return back", within=5)
+            await eventually(
+                lambda: _attr(console.locator("#ws-status"), "data-state", "online"),
+                "the console's websocket back",
+                within=5,
+            )
+            assert time.monotonic() - started < 6
+            # The operator's place is kept: the same venue, the same camera, still live.
+            assert await console.locator("#return-state").get_attribute("data-state") == "live"
+            await console.screenshot(path=shots / "operator-console-after-restart.png")
+            await encoder.pc.close()
+        finally:
+            await runner.cleanup()

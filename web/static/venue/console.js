@@ -139,6 +139,7 @@ const socket = new Socket({
   token, present: { venue },
   onStatus: (s) => showState($("ws-status"), s, "", { online: "control: online", offline: "control: reconnecting", connecting: "control: connecting" }),
   onFrame: (frame) => talkback && talkback.receive(frame),
+  onWelcome: () => { projector.nudge(); returnFeed.nudge(); },
 });
 talkback = new TalkbackPanel($("talkback"), socket, { venue });
 

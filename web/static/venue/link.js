@@ -40,6 +40,15 @@ export class Link {
     if (url) await fetch(url, { method: "DELETE", headers: this.headers() }).catch(() => {});
   }
 
+  // A hint that the server is back (its websocket reconnected): retry now, from the start
+  // of the backoff, instead of waiting out a long delay.
+  nudge() {
+    if (!this.wanted || this.state === "live" || this.state === "connecting") return;
+    clearTimeout(this.timer);
+    this.delay = FIRST_DELAY;
+    this.connect();
+  }
+
   headers() {
     return this.token ? { Authorization: `Bearer ${this.token}` } : {};
   }

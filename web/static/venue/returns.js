@@ -37,7 +37,10 @@ function showOperators(counts) {
 
 const socket = new Socket({
   token,
-  onWelcome: () => socket.send({ type: "watch_presence" }).catch(() => {}),
+  onWelcome: () => {
+    socket.send({ type: "watch_presence" }).catch(() => {});
+    Object.values(links).forEach((link) => link.nudge());
+  },
   onFrame: (frame) => {
     if (frame.type === "presence") showOperators(frame.operators_by_venue || {});
     talkback.receive(frame);

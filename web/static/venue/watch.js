@@ -92,6 +92,7 @@ function questionItem(q, answered = false) {
 if (qa) {
   connection = new Connection({
     room: session, present: { channel }, onFrame: (_frame, changed) => { if (changed) drawQuestions(); },
+    onStatus: (status) => { if (status === "online") player.nudge(); },
   });
   $("ask").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -106,6 +107,6 @@ if (qa) {
     }
   });
 } else {
-  new Socket({ present: { channel } });
+  new Socket({ present: { channel }, onWelcome: () => player.nudge() });
 }
 window.vbPlayer = player;
