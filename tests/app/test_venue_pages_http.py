@@ -61,3 +61,12 @@ async def test_viewer_pages(client: TestClient[Any, Any]) -> None:
     response = await client.get("/api/channels/gz-hall-2/viewers")
     assert await response.json() == {"channel": "gz-hall-2", "viewers": 0}
     assert await _status(client, "/api/channels/nowhere/viewers") == 404
+
+
+async def test_an_operators_invite_lands_on_the_console(client: TestClient[Any, Any]) -> None:
+    token = mint(client.server.app, "operator", "kr-op", venue="kr")
+    response = await client.get(f"/join?token={token}", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == "/venue/kr"
+    # The cookie alone opens the console afterwards.
+    assert (await client.get("/venue/kr")).status == 200
