@@ -46,6 +46,7 @@ FRAMES = """async (expr) => {
 PROJECTOR = "window.vbConsole && window.vbConsole.projector.pc"
 WALL_JP = "window.vbWall && window.vbWall.links['jp-return'].pc"
 VIEWER = "window.vbPlayer && window.vbPlayer.pc"
+RETURN = "window.vbConsole && window.vbConsole.returnFeed.pc"
 
 
 async def frames(page: Page, expr: str) -> int:
@@ -283,6 +284,10 @@ async def _attr(locator: Any, name: str, value: str) -> bool:
     return await locator.get_attribute(name) == value
 
 
+async def _value(locator: Any, value: str) -> bool:
+    return await locator.input_value() == value
+
+
 async def _level_in(locator: Any, levels: tuple[str, ...]) -> bool:
     return await locator.get_attribute("data-level") in levels
 
@@ -360,6 +365,29 @@ async def test_pages_recover_when_the_server_restarts_on_the_same_port(
             # The operator's place is kept: the same venue, the same camera, still live.
             assert await console.locator("#return-state").get_attribute("data-state") == "live"
             await console.screenshot(path=shots / "operator-console-after-restart.png")
+            # Switching the microphone while live republishes; a reload keeps the choice.
+            microphones = await console.eval_on_selector_all(
+                "#microphone option", "options => options.map(o => o.value)"
+            )
+            assert len(microphones) >= 2, microphones
+            assert await console.input_value("#microphone") != microphones[-1]
+            await mark_connections(console, RETURN)
+            await console.select_option("#microphone", microphones[-1])
+            republished = (
+                f"() => Boolean({RETURN}) && !({RETURN}).vbOld"
+                " && window.vbConsole.returnFeed.state === 'live'"
+            )
+            await eventually(
+                lambda: console.evaluate(republished), "the return feed live on the new microphone"
+            )
+            assert hub.sources["jp-return"].live
+            camera = await console.input_value("#camera")
+            await console.reload()
+            await eventually(
+                lambda: _value(console.locator("#microphone"), microphones[-1]),
+                "the chosen microphone after a reload",
+            )
+            assert await console.input_value("#camera") == camera
             await encoder.pc.close()
         finally:
             await runner.cleanup()

@@ -58,10 +58,15 @@ async function openDevices() {
   return stream;
 }
 
-for (const [id, key] of [["camera", "camera"], ["microphone", "microphone"]]) {
+function rememberDevices() {
+  saved.camera = $("camera").value;
+  saved.microphone = $("microphone").value;
+  localStorage.setItem(DEVICES_KEY, JSON.stringify(saved));
+}
+
+for (const id of ["camera", "microphone"]) {
   $(id).addEventListener("change", async () => {
-    saved[key] = $(id).value;
-    localStorage.setItem(DEVICES_KEY, JSON.stringify(saved));
+    rememberDevices();
     await openDevices();
     if (returnFeed.wanted) { await returnFeed.stop(); returnFeed.start(); }
   });
@@ -78,6 +83,7 @@ $("go-live").addEventListener("click", async () => {
   try {
     if (!stream) await openDevices();
     await listDevices();
+    rememberDevices();
     returnFeed.start();
     $("go-live").disabled = true; $("stop-live").disabled = false;
   } catch (error) {
