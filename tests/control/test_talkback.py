@@ -10,6 +10,7 @@ from signaling.hub import HubOptions
 from signaling.qa.limits import Limits, Rate
 from signaling.talkback import hears_talkback, talkback_text, talkback_venue
 from tests.control.support import Node
+from tests.control.test_nodes import two_nodes
 from tests.helpers import eventually
 
 
@@ -79,3 +80,17 @@ def test_pure_rules() -> None:
     assert hears_talkback(Grant("d", Role.DIRECTOR), "kr")
     assert hears_talkback(operator, "kr")
     assert not hears_talkback(operator, "jp")
+
+
+async def test_talkback_crosses_nodes(two_nodes: tuple[Node, Node]) -> None:
+    a, b = two_nodes
+    operator = await a.connect(a.token("operator", "kr-op", venue="kr"))
+    director = await b.connect(b.token("director", "dir-b"))
+    await operator.ok({"type": "talkback", "text": "Seoul is ready"})
+    await eventually(lambda: bool(director.of_type("talkback")), "the line on the other node")
+    await director.ok({"type": "talkback", "venue": "kr", "text": "Thanks, Seoul"})
+    await eventually(lambda: len(operator.of_type("talkback")) == 2, "the answer back on node a")
+    assert [f["text"] for f in operator.of_type("talkback")] == ["Seoul is ready", "Thanks, Seoul"]
+
+
+__all__ = ["two_nodes"]
