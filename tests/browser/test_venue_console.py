@@ -380,7 +380,7 @@ async def test_pages_recover_when_the_server_restarts_on_the_same_port(
             await eventually(
                 lambda: console.evaluate(republished), "the return feed live on the new microphone"
             )
-            assert hub.sources["jp-return"].live
+            await eventually(lambda: hub.sources["jp-return"].live, "the return feed on air again")
             camera = await console.input_value("#camera")
             await console.reload()
             await eventually(
