@@ -266,8 +266,11 @@ async def test_viewer_page_in_both_languages_and_on_a_phone(
     await eventually(lambda: _text(page.locator("#viewer-count"), "1"), "one viewer counted")
     await page.screenshot(path=shots / "viewer-phone-zh.png", full_page=True)
 
+    assert "月" in (await on_air.locator(".when").text_content() or "")
+    assert await page.locator("#answered-head").is_hidden()
     await page.click("#language")
     await eventually(lambda: _text(page.locator("#qa-panel h2"), "Questions"), "English UI")
+    await eventually(lambda: _contains(on_air.locator(".when"), "Dec"), "dates in English")
     assert await page.evaluate("document.documentElement.lang") == "en"
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await page.screenshot(path=shots / "viewer-phone-en.png", full_page=True)

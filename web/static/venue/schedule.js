@@ -24,10 +24,10 @@ export function onAirAndNext(sessions, at) {
   return { onAir, next };
 }
 
-export function timeIn(iso, zone, withDay = false) {
+export function timeIn(iso, zone, withDay = false, locale = undefined) {
   const options = { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
   if (withDay) Object.assign(options, { weekday: "short", month: "short", day: "numeric" });
-  return new Intl.DateTimeFormat(undefined, options).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale, options).format(new Date(iso));
 }
 
 export function clock(at, zone) {
@@ -46,7 +46,7 @@ export function renderSchedule(list, sessions, zone, at, labels = {}) {
     item.dataset.session = s.id;
     const when = document.createElement("span");
     when.className = "when";
-    when.textContent = `${timeIn(s.start, zone, true)}–${timeIn(s.end, zone)}`;
+    when.textContent = `${timeIn(s.start, zone, true, labels.locale)}–${timeIn(s.end, zone, false, labels.locale)}`;
     const title = document.createElement("span");
     title.className = "what";
     title.textContent = s.title;

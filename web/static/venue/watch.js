@@ -27,6 +27,7 @@ $("language").addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh";
   t = translate(lang);
   $("status").textContent = t(`status_${player.state}`);
+  if ($("ask-message")) $("ask-message").textContent = "";
   drawSchedule();
   drawQuestions();
 });
@@ -45,7 +46,9 @@ let zone = myZone;
 let sessions = [];
 function drawSchedule() {
   $("zone-name").textContent = zone;
-  renderSchedule($("schedule"), sessions, zone, now(), { onAir: t("on_air"), next: t("next") });
+  renderSchedule($("schedule"), sessions, zone, now(), {
+    onAir: t("on_air"), next: t("next"), locale: lang === "zh" ? "zh-CN" : "en",
+  });
 }
 for (const [id, value] of [["zone-mine", () => myZone], ["zone-event", () => eventZone]]) {
   $(id).addEventListener("click", () => {
