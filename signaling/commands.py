@@ -16,6 +16,7 @@ from signaling.qa.limits import ActionLimiter
 from signaling.qa.room import Room
 from signaling.qa.views import snapshot, touched_by
 from signaling.routing.router import RoutingError
+from signaling.talkback import talkback_frame, talkback_text, talkback_venue
 
 if TYPE_CHECKING:
     from signaling.hub import Hub
@@ -36,6 +37,7 @@ class Commands:
             m.Leave: self.leave,
             m.Present: self.present,
             m.WatchPresence: self.watch_presence,
+            m.Talkback: self.talkback,
             m.Ask: self.ask,
             m.Vote: self.vote,
             m.WatchRouting: self.watch_routing,
@@ -126,6 +128,15 @@ class Commands:
         except RoutingError as error:
             raise NotFound(str(error)) from None
         return {"venue": message.venue, "automation": "on" if message.on else "paused"}
+
+    async def talkback(self, client: Client, message: m.Talkback) -> Ack:
+        venue = talkback_venue(client.grant, message.venue)
+        if self._hub.event.venue(venue) is None:
+            raise NotFound(f"no venue '{venue}'")
+        text = talkback_text(message.text)
+        self._limiter.check("talkback", client.identity, client.address, time.monotonic())
+        await self._hub.talkback(talkback_frame(client.grant, venue, text, self._hub.now()))
+        return {"venue": venue}
 
     async def ask(self, client: Client, message: m.Ask) -> Ack:
         room_id = self._qa_room(message.room)

@@ -31,6 +31,7 @@ from signaling.qa.service import RoomService
 from signaling.qa.views import HIDING_EVENTS, ROOM_EVENTS, question_view
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
+from signaling.talkback import hears_talkback
 
 logger = logging.getLogger(__name__)
 
@@ -233,6 +234,20 @@ class Hub:
             if client.identity == asker:
                 self.send(client, frame)
 
+    # --------------------------------------------------------------- talkback
+
+    async def talkback(self, frame: dict[str, Any]) -> None:
+        """Deliver a talkback line here and on every other node."""
+        self._deliver_talkback(frame)
+        await self._publish({"kind": "talkback", "node": self.node, "frame": frame})
+
+    def _deliver_talkback(self, frame: dict[str, Any]) -> None:
+        venue = str(frame.get("venue"))
+        encoded = Frame(encode(frame))
+        for client in list(self._clients):
+            if hears_talkback(client.grant, venue):
+                self.send(client, encoded)
+
     # -------------------------------------------------------------------- bus
 
     async def announce(self, room: str, seq: int, body: str) -> None:
@@ -281,6 +296,9 @@ class Hub:
         if kind == "event":
             if message.get("node") != self.node:
                 await self.rooms.receive(message["room"], int(message["seq"]), message["event"])
+        elif kind == "talkback":
+            if message.get("node") != self.node and isinstance(message.get("frame"), dict):
+                self._deliver_talkback(message["frame"])
         elif kind == "presence":
             counts = Counts.from_json(message.get("counts", {}))
             self._board.update(str(message.get("node")), counts, time.monotonic())

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from config import Event, Settings, load_event
 from signaling.hub import HubOptions
-from web import api, control, media, metrics, pages, routing
+from web import api, control, media, metrics, pages, routing, venue_pages
 from web.errors import error_pages
 from web.keys import EVENT, SETTINGS, STARTED_AT
 
@@ -48,4 +48,5 @@ def create_app(
     control.setup(app, hub_options)
     media.setup(app)
     routing.setup(app)
+    venue_pages.setup(app)
     return app

@@ -1,4 +1,4 @@
-"""The two bare media pages: publish a camera via WHIP, watch a channel via WHEP."""
+"""The bare publish page (camera to WHIP); the watch page lives in web/venue_pages.py."""
 
 from __future__ import annotations
 
@@ -28,12 +28,5 @@ async def publish_page(request: web.Request) -> dict[str, Any]:
     }
 
 
-@aiohttp_jinja2.template("watch.html")
-async def watch_page(request: web.Request) -> dict[str, Any]:
-    channel = _channel(request)
-    return {"event": request.app[EVENT], "channel": request.app[EVENT].channel(channel)}
-
-
 def setup(app: web.Application) -> None:
     app.router.add_get("/publish/{channel}", publish_page)
-    app.router.add_get("/watch/{channel}", watch_page)

@@ -81,7 +81,7 @@ def landing(grant: Grant) -> str:
     if grant.role is Role.MODERATOR and len(grant.sessions) == 1 and grant.sessions[0] != "*":
         return f"/moderate/{grant.sessions[0]}"
     if grant.role is Role.OPERATOR and grant.venue:
-        return f"/?venue={grant.venue}"
+        return f"/venue/{grant.venue}"
     if grant.role in (Role.DIRECTOR, Role.ADMIN):
         return "/director"
     return "/"

@@ -51,6 +51,13 @@ class WatchPresence(Message, frozen=True, tag="watch_presence"):
     pass
 
 
+class Talkback(Message, frozen=True, tag="talkback"):
+    """A line between a venue's operators and the directors; a director names the venue."""
+
+    venue: Id | None = None
+    text: RawText = ""
+
+
 class Ask(Message, frozen=True, tag="ask"):
     room: Id = ""
     text: RawText = ""
@@ -159,6 +166,7 @@ ClientMessage = (
     | Leave
     | Present
     | WatchPresence
+    | Talkback
     | Ask
     | Vote
     | Approve

@@ -45,18 +45,26 @@ class Limits:
     ask_per_address: Rate = Rate(burst=30, per_minute=60)
     vote_per_identity: Rate = Rate(burst=20, per_minute=60)
     vote_per_address: Rate = Rate(burst=300, per_minute=600)
+    talkback_per_identity: Rate = Rate(burst=5, per_minute=20)
+    talkback_per_address: Rate = Rate(burst=20, per_minute=120)
 
 
 class ActionLimiter:
-    """Asks and votes, each limited by identity and by the client's address."""
+    """Asks, votes and talkback lines, each limited by identity and by the client's address."""
 
     def __init__(self, limits: Limits) -> None:
         self._ask = (RateLimiter(limits.ask_per_identity), RateLimiter(limits.ask_per_address))
         self._vote = (RateLimiter(limits.vote_per_identity), RateLimiter(limits.vote_per_address))
+        self._talkback = (
+            RateLimiter(limits.talkback_per_identity),
+            RateLimiter(limits.talkback_per_address),
+        )
 
     def check(self, action: str, identity: str, address: str, now: float) -> None:
         """Raise ``RateLimited`` when ``identity`` or ``address`` is over its rate."""
-        by_identity, by_address = self._ask if action == "ask" else self._vote
+        by_identity, by_address = {"ask": self._ask, "talkback": self._talkback}.get(
+            action, self._vote
+        )
         if not by_identity.check(identity, now):
             raise RateLimited(f"too many {action}s from you; wait a moment")
         if not by_address.check(address, now):
