@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page
 from config import Event, Settings
 from config.event_file import parse_event
 from signaling.records.airing import Status
-from tests.control.support import mint
+from tests.control.support import WsClient, mint
 from tests.helpers import eventually
 from tests.integration.test_forwarding import BRIGHT, DARK
 from tests.media_peers import needs_network, publish
@@ -167,6 +167,20 @@ async def test_director_routes_and_the_venue_player_follows(
             await eventually(lambda: shows(0, 100), "the projector to show hall 2", 15)
             assert "Director Wang" in (await hall2.get_attribute("title") or "")
             await director.screenshot(path=str(shots / "director.png"), full_page=True)
+
+            # Talkback: the Tokyo operator speaks; the director answers from the matrix page.
+            tokyo = await WsClient.connect(http, f"{url}/ws", operator)
+            await tokyo.ok({"type": "talkback", "text": "Projector is up in Tokyo"})
+            log = director.locator("#talkback [data-talkback-log]")
+            await log.get_by_text("Projector is up in Tokyo").wait_for()
+            await director.select_option("#talkback select[name=venue]", "jp")
+            await director.fill("#talkback input[name=text]", "Thanks, Tokyo")
+            await director.click("#talkback button[type=submit]")
+            await eventually(
+                lambda: any(f.get("text") == "Thanks, Tokyo" for f in tokyo.of_type("talkback")),
+                "the operator to hear the director",
+            )
+            await tokyo.close()
 
             # Back to the schedule's choice, then let the keynote end.
             await hall1.click()

@@ -3,6 +3,7 @@
 // what is on now and next, and each venue's operator and link state.
 
 import { Signal } from "/static/signal.js";
+import { TalkbackPanel } from "/static/venue/talkback.js";
 
 const schedule = JSON.parse(document.getElementById("schedule-data").textContent);
 const statusEl = document.getElementById("status");
@@ -117,10 +118,13 @@ const signal = new Signal({
     signal.send({ type: "watch_presence" }).catch((e) => say(e.message));
   },
   onFrame: (frame) => {
+    talkback.receive(frame);
     if (frame.type === "routing") { matrix = frame; renderMatrix(); }
     if (frame.type === "presence") { presence = frame; renderStatus(); }
   },
 });
+
+const talkback = new TalkbackPanel(document.getElementById("talkback"), signal);
 
 document.getElementById("matrix").addEventListener("click", (event) => {
   const button = event.target.closest("button.xpt");
