@@ -2,7 +2,7 @@
 // reports it (on air only once the media plane took the cut), automation per venue,
 // what is on now and next, and each venue's operator and link state.
 
-import { Signal } from "/static/signal.js";
+import { Socket } from "/static/venue/socket.js";
 import { TalkbackPanel } from "/static/venue/talkback.js";
 
 const schedule = JSON.parse(document.getElementById("schedule-data").textContent);
@@ -111,7 +111,7 @@ function tickClocks() {
   }
 }
 
-const signal = new Signal({
+const signal = new Socket({
   onStatus: (state) => { statusEl.textContent = state; statusEl.dataset.state = state; },
   onWelcome: () => {
     signal.send({ type: "watch_routing" }).catch((e) => say(e.message));
