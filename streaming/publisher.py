@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable
-from typing import Any
 
 from aiortc import RTCSessionDescription
 
 from streaming import aiortc_glue as glue
 from streaming.ingest import TrackIngest
+from streaming.peer import PeerSession
 from streaming.source import ChannelSource
 
 logger = logging.getLogger(__name__)
 
-RTCP_INTERVAL = 1.0
 # What we let a publisher send (REMB); the issue's reference stream is 2.5 Mbit/s.
 MAX_PUBLISH_BITRATE = 8_000_000
 
@@ -91,7 +88,7 @@ class _PublisherTrack:
         self.sink.send_rtcp(report)
 
 
-class PublisherSession:
+class PublisherSession(PeerSession):
     """One WHIP session on a channel; becomes the channel's publisher once media flows."""
 
     def __init__(
@@ -102,26 +99,16 @@ class PublisherSession:
         on_live: Callable[[PublisherSession], None],
         on_ended: Callable[[PublisherSession], None],
     ) -> None:
+        super().__init__(on_ended)
         self.id = session_id
         self.source = source
         self.channel = source.channel
         self.video_codec = video_codec
-        self.created_at = time.monotonic()
         self.live_at: float | None = None
         self.keyframe_requests_sent = 0
         self.epoch = 0
-        self.pc = glue.new_peer_connection()
         self.tracks: list[_PublisherTrack] = []
-        self._undo: list[Callable[[], None]] = []
         self._on_live = on_live
-        self._on_ended = on_ended
-        self._rtcp_task: asyncio.Task[None] | None = None
-        self._closed = False
-        self.pc.on("connectionstatechange", self._connection_state_changed)
-
-    @property
-    def connection_state(self) -> str:
-        return str(self.pc.connectionState)
 
     async def answer(self, offer_sdp: str, kinds: list[str]) -> str:
         """Negotiate: our transceivers first (codec preferences), then the offer."""
@@ -135,16 +122,13 @@ class PublisherSession:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return str(self.pc.localDescription.sdp)
 
-    async def add_remote_candidate(self, candidate: Any) -> None:
-        await self.pc.addIceCandidate(candidate)
-
     def _track_started(self, track: _PublisherTrack) -> None:
         if self._closed:  # ended while its connection was still being set up
             return
         if self.live_at is None:
             self.live_at = time.monotonic()
             self.epoch = self.source.attach_publisher(self)
-            self._rtcp_task = asyncio.get_running_loop().create_task(self._run_rtcp())
+            self._start_rtcp()
             self._on_live(self)
         track.ingest = TrackIngest(track.video, self.video_codec, self.epoch)
 
@@ -155,25 +139,9 @@ class PublisherSession:
             if track.video:
                 track.send_picture_loss()
 
-    async def _run_rtcp(self) -> None:
-        while True:
-            await asyncio.sleep(RTCP_INTERVAL * (0.5 + random.random()))
-            for track in self.tracks:
-                track.send_reports()
+    def _send_reports(self) -> None:
+        for track in self.tracks:
+            track.send_reports()
 
-    def _connection_state_changed(self) -> None:
-        if self.pc.connectionState in ("failed", "closed") and not self._closed:
-            self._on_ended(self)
-
-    async def close(self) -> None:
-        """End the session: leave the source, stop RTCP, close the connection."""
-        if self._closed:
-            return
-        self._closed = True
+    def _leave(self) -> None:
         self.source.detach_publisher(self)
-        if self._rtcp_task is not None:
-            self._rtcp_task.cancel()
-            await asyncio.gather(self._rtcp_task, return_exceptions=True)
-        for undo in self._undo:
-            undo()
-        await self.pc.close()

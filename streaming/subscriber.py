@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from aiortc import RTCSessionDescription
 
 from streaming import aiortc_glue as glue
 from streaming.feed import Feed
+from streaming.peer import PeerSession
 from streaming.rtp_rewrite import RtpRewriter
 from streaming.writer import TrackWriter
 
 logger = logging.getLogger(__name__)
 
-RTCP_INTERVAL = 1.0
 RETRY_BLOCKED = 0.005
 VIDEO_QUEUE_PACKETS = 1024
 AUDIO_QUEUE_PACKETS = 64
@@ -96,7 +94,7 @@ class _SubscriberTrack:
         )
 
 
-class SubscriberSession:
+class SubscriberSession(PeerSession):
     """One WHEP session playing a feed (a channel's source or a venue output)."""
 
     def __init__(
@@ -107,27 +105,17 @@ class SubscriberSession:
         video_codec: str,
         on_ended: Callable[[SubscriberSession], None],
     ) -> None:
+        super().__init__(on_ended)
         self.id = session_id
         self.feed = feed
         self.label = label
         self.video_codec = video_codec
-        self.created_at = time.monotonic()
         self.created_utc = datetime.now(UTC)
-        self.pc = glue.new_peer_connection()
         self.tracks: list[_SubscriberTrack] = []
-        self._undo: list[Callable[[], None]] = []
-        self._on_ended = on_ended
         self._attached = False
         self.first_frame_counted = False
         self._video_writer: TrackWriter | None = None
         self._retry: asyncio.TimerHandle | None = None
-        self._rtcp_task: asyncio.Task[None] | None = None
-        self._closed = False
-        self.pc.on("connectionstatechange", self._connection_state_changed)
-
-    @property
-    def connection_state(self) -> str:
-        return str(self.pc.connectionState)
 
     async def answer(self, offer_sdp: str, kinds: list[str]) -> str:
         for kind in kinds:
@@ -140,9 +128,6 @@ class SubscriberSession:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         return str(self.pc.localDescription.sdp)
 
-    async def add_remote_candidate(self, candidate: Any) -> None:
-        await self.pc.addIceCandidate(candidate)
-
     def _track_started(self, track: _SubscriberTrack) -> None:
         if self._closed:  # ended while its connection was still being set up
             return
@@ -150,7 +135,7 @@ class SubscriberSession:
             self._video_writer = track.writer
         if not self._attached:
             self._attached = True
-            self._rtcp_task = asyncio.get_running_loop().create_task(self._run_rtcp())
+            self._start_rtcp()
         if track.writer is None:
             return
         # The writers themselves consume the feed: no per-packet dispatch in between.
@@ -177,29 +162,13 @@ class SubscriberSession:
             return None
         return writer.stats.first_packet_at - self.created_at
 
-    async def _run_rtcp(self) -> None:
-        while True:
-            await asyncio.sleep(RTCP_INTERVAL * (0.5 + random.random()))
-            for track in self.tracks:
-                track.send_report()
+    def _send_reports(self) -> None:
+        for track in self.tracks:
+            track.send_report()
 
-    def _connection_state_changed(self) -> None:
-        if self.pc.connectionState in ("failed", "closed") and not self._closed:
-            self._on_ended(self)
-
-    async def close(self) -> None:
-        """End the session: leave the feed, stop timers, close the connection."""
-        if self._closed:
-            return
-        self._closed = True
+    def _leave(self) -> None:
         for track in self.tracks:
             if track.writer is not None:
                 self.feed.remove_consumer(track.writer)
         if self._retry is not None:
             self._retry.cancel()
-        if self._rtcp_task is not None:
-            self._rtcp_task.cancel()
-            await asyncio.gather(self._rtcp_task, return_exceptions=True)
-        for undo in self._undo:
-            undo()
-        await self.pc.close()
