@@ -117,6 +117,9 @@ async def test_operator_console_end_to_end(
     await decoding(console, PROJECTOR, "the projector to play hall 2")
     assert await console.evaluate("document.getElementById('projector').videoWidth") > 0
     await eventually(lambda: hub.outputs["jp"].routed_channel == "gz-hall-2", "jp to carry hall 2")
+    # The console says what is on air here, from the director's matrix.
+    routed = console.locator("#projector-routed")
+    await routed.get_by_text("On air here: gz-hall-2").wait_for()
 
     # Going live sends the room back; the wall in Guangzhou plays it.
     await console.click("#go-live")

@@ -139,13 +139,35 @@ $("relay").addEventListener("submit", async (event) => {
   }
 });
 
-// ---- control socket: presence, talkback
+// ---- what the director's matrix puts on this venue's output (on air = the cut happened)
+function showRouting(frame) {
+  const row = frame.venues.find((v) => v.venue === venue);
+  const el = $("projector-routed");
+  if (!row || !el) return;
+  const onAir = row.on_air;
+  const pending = row.requested && (!onAir || row.requested.channel !== onAir.channel) ? row.requested : null;
+  let text = onAir && onAir.channel
+    ? `On air here: ${onAir.channel}${onAir.session ? ` (${onAir.session})` : ""}, routed by ${onAir.by}`
+    : "Nothing is routed to this venue right now";
+  if (pending) text += ` · switching to ${pending.channel || "nothing"}…`;
+  el.textContent = text;
+}
+
+// ---- control socket: presence, talkback, routing
 let talkback = null;
 const socket = new Socket({
   token, present: { venue },
   onStatus: (s) => showState($("ws-status"), s, "", { online: "control: online", offline: "control: reconnecting", connecting: "control: connecting" }),
-  onFrame: (frame) => talkback && talkback.receive(frame),
-  onWelcome: () => { projector.nudge(); returnFeed.nudge(); },
+  onFrame: (frame) => {
+    if (talkback) talkback.receive(frame);
+    if (frame.type === "routing") showRouting(frame);
+  },
+  onWelcome: () => {
+    projector.nudge();
+    returnFeed.nudge();
+    // Only the node that runs routing answers; elsewhere the line keeps its first text.
+    socket.send({ type: "watch_routing" }).catch(() => {});
+  },
 });
 talkback = new TalkbackPanel($("talkback"), socket, { venue });
 
