@@ -33,6 +33,10 @@ class AsRunLog:
     def airings(self) -> list[Airing]:
         return sorted(self._airings.values(), key=lambda a: (a.scheduled_start, a.venue, a.id))
 
+    def open_airings(self) -> list[Airing]:
+        """What is on air now (checked every poll: no sorting of the whole history)."""
+        return [a for a in self._airings.values() if a.open]
+
     def open_on(self, venue_id: str) -> Airing | None:
         return next((a for a in self._airings.values() if a.open and a.venue == venue_id), None)
 
@@ -103,9 +107,7 @@ class AsRunLog:
     def viewers(self, venues: Mapping[str, int], channels: Mapping[str, int]) -> list[Airing]:
         """Raise the peaks of open airings from current viewer counts."""
         changed = []
-        for airing in list(self._airings.values()):
-            if not airing.open:
-                continue
+        for airing in self.open_airings():
             venue_peak = max(airing.peak_venue_viewers, venues.get(airing.venue, 0))
             channel_peak = max(airing.peak_channel_viewers, channels.get(airing.channel or "", 0))
             if (venue_peak, channel_peak) != (

@@ -104,7 +104,7 @@ class RoutingService:
     def _watch_media(self, now: datetime) -> None:
         """Source losses and returns of what is on air, and the audience peaks."""
         live = self.media.live_channels()
-        on_air = {a.channel for a in self.log.airings() if a.open and a.channel}
+        on_air = {a.channel for a in self.log.open_airings() if a.channel}
         for channel in on_air - live:
             self.log.source_lost(channel, now)
         for channel in on_air & live:
@@ -114,7 +114,7 @@ class RoutingService:
     async def _count_questions(self) -> None:
         if self.questions is None:
             return
-        for session_id in {a.session for a in self.log.airings() if a.open}:
+        for session_id in {a.session for a in self.log.open_airings()}:
             asked, answered = await self.questions.counts(session_id)
             self._pending.extend(self.log.questions(session_id, asked, answered))
 
