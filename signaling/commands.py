@@ -6,7 +6,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from signaling.auth.grants import Role
 from signaling.clients import Client
 from signaling.errors import Forbidden, NotFound
 from signaling.protocol import encode
@@ -102,7 +101,7 @@ class Commands:
         return routing
 
     def _director(self, client: Client) -> None:
-        if client.grant.role not in (Role.DIRECTOR, Role.ADMIN):
+        if not client.grant.directs:
             raise Forbidden("only a director routes venue outputs")
 
     async def watch_routing(self, client: Client, message: m.WatchRouting) -> Ack:

@@ -13,7 +13,6 @@ from signaling.auth.grants import Grant, Role
 from signaling.errors import Forbidden, Refused
 
 MAX_TALKBACK = 500
-DIRECTING = (Role.DIRECTOR, Role.ADMIN)
 
 
 def talkback_venue(grant: Grant, venue: str | None) -> str:
@@ -22,7 +21,7 @@ def talkback_venue(grant: Grant, venue: str | None) -> str:
         if venue is not None and venue != grant.venue:
             raise Forbidden("an operator talks back for their own venue only")
         return grant.venue
-    if grant.role in DIRECTING:
+    if grant.directs:
         if venue is None:
             raise Refused("name the venue to talk to", code="empty")
         return venue
@@ -53,6 +52,6 @@ def talkback_frame(grant: Grant, venue: str, text: str, at: float) -> dict[str, 
 
 def hears_talkback(grant: Grant, venue: str) -> bool:
     """Whether a client with ``grant`` receives the lines of ``venue``."""
-    if grant.role in DIRECTING:
+    if grant.directs:
         return True
     return grant.role is Role.OPERATOR and grant.venue == venue

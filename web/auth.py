@@ -38,6 +38,14 @@ def require_grant(request: web.Request) -> Grant:
     return grant
 
 
+def require_director(request: web.Request, what: str) -> Grant:
+    """A director's or admin's grant, else 401 (no or bad token) or 403 naming ``what``."""
+    grant = require_grant(request)
+    if not grant.directs:
+        raise web.HTTPForbidden(text=f"{what} is for directors", content_type="text/plain")
+    return grant
+
+
 def _unauthorized(message: str) -> web.HTTPUnauthorized:
     return web.HTTPUnauthorized(
         text=message, content_type="text/plain", headers={"WWW-Authenticate": "Bearer"}

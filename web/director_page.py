@@ -10,17 +10,14 @@ from aiohttp import web
 from markupsafe import Markup
 
 from config import ChannelKind
-from signaling.auth.grants import Role
 from web.api import schedule_json
-from web.auth import require_grant
+from web.auth import require_director
 from web.keys import EVENT
 
 
 @aiohttp_jinja2.template("director.html")
 async def director_page(request: web.Request) -> dict[str, Any]:
-    grant = require_grant(request)
-    if grant.role not in (Role.DIRECTOR, Role.ADMIN):
-        raise web.HTTPForbidden(text="this page is for directors", content_type="text/plain")
+    grant = require_director(request, "The director's page")
     event = request.app[EVENT]
     # The schedule goes into the page as JSON for "now / next"; "</" cannot close the script.
     schedule = json.dumps(schedule_json(event), ensure_ascii=False).replace("</", "<\\/")

@@ -82,7 +82,7 @@ def landing(grant: Grant) -> str:
         return f"/moderate/{grant.sessions[0]}"
     if grant.role is Role.OPERATOR and grant.venue:
         return f"/venue/{grant.venue}"
-    if grant.role in (Role.DIRECTOR, Role.ADMIN):
+    if grant.directs:
         return "/director"
     return "/"
 

@@ -20,8 +20,6 @@ from web.auth import request_grant, request_token
 from web.errors import http_error
 from web.keys import EVENT, HUB, MEDIA
 
-DIRECTING = (Role.DIRECTOR, Role.ADMIN)
-
 
 def _grant(request: web.Request, what: str) -> Grant:
     try:
@@ -54,7 +52,7 @@ async def venue_console(request: web.Request) -> web.Response:
     venue = _venue(request)
     grant = _grant(request, "The operator console")
     own_venue = grant.role is Role.OPERATOR and grant.venue == venue.id
-    if not own_venue and grant.role not in DIRECTING:
+    if not own_venue and not grant.directs:
         raise http_error(web.HTTPForbidden, "Your invite does not operate this venue.")
     event = request.app[EVENT]
     context = {
@@ -71,7 +69,7 @@ async def venue_console(request: web.Request) -> web.Response:
 async def returns_wall(request: web.Request) -> web.Response:
     """``/returns``: every sub-venue's return feed; directors and admins."""
     grant = _grant(request, "The return-feed wall")
-    if grant.role not in DIRECTING:
+    if not grant.directs:
         raise http_error(web.HTTPForbidden, "The return-feed wall is for directors.")
     event = request.app[EVENT]
     feeds = [

@@ -38,11 +38,16 @@ class Grant:
         """The venue whose room questions this person may relay (sub-venue operators)."""
         return self.venue if self.role is Role.OPERATOR else None
 
+    @property
+    def directs(self) -> bool:
+        """Directors and admins: routing, records, the return wall, any talkback."""
+        return self.role in (Role.DIRECTOR, Role.ADMIN)
+
     def watches_presence(self) -> bool:
         return self.role in (Role.MODERATOR, Role.DIRECTOR, Role.ADMIN)
 
     def may_export(self, session_id: str) -> bool:
-        return self.role in (Role.DIRECTOR, Role.ADMIN) or self.moderates(session_id)
+        return self.directs or self.moderates(session_id)
 
 
 def validate_scope(

@@ -51,7 +51,7 @@ class TokenMediaAccess:
             return not token or grant is not None
         if grant is None:
             return False
-        if grant.role in (Role.DIRECTOR, Role.ADMIN):
+        if grant.directs:
             return True
         return grant.role is Role.PRODUCER and channel in grant.channels
 
@@ -60,7 +60,7 @@ class TokenMediaAccess:
         grant = self._grant(token)
         if grant is None or self._event.venue(venue) is None:
             return False
-        if grant.role in (Role.DIRECTOR, Role.ADMIN):
+        if grant.directs:
             return True
         return grant.role is Role.OPERATOR and grant.venue == venue
 
@@ -69,4 +69,4 @@ class TokenMediaAccess:
         grant = self._grant(token)
         if grant is None or self._event.venue(venue) is None:
             return False
-        return grant.role in (Role.DIRECTOR, Role.ADMIN)
+        return grant.directs
