@@ -1,0 +1,267 @@
+"""The crew drill: five people at once in Chromium, then pull the plug, and look.
+
+A producer publishes a hall, the director routes it to a sub-venue, that venue's
+operator watches the projector, a moderator runs the Q&A room and a phone viewer
+watches and asks. Then the drill kills the server with SIGKILL and restarts it on the
+same port and data directory, drops the publisher, and (with ``--redis``) restarts
+Redis. After each blow it waits and records what every screen says: its status texts,
+whether its videos advance, and a screenshot. It prints one JSON line per look.
+
+This is a tool for people, not a test: it asserts nothing and never fails on what it
+sees. Run it inside the private network namespace with ``bash scripts/drill.sh``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, Page, async_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv" / "bin"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+CHANNEL = "gz-hall-1"
+VENUE = "jp"
+SESSION = "overseas-talents-summit"
+
+# What each person sees: the page's status-like elements, read in one go.
+LOOK = """() => {
+  const texts = [...document.querySelectorAll(
+      '[role=status], .pill, .link-state, #status, [data-state]')]
+    .filter((e) => e.offsetParent !== null)
+    .map((e) => (e.id ? e.id + ': ' : '') + e.textContent.trim().replace(/\\s+/g, ' '))
+    .filter((t) => t.length > 0);
+  const videos = [...document.querySelectorAll('video')].map((v) => {
+    const q = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality() : null;
+    const frames = q ? q.totalVideoFrames : 0;
+    return { id: v.id, frames, size: v.videoWidth + 'x' + v.videoHeight };
+  });
+  return { texts: [...new Set(texts)].slice(0, 14), videos };
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def say(**fields: Any) -> None:
+    print(json.dumps(fields, ensure_ascii=False), flush=True)
+
+
+class Server:
+    """``venuebridge serve`` as a child process that can be killed and started again."""
+
+    def __init__(self, port: int, data_dir: Path, env: dict[str, str]) -> None:
+        self.port, self.data_dir, self.env = port, data_dir, env
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = data_dir / "server.log"
+
+    def start(self) -> None:
+        command = [str(VENV / "venuebridge"), "serve", "--port", str(self.port)]
+        command += ["--data-dir", str(self.data_dir)]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not start; see {self.log}")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def token(self, *args: str) -> str:
+        command = [str(VENV / "venuebridge"), "token", "--data-dir", str(self.data_dir)]
+        out = subprocess.run(
+            [*command, "--quiet", *args], env=self.env, check=True, capture_output=True
+        )
+        return out.stdout.decode().strip()
+
+
+@contextlib.contextmanager
+def redis_server(folder: Path) -> Iterator[tuple[str, Any]]:
+    port = free_port()
+
+    def start() -> None:
+        subprocess.run(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+             "--appendonly", "no", "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"),
+             "--dir", str(folder), "--logfile", str(folder / "redis.log")],
+            check=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                return
+            time.sleep(0.05)
+
+    def stop() -> None:
+        pid = int((folder / "redis.pid").read_text())
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+    start()
+    try:
+        yield f"redis://127.0.0.1:{port}/0", (start, stop)
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            stop()
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def open_page(browser: Browser, url: str, phone: bool = False) -> Page:
+    options: dict[str, Any] = {"viewport": {"width": 1440, "height": 900}}
+    if phone:
+        options = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    context = await browser.new_context(**options)
+    page = await context.new_page()
+    page.on("pageerror", lambda error: say(page=url, js_error=str(error)))
+    await page.goto(url)
+    return page
+
+
+async def look(crew: dict[str, Page], phase: str, shots: Path) -> None:
+    """Read every screen twice, two seconds apart, so moving video shows as moving."""
+    first = {name: await page.evaluate(LOOK) for name, page in crew.items()}
+    await asyncio.sleep(2)
+    for name, page in crew.items():
+        now = await page.evaluate(LOOK)
+        before = {v["id"]: v["frames"] for v in first[name]["videos"]}
+        moving = {v["id"]: v["frames"] - before.get(v["id"], 0) for v in now["videos"]}
+        await page.screenshot(path=str(shots / f"{phase}-{name}.png"), full_page=False)
+        say(phase=phase, who=name, frames_in_2s=moving, texts=now["texts"])
+
+
+async def drill(args: argparse.Namespace) -> None:
+    work, shots = Path(tempfile.mkdtemp(prefix="vb-drill-")), Path(args.out)
+    os.makedirs(shots, exist_ok=True)
+    env = dict(os.environ)
+    with contextlib.ExitStack() as stack:
+        restart_redis = None
+        if args.redis:
+            url, (start_redis, stop_redis) = stack.enter_context(redis_server(work))
+            env["VENUEBRIDGE_REDIS_URL"] = url
+            restart_redis = (start_redis, stop_redis)
+        server = Server(free_port(), work, env)
+        server.start()
+        stack.callback(server.stop)
+        base = f"http://127.0.0.1:{server.port}"
+        producer = server.token("--role", "producer", "--channel", CHANNEL, "--name", "Producer")
+        director = server.token("--role", "director", "--name", "Director Wang")
+        operator = server.token("--role", "operator", "--venue", VENUE, "--name", "Tanaka")
+        moderator = server.token("--role", "moderator", "--session", SESSION, "--name", "Mod Li")
+        async with chromium() as browser:
+            crew = {
+                "producer": await open_page(
+                    browser, f"{base}/publish/{CHANNEL}?token={producer}&autostart=1"
+                ),
+                "director": await open_page(browser, f"{base}/join?token={director}"),
+                "operator": await open_page(browser, f"{base}/join?token={operator}"),
+                "moderator": await open_page(
+                    browser, f"{base}/join?token={moderator}&next=/moderate/{SESSION}"
+                ),
+                "phone": await open_page(browser, f"{base}/session/{SESSION}", phone=True),
+            }
+            await asyncio.sleep(3)
+            await crew["director"].click(f".xpt[data-venue='{VENUE}'][data-channel='{CHANNEL}']")
+            phone = crew["phone"]
+            for text in ("How do overseas talents get a visa?", "Which cities hire most?"):
+                await phone.fill("#ask-text", text)
+                await phone.click("#ask button[type=submit]")
+                await asyncio.sleep(0.5)
+            await asyncio.sleep(args.settle)
+            await look(crew, "1-running", shots)
+
+            server.kill()
+            say(event="server killed with SIGKILL")
+            await asyncio.sleep(2)
+            await look(crew, "2-server-down", shots)
+            server.start()
+            say(event="server restarted on the same port and data directory")
+            await asyncio.sleep(args.settle)
+            await look(crew, "3-after-restart", shots)
+
+            await crew["producer"].context.close()
+            say(event="publisher dropped (page closed)")
+            await asyncio.sleep(args.settle)
+            crew.pop("producer")
+            await look(crew, "4-publisher-dropped", shots)
+            crew["producer"] = await open_page(
+                browser, f"{base}/publish/{CHANNEL}?token={producer}&autostart=1"
+            )
+            await asyncio.sleep(args.settle)
+            await look(crew, "5-publisher-back", shots)
+
+            if restart_redis is not None:
+                start_redis, stop_redis = restart_redis
+                stop_redis()
+                say(event="redis stopped")
+                await asyncio.sleep(3)
+                start_redis()
+                say(event="redis started again (empty)")
+                await asyncio.sleep(args.settle)
+                await look(crew, "6-after-redis-restart", shots)
+    say(event="done", screenshots=str(shots), server_log=str(server.log))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--redis", action="store_true", help="run on a real redis-server")
+    parser.add_argument("--settle", type=float, default=12.0, help="seconds to wait after a blow")
+    parser.add_argument("--out", default=str(ROOT / "test-output" / "drill"))
+    asyncio.run(drill(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
