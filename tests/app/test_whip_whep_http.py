@@ -252,7 +252,7 @@ async def test_route_needs_a_director_or_the_ingest_key(media_client: Client) ->
     assert response.status == 202
     hub = media_client.app[MEDIA] if media_client.app else None
     assert hub is not None
-    assert hub.outputs["jp"].routed_channel == "gz-hall-2"
+    assert hub.venue_output("jp").routed_channel == "gz-hall-2"
 
 
 async def test_streams_and_metrics(media_client: Client) -> None:
