@@ -67,7 +67,10 @@ def _offer_kinds(offer: Offer) -> list[str]:
 
 
 class MediaHub:
-    """Creates and ends sessions, routes venue outputs, owns every background task."""
+    """Creates and ends sessions, routes venue outputs, owns every background task.
+
+    Its state stays inside; readers get frozen snapshots built when they ask.
+    """
 
     def __init__(
         self,
@@ -76,10 +79,9 @@ class MediaHub:
         access: MediaAccess,
         advertised_addresses: tuple[str, ...] = (),
     ) -> None:
-        self.event = event
         self.video_codec = video_codec
         self.access = access
-        self.advertised_addresses = advertised_addresses
+        self._advertised_addresses = advertised_addresses
         self._sources = {c.id: ChannelSource(c.id, time.monotonic) for c in event.channels}
         self._outputs = {
             v.id: VenueOutput(v.id, self._source, self._switched) for v in event.venues
@@ -215,7 +217,7 @@ class MediaHub:
             raise BadRequest("the offer could not be applied") from None
         etag = new_etag()
         self._meta[session.id] = _SessionMeta(path, etag, offer.ice_ufrag)
-        return Negotiated(session.id, advertise_addresses(answer, self.advertised_addresses), etag)
+        return Negotiated(session.id, advertise_addresses(answer, self._advertised_addresses), etag)
 
     # -- session URLs ------------------------------------------------------------------
 
