@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from types import MappingProxyType
 
 from aiortc.exceptions import OperationError
 
@@ -27,8 +28,16 @@ from streaming.ports import MediaAccess, SwitchEvent, SwitchListener
 from streaming.publisher import PublisherSession
 from streaming.sdp_answer import advertise_addresses
 from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, parse_offer
+from streaming.snapshots import (
+    Audience,
+    ChannelSnapshot,
+    MediaSnapshot,
+    PublisherSnapshot,
+    SubscriberSnapshot,
+    VenueOutputSnapshot,
+)
 from streaming.source import ChannelSource
-from streaming.stats import RateTracker, Totals
+from streaming.stats import StatsSampler
 from streaming.subscriber import SubscriberSession
 from streaming.venue_output import VenueOutput
 
@@ -58,7 +67,10 @@ def _offer_kinds(offer: Offer) -> list[str]:
 
 
 class MediaHub:
-    """Creates and ends sessions, routes venue outputs, owns every background task."""
+    """Creates and ends sessions, routes venue outputs, owns every background task.
+
+    Its state stays inside; readers get frozen snapshots built when they ask.
+    """
 
     def __init__(
         self,
@@ -67,36 +79,33 @@ class MediaHub:
         access: MediaAccess,
         advertised_addresses: tuple[str, ...] = (),
     ) -> None:
-        self.event = event
         self.video_codec = video_codec
         self.access = access
-        self.advertised_addresses = advertised_addresses
-        self.sources = {c.id: ChannelSource(c.id, time.monotonic) for c in event.channels}
-        self.outputs = {v.id: VenueOutput(v.id, self.source, self._switched) for v in event.venues}
-        self.publishers: dict[str, PublisherSession] = {}
-        self.subscribers: dict[str, SubscriberSession] = {}
-        self.rates = RateTracker()
-        self.totals = Totals()
-        self.first_frames: list[float] = []
-        self.first_frame_count = 0
-        self.first_frame_sum = 0.0
+        self._advertised_addresses = advertised_addresses
+        self._sources = {c.id: ChannelSource(c.id, time.monotonic) for c in event.channels}
+        self._outputs = {
+            v.id: VenueOutput(v.id, self._source, self._switched) for v in event.venues
+        }
+        self._publishers: dict[str, PublisherSession] = {}
+        self._subscribers: dict[str, SubscriberSession] = {}
+        self._stats = StatsSampler(
+            MappingProxyType(self._publishers), MappingProxyType(self._subscribers)
+        )
         self._meta: dict[str, _SessionMeta] = {}
         self._switch_listeners: list[SwitchListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._sampler: asyncio.Task[None] | None = None
-        self._dropped_seen = 0
 
     # -- lookups -----------------------------------------------------------------------
 
-    def source(self, channel: str) -> ChannelSource:
+    def _source(self, channel: str) -> ChannelSource:
         try:
-            return self.sources[channel]
+            return self._sources[channel]
         except KeyError:
             raise NotFound(f"there is no channel '{channel}' in this event") from None
 
-    def venue_output(self, venue: str) -> VenueOutput:
+    def _venue_output(self, venue: str) -> VenueOutput:
         try:
-            return self.outputs[venue]
+            return self._outputs[venue]
         except KeyError:
             raise NotFound(f"there is no venue '{venue}' in this event") from None
 
@@ -117,18 +126,16 @@ class MediaHub:
 
     def start(self) -> None:
         """Start the once-a-second stats sampler."""
-        self._sampler = asyncio.get_running_loop().create_task(self._sample_forever())
+        self._stats.start()
 
     async def aclose(self) -> None:
         """End every session and task."""
-        if self._sampler is not None:
-            self._sampler.cancel()
-            await asyncio.gather(self._sampler, return_exceptions=True)
-        sessions: list[Session] = [*self.publishers.values(), *self.subscribers.values()]
+        await self._stats.aclose()
+        sessions: list[Session] = [*self._publishers.values(), *self._subscribers.values()]
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        for output in self.outputs.values():
+        for output in self._outputs.values():
             output.close()
 
     # -- access ------------------------------------------------------------------------
@@ -146,18 +153,18 @@ class MediaHub:
     async def publish(self, channel: str, offer_sdp: str, token: str | None) -> Negotiated:
         """A WHIP offer for ``channel``; the new publisher replaces the old once live."""
         # Channel and venue ids are public (the schedule lists them): 404 before 401.
-        source = self.source(channel)
+        source = self._source(channel)
         self._require(self.access.may_publish(token, channel), token)
         offer = parse_offer(offer_sdp)
         check_publish_offer(offer, self.video_codec)
         session = PublisherSession(
             new_session_id(), source, self.video_codec, self._publisher_live, self._end_soon
         )
-        self.publishers[session.id] = session
+        self._publishers[session.id] = session
         return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}/{session.id}")
 
     def _publisher_live(self, session: PublisherSession) -> None:
-        for other in list(self.publishers.values()):
+        for other in list(self._publishers.values()):
             if other is not session and other.channel == session.channel:
                 logger.info("channel %s: a new publisher replaces %s", other.channel, other.id)
                 self._end_soon(other)
@@ -166,7 +173,7 @@ class MediaHub:
 
     async def play(self, channel: str, offer_sdp: str, token: str | None) -> Negotiated:
         """A WHEP offer for a live channel."""
-        source = self.source(channel)
+        source = self._source(channel)
         self._require(self.access.may_play(token, channel), token)
         if not source.live:
             raise NotLive(f"channel '{channel}' is not live")
@@ -178,7 +185,7 @@ class MediaHub:
 
     async def play_venue(self, venue: str, offer_sdp: str, token: str | None) -> Negotiated:
         """A WHEP offer for a venue output: always accepted; media starts when routed."""
-        output = self.venue_output(venue)
+        output = self._venue_output(venue)
         self._require(self.access.may_play_venue(token, venue), token)
         offer = parse_offer(offer_sdp)
         check_play_offer(offer, self.video_codec)
@@ -190,7 +197,7 @@ class MediaHub:
         self, feed: Feed, label: str, offer: Offer, offer_sdp: str, base: str
     ) -> Negotiated:
         session = SubscriberSession(new_session_id(), feed, label, self.video_codec, self._end_soon)
-        self.subscribers[session.id] = session
+        self._subscribers[session.id] = session
         return await self._negotiate(session, offer, offer_sdp, f"{base}/{session.id}")
 
     async def _negotiate(
@@ -210,12 +217,12 @@ class MediaHub:
             raise BadRequest("the offer could not be applied") from None
         etag = new_etag()
         self._meta[session.id] = _SessionMeta(path, etag, offer.ice_ufrag)
-        return Negotiated(session.id, advertise_addresses(answer, self.advertised_addresses), etag)
+        return Negotiated(session.id, advertise_addresses(answer, self._advertised_addresses), etag)
 
     # -- session URLs ------------------------------------------------------------------
 
     def _find(self, session_id: str) -> Session:
-        session: Session | None = self.publishers.get(session_id) or self.subscribers.get(
+        session: Session | None = self._publishers.get(session_id) or self._subscribers.get(
             session_id
         )
         if session is None:
@@ -242,13 +249,13 @@ class MediaHub:
 
     # -- routing -----------------------------------------------------------------------
 
-    def route(self, venue: str, channel: str | None) -> VenueOutput:
+    def route(self, venue: str, channel: str | None) -> VenueOutputSnapshot:
         """Route ``channel`` (None: nothing) to ``venue``'s output."""
-        output = self.venue_output(venue)
+        output = self._venue_output(venue)
         if channel is not None:
-            self.source(channel)
+            self._source(channel)
         output.switch_to(channel)
-        return output
+        return _venue_output_snapshot(output)
 
     def _switched(self, event: SwitchEvent) -> None:
         logger.info("venue %s now shows %s (was %s)", event.venue, event.channel, event.previous)
@@ -268,57 +275,73 @@ class MediaHub:
     async def _end(self, session: Session) -> None:
         self._meta.pop(session.id, None)
         if isinstance(session, PublisherSession):
-            self.publishers.pop(session.id, None)
-        else:
-            if self.subscribers.pop(session.id, None) is not None:
-                self.totals.add_ended(session)
+            self._publishers.pop(session.id, None)
+        elif self._subscribers.pop(session.id, None) is not None:
+            self._stats.subscriber_ended(session)
         await session.close()
 
-    # -- stats -------------------------------------------------------------------------
+    # -- snapshots (built when read, never in the packet path) --------------------------
 
-    async def _sample_forever(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            self.sample()
+    def channel(self, channel: str) -> ChannelSnapshot:
+        """One channel's source now; ``NotFound`` for a channel not in the event."""
+        return self._channel_snapshot(self._source(channel))
 
-    def sample(self) -> None:
-        """Update bitrates and frame rates from the counters (once a second)."""
-        now = time.monotonic()
-        live: set[Any] = set()
-        for publisher in self.publishers.values():
-            for track in publisher.tracks:
-                if track.ingest is not None:
-                    key = (publisher.id, track.video)
-                    live.add(key)
-                    self.rates.sample(key, now, track.ingest.stats.bytes, track.ingest.stats.frames)
-        for subscriber in self.subscribers.values():
-            if subscriber.first_frame_after is not None and not subscriber.first_frame_counted:
-                subscriber.first_frame_counted = True
-                self.first_frames.append(subscriber.first_frame_after)
-                self.first_frame_count += 1
-                self.first_frame_sum += subscriber.first_frame_after
-                del self.first_frames[:-1000]
-            for sub_track in subscriber.tracks:
-                if sub_track.writer is not None:
-                    key = (subscriber.id, sub_track.video)
-                    live.add(key)
-                    stats = sub_track.writer.stats
-                    self.rates.sample(key, now, stats.bytes_sent, stats.frames_sent)
-        self.rates.forget_except(live)
-        self._log_drops()
+    def venue_output(self, venue: str) -> VenueOutputSnapshot:
+        """One venue output now; ``NotFound`` for a venue not in the event."""
+        return _venue_output_snapshot(self._venue_output(venue))
 
-    def _log_drops(self) -> None:
-        """One aggregated line per second about slow subscribers, not one per packet."""
-        slow = 0
-        dropped = 0
-        for subscriber in self.subscribers.values():
-            drops = sum(t.writer.stats.dropped for t in subscriber.tracks if t.writer)
-            dropped += drops
-            slow += drops > 0
-        new = dropped - self._dropped_seen
-        self._dropped_seen = dropped
-        if new > 0:
-            logger.warning("dropped %d packets for %d slow subscriber(s)", new, slow)
+    def live_channels(self) -> frozenset[str]:
+        """The channels that have a publisher now."""
+        return frozenset(channel for channel, source in self._sources.items() if source.live)
+
+    def audience(self) -> Audience:
+        """Players now, per venue output and per channel."""
+        labels = Counter(s.label for s in self._subscribers.values())
+        venues = {k.removeprefix("venue:"): n for k, n in labels.items() if k.startswith("venue:")}
+        channels = {
+            k.removeprefix("channel:"): n for k, n in labels.items() if k.startswith("channel:")
+        }
+        return Audience(MappingProxyType(venues), MappingProxyType(channels))
+
+    def publishers(self) -> tuple[PublisherSnapshot, ...]:
+        """Every WHIP session with its stats."""
+        return tuple(self._stats.publisher(p) for p in self._publishers.values())
+
+    def subscribers(self) -> tuple[SubscriberSnapshot, ...]:
+        """Every WHEP session with its stats."""
+        return tuple(self._stats.subscriber(s) for s in self._subscribers.values())
+
+    def snapshot(self) -> MediaSnapshot:
+        """The whole media plane at one moment, for ``/api/streams`` and ``/metrics``."""
+        return MediaSnapshot(
+            video_codec=self.video_codec,
+            channels=tuple(self._channel_snapshot(s) for s in self._sources.values()),
+            venues=tuple(_venue_output_snapshot(o) for o in self._outputs.values()),
+            publishers=self.publishers(),
+            subscribers=self.subscribers(),
+            ended_totals=self._stats.ended_totals(),
+            first_frames=self._stats.first_frames(),
+        )
+
+    def _channel_snapshot(self, source: ChannelSource) -> ChannelSnapshot:
+        publisher = next((p.id for p in self._publishers.values() if source.publisher is p), None)
+        return ChannelSnapshot(
+            id=source.channel,
+            live=source.live,
+            publisher=publisher,
+            consumers=source.consumer_count,
+            has_cached_keyframe=source.has_cached_keyframe,
+        )
+
+
+def _venue_output_snapshot(output: VenueOutput) -> VenueOutputSnapshot:
+    return VenueOutputSnapshot(
+        venue=output.venue,
+        routed_channel=output.routed_channel,
+        on_air_channel=output.on_air_channel,
+        consumers=output.consumer_count,
+        last_switch=output.last_switch,
+    )
 
 
 def callback_listener(callback: Callable[[SwitchEvent], None]) -> SwitchListener:

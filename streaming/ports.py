@@ -37,24 +37,3 @@ class SwitchListener(Protocol):
     """Told the moment a venue output actually switched (for as-run records)."""
 
     def venue_switched(self, event: SwitchEvent) -> None: ...
-
-
-class VenueOutputPort(Protocol):
-    """One venue's programme output, like a crosspoint on a broadcast router."""
-
-    @property
-    def venue(self) -> str: ...
-
-    @property
-    def routed_channel(self) -> str | None: ...
-
-    @property
-    def on_air_channel(self) -> str | None: ...
-
-    def switch_to(self, channel: str | None) -> None: ...
-
-
-class VenueOutputs(Protocol):
-    """Finds venue outputs by venue id; the control plane's routing uses only this."""
-
-    def venue_output(self, venue: str) -> VenueOutputPort: ...

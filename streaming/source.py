@@ -61,6 +61,11 @@ class ChannelSource:
     def consumer_count(self) -> int:
         return len({id(c) for kind in self._consumers.values() for c in kind})
 
+    @property
+    def has_cached_keyframe(self) -> bool:
+        """A group of pictures is cached, so a new player starts at once."""
+        return bool(self._gop)
+
     def attach_publisher(self, publisher: KeyframeSource) -> int:
         """Make ``publisher`` the source's publisher; returns its epoch."""
         self.publisher = publisher

@@ -113,7 +113,6 @@ class SubscriberSession(PeerSession):
         self.created_utc = datetime.now(UTC)
         self.tracks: list[_SubscriberTrack] = []
         self._attached = False
-        self.first_frame_counted = False
         self._video_writer: TrackWriter | None = None
         self._retry: asyncio.TimerHandle | None = None
 

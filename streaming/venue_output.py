@@ -37,7 +37,7 @@ class _Tap:
 
 
 class VenueOutput:
-    """Plays whichever channel is routed to the venue; implements ``VenueOutputPort``."""
+    """Plays whichever channel is routed to the venue, switching at keyframes."""
 
     def __init__(
         self,
@@ -52,7 +52,7 @@ class VenueOutput:
         self._active: _Tap | None = None
         self._pending: _Tap | None = None
         self._consumers: dict[bool, list[PacketConsumer]] = {True: [], False: []}
-        self.switches: list[SwitchEvent] = []
+        self._last_switch: SwitchEvent | None = None
 
     @property
     def venue(self) -> str:
@@ -69,6 +69,11 @@ class VenueOutput:
     @property
     def consumer_count(self) -> int:
         return len({id(c) for kind in self._consumers.values() for c in kind})
+
+    @property
+    def last_switch(self) -> SwitchEvent | None:
+        """The most recent cut, if there was one."""
+        return self._last_switch
 
     def switch_to(self, channel: str | None) -> None:
         """Route ``channel`` (None: nothing) here; the cut happens at its next keyframe."""
@@ -132,8 +137,7 @@ class VenueOutput:
         if tap is self._pending:
             self._pending = None
         event = SwitchEvent(self._venue, self.on_air_channel, previous, datetime.now(UTC))
-        self.switches.append(event)
-        del self.switches[:-100]
+        self._last_switch = event
         try:
             self._on_switch(event)
         except Exception:

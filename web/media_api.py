@@ -9,7 +9,7 @@ from web.keys import MEDIA
 
 
 async def get_streams(request: web.Request) -> web.Response:
-    return web.json_response(streams_json(request.app[MEDIA]))
+    return web.json_response(streams_json(request.app[MEDIA].snapshot()))
 
 
 def setup(app: web.Application) -> None:

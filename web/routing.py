@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -41,15 +40,11 @@ class MediaPlaneView:
         self._hub.route(venue, channel)
 
     def live_channels(self) -> set[str]:
-        return {channel for channel, source in self._hub.sources.items() if source.live}
+        return set(self._hub.live_channels())
 
     def audience(self) -> tuple[dict[str, int], dict[str, int]]:
-        labels = Counter(s.label for s in self._hub.subscribers.values())
-        venues = {k.removeprefix("venue:"): n for k, n in labels.items() if k.startswith("venue:")}
-        channels = {
-            k.removeprefix("channel:"): n for k, n in labels.items() if k.startswith("channel:")
-        }
-        return venues, channels
+        audience = self._hub.audience()
+        return dict(audience.per_venue), dict(audience.per_channel)
 
 
 class HubQuestionCounts:

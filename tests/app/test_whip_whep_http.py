@@ -252,7 +252,7 @@ async def test_route_needs_a_director_or_the_ingest_key(media_client: Client) ->
     assert response.status == 202
     hub = media_client.app[MEDIA] if media_client.app else None
     assert hub is not None
-    assert hub.outputs["jp"].routed_channel == "gz-hall-2"
+    assert hub.venue_output("jp").routed_channel == "gz-hall-2"
 
 
 async def test_streams_and_metrics(media_client: Client) -> None:
@@ -266,6 +266,27 @@ async def test_streams_and_metrics(media_client: Client) -> None:
     metrics = await (await media_client.get("/metrics")).text()
     assert 'venuebridge_media_channel_live{channel="gz-hall-1"} 0.0' in metrics
     assert "venuebridge_media_time_to_first_frame_seconds_count" in metrics
+
+
+async def test_hub_snapshots_follow_sessions_as_they_come_and_go(media_client: Client) -> None:
+    assert media_client.app is not None
+    hub = media_client.app[MEDIA]
+    assert (await post_obs(media_client)).status == 201
+    headers = {"Content-Type": "application/sdp", **token(media_client, Role.OPERATOR, venue="jp")}
+    player = await media_client.post("/whep/venue/jp", data=_player_offer(), headers=headers)
+    assert player.status == 201
+    [publisher] = hub.publishers()
+    # Negotiated but no media yet: a session, not yet the channel's publisher.
+    assert (publisher.channel, publisher.live) == ("gz-hall-1", False)
+    assert hub.channel("gz-hall-1").publisher is None
+    [subscriber] = hub.subscribers()
+    assert subscriber.feed == "venue:jp"
+    assert hub.audience().per_venue == {"jp": 1}
+    assert hub.audience().per_channel == {}
+    path = player.headers["Location"].removeprefix(str(media_client.make_url("")).rstrip("/"))
+    assert (await media_client.delete(path)).status == 200
+    assert hub.subscribers() == ()
+    assert hub.audience().per_venue == {}
 
 
 async def test_pages(media_client: Client) -> None:

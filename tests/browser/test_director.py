@@ -133,8 +133,8 @@ async def test_director_routes_and_the_venue_player_follows(
         try:
             peers.append(await publish(http, f"{url}/whip/hall-1", INGEST_KEY, BRIGHT))
             peers.append(await publish(http, f"{url}/whip/hall-2", INGEST_KEY, DARK))
-            await eventually(lambda: hub.sources["hall-1"].live, "hall 1 live")
-            await eventually(lambda: hub.sources["hall-2"].live, "hall 2 live")
+            await eventually(lambda: hub.channel("hall-1").live, "hall 1 live")
+            await eventually(lambda: hub.channel("hall-2").live, "hall 2 live")
 
             director_context = await browser.new_context(viewport={"width": 1400, "height": 700})
             director = await director_context.new_page()

@@ -109,21 +109,23 @@ async def test_operator_console_end_to_end(
     server, hub = media_server, media_server.hub
     keys = tokens(server)
     hall = await publish_hall(browser, server.url, "gz-hall-2")
-    await eventually(lambda: hub.sources["gz-hall-2"].live, "hall 2 to be live", within=20)
+    await eventually(lambda: hub.channel("gz-hall-2").live, "hall 2 to be live", within=20)
     await route(server, "jp", "gz-hall-2", keys["director"])
 
     # The operator's projector shows what the director routed to Japan.
     console = await open_console(browser, server.url, keys["operator"])
     await decoding(console, PROJECTOR, "the projector to play hall 2")
     assert await console.evaluate("document.getElementById('projector').videoWidth") > 0
-    await eventually(lambda: hub.outputs["jp"].routed_channel == "gz-hall-2", "jp to carry hall 2")
+    await eventually(
+        lambda: hub.venue_output("jp").routed_channel == "gz-hall-2", "jp to carry hall 2"
+    )
     # The console says what is on air here, from the director's matrix.
     routed = console.locator("#projector-routed")
     await routed.get_by_text("On air here: gz-hall-2").wait_for()
 
     # Going live sends the room back; the wall in Guangzhou plays it.
     await console.click("#go-live")
-    await eventually(lambda: hub.sources["jp-return"].live, "the jp return feed", within=20)
+    await eventually(lambda: hub.channel("jp-return").live, "the jp return feed", within=20)
     wall_context = await browser.new_context(viewport={"width": 1400, "height": 1100})
     wall = await wall_context.new_page()
     await wall.goto(f"{server.url}/returns?token={keys['director']}")
@@ -190,7 +192,7 @@ async def test_viewer_and_operator_recover_after_the_server_drops_them(
     server, hub = media_server, media_server.hub
     keys = tokens(server)
     hall = await publish_hall(browser, server.url, "gz-hall-2")
-    await eventually(lambda: hub.sources["gz-hall-2"].live, "hall 2 to be live", within=20)
+    await eventually(lambda: hub.channel("gz-hall-2").live, "hall 2 to be live", within=20)
     await route(server, "jp", "gz-hall-2", keys["director"])
     console = await open_console(browser, server.url, keys["operator"])
     await console.click("#go-live")
@@ -198,24 +200,25 @@ async def test_viewer_and_operator_recover_after_the_server_drops_them(
     await viewer.goto(f"{server.url}/watch/gz-hall-2?session={JP_ROOM}&lang=en")
     await decoding(console, PROJECTOR, "the projector to play")
     await decoding(viewer, VIEWER, "the viewer to play")
-    await eventually(lambda: hub.sources["jp-return"].live, "the return feed", within=20)
-    hall_publishers = {sid for sid, p in hub.publishers.items() if p.channel == "gz-hall-2"}
+    await eventually(lambda: hub.channel("jp-return").live, "the return feed", within=20)
+    hall_publishers = {p.id for p in hub.publishers() if p.channel == "gz-hall-2"}
     assert await console.locator("#ws-status").get_attribute("data-state") == "online"
 
     # The server drops every session but the hall's camera, and every websocket.
     await mark_connections(console, PROJECTOR)
     await mark_connections(viewer, VIEWER)
-    dropped = [s for s in [*hub.subscribers, *hub.publishers] if s not in hall_publishers]
+    sessions = [*hub.subscribers(), *hub.publishers()]
+    dropped = [s.id for s in sessions if s.id not in hall_publishers]
     assert len(dropped) >= 3  # projector, viewer, return feed
     started = time.monotonic()
     for session_id in dropped:
         await hub.end(session_id)
     server.app[HUB].drop_all("test: the server drops everyone")
-    assert not hub.sources["jp-return"].live
+    assert not hub.channel("jp-return").live
 
     await eventually(lambda: recovered(console, PROJECTOR), "the projector back", within=5)
     await eventually(lambda: recovered(viewer, VIEWER), "the viewer back", within=5)
-    await eventually(lambda: hub.sources["jp-return"].live, "the return feed back", within=5)
+    await eventually(lambda: hub.channel("jp-return").live, "the return feed back", within=5)
     await eventually(
         lambda: _attr(console.locator("#ws-status"), "data-state", "online"),
         "the websocket back",
@@ -341,7 +344,7 @@ async def test_pages_recover_when_the_server_restarts_on_the_same_port(
         await decoding(console, PROJECTOR, "the projector to play")
         await decoding(viewer, VIEWER, "the viewer to play")
         await eventually(
-            lambda: runner.app[MEDIA].sources["jp-return"].live, "the return feed", within=20
+            lambda: runner.app[MEDIA].channel("jp-return").live, "the return feed", within=20
         )
 
         await mark_connections(console, PROJECTOR)
@@ -361,7 +364,7 @@ async def test_pages_recover_when_the_server_restarts_on_the_same_port(
 
             await eventually(lambda: recovered(console, PROJECTOR), "the projector back", within=5)
             await eventually(lambda: recovered(viewer, VIEWER), "the viewer back", within=5)
-            await eventually(lambda: hub.sources["jp-return"].live, "the return back", within=5)
+            await eventually(lambda: hub.channel("jp-return").live, "the return back", within=5)
             await eventually(
                 lambda: _attr(console.locator("#ws-status"), "data-state", "online"),
                 "the console's websocket back",
@@ -386,7 +389,7 @@ async def test_pages_recover_when_the_server_restarts_on_the_same_port(
             await eventually(
                 lambda: console.evaluate(republished), "the return feed live on the new microphone"
             )
-            await eventually(lambda: hub.sources["jp-return"].live, "the return feed on air again")
+            await eventually(lambda: hub.channel("jp-return").live, "the return feed on air again")
             camera = await console.input_value("#camera")
             await console.reload()
             await eventually(

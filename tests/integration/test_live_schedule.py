@@ -84,7 +84,7 @@ async def test_a_short_schedule_runs_itself(live: tuple[str, Any, aiohttp.Client
     try:
         peers.append(await publish(http, f"{url}/whip/hall-1", INGEST_KEY, BRIGHT))
         peers.append(await publish(http, f"{url}/whip/hall-2", INGEST_KEY, DARK))
-        await eventually(lambda: hub.sources["hall-1"].live and hub.sources["hall-2"].live, "live")
+        await eventually(lambda: hub.channel("hall-1").live and hub.channel("hall-2").live, "live")
         operator = mint(app, "operator", "op-tokyo", venue="jp")
         projector = await subscribe(http, f"{url}/whep/venue/jp", token=operator)
         peers.append(projector)

@@ -43,7 +43,7 @@ async def test_obs_shaped_client_publishes_and_a_player_decodes(media_server: Me
         assert "a=candidate:" in answer
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         # The server learns the publisher's address from its connectivity checks alone.
-        await eventually(lambda: media_server.hub.sources["gz-hall-3"].live, "OBS-shaped live")
+        await eventually(lambda: media_server.hub.channel("gz-hall-3").live, "OBS-shaped live")
         player = await subscribe(http, f"{url}/whep/gz-hall-3")
         await eventually(lambda: player is not None and player.frames >= 15, "decoded frames")
         assert abs((player.last_luma or 0) - 180) < 25

@@ -93,7 +93,7 @@ async def test_relay_only_publish_and_play(media_server: MediaServer, turn_url: 
     try:
         assert " typ relay" in publisher.pc.localDescription.sdp
         assert " typ host" not in publisher.pc.localDescription.sdp
-        await eventually(lambda: media_server.hub.sources["gz-hall-4"].live, "relayed publisher")
+        await eventually(lambda: media_server.hub.channel("gz-hall-4").live, "relayed publisher")
         player = await subscribe(http, f"{url}/whep/gz-hall-4", relay=relay)
         await eventually(lambda: player is not None and player.frames >= 15, "relayed frames")
         assert abs((player.last_luma or 0) - 90) < 25

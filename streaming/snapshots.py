@@ -1,0 +1,151 @@
+"""Read-only pictures of the media plane, built only when someone asks for one.
+
+The hub owns its sessions, sources and venue outputs; stats, metrics and the control
+plane's routing read these frozen copies instead, so nobody outside the hub can change
+(or trip over) its state, and the packet path never pays for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from streaming.ports import SwitchEvent
+
+# (feed label, "video" | "audio", counter name) -> value
+CounterKey = tuple[str, str, str]
+
+
+def _kind(video: bool) -> str:
+    return "video" if video else "audio"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSnapshot:
+    """One channel's source: is it live, who publishes it, can a player start at once."""
+
+    id: str
+    live: bool
+    publisher: str | None  # the session id of the publisher on air
+    consumers: int  # writers and venue outputs reading the source
+    has_cached_keyframe: bool  # a group of pictures is cached for late joiners
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOutputSnapshot:
+    """One venue output: what the director routed, what is on air, who watches."""
+
+    venue: str
+    routed_channel: str | None
+    on_air_channel: str | None
+    consumers: int
+    last_switch: SwitchEvent | None
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherTrackSnapshot:
+    """One track a publisher sends, with its rates over the last sampled second."""
+
+    video: bool
+    bitrate_bps: float
+    fps: float
+    packets: int
+    packets_lost: int
+    nacks_sent: int
+    keyframes: int
+    frames: int
+
+    @property
+    def kind(self) -> str:
+        """``"video"`` or ``"audio"``."""
+        return _kind(self.video)
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherSnapshot:
+    """One WHIP session."""
+
+    id: str
+    channel: str
+    state: str
+    live: bool  # this session is the channel's publisher now
+    time_to_first_keyframe_s: float | None
+    keyframe_requests_sent: int
+    tracks: tuple[PublisherTrackSnapshot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberTrackSnapshot:
+    """One track a subscriber plays, with its rates over the last sampled second."""
+
+    video: bool
+    bitrate_bps: float
+    fps: float
+    packets_sent: int
+    bytes_sent: int
+    keyframes_sent: int
+    packets_lost: int
+    nacks_received: int
+    retransmitted: int
+    keyframe_requests: int
+    queue_drops: int
+    queued: int
+    rtt_s: float | None
+    send_errors: int
+
+    @property
+    def kind(self) -> str:
+        """``"video"`` or ``"audio"``."""
+        return _kind(self.video)
+
+    def counters(self) -> dict[str, int]:
+        """The cumulative counters that metrics sum per feed, by metric name."""
+        return {
+            "packets_sent": self.packets_sent,
+            "bytes_sent": self.bytes_sent,
+            "queue_drops": self.queue_drops,
+            "nacks_received": self.nacks_received,
+            "retransmitted": self.retransmitted,
+            "keyframe_requests": self.keyframe_requests,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberSnapshot:
+    """One WHEP session; ``feed`` is ``channel:<id>`` or ``venue:<id>``."""
+
+    id: str
+    feed: str
+    state: str
+    time_to_first_frame_s: float | None
+    tracks: tuple[SubscriberTrackSnapshot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FirstFrames:
+    """Offer-to-first-frame times of every subscriber so far (the recent ones kept)."""
+
+    count: int
+    total_seconds: float
+    recent: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Players now, per venue output and per channel."""
+
+    per_venue: Mapping[str, int]
+    per_channel: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSnapshot:
+    """Everything ``/api/streams`` and ``/metrics`` show, taken at one moment."""
+
+    video_codec: str
+    channels: tuple[ChannelSnapshot, ...]
+    venues: tuple[VenueOutputSnapshot, ...]
+    publishers: tuple[PublisherSnapshot, ...]
+    subscribers: tuple[SubscriberSnapshot, ...]
+    ended_totals: Mapping[CounterKey, int]  # counters of subscribers that have ended
+    first_frames: FirstFrames
