@@ -104,7 +104,11 @@ class Hub:
         await self.presence_feed.stop()
         await self.bus.stop()
         await self.clients.stop()
-        self.clients.drop_all("the server is shutting down")
+        self.drop_all("the server is shutting down")
+
+    def drop_all(self, reason: str) -> None:
+        """Ask every client's writer to close its socket (server shutdown)."""
+        self.clients.drop_all(reason)
 
     @property
     def connections(self) -> int:

@@ -144,7 +144,7 @@ async def _handle(hub: Hub, client: Client, data: str) -> None:
 async def close_all(app: web.Application) -> None:
     """On shutdown: every socket gets a close frame and its transport is closed."""
     if HUB in app:
-        app[HUB].clients.drop_all("the server is shutting down")
+        app[HUB].drop_all("the server is shutting down")
 
 
 def setup(app: web.Application) -> None:
