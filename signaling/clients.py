@@ -4,7 +4,8 @@ Fan-out calls ``send`` and never waits. The edge (web/ws.py) gives each client a
 ``write`` that hands the frame to the socket's transport at once, and a ``backlog`` that
 says how many bytes that transport still holds for the peer: that buffer is the client's
 bounded outbox. A client whose backlog passes ``max_backlog`` bytes, or stays non-empty
-for longer than the send timeout (see ``Hub``), is dropped instead of slowing the others.
+for longer than the send timeout (see ``ClientRegistry.sweep``), is dropped instead of
+slowing the others.
 
 Why not a queue and a writer task per client: with thousands of clients, waking one task
 per client per event cost more than everything else (see tests/bench/qa_fanout.py).
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from signaling.auth.grants import Grant
+from signaling.protocol.server import Frame
 
 _ids = itertools.count(1)
 
@@ -31,22 +33,6 @@ def _empty() -> int:
 
 def _ignore(reason: str) -> None:
     """The default ``on_drop``."""
-
-
-class Frame:
-    """One server frame, encoded to UTF-8 once however many clients it goes to."""
-
-    __slots__ = ("_data", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._data: bytes | None = None
-
-    @property
-    def data(self) -> bytes:
-        if self._data is None:
-            self._data = self.text.encode()
-        return self._data
 
 
 @dataclass(eq=False, slots=True)
@@ -73,14 +59,14 @@ class Client:
     def identity(self) -> str:
         return self.grant.identity
 
-    def send(self, frame: Frame | str) -> bool:
+    def send(self, frame: Frame) -> bool:
         """Hand ``frame`` to the socket; a client too far behind is dropped instead."""
         if self.dropped:
             return False
         if self.backlog() > self.max_backlog:
             self.drop("too slow: the outbox is full")
             return False
-        self.write(frame.data if isinstance(frame, Frame) else frame.encode())
+        self.write(frame.data)
         return True
 
     def drop(self, reason: str) -> None:

@@ -4,34 +4,66 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import msgspec
+
+from config import Event
+from signaling.bus.node import NodeBus
 from signaling.clients import Client
 from signaling.errors import Forbidden, NotFound
-from signaling.protocol import encode
+from signaling.presence_feed import PresenceFeed
 from signaling.protocol import messages as m
+from signaling.protocol.server import (
+    Ack,
+    AutomationAck,
+    JoinAck,
+    QuestionAck,
+    RouteAck,
+    TalkbackAck,
+    VoteAck,
+    encode_frame,
+)
 from signaling.qa import events as ev
+from signaling.qa.fanout import snapshot_for, touched_by
 from signaling.qa.limits import ActionLimiter
 from signaling.qa.room import Room
-from signaling.qa.views import snapshot, touched_by
+from signaling.qa.service import RoomService
+from signaling.registry import ClientRegistry
 from signaling.routing.router import RoutingError
+from signaling.routing.service import RoutingService
 from signaling.talkback import talkback_frame, talkback_text, talkback_venue
+from signaling.talkback_relay import TalkbackRelay
 
-if TYPE_CHECKING:
-    from signaling.hub import Hub
-    from signaling.routing.service import RoutingService
-
-Ack = dict[str, Any] | None
 Decide = Callable[[Room], ev.RoomEvent]
 
 
 class Commands:
-    """Carries out client messages on behalf of the hub."""
+    """Carries out client messages with the parts of the node each one needs."""
 
-    def __init__(self, hub: Hub, limiter: ActionLimiter) -> None:
-        self._hub = hub
+    def __init__(
+        self,
+        *,
+        event: Event,
+        clients: ClientRegistry,
+        rooms: RoomService,
+        bus: NodeBus,
+        presence: PresenceFeed,
+        talkback: TalkbackRelay,
+        routing: Callable[[], RoutingService | None],
+        limiter: ActionLimiter,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._event = event
+        self._clients = clients
+        self._rooms = rooms
+        self._bus = bus
+        self._presence = presence
+        self._talkback = talkback
+        self._routing_now = routing
         self._limiter = limiter
-        self._table: dict[type[m.Message], Callable[[Client, Any], Awaitable[Ack]]] = {
+        self._clock = clock
+        self._table: dict[type[m.Message], Callable[[Client, Any], Awaitable[Ack | None]]] = {
             m.Join: self.join,
             m.Leave: self.leave,
             m.Present: self.present,
@@ -47,55 +79,60 @@ class Commands:
             self._table[kind] = self.moderate
 
     async def run(self, client: Client, message: m.ClientMessage) -> Ack:
-        return await self._table[type(message)](client, message)
+        """Carry out ``message``; the ``ack`` frame that answers it, or a ``SignalingError``."""
+        ack = await self._table[type(message)](client, message)
+        return msgspec.structs.replace(
+            ack or Ack(), of=str(message.__struct_config__.tag), ref=message.ref
+        )
 
     def _qa_room(self, room: str) -> str:
-        session = self._hub.event.session(room)
+        session = self._event.session(room)
         if session is None:
             raise NotFound(f"no session '{room}'")
         if not session.qa:
             raise NotFound(f"session '{room}' has no Q&A", code="qa_off")
         return room
 
-    async def join(self, client: Client, message: m.Join) -> Ack:
+    async def join(self, client: Client, message: m.Join) -> Ack | None:
         room_id = self._qa_room(message.room)
-        room = await self._hub.rooms.room(room_id)
-        self._hub.join(client, room_id)
+        room = await self._rooms.room(room_id)
+        self._clients.join(client, room_id)
         moderator = client.grant.moderates(room_id)
         last = message.last_event_id
         if 0 < last <= room.seq:
             # Replay: only what changed since the event the client saw last.
-            events = await self._hub.rooms.events_since(room_id, last)
-            frame = snapshot(room, client.identity, moderator, only=touched_by(events))
-            frame["replayed"] = len(events)
+            events = await self._rooms.events_since(room_id, last)
+            frame = snapshot_for(
+                room, client.identity, moderator, only=touched_by(events), replayed=len(events)
+            )
         else:
-            frame = snapshot(room, client.identity, moderator)
-        self._hub.send(client, encode(frame))
-        return {"room": room_id, "event_id": room.seq, "moderator": moderator}
+            frame = snapshot_for(room, client.identity, moderator)
+        self._clients.send(client, encode_frame(frame))
+        return JoinAck(room=room_id, event_id=room.seq, moderator=moderator)
 
-    async def leave(self, client: Client, message: m.Leave) -> Ack:
-        self._hub.leave(client, message.room)
+    async def leave(self, client: Client, message: m.Leave) -> Ack | None:
+        self._clients.leave(client, message.room)
         return None
 
-    async def present(self, client: Client, message: m.Present) -> Ack:
-        event = self._hub.event
+    async def present(self, client: Client, message: m.Present) -> Ack | None:
+        event = self._event
         if message.channel is not None and event.channel(message.channel) is None:
             raise NotFound(f"no channel '{message.channel}'")
         if message.venue is not None and event.venue(message.venue) is None:
             raise NotFound(f"no venue '{message.venue}'")
         client.channel, client.venue = message.channel, message.venue
-        self._hub.presence_changed()
+        self._clients.changed()
         return None
 
-    async def watch_presence(self, client: Client, message: m.WatchPresence) -> Ack:
+    async def watch_presence(self, client: Client, message: m.WatchPresence) -> Ack | None:
         if not client.grant.watches_presence():
             raise Forbidden("presence is for moderators and directors")
         client.watches_presence = True
-        self._hub.send_presence(client)
+        self._presence.send_to(client)
         return None
 
     def _routing(self) -> RoutingService:
-        routing = self._hub.routing
+        routing = self._routing_now()
         if routing is None:
             raise NotFound("routing does not run on this node", code="no_routing")
         return routing
@@ -104,40 +141,40 @@ class Commands:
         if not client.grant.directs:
             raise Forbidden("only a director routes venue outputs")
 
-    async def watch_routing(self, client: Client, message: m.WatchRouting) -> Ack:
+    async def watch_routing(self, client: Client, message: m.WatchRouting) -> Ack | None:
         # The matrix is not secret: every page may show what goes where.
         routing = self._routing()
         client.watches_routing = True
-        self._hub.send(client, encode(routing.matrix()))
+        self._clients.send(client, encode_frame(routing.matrix_frame()))
         return None
 
-    async def route(self, client: Client, message: m.Route) -> Ack:
+    async def route(self, client: Client, message: m.Route) -> Ack | None:
         self._director(client)
         try:
             route = await self._routing().route(message.venue, message.channel, client.identity)
         except RoutingError as error:
             raise NotFound(str(error)) from None
-        return {"venue": route.venue, "channel": route.channel, "session": route.session}
+        return RouteAck(venue=route.venue, channel=route.channel, session=route.session)
 
-    async def set_automation(self, client: Client, message: m.SetAutomation) -> Ack:
+    async def set_automation(self, client: Client, message: m.SetAutomation) -> Ack | None:
         self._director(client)
         routing = self._routing()
         try:
             await (routing.resume(message.venue) if message.on else routing.pause(message.venue))
         except RoutingError as error:
             raise NotFound(str(error)) from None
-        return {"venue": message.venue, "automation": "on" if message.on else "paused"}
+        return AutomationAck(venue=message.venue, automation="on" if message.on else "paused")
 
-    async def talkback(self, client: Client, message: m.Talkback) -> Ack:
+    async def talkback(self, client: Client, message: m.Talkback) -> Ack | None:
         venue = talkback_venue(client.grant, message.venue)
-        if self._hub.event.venue(venue) is None:
+        if self._event.venue(venue) is None:
             raise NotFound(f"no venue '{venue}'")
         text = talkback_text(message.text)
         self._limiter.check("talkback", client.identity, client.address, time.monotonic())
-        await self._hub.talkback(talkback_frame(client.grant, venue, text, self._hub.now()))
-        return {"venue": venue}
+        await self._talkback.say(talkback_frame(client.grant, venue, text, self._clock()))
+        return TalkbackAck(venue=venue)
 
-    async def ask(self, client: Client, message: m.Ask) -> Ack:
+    async def ask(self, client: Client, message: m.Ask) -> Ack | None:
         room_id = self._qa_room(message.room)
         origin_venue: str | None = None
         if message.origin == "sub_venue":
@@ -145,7 +182,7 @@ class Commands:
             if origin_venue is None:
                 raise Forbidden("only a sub-venue operator relays questions from a venue")
         self._limiter.check("ask", client.identity, client.address, time.monotonic())
-        now = self._hub.now()
+        now = self._clock()
 
         def decide(room: Room) -> ev.RoomEvent:
             return room.decide_ask(
@@ -159,33 +196,34 @@ class Commands:
             )
 
         seq, question = await self._commit(room_id, decide)
-        return {"event_id": seq, "question": question}
+        return QuestionAck(event_id=seq, question=question)
 
-    async def vote(self, client: Client, message: m.Vote) -> Ack:
+    async def vote(self, client: Client, message: m.Vote) -> Ack | None:
         room_id = self._qa_room(message.room)
         self._limiter.check("vote", client.identity, client.address, time.monotonic())
-        now = self._hub.now()
+        now = self._clock()
         seq, _ = await self._commit(
             room_id,
             lambda room: room.decide_vote(
                 by=client.identity, question_id=message.question, on=message.on, now=now
             ),
         )
-        return {"event_id": seq}
+        return VoteAck(event_id=seq)
 
-    async def moderate(self, client: Client, message: Any) -> Ack:
+    async def moderate(self, client: Client, message: Any) -> Ack | None:
         room_id = self._qa_room(message.room)
         if not client.grant.moderates(room_id):
             raise Forbidden("only a moderator of this session may do that")
         seq, question = await self._commit(
-            room_id, _moderation(client.identity, message, self._hub.now())
+            room_id, _moderation(client.identity, message, self._clock())
         )
-        return {"event_id": seq, "question": question}
+        return QuestionAck(event_id=seq, question=question)
 
     async def _commit(self, room_id: str, decide: Decide) -> tuple[int, str | None]:
-        seq, body = await self._hub.rooms.commit(room_id, decide)
-        await self._hub.announce(room_id, seq, body)
-        question = getattr(ev.load_event(body), "question", None)
+        seq, event, body = await self._rooms.commit(room_id, decide)
+        # Other nodes apply it from the bus; the store has it should the bus be down.
+        await self._bus.publish("event", {"room": room_id, "seq": seq, "event": body})
+        question = getattr(event, "question", None)
         return seq, question if isinstance(question, str) else None
 
 

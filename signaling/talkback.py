@@ -7,10 +7,9 @@ each other's lines too. Text is data: it is trimmed and bounded here, escaped by
 
 from __future__ import annotations
 
-from typing import Any
-
 from signaling.auth.grants import Grant, Role
 from signaling.errors import Forbidden, Refused
+from signaling.protocol.server import Talkback
 
 MAX_TALKBACK = 500
 
@@ -38,16 +37,15 @@ def talkback_text(text: str) -> str:
     return trimmed
 
 
-def talkback_frame(grant: Grant, venue: str, text: str, at: float) -> dict[str, Any]:
+def talkback_frame(grant: Grant, venue: str, text: str, at: float) -> Talkback:
     """The ``talkback`` server frame."""
-    return {
-        "type": "talkback",
-        "venue": venue,
-        "from": "operator" if grant.role is Role.OPERATOR else "director",
-        "identity": grant.identity,
-        "text": text,
-        "at": at,
-    }
+    return Talkback(
+        venue=venue,
+        from_="operator" if grant.role is Role.OPERATOR else "director",
+        identity=grant.identity,
+        text=text,
+        at=at,
+    )
 
 
 def hears_talkback(grant: Grant, venue: str) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -20,7 +19,8 @@ from signaling.auth import Grant
 from signaling.clients import Client
 from signaling.errors import SignalingError, Unauthorized
 from signaling.hub import Hub
-from signaling.protocol import PROTOCOL_VERSION, decode, encode, error_frame
+from signaling.protocol import PROTOCOL_VERSION, decode, encode_frame
+from signaling.protocol.server import Error, Frame, Welcome
 from web.auth import request_token
 from web.keys import AUTHORITY, HUB
 
@@ -79,7 +79,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         else:
             grant = authority.verify(token)
     except Unauthorized as error:
-        await ws.send_str(error_frame(error.code, error.message))
+        await ws.send_str(encode_frame(Error(code=error.code, message=error.message)).text)
         await ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized")
         return ws
     transport = request.transport
@@ -87,21 +87,22 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         return ws
     client = Client(grant, request.remote or "unknown", max_backlog=options.max_backlog)
     _attach(client, transport)
-    hub.connect(client)
-    hub.send(client, encode(_welcome(hub, grant, issued)))
+    clients = hub.clients
+    clients.connect(client)
+    clients.send(client, encode_frame(_welcome(hub, grant, issued)))
     try:
         async for message in ws:
             if message.type is WSMsgType.TEXT:
                 await _handle(hub, client, message.data)
             elif message.type is WSMsgType.BINARY:
-                hub.send(client, error_frame("bad_message", "send JSON text frames"))
+                clients.send(client, _error("bad_message", "send JSON text frames"))
             if client.dropped:
                 break
         if ws.exception() is not None and not client.dropped:
             # e.g. a frame over the size limit: aiohttp closes with 1009.
             logger.info("websocket of %s closed: %s", client.identity, ws.exception())
     finally:
-        hub.disconnect(client)
+        clients.disconnect(client)
         if client.dropped:
             logger.info("dropped websocket of %s: %s", client.identity, client.drop_reason)
         else:
@@ -109,21 +110,22 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-def _welcome(hub: Hub, grant: Grant, issued: str | None) -> dict[str, Any]:
-    frame: dict[str, Any] = {
-        "type": "welcome",
-        "v": PROTOCOL_VERSION,
-        "identity": grant.identity,
-        "role": grant.role.value,
-        "venue": grant.venue,
-        "sessions": list(grant.sessions),
-        "channels": list(grant.channels),
-        "node": hub.node,
-    }
-    if issued is not None:
+def _welcome(hub: Hub, grant: Grant, issued: str | None) -> Welcome:
+    return Welcome(
+        v=PROTOCOL_VERSION,
+        identity=grant.identity,
+        role=grant.role.value,
+        venue=grant.venue,
+        sessions=list(grant.sessions),
+        channels=list(grant.channels),
+        node=hub.node,
         # Kept by the page so the same person (and their votes) survives a reconnect.
-        frame["token"] = issued
-    return frame
+        token=issued,
+    )
+
+
+def _error(code: str, message: str, ref: str | None = None) -> Frame:
+    return encode_frame(Error(code=code, message=message, ref=ref))
 
 
 async def _handle(hub: Hub, client: Client, data: str) -> None:
@@ -131,18 +133,12 @@ async def _handle(hub: Hub, client: Client, data: str) -> None:
     try:
         message = decode(data)
         ref = message.ref
-        ack = await hub.handle(client, message)
-        frame: dict[str, Any] = {"type": "ack", "of": message.__struct_config__.tag}
-        if ref is not None:
-            frame["ref"] = ref
-        frame.update(ack or {})
-        hub.send(client, encode(frame))
+        hub.clients.send(client, encode_frame(await hub.handle(client, message)))
     except SignalingError as error:
-        hub.stats.errors_sent += 1
-        hub.send(client, error_frame(error.code, error.message, ref))
+        hub.clients.send_error(client, _error(error.code, error.message, ref))
     except Exception:
         logger.exception("unexpected error handling a message from %s", client.identity)
-        hub.send(client, error_frame("internal", "something went wrong on our side", ref))
+        hub.clients.send(client, _error("internal", "something went wrong on our side", ref))
 
 
 async def close_all(app: web.Application) -> None:

@@ -1,9 +1,8 @@
-"""Bytes in, typed messages out; typed frames in, JSON text out. No sockets, no awaits."""
+"""Bytes in, typed client messages out. No sockets, no awaits (frames out: ``server``)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import msgspec
 
@@ -11,7 +10,6 @@ from signaling.errors import BadMessage
 from signaling.protocol.messages import PROTOCOL_VERSION, ClientMessage
 
 _decoder = msgspec.json.Decoder(ClientMessage)
-_encoder = msgspec.json.Encoder()
 # msgspec names the offending path as ``$.field``; keep only that, never echo input back.
 _PATH = re.compile(r"at `(\$[^`]{0,80})`")
 
@@ -45,16 +43,3 @@ def _describe(detail: str) -> str:
     if where:
         return f"invalid value at {where.group(1)}"
     return "invalid message"
-
-
-def encode(frame: dict[str, Any]) -> str:
-    """A server frame as JSON text (non-ASCII kept as is, no HTML meaning anywhere)."""
-    return _encoder.encode(frame).decode()
-
-
-def error_frame(code: str, message: str, ref: str | None = None) -> str:
-    """The one shape of every error: ``{"type": "error", "code", "message"}``."""
-    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if ref is not None:
-        frame["ref"] = ref
-    return encode(frame)

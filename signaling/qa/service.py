@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from signaling.errors import SignalingError
 from signaling.qa.events import RoomEvent, dump_event, load_event
@@ -24,6 +24,14 @@ MAX_ATTEMPTS = 10
 class RoomListener(Protocol):
     def room_changed(self, room: Room, seq: int, event: RoomEvent, touched: set[str]) -> None:
         """Called after ``event`` (number ``seq``) was applied to ``room``."""
+
+
+class Committed(NamedTuple):
+    """One stored event: its number, the event itself and the JSON text that was stored."""
+
+    seq: int
+    event: RoomEvent
+    body: str
 
 
 class RoomService:
@@ -63,8 +71,8 @@ class RoomService:
         touched = room.apply(event, seq)
         self._listener.room_changed(room, seq, event, touched)
 
-    async def commit(self, room_id: str, decide: Callable[[Room], RoomEvent]) -> tuple[int, str]:
-        """Decide and store one event; return its number and its JSON text."""
+    async def commit(self, room_id: str, decide: Callable[[Room], RoomEvent]) -> Committed:
+        """Decide and store one event; return it with its number and its stored text."""
         async with self._lock(room_id):
             room = self._rooms.get(room_id) or await self._current(room_id)
             for _ in range(MAX_ATTEMPTS):
@@ -76,7 +84,7 @@ class RoomService:
                         self._apply(room, seq, event)
                     else:  # A bus delivery raced us; the store has the truth.
                         await self._catch_up(room)
-                    return seq, body
+                    return Committed(seq, event, body)
                 await self._catch_up(room)
         raise SignalingError("the room is busy; try again", code="conflict")
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from signaling.clock import Clock
+from signaling.protocol.server import RouteView, Routing, VenueRouting, as_json
 from signaling.records.airing import Airing
 from signaling.records.log import AsRunLog
 from signaling.routing.router import Route, Router
@@ -54,7 +55,7 @@ class RoutingService:
         media: MediaView,
         clock: Clock,
         sink: AiringSink,
-        on_change: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+        on_change: Callable[[Routing], Awaitable[None]] | None = None,
         questions: QuestionCounts | None = None,
         poll: timedelta = timedelta(seconds=1),
         heartbeat: timedelta = timedelta(seconds=15),
@@ -164,36 +165,40 @@ class RoutingService:
             await self.sink.save(pending)
         if changed and self.on_change is not None:
             try:
-                await self.on_change(self.matrix())
+                await self.on_change(self.matrix_frame())
             except Exception:
                 logger.exception("could not announce the routing matrix")
 
     # -- views ------------------------------------------------------------------------
 
-    def matrix(self) -> dict[str, Any]:
+    def matrix_frame(self) -> Routing:
         """The routing matrix as the director page shows it."""
         venues = []
         for state in self.router.states():
             requested, on_air = state.requested, state.on_air
             venues.append(
-                {
-                    "venue": state.venue,
-                    "automation": "paused" if state.paused else "on",
-                    "held_by_director": state.held_against is not None,
-                    "requested": _route_json(requested),
-                    "on_air": _route_json(on_air.route) if on_air else None,
-                    "on_air_since": on_air.taken_at.isoformat() if on_air else None,
-                }
+                VenueRouting(
+                    venue=state.venue,
+                    automation="paused" if state.paused else "on",
+                    held_by_director=state.held_against is not None,
+                    requested=_route_view(requested),
+                    on_air=_route_view(on_air.route) if on_air else None,
+                    on_air_since=on_air.taken_at.isoformat() if on_air else None,
+                )
             )
-        return {"type": "routing", "venues": venues}
+        return Routing(venues=venues)
+
+    def matrix(self) -> dict[str, Any]:
+        """The same matrix as plain JSON values (for ``GET /api/routing``)."""
+        return as_json(self.matrix_frame())
 
 
-def _route_json(route: Route | None) -> dict[str, Any] | None:
+def _route_view(route: Route | None) -> RouteView | None:
     if route is None:
         return None
-    return {
-        "channel": route.channel,
-        "session": route.session,
-        "by": route.by,
-        "requested_at": route.requested_at.isoformat(),
-    }
+    return RouteView(
+        channel=route.channel,
+        session=route.session,
+        by=route.by,
+        requested_at=route.requested_at.isoformat(),
+    )

@@ -13,6 +13,7 @@ from signaling.auth import Grant, Role
 from signaling.bus.local import LocalBus
 from signaling.clients import Client
 from signaling.hub import Hub, HubOptions
+from signaling.protocol import Frame
 from signaling.protocol import messages as m
 from signaling.qa import events as ev
 from signaling.qa.limits import Limits, Rate
@@ -56,7 +57,7 @@ async def test_a_slow_client_is_dropped_and_the_others_still_get_everything(
         slow = sockets["slow"].attach(Client(Grant("slow", Role.VIEWER), "b", max_backlog=2000))
         fast = sockets["fast"].attach(Client(Grant("fast", Role.VIEWER), "c", max_backlog=2000))
         for client in (moderator, slow, fast):
-            hub.connect(client)
+            hub.clients.connect(client)
             await hub.handle(client, m.Join(room=ROOM))
         await hub.handle(moderator, m.SetMode(room=ROOM, mode="open"))
         for i in range(20):
@@ -81,12 +82,12 @@ async def test_a_client_whose_backlog_never_empties_is_dropped(
     lagging = stuck.attach(Client(Grant("lag", Role.VIEWER), "a"))
     healthy = fine.attach(Client(Grant("ok", Role.VIEWER), "b"))
     for client in (lagging, healthy):
-        hub.connect(client)
-        hub.send(client, "{}")
-    hub.sweep(now=100.0)
-    hub.sweep(now=104.0)
+        hub.clients.connect(client)
+        hub.clients.send(client, Frame("{}"))
+    hub.clients.sweep(now=100.0)
+    hub.clients.sweep(now=104.0)
     assert not lagging.dropped
-    hub.sweep(now=105.5)
+    hub.clients.sweep(now=105.5)
     assert lagging.dropped
     assert lagging.drop_reason == "too slow: send timed out"
     assert not healthy.dropped
@@ -140,7 +141,7 @@ async def test_a_lost_bus_is_subscribed_again_and_rooms_catch_up(
     try:
         socket_ = FakeSocket()
         viewer = socket_.attach(Client(Grant("v", Role.VIEWER), "a"))
-        hub.connect(viewer)
+        hub.clients.connect(viewer)
         await hub.handle(viewer, m.Join(room=ROOM))
         # Another node stores an event while this node's subscription is down.
         other = ev.ModeSet(at=1.0, by="elsewhere", mode="open")

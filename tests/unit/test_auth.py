@@ -11,9 +11,10 @@ import pytest
 
 from config import Event
 from signaling.auth import Grant, Role, TokenAuthority, TokenMediaAccess, load_or_create_secret
-from signaling.clients import Client, Frame
+from signaling.clients import Client
 from signaling.errors import RateLimited, Unauthorized
 from signaling.presence import PresenceBoard, combine, count
+from signaling.protocol import Frame
 from signaling.qa.limits import ActionLimiter, Limits, Rate, RateLimiter
 
 SECRET = b"s" * 32

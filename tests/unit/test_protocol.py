@@ -7,7 +7,7 @@ import json
 import pytest
 
 from signaling.errors import BadMessage
-from signaling.protocol import decode, error_frame
+from signaling.protocol import decode
 from signaling.protocol import messages as m
 
 
@@ -49,15 +49,6 @@ def test_other_protocol_versions_are_refused() -> None:
     with pytest.raises(BadMessage) as error:
         decode('{"type": "join", "v": 2, "room": "a"}')
     assert error.value.code == "unsupported_version"
-
-
-def test_error_frame_shape() -> None:
-    assert json.loads(error_frame("forbidden", "no")) == {
-        "type": "error",
-        "code": "forbidden",
-        "message": "no",
-    }
-    assert json.loads(error_frame("x", "y", ref="r9"))["ref"] == "r9"
 
 
 def test_every_message_type_round_trips() -> None:

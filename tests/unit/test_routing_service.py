@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from config import Event
+from signaling.protocol.server import Routing, as_json
 from signaling.records.airing import Status
 from signaling.records.log import AsRunLog
 from signaling.routing.router import Router
@@ -28,8 +29,8 @@ def make(
     sink = MemorySink()
     announced: list[dict[str, Any]] = []
 
-    async def on_change(matrix: dict[str, Any]) -> None:
-        announced.append(matrix)
+    async def on_change(matrix: Routing) -> None:
+        announced.append(as_json(matrix))
 
     service = RoutingService(
         Router(event, pre_roll=timedelta(minutes=2)),

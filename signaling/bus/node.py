@@ -1,0 +1,129 @@
+"""This node on the bus: publish by kind, hand each message to the handler of its kind.
+
+Messages are ``{"kind": ..., "node": <sender>, ...}``. A handler says whether it also
+wants this node's own messages back (presence does: the board counts every node alike).
+If the subscription breaks (Redis restarted) the bus subscribes again and then calls
+``on_resubscribed``, so owners of state can catch up with what they missed.
+
+This module sits at the bottom of the control plane: it knows no hub, room or client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from signaling.bus import Bus
+
+logger = logging.getLogger(__name__)
+
+BusMessage = dict[str, Any]
+Handler = Callable[[BusMessage], Awaitable[None] | None]
+
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    handler: Handler
+    own: bool
+
+
+class NodeBus:
+    """One node's publisher and listener; ``start``/``stop`` own the listening task."""
+
+    def __init__(self, bus: Bus, node: str, retry: float = 1.0) -> None:
+        self.node = node
+        self._bus = bus
+        self._retry = retry
+        self._routes: dict[str, _Route] = {}
+        self._resubscribed: list[Callable[[], Awaitable[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def on(self, kind: str, handler: Handler, *, own: bool = False) -> None:
+        """Give messages of ``kind`` to ``handler`` (this node's own too when ``own``)."""
+        self._routes[kind] = _Route(handler, own)
+
+    def on_resubscribed(self, catch_up: Callable[[], Awaitable[None]]) -> None:
+        """Run ``catch_up`` after a lost subscription was made again."""
+        self._resubscribed.append(catch_up)
+
+    async def publish(self, kind: str, fields: BusMessage) -> None:
+        """Send one message to every node; a failure is logged, never raised."""
+        try:
+            await self._bus.publish(
+                _encoder.encode({"kind": kind, "node": self.node, **fields}).decode()
+            )
+        except Exception:
+            # redis-py may turn a cancellation into a connection error: never swallow that.
+            reraise_if_cancelling()
+            # The store has any event; other nodes catch up on their next read.
+            logger.exception("bus publish failed")
+
+    async def start(self) -> None:
+        messages = await self._bus.subscribe()
+        self._task = asyncio.create_task(self._listen(messages), name="hub-bus")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        await self._bus.aclose()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _listen(self, messages: AsyncIterator[str]) -> None:
+        while True:
+            try:
+                async for raw in messages:
+                    try:
+                        await self._dispatch(msgspec.json.decode(raw))
+                    except Exception:
+                        reraise_if_cancelling()
+                        logger.exception("bad bus message")
+                return  # the bus was closed: we are stopping
+            except Exception:
+                reraise_if_cancelling()
+                logger.exception("bus subscription lost; subscribing again")
+            resubscribed = await self._subscribe_again()
+            if resubscribed is None:
+                return
+            messages = resubscribed
+
+    async def _subscribe_again(self) -> AsyncIterator[str] | None:
+        while not self._stopping:
+            await asyncio.sleep(self._retry)
+            try:
+                messages = await self._bus.subscribe()
+                for catch_up in self._resubscribed:
+                    await catch_up()
+                return messages
+            except Exception:
+                reraise_if_cancelling()
+                logger.warning("bus still unavailable; retrying")
+        return None
+
+    async def _dispatch(self, message: Any) -> None:
+        if not isinstance(message, dict):
+            raise ValueError("a bus message is a JSON object")
+        route = self._routes.get(str(message.get("kind")))
+        if route is None or (message.get("node") == self.node and not route.own):
+            return
+        outcome = route.handler(message)
+        if outcome is not None:
+            await outcome
+
+
+def reraise_if_cancelling() -> None:
+    """Inside ``except Exception``: re-raise when the task is being cancelled."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -1,0 +1,226 @@
+"""Server -> client frames: frozen structs in one tagged union, and the one encoder.
+
+Every frame is ``{"type": ..., ...}``. A field with a default is left out of the JSON
+while it holds that default (``ref`` only when the client sent one, ``queue`` only for
+moderators); a field without a default is always written, ``null`` included, because
+pages read those keys. Question views stay plain mappings: their shape depends on the
+audience (see ``signaling.qa.fanout``), and only the Q&A core builds them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+QuestionView = dict[str, Any]
+
+
+class Frame:
+    """One server frame as JSON text, turned into UTF-8 once however many clients it goes to."""
+
+    __slots__ = ("_data", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._data: bytes | None = None
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.text.encode()
+        return self._data
+
+
+class ServerFrame(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="type"):
+    """The envelope every server frame shares: its ``type`` tag."""
+
+
+class Welcome(ServerFrame, frozen=True, kw_only=True, tag="welcome"):
+    """The first frame on every socket: who the server thinks this page is."""
+
+    v: int
+    identity: str
+    role: str
+    venue: str | None
+    sessions: list[str]
+    channels: list[str]
+    node: str
+    # Only for an anonymous viewer: kept by the page so its votes survive a reconnect.
+    token: str | None = None
+
+
+class Ack(ServerFrame, frozen=True, kw_only=True, tag="ack"):
+    """A message was carried out; ``of`` names it, ``ref`` echoes the client's id."""
+
+    of: str = ""
+    ref: str | None = None
+
+
+class JoinAck(Ack, frozen=True, kw_only=True, tag="ack"):
+    room: str
+    event_id: int
+    moderator: bool
+
+
+class QuestionAck(Ack, frozen=True, kw_only=True, tag="ack"):
+    """An ask or a moderation: the event number and the question it was about."""
+
+    event_id: int
+    question: str | None
+
+
+class VoteAck(Ack, frozen=True, kw_only=True, tag="ack"):
+    event_id: int
+
+
+class RouteAck(Ack, frozen=True, kw_only=True, tag="ack"):
+    venue: str
+    channel: str | None
+    session: str | None
+
+
+class AutomationAck(Ack, frozen=True, kw_only=True, tag="ack"):
+    venue: str
+    automation: str
+
+
+class TalkbackAck(Ack, frozen=True, kw_only=True, tag="ack"):
+    venue: str
+
+
+class Error(ServerFrame, frozen=True, kw_only=True, tag="error"):
+    """The one shape of every error."""
+
+    code: str
+    message: str
+    ref: str | None = None
+
+
+class Timer(msgspec.Struct, frozen=True, kw_only=True):
+    seconds: int
+    started_at: float | None
+
+
+class RoomState(msgspec.Struct, frozen=True, kw_only=True):
+    """Room-level state every page may see."""
+
+    mode: str
+    stage: str | None
+    timer: Timer
+
+
+class Snapshot(ServerFrame, frozen=True, kw_only=True, tag="snapshot"):
+    """A room as one client may see it: all of it, or what changed since a replay point."""
+
+    room: str
+    event_id: int
+    full: bool
+    state: RoomState
+    questions: list[QuestionView]
+    removed: list[str]
+    my_votes: list[str]
+    queue: list[str] | None = None  # moderators only
+    replayed: int | None = None  # replays only
+
+
+class RoomFrame(ServerFrame, frozen=True, kw_only=True, tag="room"):
+    """Room-level state after it changed."""
+
+    room: str
+    event_id: int
+    mode: str
+    stage: str | None
+    timer: Timer
+
+
+class QuestionFrame(ServerFrame, frozen=True, kw_only=True, tag="question"):
+    room: str
+    event_id: int
+    question: QuestionView
+
+
+class QuestionRemoved(ServerFrame, frozen=True, kw_only=True, tag="question_removed"):
+    """A question this audience could see is hidden from it now."""
+
+    room: str
+    event_id: int
+    id: str
+
+
+class Notice(ServerFrame, frozen=True, kw_only=True, tag="notice"):
+    """Told to the asker alone, e.g. why their question was dismissed."""
+
+    room: str
+    event_id: int
+    kind: str
+    question: str
+    reason: str
+
+
+class Presence(ServerFrame, frozen=True, kw_only=True, tag="presence"):
+    viewers_by_channel: dict[str, int]
+    viewers_by_venue: dict[str, int]
+    operators_by_venue: dict[str, int]
+    moderators_by_room: dict[str, int]
+    connections: int
+
+
+class RouteView(msgspec.Struct, frozen=True, kw_only=True):
+    channel: str | None
+    session: str | None
+    by: str
+    requested_at: str
+
+
+class VenueRouting(msgspec.Struct, frozen=True, kw_only=True):
+    venue: str
+    automation: str
+    held_by_director: bool
+    requested: RouteView | None
+    on_air: RouteView | None
+    on_air_since: str | None
+
+
+class Routing(ServerFrame, frozen=True, kw_only=True, tag="routing"):
+    """The routing matrix: what each venue output was asked for and what is on air."""
+
+    venues: list[VenueRouting]
+
+
+class Talkback(ServerFrame, frozen=True, kw_only=True, tag="talkback"):
+    """A line between a venue's operators and the directors."""
+
+    venue: str
+    from_: str = msgspec.field(name="from")
+    identity: str
+    text: str
+    at: float
+
+
+AnyFrame = (
+    Welcome
+    | Ack
+    | Error
+    | Snapshot
+    | RoomFrame
+    | QuestionFrame
+    | QuestionRemoved
+    | Notice
+    | Presence
+    | Routing
+    | Talkback
+)
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode_frame(frame: ServerFrame) -> Frame:
+    """A server frame as JSON text (non-ASCII kept as is, no HTML meaning anywhere)."""
+    return Frame(_encoder.encode(frame).decode())
+
+
+def as_json(frame: ServerFrame) -> dict[str, Any]:
+    """The frame as plain JSON values, for an HTTP body that serves the same shape."""
+    data: dict[str, Any] = msgspec.to_builtins(frame)
+    return data
