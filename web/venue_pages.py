@@ -7,6 +7,7 @@ can send it as the Bearer of WHIP/WHEP requests, which do not read the cookie.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from config import Event, Venue
 from config.event import ChannelKind, VenueKind
+from config.schedule import ChannelNow, session_on_channel
 from signaling.auth import Grant, Role
 from signaling.errors import Unauthorized
 from web.auth import request_grant, request_token
@@ -81,8 +83,30 @@ async def returns_wall(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("returns.html", request, context)
 
 
+def page_moment(request: web.Request) -> datetime:
+    """The page's clock: ``?at=`` (ISO 8601, rehearsals and tests) pins it, else now."""
+    at = request.query.get("at")
+    if not at:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise http_error(
+            web.HTTPBadRequest,
+            f"?at= needs a date-time with a zone, e.g. 2018-12-21T02:30:00Z: '{at}'",
+        )
+    return moment
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
+
+
 async def watch_page(request: web.Request) -> web.Response:
-    """``/watch/{channel}`` (``?session=`` picks the Q&A) and ``/session/{id}``."""
+    """``/watch/{channel}`` follows the session on the channel now; ``?session=`` and
+    ``/session/{id}`` fix one."""
     event = request.app[EVENT]
     session_id = request.match_info.get("session") or request.query.get("session")
     session = event.session(session_id) if session_id else None
@@ -94,8 +118,44 @@ async def watch_page(request: web.Request) -> web.Response:
         raise http_error(web.HTTPNotFound, f"There is no channel '{channel_id}' in this event.")
     if session is not None and session.channel != channel.id:
         raise http_error(web.HTTPNotFound, f"'{session.title}' is not on {channel.title}.")
-    context: dict[str, Any] = {"event": event, "channel": channel, "session": session}
+    following: ChannelNow | None = None
+    if session is None:
+        following = session_on_channel(event, channel.id, page_moment(request))
+        session = following.session
+    context: dict[str, Any] = {
+        "event": event,
+        "channel": channel,
+        "session": session,
+        "follow": following is not None,
+        "recheck_at": _iso(following.recheck_at) if following else "",
+    }
     return aiohttp_jinja2.render_template("watch.html", request, context)
+
+
+async def channel_session(request: web.Request) -> web.Response:
+    """The session ``/watch/{channel}`` shows at ``?at=`` (default now); public."""
+    event = request.app[EVENT]
+    channel_id = request.match_info["channel"]
+    if event.channel(channel_id) is None:
+        raise http_error(web.HTTPNotFound, f"unknown channel '{channel_id}'")
+    now = session_on_channel(event, channel_id, page_moment(request))
+    session = now.session
+    return web.json_response(
+        {
+            "channel": channel_id,
+            "state": now.state,
+            "session": None
+            if session is None
+            else {
+                "id": session.id,
+                "title": session.title,
+                "qa": session.qa,
+                "start": _iso(session.start),
+                "end": _iso(session.end),
+            },
+            "recheck_at": _iso(now.recheck_at) or None,
+        }
+    )
 
 
 async def channel_viewers(request: web.Request) -> web.Response:
@@ -114,3 +174,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/watch/{channel}", watch_page, name="watch")
     app.router.add_get("/session/{session}", watch_page, name="session_watch")
     app.router.add_get("/api/channels/{channel}/viewers", channel_viewers)
+    app.router.add_get("/api/channels/{channel}/session", channel_session)
