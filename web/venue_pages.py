@@ -19,6 +19,7 @@ from config.schedule import ChannelNow, session_on_channel
 from signaling.auth import Grant, Role
 from signaling.errors import Unauthorized
 from web.auth import request_grant, request_token
+from web.display_names import display_names
 from web.errors import http_error
 from web.keys import EVENT, HUB, MEDIA
 
@@ -39,6 +40,11 @@ def return_channel(event: Event, venue_id: str) -> str | None:
         if channel.venue == venue_id and channel.kind is ChannelKind.RETURN:
             return channel.id
     return None
+
+
+def _channel_title(event: Event, channel_id: str | None) -> str:
+    channel = event.channel(channel_id) if channel_id else None
+    return channel.title if channel else ""
 
 
 def _venue(request: web.Request) -> Venue:
@@ -63,7 +69,9 @@ async def venue_console(request: web.Request) -> web.Response:
         "grant": grant,
         "token": request_token(request) or "",
         "return_channel": return_channel(event, venue.id) or "",
+        "return_title": _channel_title(event, return_channel(event, venue.id)),
         "video_codec": request.app[MEDIA].video_codec,
+        "names": display_names(event),
     }
     return aiohttp_jinja2.render_template("venue.html", request, context)
 
@@ -75,11 +83,16 @@ async def returns_wall(request: web.Request) -> web.Response:
         raise http_error(web.HTTPForbidden, "The return-feed wall is for directors.")
     event = request.app[EVENT]
     feeds = [
-        {"venue": v, "channel": channel}
+        {"venue": v, "channel": channel, "channel_title": _channel_title(event, channel)}
         for v in event.venues
         if v.kind is VenueKind.SUB and (channel := return_channel(event, v.id))
     ]
-    context = {"event": event, "feeds": feeds, "token": request_token(request) or ""}
+    context = {
+        "event": event,
+        "feeds": feeds,
+        "token": request_token(request) or "",
+        "names": display_names(event),
+    }
     return aiohttp_jinja2.render_template("returns.html", request, context)
 
 
@@ -128,6 +141,7 @@ async def watch_page(request: web.Request) -> web.Response:
         "session": session,
         "follow": following is not None,
         "recheck_at": _iso(following.recheck_at) if following else "",
+        "names": display_names(event),
     }
     return aiohttp_jinja2.render_template("watch.html", request, context)
 

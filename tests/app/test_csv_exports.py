@@ -33,7 +33,8 @@ TITLE = '=HYPERLINK("http://evil.example","Opening")'
 OPERATOR = "@SUM(1+1)*cmd|' /C calc'!A0"
 
 
-async def _store_one_airing(data_dir: Path, event_id: str) -> None:
+async def store_one_airing(data_dir: Path, event_id: str) -> None:
+    """One cut-short airing of the opening in Japan, with formula-like operator and note."""
     start = datetime(2018, 12, 21, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     store = await SqliteEventStore.open(data_dir / STORE_FILE)
     try:
@@ -74,7 +75,7 @@ def _assert_defused(row: dict[str, str]) -> None:
 async def records_client(
     settings: Settings, reference_event: Event
 ) -> AsyncIterator[TestClient[Any, Any]]:
-    await _store_one_airing(settings.data_dir, reference_event.id)
+    await store_one_airing(settings.data_dir, reference_event.id)
     sessions = tuple(
         replace(s, title=TITLE) if s.id == "opening" else s for s in reference_event.sessions
     )
@@ -98,7 +99,7 @@ async def test_report_csv_defuses_titles_and_operator_names(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "data"
-    await _store_one_airing(data, "coet2018")
+    await store_one_airing(data, "coet2018")
     event_file = tmp_path / "event.toml"
     opening = 'title = "Opening Ceremony and 20th Anniversary Commemoration of the Convention"'
     assert opening in REFERENCE.read_text()
