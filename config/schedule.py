@@ -61,3 +61,42 @@ def zone_label(moment: datetime, zone: ZoneInfo) -> str:
     """The zone's name and its UTC offset at ``moment``, e.g. ``Asia/Tokyo (UTC+09:00)``."""
     offset = moment.astimezone(zone).strftime("%z")
     return f"{zone.key} (UTC{offset[:3]}:{offset[3:]})"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelNow:
+    """The session a channel's viewers see at a moment, and when that may change."""
+
+    session: Session | None
+    state: str  # "on_air", "next" (later that day), "last" (most recent), "upcoming" or "none"
+    recheck_at: datetime | None  # the next moment the choice can change; None: never
+
+
+def _midnight_before(moment: datetime, zone: ZoneInfo) -> datetime:
+    local = moment.astimezone(zone)
+    return datetime.combine(local.date(), datetime.min.time(), zone)
+
+
+def session_on_channel(event: Event, channel_id: str, at: datetime) -> ChannelNow:
+    """What ``/watch/{channel}`` shows at ``at``: the session on air, else the next one
+    that day (the hall's zone), else the most recent, else the first still to come."""
+    channel = event.channel(channel_id)
+    venue = event.venue(channel.venue) if channel else None
+    zone = venue.time_zone if venue else event.time_zone
+    sessions = sorted((s for s in event.sessions if s.channel == channel_id), key=lambda s: s.start)
+    today = at.astimezone(zone).date()
+    # The choice changes only at a start, an end, or midnight before a session's day.
+    moments = {m for s in sessions for m in (s.start, s.end, _midnight_before(s.start, zone))}
+    recheck_at = min((m for m in moments if m > at), default=None)
+    on_air = [s for s in sessions if s.start <= at < s.end]
+    later = [s for s in sessions if s.start > at]
+    over = sorted((s for s in sessions if s.end <= at), key=lambda s: s.end)
+    if on_air:
+        return ChannelNow(on_air[0], "on_air", recheck_at)
+    if later and later[0].start.astimezone(zone).date() == today:
+        return ChannelNow(later[0], "next", recheck_at)
+    if over:
+        return ChannelNow(over[-1], "last", recheck_at)
+    if later:
+        return ChannelNow(later[0], "upcoming", recheck_at)
+    return ChannelNow(None, "none", None)

@@ -8,10 +8,24 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from config import Event, Settings, load_event
+from tests.requirements import require
 from web.app import create_app
 
 # The redis-server fixture (``redis_url``) for the control-plane and browser tests.
 pytest_plugins = ("tests.redis_server",)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "requires(name): needs Chromium, coturn or the test network "
+        "(tests/requirements.py); skips when missing, fails when CI=true",
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("requires"):
+        require(*mark.args)
 
 
 @pytest.fixture(scope="session")

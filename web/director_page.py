@@ -12,6 +12,7 @@ from markupsafe import Markup
 from config import ChannelKind
 from web.api import schedule_json
 from web.auth import require_director
+from web.display_names import display_names
 from web.keys import EVENT
 
 
@@ -27,6 +28,7 @@ async def director_page(request: web.Request) -> dict[str, Any]:
         "programme": [c for c in event.channels if c.kind is ChannelKind.PROGRAMME],
         "returns": [c for c in event.channels if c.kind is ChannelKind.RETURN],
         "schedule_json": Markup(schedule),
+        "names": display_names(event),
     }
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +9,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from config import Event, Session
+from config.csv_export import csv_text
 from signaling.qa.model import Question
 from web.auth import require_grant
 from web.errors import http_error
@@ -39,8 +38,6 @@ COLUMNS = [
         for zone in ("utc", "venue")
     ),
 ]
-# Spreadsheets run cells starting with these as formulas; question text is data.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def venue_zone(event: Event, session: Session) -> ZoneInfo:
@@ -110,21 +107,10 @@ async def questions_json(request: web.Request) -> web.Response:
     )
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 async def questions_csv(request: web.Request) -> web.Response:
     session, _, rows = await _rows(request)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: _cell(value) for key, value in row.items()})
     return web.Response(
-        text=buffer.getvalue(),
+        text=csv_text(COLUMNS, rows),
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{session.id}-questions.csv"'},

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from config.event import Part
 from config.schedule import by_day_and_hall, local_time, sessions_for_venue, zone_label
+from web.display_names import CHANNEL_KIND_WORDS, LANGUAGE_NAMES
 from web.errors import http_error
 from web.keys import EVENT
 
@@ -32,6 +33,8 @@ async def schedule_page(request: web.Request) -> dict[str, Any]:
         "zone_label": zone_label(first, event.time_zone) if first else event.time_zone.key,
         "local_time": local_time,
         "venues_by_id": {v.id: v for v in event.venues},
+        "channel_kind_words": CHANNEL_KIND_WORDS,
+        "language_names": LANGUAGE_NAMES,
     }
 
 

@@ -15,6 +15,7 @@ from config import Session
 from signaling.auth import Grant, Role
 from signaling.errors import Unauthorized
 from web.auth import COOKIE, request_grant
+from web.display_names import display_names
 from web.errors import http_error
 from web.keys import AUTHORITY, EVENT, SETTINGS
 
@@ -43,7 +44,8 @@ def qr_svg(url: str) -> Markup:
 def _context(request: web.Request, session: Session, **extra: Any) -> dict[str, Any]:
     event = request.app[EVENT]
     qa_url = f"{public_base(request)}/qa/{session.id}"
-    return {"event": event, "session": session, "qa_url": qa_url, **extra}
+    names = display_names(event)
+    return {"event": event, "session": session, "qa_url": qa_url, "names": names, **extra}
 
 
 @aiohttp_jinja2.template("qa.html")

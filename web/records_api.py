@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from config.event import Part
 from signaling.auth.grants import Grant
 from signaling.records.airing import Airing
 from signaling.records.report import airing_row, to_csv, totals_by_part, totals_by_venue
@@ -69,6 +70,7 @@ async def records_page(request: web.Request) -> dict[str, Any]:
         "timelines": [venue_timeline(event, v.id, airings, now) for v in event.venues],
         "venue_totals": totals_by_venue(event, airings),
         "part_totals": totals_by_part(event, airings),
+        "part_labels": {p.value: p.label for p in Part},
         "width": WIDTH,
         "count": len(airings),
     }

@@ -7,6 +7,7 @@ can send it as the Bearer of WHIP/WHEP requests, which do not read the cookie.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -14,9 +15,11 @@ from aiohttp import web
 
 from config import Event, Venue
 from config.event import ChannelKind, VenueKind
+from config.schedule import ChannelNow, session_on_channel
 from signaling.auth import Grant, Role
 from signaling.errors import Unauthorized
 from web.auth import request_grant, request_token
+from web.display_names import display_names
 from web.errors import http_error
 from web.keys import EVENT, HUB, MEDIA
 
@@ -37,6 +40,11 @@ def return_channel(event: Event, venue_id: str) -> str | None:
         if channel.venue == venue_id and channel.kind is ChannelKind.RETURN:
             return channel.id
     return None
+
+
+def _channel_title(event: Event, channel_id: str | None) -> str:
+    channel = event.channel(channel_id) if channel_id else None
+    return channel.title if channel else ""
 
 
 def _venue(request: web.Request) -> Venue:
@@ -61,7 +69,9 @@ async def venue_console(request: web.Request) -> web.Response:
         "grant": grant,
         "token": request_token(request) or "",
         "return_channel": return_channel(event, venue.id) or "",
+        "return_title": _channel_title(event, return_channel(event, venue.id)),
         "video_codec": request.app[MEDIA].video_codec,
+        "names": display_names(event),
     }
     return aiohttp_jinja2.render_template("venue.html", request, context)
 
@@ -73,16 +83,43 @@ async def returns_wall(request: web.Request) -> web.Response:
         raise http_error(web.HTTPForbidden, "The return-feed wall is for directors.")
     event = request.app[EVENT]
     feeds = [
-        {"venue": v, "channel": channel}
+        {"venue": v, "channel": channel, "channel_title": _channel_title(event, channel)}
         for v in event.venues
         if v.kind is VenueKind.SUB and (channel := return_channel(event, v.id))
     ]
-    context = {"event": event, "feeds": feeds, "token": request_token(request) or ""}
+    context = {
+        "event": event,
+        "feeds": feeds,
+        "token": request_token(request) or "",
+        "names": display_names(event),
+    }
     return aiohttp_jinja2.render_template("returns.html", request, context)
 
 
+def page_moment(request: web.Request) -> datetime:
+    """The page's clock: ``?at=`` (ISO 8601, rehearsals and tests) pins it, else now."""
+    at = request.query.get("at")
+    if not at:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise http_error(
+            web.HTTPBadRequest,
+            f"?at= needs a date-time with a zone, e.g. 2018-12-21T02:30:00Z: '{at}'",
+        )
+    return moment
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else ""
+
+
 async def watch_page(request: web.Request) -> web.Response:
-    """``/watch/{channel}`` (``?session=`` picks the Q&A) and ``/session/{id}``."""
+    """``/watch/{channel}`` follows the session on the channel now; ``?session=`` and
+    ``/session/{id}`` fix one."""
     event = request.app[EVENT]
     session_id = request.match_info.get("session") or request.query.get("session")
     session = event.session(session_id) if session_id else None
@@ -94,8 +131,45 @@ async def watch_page(request: web.Request) -> web.Response:
         raise http_error(web.HTTPNotFound, f"There is no channel '{channel_id}' in this event.")
     if session is not None and session.channel != channel.id:
         raise http_error(web.HTTPNotFound, f"'{session.title}' is not on {channel.title}.")
-    context: dict[str, Any] = {"event": event, "channel": channel, "session": session}
+    following: ChannelNow | None = None
+    if session is None:
+        following = session_on_channel(event, channel.id, page_moment(request))
+        session = following.session
+    context: dict[str, Any] = {
+        "event": event,
+        "channel": channel,
+        "session": session,
+        "follow": following is not None,
+        "recheck_at": _iso(following.recheck_at) if following else "",
+        "names": display_names(event),
+    }
     return aiohttp_jinja2.render_template("watch.html", request, context)
+
+
+async def channel_session(request: web.Request) -> web.Response:
+    """The session ``/watch/{channel}`` shows at ``?at=`` (default now); public."""
+    event = request.app[EVENT]
+    channel_id = request.match_info["channel"]
+    if event.channel(channel_id) is None:
+        raise http_error(web.HTTPNotFound, f"unknown channel '{channel_id}'")
+    now = session_on_channel(event, channel_id, page_moment(request))
+    session = now.session
+    return web.json_response(
+        {
+            "channel": channel_id,
+            "state": now.state,
+            "session": None
+            if session is None
+            else {
+                "id": session.id,
+                "title": session.title,
+                "qa": session.qa,
+                "start": _iso(session.start),
+                "end": _iso(session.end),
+            },
+            "recheck_at": _iso(now.recheck_at) or None,
+        }
+    )
 
 
 async def channel_viewers(request: web.Request) -> web.Response:
@@ -114,3 +188,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/watch/{channel}", watch_page, name="watch")
     app.router.add_get("/session/{session}", watch_page, name="session_watch")
     app.router.add_get("/api/channels/{channel}/viewers", channel_viewers)
+    app.router.add_get("/api/channels/{channel}/session", channel_session)

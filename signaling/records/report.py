@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from config.csv_export import csv_text
 from config.event import Event
 from signaling.records.airing import Airing, Status
 
@@ -95,12 +94,8 @@ def airing_row(event: Event, airing: Airing) -> dict[str, Any]:
 
 
 def to_csv(rows: Iterable[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row[k] is None else row[k] for k in CSV_COLUMNS})
-    return out.getvalue()
+    """The rows as CSV (the shared writer: formula-like text is neutralised)."""
+    return csv_text(CSV_COLUMNS, rows)
 
 
 @dataclass(frozen=True, slots=True)

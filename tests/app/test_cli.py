@@ -18,7 +18,7 @@ REFERENCE = Path(__file__).resolve().parents[2] / "config" / "events" / "coet201
 def test_check_summarises_a_good_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(REFERENCE)]) == 0
     out = capsys.readouterr().out
-    assert "OK — 2018 Convention on Exchange of Overseas Talents (Asia/Shanghai)" in out
+    assert "OK — 2018 Convention on Exchange of Overseas Talents (2018 CEOT) (Asia/Shanghai)" in out
     assert "sessions: 26" in out
 
 
@@ -98,7 +98,9 @@ async def test_serve_runs_and_stops_cleanly(tmp_path: Path, stop_signal: signal.
             await process.wait()
     assert process.returncode == 0
     log = stderr.decode()
-    assert "serving '2018 Convention on Exchange of Overseas Talents' (26 sessions)" in log
+    assert (
+        "serving '2018 Convention on Exchange of Overseas Talents (2018 CEOT)' (26 sessions)" in log
+    )
     assert "venuebridge stopped" in log
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.network,
     needs_network,
-    pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed"),
+    pytest.mark.requires("chromium"),
 ]
 
 FRAMES_DECODED = """async () => {

@@ -4,7 +4,6 @@ and both the operator's and a viewer's links recovering after the server drops t
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.network,
     needs_network,
-    pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed"),
+    pytest.mark.requires("chromium"),
 ]
 
 # A moment when the Japan sub-venue's forum (with Q&A) is on air.

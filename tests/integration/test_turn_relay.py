@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,7 +22,7 @@ TURN_SECRET = "coturn-test-secret"
 pytestmark = [
     pytest.mark.network,
     needs_network,
-    pytest.mark.skipif(shutil.which("turnserver") is None, reason="coturn is not installed"),
+    pytest.mark.requires("coturn"),
 ]
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config import EventFileError, Part, VenueKind, load_event
+from config import Event, EventFileError, Part, VenueKind, load_event
 
 GOOD = """
 [event]
@@ -215,3 +215,9 @@ def test_broken_toml_names_the_file(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(EventFileError, match="cannot read the file"):
         load_event(tmp_path / "nope.toml")
+
+
+def test_the_reference_event_uses_the_announcements_name(reference_event: Event) -> None:
+    # The source announcement writes "2018 CEOT"; the id keeps the older letters for URLs.
+    assert reference_event.name == "2018 Convention on Exchange of Overseas Talents (2018 CEOT)"
+    assert reference_event.id == "coet2018"

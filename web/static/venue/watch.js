@@ -112,4 +112,29 @@ if (qa) {
 } else {
   new Socket({ present: { channel }, onWelcome: () => player.nudge() });
 }
+
+// ---- /watch/{channel} follows the channel: the server picked the session on it now and
+// says when that can change (data-recheck-at); then ask it again and, when another session
+// has come on, reload the page into that session's room.
+function followChannel(recheckAt) {
+  if (!recheckAt) return;
+  const due = Date.parse(recheckAt);
+  // Capped so a laptop waking from sleep catches up within a minute.
+  setTimeout(async () => {
+    if (now().getTime() < due) return followChannel(recheckAt);
+    const at = now().toISOString();
+    try {
+      const response = await fetch(`/api/channels/${encodeURIComponent(channel)}/session?at=${encodeURIComponent(at)}`);
+      if (!response.ok) throw new Error(`session: ${response.status}`);
+      const body = await response.json();
+      if ((body.session ? body.session.id : "") === session) return followChannel(body.recheck_at);
+      const url = new URL(location.href);
+      if (url.searchParams.has("at")) url.searchParams.set("at", at); // a pinned clock moves on
+      location.replace(url);
+    } catch {
+      setTimeout(() => followChannel(recheckAt), 5000);
+    }
+  }, Math.min(Math.max(due - now().getTime(), 0), 60000));
+}
+if (page.dataset.follow) followChannel(page.dataset.recheckAt);
 window.vbPlayer = player;

@@ -1,0 +1,37 @@
+"""Names and words for what pages show people, in place of ids and enum values.
+
+Templates use these directly; pages whose scripts draw ids (a question's origin, the
+presence tables, what is on air) get them as one JSON blob, ``#display-names``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import Event
+from config.event import ChannelKind
+
+# A question's origin (signaling's ``Origin``) as the moderator and the stage read it.
+ORIGIN_WORDS = {
+    "remote": "watching online",
+    "in_room": "in the hall",
+    "sub_venue": "from a sub-venue",
+}
+
+CHANNEL_KIND_WORDS = {
+    ChannelKind.PROGRAMME: "programme",
+    ChannelKind.RETURN: "return feed",
+}
+
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+
+
+def display_names(event: Event) -> dict[str, Any]:
+    """Id -> name for venues, channels and sessions, and words for question origins."""
+    return {
+        "venues": {v.id: v.name for v in event.venues},
+        "channels": {c.id: c.title for c in event.channels},
+        "sessions": {s.id: s.title for s in event.sessions},
+        "origins": ORIGIN_WORDS,
+        "from_venue": {v.id: f"from the {v.name}" for v in event.venues},
+    }
