@@ -13,7 +13,7 @@ from aiohttp import web
 from config import Event, Settings, load_event
 from signaling.hub import HubOptions
 from web import api, control, media, metrics, pages, routing, venue_pages
-from web.errors import error_pages
+from web.errors import error_pages, signaling_errors
 from web.keys import EVENT, SETTINGS, STARTED_AT
 
 HERE = Path(__file__).parent
@@ -31,7 +31,10 @@ def create_app(
     settings: Settings, event: Event | None = None, hub_options: HubOptions | None = None
 ) -> web.Application:
     """Build the application; ``event`` defaults to the one the settings name."""
-    app = web.Application(middlewares=[error_pages], client_max_size=MAX_REQUEST_BYTES)
+    # error_pages is outermost: it renders what signaling_errors made of a refusal.
+    app = web.Application(
+        middlewares=[error_pages, signaling_errors], client_max_size=MAX_REQUEST_BYTES
+    )
     app[SETTINGS] = settings
     app[EVENT] = event if event is not None else load_event(settings.event_file)
     app[STARTED_AT] = time.monotonic()

@@ -1,4 +1,4 @@
-"""Wires the control plane into the app: backends from settings, the hub, its lifetime."""
+"""Wires the control plane into the app: its backends (``web/backends.py``), the hub."""
 
 from __future__ import annotations
 
@@ -7,54 +7,34 @@ from collections.abc import AsyncIterator, Iterator
 from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-from redis.asyncio import Redis
 
-from config import Event, Settings
-from signaling.auth import TokenAuthority, TokenMediaAccess, load_or_create_secret
-from signaling.auth.secret import shared_secret
-from signaling.bus import Bus
-from signaling.bus.local import LocalBus
-from signaling.bus.redis import RedisBus
+from signaling.auth import Credentials, TokenMediaAccess
 from signaling.hub import Hub, HubOptions
-from signaling.store import EventStore
-from signaling.store.redis import RedisEventStore
-from signaling.store.sqlite import SqliteEventStore
 from web import exports, qa_pages, ws
-from web.keys import AUTHORITY, EVENT, HUB, HUB_OPTIONS, MEDIA_ACCESS, METRICS, SETTINGS, STORE
-
-STORE_FILE = "venuebridge.sqlite3"
-
-
-def redis_prefix(event: Event) -> str:
-    return f"venuebridge:{event.id}"
-
-
-async def authority_for(settings: Settings, event: Event, redis: Redis | None) -> TokenAuthority:
-    """The token authority: the data dir's secret, or the one all nodes share on Redis."""
-    secret = load_or_create_secret(settings.data_dir)
-    if redis is not None:
-        secret = await shared_secret(redis, f"{redis_prefix(event)}:secret", secret)
-    return TokenAuthority(secret, audience=event.id)
+from web.backends import open_backends
+from web.keys import (
+    AUTHORITY,
+    CREDENTIALS,
+    EVENT,
+    HUB,
+    HUB_OPTIONS,
+    MEDIA_ACCESS,
+    METRICS,
+    SETTINGS,
+    STORE,
+)
 
 
 async def _control_plane(app: web.Application) -> AsyncIterator[None]:
     settings, event = app[SETTINGS], app[EVENT]
-    redis: Redis | None = None
-    store: EventStore
-    bus: Bus
-    if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url)
-        store = RedisEventStore(redis, redis_prefix(event))
-        bus = RedisBus(redis, f"{redis_prefix(event)}:bus")
-    else:
-        store = await SqliteEventStore.open(settings.data_dir / STORE_FILE)
-        bus = LocalBus()
-    try:
-        authority = await authority_for(settings, event, redis)
-        app[AUTHORITY] = authority
-        app[MEDIA_ACCESS] = TokenMediaAccess(authority, event)
-        app[STORE] = store
-        hub = Hub(event, store, bus, app[HUB_OPTIONS])
+    async with open_backends(settings, event) as backends:
+        # The ingest key becomes a grant here, once: every check then sees only grants.
+        credentials = Credentials(backends.authority, settings.producer_secret)
+        app[AUTHORITY] = backends.authority
+        app[CREDENTIALS] = credentials
+        app[MEDIA_ACCESS] = TokenMediaAccess(credentials, event)
+        app[STORE] = backends.store
+        hub = Hub(event, backends.store, backends.bus, app[HUB_OPTIONS])
         app[HUB] = hub
         app[METRICS].register(HubCollector(hub))
         await hub.start()
@@ -62,10 +42,6 @@ async def _control_plane(app: web.Application) -> AsyncIterator[None]:
             yield
         finally:
             await hub.stop()
-    finally:
-        await store.aclose()
-        if redis is not None:
-            await redis.aclose()
 
 
 class HubCollector(Collector):

@@ -11,8 +11,8 @@ from streaming.hub import MediaHub
 from streaming.metrics import MediaCollector
 from streaming.ports import MediaAccess
 from web import media_api, media_pages, whep, whip
+from web.adapters import AppMediaAccess
 from web.keys import EVENT, MEDIA, METRICS, SETTINGS
-from web.media_access import AppMediaAccess
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ async def _hub_lifetime(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup(app: web.Application, access: MediaAccess | None = None) -> None:
-    """Create the hub and add the routes; ``access`` defaults to tokens + the ingest key."""
+    """Create the hub and add the routes; ``access`` defaults to the control plane's grants."""
     settings = app[SETTINGS]
     if settings.ice.udp_port_min is not None:
         logger.warning(
@@ -34,7 +34,7 @@ def setup(app: web.Application, access: MediaAccess | None = None) -> None:
     hub = MediaHub(
         app[EVENT],
         settings.video_codec,
-        access if access is not None else AppMediaAccess(app, settings.producer_secret),
+        access if access is not None else AppMediaAccess(app),
         settings.ice.advertised_addresses,
     )
     app[MEDIA] = hub

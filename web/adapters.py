@@ -1,0 +1,104 @@
+"""Every adapter between the control plane and the media plane, in one place.
+
+``signaling`` and ``streaming`` never import each other; each declares the narrow port
+it needs, and these classes answer one plane's port from the other plane's objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from aiohttp import web
+
+from signaling.auth import TokenMediaAccess
+from signaling.hub import Hub
+from signaling.qa.model import State
+from signaling.routing.service import RoutingService
+from streaming.hub import MediaHub
+from streaming.ports import SwitchEvent
+from web.keys import MEDIA_ACCESS
+
+
+class MediaPlaneView:
+    """The media hub as the routing service sees it."""
+
+    def __init__(self, hub: MediaHub) -> None:
+        self._hub = hub
+
+    def switch_to(self, venue: str, channel: str | None) -> None:
+        self._hub.route(venue, channel)
+
+    def live_channels(self) -> set[str]:
+        return {channel for channel, source in self._hub.sources.items() if source.live}
+
+    def audience(self) -> tuple[dict[str, int], dict[str, int]]:
+        labels = Counter(s.label for s in self._hub.subscribers.values())
+        venues = {k.removeprefix("venue:"): n for k, n in labels.items() if k.startswith("venue:")}
+        channels = {
+            k.removeprefix("channel:"): n for k, n in labels.items() if k.startswith("channel:")
+        }
+        return venues, channels
+
+
+class HubQuestionCounts:
+    """Questions asked and answered in a session, from the Q&A rooms."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    async def counts(self, session_id: str) -> tuple[int, int]:
+        session = self._hub.event.session(session_id)
+        if session is None or not session.qa:
+            return 0, 0
+        room = await self._hub.rooms.room(session_id)
+        asked = len(room.questions)
+        answered = sum(1 for q in room.questions.values() if q.state is State.ANSWERED)
+        return asked, answered
+
+
+class SwitchesToRouting:
+    """The media hub's switch listener: tells the routing service what really went on air."""
+
+    def __init__(self, service: RoutingService) -> None:
+        self._service = service
+        self._loop = asyncio.get_running_loop()
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def venue_switched(self, event: SwitchEvent) -> None:
+        # Called from the media plane's packet path: hand over, never block it.
+        task = self._loop.create_task(self._service.switched(event.venue, event.channel, event.at))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def aclose(self) -> None:
+        """Wait for the hand-overs still running (the service records each one)."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+
+class AppMediaAccess:
+    """The media plane's access port, answered by the control plane's grants.
+
+    The media hub is built with the app, but the control plane's ``TokenMediaAccess``
+    exists only once the app has started (on Redis the signing secret comes from Redis),
+    so this looks it up per request; before that, nobody may do anything.
+    """
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+
+    def _access(self) -> TokenMediaAccess | None:
+        return self._app.get(MEDIA_ACCESS)
+
+    def may_publish(self, token: str | None, channel: str) -> bool:
+        access = self._access()
+        return access is not None and access.may_publish(token, channel)
+
+    def may_play(self, token: str | None, channel: str) -> bool:
+        access = self._access()
+        return access is not None and access.may_play(token, channel)
+
+    def may_play_venue(self, token: str | None, venue: str) -> bool:
+        access = self._access()
+        return access is not None and access.may_play_venue(token, venue)
