@@ -9,15 +9,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from aiohttp import web
-
-from signaling.auth import TokenMediaAccess
 from signaling.hub import Hub
 from signaling.qa.model import State
 from signaling.routing.service import RoutingService
 from streaming.hub import MediaHub
 from streaming.ports import SwitchEvent
-from web.keys import MEDIA_ACCESS
 
 
 class MediaPlaneView:
@@ -75,30 +71,3 @@ class SwitchesToRouting:
         """Wait for the hand-overs still running (the service records each one)."""
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
-
-
-class AppMediaAccess:
-    """The media plane's access port, answered by the control plane's grants.
-
-    The media hub is built with the app, but the control plane's ``TokenMediaAccess``
-    exists only once the app has started (on Redis the signing secret comes from Redis),
-    so this looks it up per request; before that, nobody may do anything.
-    """
-
-    def __init__(self, app: web.Application) -> None:
-        self._app = app
-
-    def _access(self) -> TokenMediaAccess | None:
-        return self._app.get(MEDIA_ACCESS)
-
-    def may_publish(self, token: str | None, channel: str) -> bool:
-        access = self._access()
-        return access is not None and access.may_publish(token, channel)
-
-    def may_play(self, token: str | None, channel: str) -> bool:
-        access = self._access()
-        return access is not None and access.may_play(token, channel)
-
-    def may_play_venue(self, token: str | None, venue: str) -> bool:
-        access = self._access()
-        return access is not None and access.may_play_venue(token, venue)

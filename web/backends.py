@@ -1,6 +1,6 @@
 """The one place that chooses the backends: SQLite and an in-process bus, or Redis.
 
-The app (``web/control.py``) and the CLI (``report``, ``token``) both open them here, so
+The app (``web/app.py``) and the CLI (``report``, ``token``) both open them here, so
 a token minted beside a server is signed with the secret that server uses, and ``report``
 reads the store that server writes.
 """
