@@ -20,8 +20,6 @@ class MediaAccess(Protocol):
 
     def may_play_venue(self, token: str | None, venue: str) -> bool: ...
 
-    def may_route(self, token: str | None, venue: str) -> bool: ...
-
 
 @dataclass(frozen=True, slots=True)
 class SwitchEvent:

@@ -1,14 +1,19 @@
-"""Finding and checking the token a request carries (header, cookie or query)."""
+"""Finding and checking the token a request carries (header, cookie or query).
+
+Refusals are the control plane's errors (``Unauthorized``, ``Forbidden``); the
+``signaling_errors`` middleware turns them into 401 (with ``WWW-Authenticate``) and 403.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from signaling.auth import Grant
-from signaling.errors import Unauthorized
-from web.keys import AUTHORITY
+from signaling.errors import Forbidden, Unauthorized
+from web.keys import CREDENTIALS
 
 COOKIE = "vb_token"
+NEEDS_A_TOKEN = "this needs a token: open your invite link first"
 
 
 def request_token(request: web.Request) -> str | None:
@@ -20,33 +25,38 @@ def request_token(request: web.Request) -> str | None:
 
 
 def request_grant(request: web.Request) -> Grant | None:
-    """The grant of the request's token; None without one; ``Unauthorized`` if invalid."""
+    """The grant of the request's token (signed, or the ingest key); None without one.
+
+    ``Unauthorized`` when a token is there but is neither.
+    """
     token = request_token(request)
     if token is None:
         return None
-    return request.app[AUTHORITY].verify(token)
+    return request.app[CREDENTIALS].grant(token)
 
 
-def require_grant(request: web.Request) -> Grant:
-    """Like ``request_grant`` but a missing or bad token is an HTTP 401."""
-    try:
-        grant = request_grant(request)
-    except Unauthorized as error:
-        raise _unauthorized(error.message) from None
+def require_grant(request: web.Request, missing: str = NEEDS_A_TOKEN) -> Grant:
+    """Like ``request_grant``, but no token is ``Unauthorized`` saying ``missing``."""
+    grant = request_grant(request)
     if grant is None:
-        raise _unauthorized("this needs a token: open your invite link first")
+        raise Unauthorized(missing)
     return grant
 
 
-def require_director(request: web.Request, what: str) -> Grant:
-    """A director's or admin's grant, else 401 (no or bad token) or 403 naming ``what``."""
-    grant = require_grant(request)
+def require_director(
+    request: web.Request, what: str, *, missing: str = NEEDS_A_TOKEN, bearer_api: bool = False
+) -> Grant:
+    """A grant that directs (``Grant.directs``), else 401 or 403 naming ``what``.
+
+    No token is 401. A token that does not verify is 401 too, except on ``bearer_api``
+    endpoints, which answer it with 403 as the WHIP/WHEP endpoints beside them do.
+    """
+    try:
+        grant = require_grant(request, missing)
+    except Unauthorized:
+        if bearer_api and request_token(request) is not None:
+            raise Forbidden(f"{what} is for directors") from None
+        raise
     if not grant.directs:
-        raise web.HTTPForbidden(text=f"{what} is for directors", content_type="text/plain")
+        raise Forbidden(f"{what} is for directors")
     return grant
-
-
-def _unauthorized(message: str) -> web.HTTPUnauthorized:
-    return web.HTTPUnauthorized(
-        text=message, content_type="text/plain", headers={"WWW-Authenticate": "Bearer"}
-    )

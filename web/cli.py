@@ -11,22 +11,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from config import Event, EventFileError, Settings, SettingsError, load_event, load_settings
 from config.event import Part
 from config.schedule import by_day_and_hall, local_time, sessions_for_venue, zone_label
 from config.schedule_import import ImportOptions, ScheduleImportError, import_schedule
 from config.settings import replace
-from signaling.auth import ALL, Grant, Role, TokenAuthority, new_identity
+from signaling.auth import ALL, Grant, Role, new_identity
 from signaling.records.airing import Airing
 from signaling.records.report import airing_row, terminal_report, to_csv
 from signaling.records.store import AiringStore
-from signaling.store import EventStore
-from signaling.store.redis import RedisEventStore
-from signaling.store.sqlite import SqliteEventStore
 from web.app import create_app, version
-from web.control import STORE_FILE, authority_for, redis_prefix
+from web.backends import open_backends, store_exists
 from web.logs import configure_logging
 
 logger = logging.getLogger("venuebridge")
@@ -159,22 +155,10 @@ def cmd_import_schedule(args: argparse.Namespace) -> int:
 
 async def _load_airings(settings: Settings, event: Event) -> list[Airing]:
     """The as-run records from the store the server uses (SQLite in data_dir, or Redis)."""
-    store: EventStore
-    redis: Redis | None = None
-    if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url)
-        store = RedisEventStore(redis, redis_prefix(event))
-    else:
-        path = settings.data_dir / STORE_FILE
-        if not path.exists():
-            return []
-        store = await SqliteEventStore.open(path)
-    try:
-        return await AiringStore(store, event.id).load()
-    finally:
-        await store.aclose()
-        if redis is not None:
-            await redis.aclose()
+    if not store_exists(settings):
+        return []  # no server ran here yet: do not leave an empty store behind
+    async with open_backends(settings, event) as backends:
+        return await AiringStore(backends.store, event.id).load()
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -211,9 +195,8 @@ def cmd_token(args: argparse.Namespace) -> int:
         sessions=tuple(args.session),
         channels=tuple(args.channel),
     )
-    authority = asyncio.run(_authority(settings, event))
     try:
-        token = authority.mint(grant, parse_ttl(args.ttl))
+        token = asyncio.run(_mint(settings, event, grant, parse_ttl(args.ttl)))
     except ValueError as error:
         print(f"venuebridge: {error}", file=sys.stderr)
         return 2
@@ -223,13 +206,10 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _authority(settings: Settings, event: Event) -> TokenAuthority:
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    try:
-        return await authority_for(settings, event, redis)
-    finally:
-        if redis is not None:
-            await redis.aclose()
+async def _mint(settings: Settings, event: Event, grant: Grant, ttl: float) -> str:
+    """Signed with the secret the server uses (data dir, or the one shared on Redis)."""
+    async with open_backends(settings, event) as backends:
+        return backends.authority.mint(grant, ttl)
 
 
 def parse_ttl(text: str) -> float:

@@ -8,14 +8,57 @@ from collections.abc import Awaitable, Callable
 import aiohttp_jinja2
 from aiohttp import web
 
+from signaling.errors import (
+    BadMessage,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Refused,
+    SignalingError,
+    Unauthorized,
+)
+
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The one table from the control plane's refusals to HTTP; web/ws.py sends the same
+# refusals as error frames instead. Anything else in the tree (e.g. "the room is busy")
+# is a conflict the client may retry.
+SIGNALING_STATUS: dict[type[SignalingError], type[web.HTTPError]] = {
+    BadMessage: web.HTTPBadRequest,
+    Unauthorized: web.HTTPUnauthorized,
+    Forbidden: web.HTTPForbidden,
+    NotFound: web.HTTPNotFound,
+    Refused: web.HTTPConflict,
+    RateLimited: web.HTTPTooManyRequests,
+}
 
 
 def http_error(kind: type[web.HTTPError], message: str) -> web.HTTPError:
     """An HTTP error whose text is a short, safe explanation for the client."""
     return kind(text=message, content_type="text/plain")
+
+
+def http_error_for(error: SignalingError) -> web.HTTPError:
+    """The HTTP response of a signaling refusal: status from the table, its message as text."""
+    kind = next(
+        (status for cls, status in SIGNALING_STATUS.items() if isinstance(error, cls)),
+        web.HTTPConflict,
+    )
+    response = http_error(kind, error.message)
+    if isinstance(error, Unauthorized):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@web.middleware
+async def signaling_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Handlers raise the control plane's errors as they are; this maps them to HTTP."""
+    try:
+        return await handler(request)
+    except SignalingError as error:
+        raise http_error_for(error) from None
 
 
 def _wants_json(request: web.Request) -> bool:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from config import Event, Session
 from config.csv_export import csv_text
+from signaling.errors import Forbidden
 from signaling.qa.model import Question
 from web.auth import require_grant
 from web.errors import http_error
@@ -88,7 +89,7 @@ async def _rows(request: web.Request) -> tuple[Session, ZoneInfo, list[dict[str,
     if session is None:
         raise http_error(web.HTTPNotFound, f"unknown session '{session_id}'")
     if not grant.may_export(session_id):
-        raise http_error(web.HTTPForbidden, "exports are for this session's moderators")
+        raise Forbidden("exports are for this session's moderators")
     zone = venue_zone(event, session)
     room = await request.app[HUB].rooms.room(session_id)
     questions = sorted(room.questions.values(), key=lambda q: (q.asked_at, int(q.id[1:])))

@@ -6,7 +6,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from config import Event, Settings
-from signaling.auth import TokenAuthority, TokenMediaAccess
+from signaling.auth import Credentials, TokenAuthority
 from signaling.hub import Hub, HubOptions
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
@@ -18,10 +18,11 @@ METRICS = web.AppKey("metrics", CollectorRegistry)
 STARTED_AT = web.AppKey("started_at", float)
 MEDIA = web.AppKey("media", MediaHub)
 
-# The control plane (issue 4): hub, token authority, media-plane access hook.
+# The control plane (issue 4): hub, token authority, store.
 HUB = web.AppKey("hub", Hub)
 AUTHORITY = web.AppKey("authority", TokenAuthority)
-MEDIA_ACCESS = web.AppKey("media_access", TokenMediaAccess)
+# Every request's token resolves here: a signed token or the ingest key (web/auth.py).
+CREDENTIALS = web.AppKey("credentials", Credentials)
 HUB_OPTIONS = web.AppKey("hub_options", HubOptions)
 STORE = web.AppKey("store", EventStore)
 

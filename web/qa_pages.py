@@ -13,8 +13,8 @@ from markupsafe import Markup
 
 from config import Session
 from signaling.auth import Grant, Role
-from signaling.errors import Unauthorized
-from web.auth import COOKIE, request_grant
+from signaling.errors import Forbidden, Unauthorized
+from web.auth import COOKIE, require_grant
 from web.display_names import display_names
 from web.errors import http_error
 from web.keys import AUTHORITY, EVENT, SETTINGS
@@ -63,16 +63,9 @@ async def stage_page(request: web.Request) -> dict[str, Any]:
 
 async def moderate_page(request: web.Request) -> web.Response:
     session = _qa_session(request)
-    try:
-        grant = request_grant(request)
-    except Unauthorized as error:
-        raise http_error(web.HTTPUnauthorized, error.message) from None
-    if grant is None:
-        raise http_error(
-            web.HTTPUnauthorized, "The moderation console needs a moderator invite link."
-        )
+    grant = require_grant(request, "The moderation console needs a moderator invite link.")
     if not grant.moderates(session.id):
-        raise http_error(web.HTTPForbidden, "Your invite does not moderate this session.")
+        raise Forbidden("Your invite does not moderate this session.")
     context = _context(request, session, grant=grant)
     context["qr"] = qr_svg(context["qa_url"])
     return aiohttp_jinja2.render_template("moderate.html", request, context)
@@ -93,11 +86,10 @@ async def join(request: web.Request) -> web.Response:
     """``/join?token=...``: keep the token in a cookie and go where the role works."""
     token = request.query.get("token", "")
     try:
+        # Invite links are signed tokens only: the ingest key never goes into a cookie.
         grant = request.app[AUTHORITY].verify(token)
     except Unauthorized as error:
-        raise http_error(
-            web.HTTPUnauthorized, f"This invite link does not work: {error.message}."
-        ) from None
+        raise Unauthorized(f"This invite link does not work: {error.message}.") from None
     target = request.query.get("next", "")
     # Only local paths: an invite link must not become an open redirect.
     if not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -17,21 +17,15 @@ from config import Event, Venue
 from config.event import ChannelKind, VenueKind
 from config.schedule import ChannelNow, session_on_channel
 from signaling.auth import Grant, Role
-from signaling.errors import Unauthorized
-from web.auth import request_grant, request_token
+from signaling.errors import Forbidden
+from web.auth import request_token, require_director, require_grant
 from web.display_names import display_names
 from web.errors import http_error
 from web.keys import EVENT, HUB, MEDIA
 
 
 def _grant(request: web.Request, what: str) -> Grant:
-    try:
-        grant = request_grant(request)
-    except Unauthorized as error:
-        raise http_error(web.HTTPUnauthorized, error.message) from None
-    if grant is None:
-        raise http_error(web.HTTPUnauthorized, f"{what} needs an invite link.")
-    return grant
+    return require_grant(request, missing=f"{what} needs an invite link.")
 
 
 def return_channel(event: Event, venue_id: str) -> str | None:
@@ -61,7 +55,7 @@ async def venue_console(request: web.Request) -> web.Response:
     grant = _grant(request, "The operator console")
     own_venue = grant.role is Role.OPERATOR and grant.venue == venue.id
     if not own_venue and not grant.directs:
-        raise http_error(web.HTTPForbidden, "Your invite does not operate this venue.")
+        raise Forbidden("Your invite does not operate this venue.")
     event = request.app[EVENT]
     context = {
         "event": event,
@@ -78,9 +72,8 @@ async def venue_console(request: web.Request) -> web.Response:
 
 async def returns_wall(request: web.Request) -> web.Response:
     """``/returns``: every sub-venue's return feed; directors and admins."""
-    grant = _grant(request, "The return-feed wall")
-    if not grant.directs:
-        raise http_error(web.HTTPForbidden, "The return-feed wall is for directors.")
+    what = "The return-feed wall"
+    require_director(request, what, missing=f"{what} needs an invite link.")
     event = request.app[EVENT]
     feeds = [
         {"venue": v, "channel": channel, "channel_title": _channel_title(event, channel)}

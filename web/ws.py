@@ -22,7 +22,7 @@ from signaling.hub import Hub
 from signaling.protocol import PROTOCOL_VERSION, decode, encode_frame
 from signaling.protocol.server import Error, Frame, Welcome
 from web.auth import request_token
-from web.keys import AUTHORITY, HUB
+from web.keys import CREDENTIALS, HUB
 
 logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
@@ -70,14 +70,14 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         heartbeat=options.heartbeat, max_msg_size=options.max_message, compress=False
     )
     await ws.prepare(request)
-    authority = request.app[AUTHORITY]
+    credentials = request.app[CREDENTIALS]
     token = request_token(request)
     issued: str | None = None
     try:
         if token is None:
-            grant, issued = authority.anonymous_viewer()
+            grant, issued = credentials.authority.anonymous_viewer()
         else:
-            grant = authority.verify(token)
+            grant = credentials.grant(token)
     except Unauthorized as error:
         await ws.send_str(encode_frame(Error(code=error.code, message=error.message)).text)
         await ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized")

@@ -25,8 +25,10 @@ class Grant:
     role: Role
     venue: str | None = None  # operator: their venue
     sessions: tuple[str, ...] = ()  # moderator: their sessions, or ("*",)
-    channels: tuple[str, ...] = ()  # producer: their channels
+    channels: tuple[str, ...] = ()  # producer: their channels, or ("*",)
     anonymous: bool = False
+    # Only the ingest key's grant (``credentials.ingest_key_grant``): tokens never carry it.
+    also_directs: bool = False
 
     def moderates(self, session_id: str) -> bool:
         """May run the Q&A of ``session_id``."""
@@ -34,14 +36,24 @@ class Grant:
             return True
         return self.role is Role.MODERATOR and (ALL in self.sessions or session_id in self.sessions)
 
+    def produces(self, channel_id: str) -> bool:
+        """May publish ``channel_id`` as its producer."""
+        if self.role is Role.ADMIN:
+            return True
+        return self.role is Role.PRODUCER and (ALL in self.channels or channel_id in self.channels)
+
     def may_relay_for(self) -> str | None:
         """The venue whose room questions this person may relay (sub-venue operators)."""
         return self.venue if self.role is Role.OPERATOR else None
 
     @property
     def directs(self) -> bool:
-        """Directors and admins: routing, records, the return wall, any talkback."""
-        return self.role in (Role.DIRECTOR, Role.ADMIN)
+        """Directors and admins (and the ingest key): routing, records, the return wall, talkback.
+
+        The one director check: HTTP (``web/auth.require_director``) and the websocket
+        commands both ask this.
+        """
+        return self.also_directs or self.role in (Role.DIRECTOR, Role.ADMIN)
 
     def watches_presence(self) -> bool:
         return self.role in (Role.MODERATOR, Role.DIRECTOR, Role.ADMIN)

@@ -1,4 +1,4 @@
-"""The media plane's publish/play hook, answered from control-plane tokens.
+"""The media plane's publish/play hook, answered from control-plane grants.
 
 ``streaming`` never imports this: ``web/app.py`` hands it over as a Protocol-typed port.
 """
@@ -6,23 +6,27 @@
 from __future__ import annotations
 
 from config import ChannelKind, Event
+from signaling.auth.credentials import Credentials
 from signaling.auth.grants import Grant, Role
-from signaling.auth.tokens import TokenAuthority
 from signaling.errors import Unauthorized
 
 
 class TokenMediaAccess:
-    """WHIP/WHEP Bearer tokens: who may publish or play which channel or venue output."""
+    """WHIP/WHEP Bearer tokens: who may publish or play which channel or venue output.
 
-    def __init__(self, authority: TokenAuthority, event: Event) -> None:
-        self._authority = authority
+    Routing is not asked here: ``POST /api/venues/{venue}/route`` checks ``Grant.directs``
+    like every other director action.
+    """
+
+    def __init__(self, credentials: Credentials, event: Event) -> None:
+        self._credentials = credentials
         self._event = event
 
     def _grant(self, token: str | None) -> Grant | None:
         if not token:
             return None
         try:
-            return self._authority.verify(token)
+            return self._credentials.grant(token)
         except Unauthorized:
             return None
 
@@ -32,10 +36,8 @@ class TokenMediaAccess:
         found = self._event.channel(channel)
         if grant is None or found is None:
             return False
-        if grant.role is Role.ADMIN:
+        if grant.produces(channel):
             return True
-        if grant.role is Role.PRODUCER:
-            return channel in grant.channels
         if grant.role is Role.OPERATOR:
             return found.kind is ChannelKind.RETURN and found.venue == grant.venue
         return False
@@ -53,7 +55,7 @@ class TokenMediaAccess:
             return False
         if grant.directs:
             return True
-        return grant.role is Role.PRODUCER and channel in grant.channels
+        return grant.produces(channel)
 
     def may_play_venue(self, token: str | None, venue: str) -> bool:
         """Operators play their own venue output; directors and admins play any."""
@@ -63,10 +65,3 @@ class TokenMediaAccess:
         if grant.directs:
             return True
         return grant.role is Role.OPERATOR and grant.venue == venue
-
-    def may_route(self, token: str | None, venue: str) -> bool:
-        """Directors and admins set crosspoints."""
-        grant = self._grant(token)
-        if grant is None or self._event.venue(venue) is None:
-            return False
-        return grant.directs

@@ -33,6 +33,8 @@ class TokenAuthority:
     def mint(self, grant: Grant, ttl: float, now: float | None = None) -> str:
         """A token for ``grant`` valid for ``ttl`` seconds."""
         validate_scope(grant.role, grant.venue, grant.sessions, grant.channels)
+        if grant.also_directs:
+            raise ValueError("only the ingest key directs as a producer; mint a director token")
         issued = int(time.time() if now is None else now)
         claims: dict[str, object] = {
             "iss": ISSUER,

@@ -111,7 +111,7 @@ async def _store_airings(data: Path) -> None:
     from signaling.records.airing import Airing, Status
     from signaling.records.store import AiringStore
     from signaling.store.sqlite import SqliteEventStore
-    from web.control import STORE_FILE
+    from web.backends import STORE_FILE
 
     start = datetime(2018, 12, 21, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     store = await SqliteEventStore.open(data / STORE_FILE)

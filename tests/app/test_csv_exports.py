@@ -25,8 +25,8 @@ from signaling.records.store import AiringStore
 from signaling.store.sqlite import SqliteEventStore
 from tests.control.support import mint
 from web.app import create_app
+from web.backends import STORE_FILE
 from web.cli import main
-from web.control import STORE_FILE
 
 REFERENCE = Path(__file__).resolve().parents[2] / "config" / "events" / "coet2018.toml"
 TITLE = '=HYPERLINK("http://evil.example","Opening")'

@@ -242,6 +242,9 @@ async def test_route_needs_a_director_or_the_ingest_key(media_client: Client) ->
     response = await media_client.post(path, json={"channel": "gz-hall-1"}, headers=good)
     assert response.status == 202
     assert (await response.json())["routed"] == "gz-hall-1"
+    matrix = await (await media_client.get("/api/routing")).json()
+    jp = next(v for v in matrix["venues"] if v["venue"] == "jp")
+    assert jp["requested"]["by"] == "ingest key"
     assert (await media_client.post(path, json={"channel": "mars"}, headers=good)).status == 404
     assert (await media_client.post(path, data="nope", headers=good)).status == 400
     assert (await media_client.post("/api/venues/mars/route", json={}, headers=good)).status == 404
@@ -253,6 +256,17 @@ async def test_route_needs_a_director_or_the_ingest_key(media_client: Client) ->
     hub = media_client.app[MEDIA] if media_client.app else None
     assert hub is not None
     assert hub.venue_output("jp").routed_channel == "gz-hall-2"
+
+
+async def test_the_ingest_key_is_a_grant_that_directs_but_never_moderates(
+    media_client: Client,
+) -> None:
+    key = {"Authorization": f"Bearer {SECRET}"}
+    assert (await media_client.get("/api/records.json", headers=key)).status == 200
+    moderate = await media_client.get("/moderate/overseas-talents-summit", headers=key)
+    assert moderate.status == 403
+    # Invite links are signed tokens only: the key is not put into a cookie.
+    assert (await media_client.get("/join", params={"token": SECRET})).status == 401
 
 
 async def test_streams_and_metrics(media_client: Client) -> None:

@@ -14,7 +14,7 @@ from signaling.records.store import AiringStore
 from signaling.store.sqlite import SqliteEventStore
 from tests.control.support import mint
 from web.app import create_app
-from web.control import STORE_FILE
+from web.backends import STORE_FILE
 
 GZ = ZoneInfo("Asia/Shanghai")
 

@@ -10,7 +10,16 @@ import jwt
 import pytest
 
 from config import Event
-from signaling.auth import Grant, Role, TokenAuthority, TokenMediaAccess, load_or_create_secret
+from signaling.auth import (
+    ALL,
+    Credentials,
+    Grant,
+    Role,
+    TokenAuthority,
+    TokenMediaAccess,
+    ingest_key_grant,
+    load_or_create_secret,
+)
 from signaling.clients import Client
 from signaling.errors import RateLimited, Unauthorized
 from signaling.presence import PresenceBoard, combine, count
@@ -18,6 +27,7 @@ from signaling.protocol import Frame
 from signaling.qa.limits import ActionLimiter, Limits, Rate, RateLimiter
 
 SECRET = b"s" * 32
+INGEST_KEY = "ingest-key-0123456789"
 
 
 def test_mint_and_verify_round_trip() -> None:
@@ -62,7 +72,7 @@ def test_secret_is_created_once_and_reused(tmp_path: Path) -> None:
 
 def test_media_access(reference_event: Event) -> None:
     authority = TokenAuthority(SECRET, audience=reference_event.id)
-    access = TokenMediaAccess(authority, reference_event)
+    access = TokenMediaAccess(Credentials(authority, INGEST_KEY), reference_event)
 
     def token(grant: Grant) -> str:
         return authority.mint(grant, ttl=60)
@@ -88,11 +98,39 @@ def test_media_access(reference_event: Event) -> None:
     assert not access.may_play_venue(viewer, "jp")
     assert access.may_play_venue(director, "us")
     assert not access.may_play(viewer, "no-such-channel")
-    assert access.may_route(director, "jp")
-    assert not access.may_route(operator, "jp")
-    assert not access.may_route(producer, "jp")
-    assert not access.may_route(None, "jp")
-    assert not access.may_route(director, "mars")
+    # The ingest key is a grant like the others: any channel, any venue output.
+    assert access.may_publish(INGEST_KEY, "gz-hall-2")
+    assert access.may_play(INGEST_KEY, "us-return")
+    assert access.may_play_venue(INGEST_KEY, "kr")
+    assert not access.may_publish(INGEST_KEY + "x", "gz-hall-2")
+
+
+def test_one_director_check_and_the_ingest_key() -> None:
+    authority = TokenAuthority(SECRET, audience="coet2018")
+    credentials = Credentials(authority, INGEST_KEY)
+    key = credentials.grant(INGEST_KEY)
+    assert key == ingest_key_grant()
+    assert key.identity == "ingest key"
+    assert key.directs
+    assert key.produces("any-channel")
+    assert not key.moderates("opening")
+    director = Grant("d", Role.DIRECTOR)
+    assert credentials.grant(authority.mint(director, ttl=60)) == director
+    assert director.directs
+    assert Grant("a", Role.ADMIN).directs
+    for grant in (
+        Grant("o", Role.OPERATOR, venue="jp"),
+        Grant("p", Role.PRODUCER, channels=(ALL,)),
+        Grant("m", Role.MODERATOR, sessions=(ALL,)),
+        Grant("v", Role.VIEWER),
+    ):
+        assert not grant.directs, grant
+    with pytest.raises(Unauthorized):
+        credentials.grant(INGEST_KEY[:-1])
+    with pytest.raises(Unauthorized):
+        Credentials(authority).grant(INGEST_KEY)  # no key configured: just a bad token
+    with pytest.raises(ValueError, match="ingest key"):
+        authority.mint(key, ttl=60)  # the key's rights never leave the server as a token
 
 
 def test_token_bucket_refills_with_time() -> None:

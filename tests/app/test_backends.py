@@ -1,0 +1,55 @@
+"""``open_backends``: the one place the app and the CLI get their store, bus and secret."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from config import Event, Settings
+from signaling.auth import Grant, Role
+from signaling.bus.local import LocalBus
+from signaling.bus.redis import RedisBus
+from signaling.store.redis import RedisEventStore
+from signaling.store.sqlite import SqliteEventStore
+from web.backends import open_backends, store_exists
+
+
+async def test_embedded_default_keeps_store_and_secret_in_the_data_dir(
+    tmp_path: Path, reference_event: Event
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    assert not store_exists(settings)
+    grant = Grant("d", Role.DIRECTOR)
+    async with open_backends(settings, reference_event) as backends:
+        assert isinstance(backends.store, SqliteEventStore)
+        assert isinstance(backends.bus, LocalBus)
+        assert backends.redis is None
+        assert await backends.store.append("room", 0, "first") == 1
+        token = backends.authority.mint(grant, ttl=60)
+    assert store_exists(settings)
+    # Opened again (a restart, or the CLI beside the server): same store, same secret.
+    async with open_backends(settings, reference_event) as backends:
+        assert await backends.store.read("room") == [(1, "first")]
+        assert backends.authority.verify(token) == grant
+
+
+async def test_nodes_on_one_redis_share_store_and_secret(
+    tmp_path: Path, reference_event: Event, redis_url: str
+) -> None:
+    first = Settings(data_dir=tmp_path / "first", redis_url=redis_url)
+    second = Settings(data_dir=tmp_path / "second", redis_url=redis_url)
+    assert store_exists(first)  # on Redis there is always somewhere to read
+    room = f"backends-{uuid.uuid4().hex}"
+    grant = Grant("d", Role.DIRECTOR)
+    async with (
+        open_backends(first, reference_event) as one,
+        open_backends(second, reference_event) as other,
+    ):
+        assert isinstance(one.store, RedisEventStore)
+        assert isinstance(one.bus, RedisBus)
+        assert one.redis is not None
+        assert await one.store.append(room, 0, "from the first node") == 1
+        assert await other.store.read(room) == [(1, "from the first node")]
+        # Different data dirs, different local secrets: Redis decides which one signs.
+        assert other.authority.verify(one.authority.mint(grant, ttl=60)) == grant
+    assert not (tmp_path / "first" / "venuebridge.sqlite3").exists()

@@ -1,0 +1,68 @@
+"""Every adapter between the control plane and the media plane, in one place.
+
+``signaling`` and ``streaming`` never import each other; each declares the narrow port
+it needs, and these classes answer one plane's port from the other plane's objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from signaling.hub import Hub
+from signaling.qa.model import State
+from signaling.routing.service import RoutingService
+from streaming.hub import MediaHub
+from streaming.ports import SwitchEvent
+
+
+class MediaPlaneView:
+    """The media hub as the routing service sees it."""
+
+    def __init__(self, hub: MediaHub) -> None:
+        self._hub = hub
+
+    def switch_to(self, venue: str, channel: str | None) -> None:
+        self._hub.route(venue, channel)
+
+    def live_channels(self) -> set[str]:
+        return set(self._hub.live_channels())
+
+    def audience(self) -> tuple[dict[str, int], dict[str, int]]:
+        audience = self._hub.audience()
+        return dict(audience.per_venue), dict(audience.per_channel)
+
+
+class HubQuestionCounts:
+    """Questions asked and answered in a session, from the Q&A rooms."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    async def counts(self, session_id: str) -> tuple[int, int]:
+        session = self._hub.event.session(session_id)
+        if session is None or not session.qa:
+            return 0, 0
+        room = await self._hub.rooms.room(session_id)
+        asked = len(room.questions)
+        answered = sum(1 for q in room.questions.values() if q.state is State.ANSWERED)
+        return asked, answered
+
+
+class SwitchesToRouting:
+    """The media hub's switch listener: tells the routing service what really went on air."""
+
+    def __init__(self, service: RoutingService) -> None:
+        self._service = service
+        self._loop = asyncio.get_running_loop()
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def venue_switched(self, event: SwitchEvent) -> None:
+        # Called from the media plane's packet path: hand over, never block it.
+        task = self._loop.create_task(self._service.switched(event.venue, event.channel, event.at))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def aclose(self) -> None:
+        """Wait for the hand-overs still running (the service records each one)."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
