@@ -119,7 +119,8 @@ async def test_operator_console_end_to_end(
     await eventually(lambda: hub.outputs["jp"].routed_channel == "gz-hall-2", "jp to carry hall 2")
     # The console says what is on air here, from the director's matrix.
     routed = console.locator("#projector-routed")
-    await routed.get_by_text("On air here: gz-hall-2").wait_for()
+    await console.locator('#projector-routed[data-channel="gz-hall-2"]').wait_for()
+    assert "Hall 2 - Forum Hall" in (await routed.text_content() or "")
 
     # Going live sends the room back; the wall in Guangzhou plays it.
     await console.click("#go-live")
