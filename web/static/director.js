@@ -77,7 +77,7 @@ function sessionLine(label, session, venue, now) {
   const when = session
     ? ` (${timeOrDateIn(session.startMs, zone, now)}–${timeIn(session.endMs, zone)})` : "";
   return el("div", { class: "session-line" }, el("strong", {}, `${label}: `),
-    session ? el("span", { class: "title" }, session.title) : "—", when);
+    session ? el("span", { class: "session-title" }, session.title) : "—", when);
 }
 
 function renderNowNext() {
