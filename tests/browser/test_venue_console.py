@@ -176,8 +176,9 @@ async def test_operator_console_end_to_end(
     relayed = moderator.locator("li", has_text="How do Tokyo labs join")
     await relayed.first.wait_for(timeout=5000)
     meta = await relayed.first.text_content() or ""
-    assert "sub_venue" in meta
-    assert "(jp)" in meta
+    # Marked with the venue's name, not the raw origin label and id.
+    assert "relayed from Japan sub-venue (Tokyo)" in meta
+    assert "sub_venue" not in meta
 
     await console.screenshot(path=shots / "operator-console.png", full_page=True)
     await wall.screenshot(path=shots / "return-wall.png", full_page=True)
