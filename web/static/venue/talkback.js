@@ -47,7 +47,9 @@ export class TalkbackPanel {
     item.className = `talkback-line from-${frame.from}`;
     const who = document.createElement("span");
     who.className = "who";
-    who.textContent = frame.from === "director" ? `Director → ${venue}` : `${venue} operator`;
+    // An operator's own panel needs no venue name: every line is about their venue.
+    if (this.venue) who.textContent = frame.from === "director" ? "Director" : "Operator";
+    else who.textContent = frame.from === "director" ? `Director → ${venue}` : `${venue} operator`;
     const at = document.createElement("time");
     at.textContent = new Date(frame.at * 1000).toLocaleTimeString([], { hour12: false });
     const text = document.createElement("span");
