@@ -217,6 +217,7 @@ const socket = new ReconnectingSocket({
     if (talkback) talkback.receive(frame);
     if (frame.type === "routing") showRouting(/** @type {import("../lib/frames.js").RoutingFrame} */ (frame));
   },
+  onUnauthorized: (error) => showState($("ws-status"), "error", `${error.message}: open your invite link again`, {}),
   onWelcome: () => {
     projector.nudge();
     returnFeed.nudge();
