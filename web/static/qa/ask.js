@@ -2,6 +2,7 @@
 // /qa/{session}: ask, vote (once; tap again to withdraw), see approved and answered.
 import { Connection, STATE_LABELS, otherLanguage } from "./client.js";
 import { byId, el, errorMessage } from "../lib/dom.js";
+import { venueName } from "../lib/names.js";
 
 /** @typedef {import("./client.js").Question} Question */
 
@@ -46,7 +47,7 @@ function questionItem(q) {
       q.translations[other] ? el("p", { class: "translation", lang: other }, q.translations[other]) : null,
       el("p", { class: "meta" },
         q.name || "Anonymous",
-        q.origin === "sub_venue" ? ` · via ${q.origin_venue} sub-venue` : "",
+        q.origin === "sub_venue" ? ` · via ${venueName(q.origin_venue) || "a sub-venue"}` : "",
         q.state !== "approved" ? ` · ${STATE_LABELS[q.state]}` : "",
         q.dismiss_reason ? ` — ${q.dismiss_reason}` : "",
         q.merged_into ? ` into ${q.merged_into}` : "")));

@@ -3,17 +3,15 @@
 // Dismiss, edit, translate and merge open a small form inside the question itself.
 import { Connection, STATE_LABELS, otherLanguage } from "./client.js";
 import { openActionForm } from "./action_form.js";
-import { byId, el, errorMessage, pageData } from "../lib/dom.js";
+import { byId, el, errorMessage } from "../lib/dom.js";
+import { channelName, sessionName, venueName } from "../lib/names.js";
 
 /** @typedef {import("./client.js").Question} Question */
 /** @typedef {import("./action_form.js").FormKind} FormKind */
-/** @typedef {{ venues: Record<string, string>, channels: Record<string, string>, sessions: Record<string, string> }} Names */
 
 const root = byId("moderate");
 const room = root.dataset.room || "";
 const message = byId("form-message");
-/** @type {Names} */
-const names = pageData("event-names");
 /** @type {string | null} */
 let selected = null;
 /** @type {{ question: string, node: HTMLFormElement } | null} the form open on a question */
@@ -37,15 +35,15 @@ const ORIGINS = { remote: "online", in_room: "in the hall", sub_venue: "relayed 
  * @param {import("../lib/socket.js").Frame} p
  */
 function showPresence(p) {
-  /** @type {Array<[string, Record<string, number>, Record<string, string>]>} */
+  /** @type {Array<[string, Record<string, number>, (id: string) => string]>} */
   const tables = [
-    ["Viewers by channel", p.viewers_by_channel || {}, names.channels],
-    ["Viewers by venue", p.viewers_by_venue || {}, names.venues],
-    ["Operators online", p.operators_by_venue || {}, names.venues],
-    ["Moderators", p.moderators_by_room || {}, names.sessions],
+    ["Viewers by channel", p.viewers_by_channel || {}, channelName],
+    ["Viewers by venue", p.viewers_by_venue || {}, venueName],
+    ["Operators online", p.operators_by_venue || {}, venueName],
+    ["Moderators", p.moderators_by_room || {}, sessionName],
   ];
-  const rows = tables.map(([label, counts, known]) => {
-    const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([id, n]) => `${known[id] || id}: ${n}`);
+  const rows = tables.map(([label, counts, name]) => {
+    const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([id, n]) => `${name(id)}: ${n}`);
     return el("div", {}, el("dt", {}, label), el("dd", {}, parts.join(" · ") || "none"));
   });
   byId("presence").replaceChildren(
@@ -123,7 +121,7 @@ const ACTIONS_BY_STATE = {
 /** @param {Question} q */
 function origin(q) {
   const where = ORIGINS[q.origin] || q.origin;
-  if (q.origin === "sub_venue" && q.origin_venue) return `relayed from ${names.venues[q.origin_venue] || q.origin_venue}`;
+  if (q.origin === "sub_venue" && q.origin_venue) return `relayed from ${venueName(q.origin_venue)}`;
   return where;
 }
 

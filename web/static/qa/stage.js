@@ -2,6 +2,7 @@
 // /stage/{session}: the confidence monitor beside the speaker. Large type, no controls.
 import { Connection, otherLanguage } from "./client.js";
 import { byId } from "../lib/dom.js";
+import { venueName } from "../lib/names.js";
 
 const root = byId("stage");
 const connection = new Connection({
@@ -19,7 +20,7 @@ function render() {
   textBox.textContent = q ? q.text : "";
   translationBox.textContent = q ? (q.translations[otherLanguage(q)] || "") : "";
   byId("stage-meta").textContent = q
-    ? `${q.name || "Anonymous"}${q.origin === "sub_venue" ? ` · ${q.origin_venue} sub-venue` : ""} · ▲ ${q.votes}`
+    ? `${q.name || "Anonymous"}${q.origin === "sub_venue" ? ` · ${venueName(q.origin_venue) || "a sub-venue"}` : ""} · ▲ ${q.votes}`
     : "";
   if (q) {
     textBox.lang = q.language;
