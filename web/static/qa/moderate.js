@@ -28,7 +28,7 @@ const connection = new Connection({
 });
 
 /** @type {Record<string, string>} */
-const ORIGINS = { remote: "online", in_room: "in the hall", sub_venue: "relayed from a sub-venue" };
+const ORIGINS = { remote: "watching online", in_room: "in the hall", sub_venue: "relayed from a sub-venue" };
 
 /**
  * Who is connected, in words: one line per kind, names instead of ids.
