@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what venuebridge needs into ./.venv (Python >= 3.11). With --dev, also the
-# test tools and the Debian packages the tests drive (Chromium, redis-server, coturn).
+# test tools, the Debian packages the tests drive (Chromium, redis-server, coturn) and the
+# pinned TypeScript (package-lock.json) that type-checks the pages' JavaScript.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,3 +31,12 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -c requirements.lock -e ".${extras}"
+
+if [ "${1:-}" = "--dev" ]; then
+    # tsc only checks web/static (no build step); node and npm come from Debian if missing.
+    if ! command -v npm >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -90,7 +90,10 @@ async def test_unknown_path_is_a_404_page(client: Client) -> None:
 async def test_static_files_are_served(client: Client) -> None:
     response = await client.get("/static/schedule.js")
     assert response.status == 200
-    assert "Intl.DateTimeFormat" in await response.text()
+    assert "./lib/time.js" in await response.text()
+    shared = await client.get("/static/lib/time.js")
+    assert shared.status == 200
+    assert "Intl.DateTimeFormat" in await shared.text()
 
 
 async def test_a_crash_is_a_500_without_internals(app: web.Application) -> None:

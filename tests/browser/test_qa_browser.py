@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Dialog, async_playwright, expect
+from playwright.async_api import Browser, async_playwright, expect
 
 from config import Event, Settings
 from signaling.auth import Grant, Role
@@ -118,12 +118,13 @@ async def flow(
     queued = moderator.locator("#col-queue .question").first
     await expect(queued.locator(".text")).to_have_text(QUESTION)
 
-    async def answer_prompt(dialog: Dialog) -> None:
-        await dialog.accept("海外人才如何申请广州创业补贴？")
-
-    moderator.once("dialog", answer_prompt)
+    moderator.on("dialog", lambda d: alerts.append(d.message))
     await queued.focus()
     await moderator.keyboard.press("t")
+    translation = queued.locator("form[data-form=translate] textarea")
+    await expect(translation).to_be_focused()
+    await translation.fill("海外人才如何申请广州创业补贴？")
+    await moderator.keyboard.press("Enter")
     await expect(queued.locator(".translation")).to_have_text("海外人才如何申请广州创业补贴？")
     await moderator.fill("#timer", "90")
     await moderator.click("#timer-form button[type=submit]")
@@ -132,7 +133,7 @@ async def flow(
     await expect(moderator.locator("#col-stage .question.state-on_stage .text")).to_have_text(
         QUESTION
     )
-    await expect(moderator.locator("#presence")).to_contain_text("moderators by room")
+    await expect(moderator.locator("#presence")).to_contain_text("Moderators")
     await moderator.screenshot(path=shots / "2-moderator.png", full_page=True)
 
     screen = await browser.new_context(viewport={"width": 1920, "height": 1080})

@@ -120,7 +120,8 @@ async def test_operator_console_end_to_end(
     )
     # The console says what is on air here, from the director's matrix.
     routed = console.locator("#projector-routed")
-    await routed.get_by_text("On air here: gz-hall-2").wait_for()
+    await console.locator('#projector-routed[data-channel="gz-hall-2"]').wait_for()
+    assert "Hall 2 - Forum Hall" in (await routed.text_content() or "")
 
     # Going live sends the room back; the wall in Guangzhou plays it.
     await console.click("#go-live")
@@ -176,8 +177,9 @@ async def test_operator_console_end_to_end(
     relayed = moderator.locator("li", has_text="How do Tokyo labs join")
     await relayed.first.wait_for(timeout=5000)
     meta = await relayed.first.text_content() or ""
-    assert "sub_venue" in meta
-    assert "(jp)" in meta
+    # Marked with the venue's name, not the raw origin label and id.
+    assert "relayed from Japan sub-venue (Tokyo)" in meta
+    assert "sub_venue" not in meta
 
     await console.screenshot(path=shots / "operator-console.png", full_page=True)
     await wall.screenshot(path=shots / "return-wall.png", full_page=True)

@@ -1,26 +1,41 @@
+// @ts-check
 // The director's routing matrix: crosspoints over the websocket, the matrix as the server
 // reports it (on air only once the media plane took the cut), automation per venue,
 // what is on now and next, and each venue's operator and link state.
+import { TalkbackPanel } from "./venue/talkback.js";
+import { ReconnectingSocket } from "./lib/socket.js";
+import { byId, el, errorMessage, pageData } from "./lib/dom.js";
+import { pageNow, timeIn, timeOrDateIn } from "./lib/time.js";
 
-import { Socket } from "/static/venue/socket.js";
-import { TalkbackPanel } from "/static/venue/talkback.js";
+/** @typedef {import("./lib/frames.js").RoutingFrame} RoutingFrame */
+/** @typedef {import("./lib/frames.js").PresenceFrame} PresenceFrame */
+/** @typedef {import("./venue/schedule.js").ScheduleSession} ScheduleSession */
+/** @typedef {{ id: string, name: string, time_zone: string }} Venue */
+/** @typedef {ScheduleSession & { startMs: number, endMs: number }} TimedSession */
+/**
+ * The parts of GET /api/streams this page reads.
+ * @typedef {{ kind: string, packets_lost?: number, rtt_s?: number, bitrate_bps?: number, fps?: number }} TrackStats
+ * @typedef {{ venues: Array<{ id: string, on_air?: boolean }>, publishers: Array<{ channel: string, live: boolean, tracks: TrackStats[] }>, subscribers: Array<{ feed: string, tracks: TrackStats[] }> }} Streams
+ */
 
-const schedule = JSON.parse(document.getElementById("schedule-data").textContent);
-const statusEl = document.getElementById("status");
-const messageEl = document.getElementById("message");
+/** @type {{ venues: Venue[], sessions: ScheduleSession[] }} */
+const schedule = pageData("schedule-data");
+const statusEl = byId("status");
+const messageEl = byId("message");
+const matrixEl = byId("matrix");
 const venues = new Map(schedule.venues.map((v) => [v.id, v]));
+/** @type {TimedSession[]} */
 const sessions = schedule.sessions.map((s) => ({ ...s, startMs: Date.parse(s.start), endMs: Date.parse(s.end) }));
-let presence = { operators_by_venue: {}, viewers_by_venue: {} };
-let streams = { venues: [], channels: [], publishers: [], subscribers: [] };
+/** @type {Pick<PresenceFrame, "operators_by_venue">} */
+let presence = { operators_by_venue: {} };
+/** @type {Streams} */
+let streams = { venues: [], publishers: [], subscribers: [] };
+/** @type {RoutingFrame | null} */
 let matrix = null;
 
+/** @param {string} text */
 function say(text) {
   messageEl.textContent = text || "";
-}
-
-function timeIn(zone, ms) {
-  return new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
-    .format(new Date(ms));
 }
 
 function renderMatrix() {
@@ -28,55 +43,67 @@ function renderMatrix() {
   for (const row of matrix.venues) {
     const onAir = row.on_air ? row.on_air.channel : null;
     const requested = row.requested ? row.requested.channel : null;
-    for (const button of document.querySelectorAll(`button.xpt[data-venue="${row.venue}"]`)) {
+    for (const button of matrixEl.querySelectorAll(`button.xpt[data-venue="${CSS.escape(row.venue)}"]`)) {
+      if (!(button instanceof HTMLButtonElement)) continue;
       const channel = button.dataset.channel || null;
       const isOnAir = row.on_air !== null && channel === onAir;
       const isPending = row.requested !== null && channel === requested && !isOnAir;
       button.classList.toggle("on-air", isOnAir);
       button.classList.toggle("pending", isPending);
       button.setAttribute("aria-pressed", String(isOnAir || isPending));
-      const by = isOnAir ? row.on_air.by : isPending ? row.requested.by : "";
+      const by = isOnAir && row.on_air ? row.on_air.by : isPending && row.requested ? row.requested.by : "";
       button.title = by ? `${isOnAir ? "on air" : "pending"} · by ${by}` : "";
     }
-    const box = document.querySelector(`input.automation[data-venue="${row.venue}"]`);
-    if (box) {
+    const box = matrixEl.querySelector(`input.automation[data-venue="${CSS.escape(row.venue)}"]`);
+    const label = box && box.parentElement ? box.parentElement.querySelector(".auto-state") : null;
+    if (box instanceof HTMLInputElement && label) {
       box.checked = row.automation === "on";
-      box.parentElement.lastChild.textContent = row.automation === "on"
-        ? (row.held_by_director ? " on (held)" : " on") : " paused";
+      label.textContent = row.automation === "on" ? (row.held_by_director ? "on (held)" : "on") : "paused";
     }
   }
   renderNowNext();
 }
 
+/**
+ * One "label: title (start–end)" line; times in the venue's zone, with the date when the
+ * session is not on today's date there.
+ * @param {string} label
+ * @param {TimedSession | null} session
+ * @param {Venue} venue
+ * @param {Date} now
+ */
+function sessionLine(label, session, venue, now) {
+  const zone = venue.time_zone;
+  const when = session
+    ? ` (${timeOrDateIn(session.startMs, zone, now)}–${timeIn(session.endMs, zone)})` : "";
+  return el("div", { class: "session-line" }, el("strong", {}, `${label}: `),
+    session ? el("span", { class: "session-title" }, session.title) : "—", when);
+}
+
 function renderNowNext() {
-  const now = Date.now();
+  const now = pageNow();
+  const nowMs = now.getTime();
   for (const cell of document.querySelectorAll("td.now-next")) {
-    const venue = venues.get(cell.dataset.venue);
+    if (!(cell instanceof HTMLElement)) continue;
+    const venue = venues.get(cell.dataset.venue || "");
+    if (!venue) continue;
     const mine = sessions.filter((s) => s.venues.includes(venue.id)).sort((a, b) => a.startMs - b.startMs);
-    const current = mine.find((s) => s.startMs <= now && now < s.endMs);
+    const current = mine.find((s) => s.startMs <= nowMs && nowMs < s.endMs);
     const row = matrix && matrix.venues.find((r) => r.venue === venue.id);
-    const airing = row && row.on_air && row.on_air.session
-      ? sessions.find((s) => s.id === row.on_air.session) : null;
-    const next = mine.find((s) => s.startMs > now && (!airing || s.id !== airing.id));
-    cell.replaceChildren();
-    const line = (label, session) => {
-      const div = document.createElement("div");
-      const strong = document.createElement("strong");
-      strong.textContent = `${label}: `;
-      div.append(strong, session
-        ? `${session.title} (${timeIn(venue.time_zone, session.startMs)}–${timeIn(venue.time_zone, session.endMs)})`
-        : "—");
-      cell.append(div);
-    };
-    line("On air", airing || null);
-    if (current && (!airing || current.id !== airing.id)) line("Scheduled now", current);
-    line("Next", next || null);
+    const airingId = row && row.on_air && row.on_air.session;
+    const airing = airingId ? sessions.find((s) => s.id === airingId) || null : null;
+    const next = mine.find((s) => s.startMs > nowMs && (!airing || s.id !== airing.id)) || null;
+    const lines = [sessionLine("On air", airing, venue, now)];
+    if (current && (!airing || current.id !== airing.id)) lines.push(sessionLine("Scheduled now", current, venue, now));
+    lines.push(sessionLine("Next", next, venue, now));
+    cell.replaceChildren(...lines);
   }
 }
 
 function renderStatus() {
   for (const cell of document.querySelectorAll("td.venue-status")) {
-    const id = cell.dataset.venue;
+    if (!(cell instanceof HTMLElement)) continue;
+    const id = cell.dataset.venue || "";
     const operators = presence.operators_by_venue[id] || 0;
     const output = streams.venues.find((v) => v.id === id);
     const players = streams.subscribers.filter((s) => s.feed === `venue:${id}`);
@@ -84,75 +111,73 @@ function renderStatus() {
     const worstLoss = Math.max(0, ...video.map((t) => t.packets_lost || 0));
     const rtt = Math.max(0, ...video.map((t) => t.rtt_s || 0));
     const back = streams.publishers.find((p) => p.channel === `${id}-return` && p.live);
-    const backVideo = back ? back.tracks.find((t) => t.kind === "video") : null;
+    const backVideo = back ? back.tracks.find((t) => t.kind === "video") : undefined;
     let light = "green";
     if (!operators) light = "grey";
     if (players.length === 0 && output && output.on_air) light = "amber";
     if (worstLoss > 50 || rtt > 0.4) light = "red";
-    cell.replaceChildren();
-    const dot = document.createElement("span");
-    dot.className = `light light-${light}`;
-    dot.title = light;
-    const text = document.createElement("span");
-    const parts = [
-      operators ? `operator online (${operators})` : "no operator",
-      `${players.length} player(s)`,
+    // One fact per line, so the column stays narrow and nothing is cut off.
+    const lines = [
+      operators ? `operator online${operators > 1 ? ` (${operators})` : ""}` : "no operator",
+      `${players.length} ${players.length === 1 ? "player" : "players"}`,
     ];
-    if (video.length) parts.push(`loss ${worstLoss} · RTT ${Math.round(rtt * 1000)} ms`);
-    if (backVideo) parts.push(`return ${Math.round(backVideo.bitrate_bps / 1000)} kb/s ${backVideo.fps} fps`);
-    text.textContent = parts.join(" · ");
-    cell.append(dot, text);
+    if (video.length) lines.push(`loss ${worstLoss} · RTT ${Math.round(rtt * 1000)} ms`);
+    if (backVideo) lines.push(`return ${Math.round((backVideo.bitrate_bps || 0) / 1000)} kb/s · ${backVideo.fps || 0} fps`);
+    cell.dataset.light = light;
+    cell.replaceChildren(
+      el("span", { class: `light light-${light}`, title: light }),
+      el("span", { class: "status-lines" }, ...lines.map((line) => el("span", {}, line))));
   }
 }
 
 function tickClocks() {
-  for (const el of document.querySelectorAll("[data-clock]")) {
-    el.textContent = ` ${timeIn(el.dataset.clock, Date.now())} local`;
+  const now = pageNow();
+  for (const node of document.querySelectorAll("[data-clock]")) {
+    if (node instanceof HTMLElement) node.textContent = `${timeIn(now, node.dataset.clock || "UTC")} local`;
   }
 }
 
-const signal = new Socket({
+const signal = new ReconnectingSocket({
   onStatus: (state) => { statusEl.textContent = state; statusEl.dataset.state = state; },
-  onWelcome: () => {
-    signal.send({ type: "watch_routing" }).catch((e) => say(e.message));
-    signal.send({ type: "watch_presence" }).catch((e) => say(e.message));
-  },
+  resume: () => [{ type: "watch_routing" }, { type: "watch_presence" }],
   onFrame: (frame) => {
     talkback.receive(frame);
-    if (frame.type === "routing") { matrix = frame; renderMatrix(); }
-    if (frame.type === "presence") { presence = frame; renderStatus(); }
+    if (frame.type === "routing") { matrix = /** @type {RoutingFrame} */ (frame); renderMatrix(); }
+    if (frame.type === "presence") { presence = /** @type {PresenceFrame} */ (frame); renderStatus(); }
   },
+  onUnauthorized: (error) => say(`${error.message}: open your invite link again.`),
 });
 
-const talkback = new TalkbackPanel(document.getElementById("talkback"), signal);
+const talkback = new TalkbackPanel(byId("talkback"), signal);
 
-document.getElementById("matrix").addEventListener("click", (event) => {
-  const button = event.target.closest("button.xpt");
-  if (!button) return;
+matrixEl.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("button.xpt") : null;
+  if (!(button instanceof HTMLButtonElement)) return;
   const channel = button.dataset.channel || null;
   say("");
   signal.send({ type: "route", venue: button.dataset.venue, channel })
-    .catch((error) => say(`Could not route: ${error.message}`));
+    .catch((error) => say(`Could not route: ${errorMessage(error)}`));
 });
 
-document.getElementById("matrix").addEventListener("change", (event) => {
-  const box = event.target.closest("input.automation");
-  if (!box) return;
+matrixEl.addEventListener("change", (event) => {
+  const box = event.target instanceof Element ? event.target.closest("input.automation") : null;
+  if (!(box instanceof HTMLInputElement)) return;
   signal.send({ type: "set_automation", venue: box.dataset.venue, on: box.checked })
-    .catch((error) => say(`Could not change the automation: ${error.message}`));
+    .catch((error) => say(`Could not change the automation: ${errorMessage(error)}`));
 });
 
 async function pollStreams() {
   try {
     const response = await fetch("/api/streams");
     if (response.ok) { streams = await response.json(); renderStatus(); }
-  } catch (error) {
+  } catch {
     // The server may be restarting; the next poll tries again.
   }
 }
 
 tickClocks();
 setInterval(tickClocks, 1000);
+renderNowNext();
 setInterval(renderNowNext, 15000);
 pollStreams();
 setInterval(pollStreams, 2000);

@@ -1,12 +1,17 @@
+// @ts-check
 // The bare publisher page: camera + microphone to /whip/{channel}.
-import { exchange, preferCodec, setStatus } from "./webrtc-http.js";
+import { exchange, preferCodec } from "./webrtc-http.js";
+import { byId, errorMessage, setStatus } from "./lib/dom.js";
 
-const form = document.getElementById("publish");
-const status = document.getElementById("status");
-const preview = document.getElementById("preview");
-const stopButton = document.getElementById("stop");
+const form = byId("publish", HTMLFormElement);
+const status = byId("status");
+const preview = byId("preview", HTMLVideoElement);
+const stopButton = byId("stop", HTMLButtonElement);
+const tokenField = byId("token", HTMLInputElement);
+/** @type {{ pc: RTCPeerConnection, url: string, stream: MediaStream } | null} */
 let session = null;
 
+/** @param {string} token */
 async function start(token) {
   const stream = await navigator.mediaDevices.getUserMedia({
     video: { width: 1280, height: 720, frameRate: 30 }, audio: true,
@@ -21,7 +26,7 @@ async function start(token) {
   pc.addEventListener("connectionstatechange", () => {
     setStatus(status, pc.connectionState, `Connection ${pc.connectionState}.`);
   });
-  const url = await exchange(pc, `/whip/${encodeURIComponent(form.dataset.channel)}`, token);
+  const url = await exchange(pc, `/whip/${encodeURIComponent(form.dataset.channel || "")}`, token);
   session = { pc, url, stream };
   stopButton.disabled = false;
   setStatus(status, "publishing", "Publishing.");
@@ -40,13 +45,13 @@ async function stop() {
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  start(document.getElementById("token").value).catch((error) => {
-    setStatus(status, "error", `Could not publish: ${error.message}`);
+  start(tokenField.value).catch((error) => {
+    setStatus(status, "error", `Could not publish: ${errorMessage(error)}`);
   });
 });
 stopButton.addEventListener("click", () => { stop(); });
 
 // ?token=... fills the field; ?autostart=1 starts at once (kiosk and tests).
 const params = new URLSearchParams(location.search);
-if (params.get("token")) document.getElementById("token").value = params.get("token");
+tokenField.value = params.get("token") || tokenField.value;
 if (params.get("autostart") === "1") form.requestSubmit();

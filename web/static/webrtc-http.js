@@ -1,13 +1,34 @@
+// @ts-check
 // WHIP/WHEP client helpers (RFC 9725): one offer, one answer, a session URL to DELETE.
 
-// Parses `Link: <url>; rel="ice-server"; username=...; credential=...` headers.
+/** A failed WHIP/WHEP exchange: the HTTP status and the server's Retry-After, if any. */
+export class ExchangeError extends Error {
+  /**
+   * @param {string} message
+   * @param {number} status
+   * @param {number} retryAfter seconds, 0 when the server did not say
+   */
+  constructor(message, status, retryAfter) {
+    super(message);
+    this.status = status;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/**
+ * Parses `Link: <url>; rel="ice-server"; username=...; credential=...` headers.
+ * @param {Response} response
+ * @returns {RTCIceServer[]}
+ */
 export function iceServersFromLinks(response) {
+  /** @type {RTCIceServer[]} */
   const servers = [];
   const header = response.headers.get("Link");
   if (!header) return servers;
   for (const part of header.split(/,(?=\s*<)/)) {
     const url = part.match(/<([^>]+)>/);
     if (!url || !/rel="ice-server"/.test(part)) continue;
+    /** @type {RTCIceServer} */
     const server = { urls: url[1] };
     const user = part.match(/username="([^"]*)"/);
     const cred = part.match(/credential="([^"]*)"/);
@@ -18,7 +39,12 @@ export function iceServersFromLinks(response) {
   return servers;
 }
 
-// Waits until ICE gathering completes (or `ms` pass), so the offer carries candidates.
+/**
+ * Waits until ICE gathering completes (or `ms` pass), so the offer carries candidates.
+ * @param {RTCPeerConnection} pc
+ * @param {number} [ms]
+ * @returns {Promise<void>}
+ */
 export function gathered(pc, ms = 2000) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
@@ -30,7 +56,11 @@ export function gathered(pc, ms = 2000) {
   });
 }
 
-// Prefers `mimeType` on a video transceiver (the event has one codec).
+/**
+ * Prefers `mimeType` on a video transceiver (the event has one codec).
+ * @param {RTCRtpTransceiver} transceiver
+ * @param {string} mimeType
+ */
 export function preferCodec(transceiver, mimeType) {
   const caps = RTCRtpReceiver.getCapabilities("video");
   if (!caps || !transceiver.setCodecPreferences) return;
@@ -40,24 +70,28 @@ export function preferCodec(transceiver, mimeType) {
   if (wanted.length) transceiver.setCodecPreferences([...wanted, ...rest]);
 }
 
-// Sends the local offer; resolves to the session URL. Throws with the server's text.
+/**
+ * Sends the local offer; resolves to the session URL. Throws an ExchangeError with the
+ * server's text.
+ * @param {RTCPeerConnection} pc
+ * @param {string} endpoint
+ * @param {string} [token]
+ * @returns {Promise<string>}
+ */
 export async function exchange(pc, endpoint, token) {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
+  /** @type {Record<string, string>} */
   const headers = { "Content-Type": "application/sdp" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(endpoint, { method: "POST", headers, body: pc.localDescription.sdp });
+  const offer = pc.localDescription ? pc.localDescription.sdp : "";
+  const response = await fetch(endpoint, { method: "POST", headers, body: offer });
   if (response.status !== 201) {
-    const error = new Error(`${response.status}: ${(await response.text()).trim()}`);
-    error.status = response.status;
-    error.retryAfter = Number(response.headers.get("Retry-After") || 0);
-    throw error;
+    throw new ExchangeError(`${response.status}: ${(await response.text()).trim()}`, response.status,
+      Number(response.headers.get("Retry-After") || 0));
   }
   await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
-  return new URL(response.headers.get("Location"), new URL(endpoint, window.location.href)).toString();
-}
-
-export function setStatus(element, state, text) {
-  element.dataset.state = state;
-  element.textContent = text;
+  const location = response.headers.get("Location");
+  if (!location) throw new ExchangeError("the answer has no Location header", response.status, 0);
+  return new URL(location, new URL(endpoint, window.location.href)).toString();
 }

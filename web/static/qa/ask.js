@@ -1,20 +1,27 @@
+// @ts-check
 // /qa/{session}: ask, vote (once; tap again to withdraw), see approved and answered.
-import { Connection, STATE_LABELS, el } from "./client.js";
+import { Connection, STATE_LABELS, otherLanguage } from "./client.js";
+import { byId, el, errorMessage } from "../lib/dom.js";
+import { venueName } from "../lib/names.js";
 
-const root = document.getElementById("qa");
-const list = document.getElementById("questions");
-const mine = document.getElementById("mine");
-const form = document.getElementById("ask-form");
-const text = document.getElementById("ask-text");
-const message = document.getElementById("form-message");
+/** @typedef {import("./client.js").Question} Question */
+
+const root = byId("qa");
+const room = root.dataset.room || "";
+const list = byId("questions");
+const mine = byId("mine");
+const form = byId("ask-form", HTMLFormElement);
+const text = byId("ask-text", HTMLTextAreaElement);
+const message = byId("form-message");
 let sort = "votes";
 
 const connection = new Connection({
-  room: root.dataset.room,
-  onStatus: (s) => { document.getElementById("status").textContent = s; },
+  room,
+  onStatus: (s) => { byId("status").textContent = s; },
   onFrame: (frame, changed) => {
     if (frame.type === "welcome" && frame.role === "operator") {
-      document.querySelector('#ask-origin option[value="sub_venue"]').hidden = false;
+      const relayed = document.querySelector('#ask-origin option[value="sub_venue"]');
+      if (relayed instanceof HTMLOptionElement) relayed.hidden = false;
     }
     if (frame.type === "notice" && frame.kind === "dismissed") {
       message.textContent = `Your question was not taken: ${frame.reason}`;
@@ -23,6 +30,7 @@ const connection = new Connection({
   },
 });
 
+/** @param {Question} q */
 function questionItem(q) {
   const voted = connection.state.myVotes.has(q.id);
   const canVote = q.state === "approved" || q.state === "on_stage";
@@ -31,7 +39,7 @@ function questionItem(q) {
     disabled: !canVote, "aria-label": voted ? "Withdraw vote" : "Vote",
     onclick: () => toggleVote(q.id, !voted),
   }, "▲ ", el("span", { class: "count" }, q.votes));
-  const other = q.language === "zh" ? "en" : "zh";
+  const other = otherLanguage(q);
   return el("li", { class: `question state-${q.state}`, "data-id": q.id },
     vote,
     el("div", { class: "body" },
@@ -39,7 +47,7 @@ function questionItem(q) {
       q.translations[other] ? el("p", { class: "translation", lang: other }, q.translations[other]) : null,
       el("p", { class: "meta" },
         q.name || "Anonymous",
-        q.origin === "sub_venue" ? ` · via ${q.origin_venue} sub-venue` : "",
+        q.origin === "sub_venue" ? ` · via ${venueName(q.origin_venue) || "a sub-venue"}` : "",
         q.state !== "approved" ? ` · ${STATE_LABELS[q.state]}` : "",
         q.dismiss_reason ? ` — ${q.dismiss_reason}` : "",
         q.merged_into ? ` into ${q.merged_into}` : "")));
@@ -49,27 +57,30 @@ function render() {
   const all = [...connection.state.questions.values()];
   const shown = all.filter((q) => ["approved", "on_stage", "answered"].includes(q.state));
   shown.sort(sort === "votes"
-    ? (a, b) => (a.state === "answered") - (b.state === "answered") || b.votes - a.votes || a.asked_at - b.asked_at
+    ? (a, b) => Number(a.state === "answered") - Number(b.state === "answered") || b.votes - a.votes || a.asked_at - b.asked_at
     : (a, b) => b.asked_at - a.asked_at);
   list.replaceChildren(...shown.map(questionItem));
-  document.getElementById("empty").hidden = shown.length > 0;
+  byId("empty").hidden = shown.length > 0;
   const own = all.filter((q) => q.mine && !shown.includes(q));
-  document.getElementById("mine-section").hidden = own.length === 0;
+  byId("mine-section").hidden = own.length === 0;
   mine.replaceChildren(...own.map(questionItem));
 }
 
+/**
+ * @param {string} id
+ * @param {boolean} on
+ */
 async function toggleVote(id, on) {
   try {
-    await connection.send({ type: "vote", room: root.dataset.room, question: id, on });
-    if (on) connection.state.myVotes.add(id); else connection.state.myVotes.delete(id);
+    await connection.vote(id, on);
     render();
   } catch (error) {
-    message.textContent = error.message;
+    message.textContent = errorMessage(error);
   }
 }
 
 text.addEventListener("input", () => {
-  document.getElementById("counter").textContent = `${text.value.trim().length} / 500`;
+  byId("counter").textContent = `${text.value.trim().length} / 500`;
 });
 
 form.addEventListener("submit", async (event) => {
@@ -77,10 +88,10 @@ form.addEventListener("submit", async (event) => {
   message.textContent = "";
   try {
     await connection.send({
-      type: "ask", room: root.dataset.room, text: text.value,
-      name: document.getElementById("ask-name").value,
-      language: document.getElementById("ask-language").value,
-      origin: document.getElementById("ask-origin").value,
+      type: "ask", room, text: text.value,
+      name: byId("ask-name", HTMLInputElement).value,
+      language: byId("ask-language", HTMLSelectElement).value,
+      origin: byId("ask-origin", HTMLSelectElement).value,
     });
     text.value = "";
     text.dispatchEvent(new Event("input"));
@@ -88,13 +99,14 @@ form.addEventListener("submit", async (event) => {
       ? "Thanks! Your question is in the list."
       : "Thanks! A moderator will look at your question.";
   } catch (error) {
-    message.textContent = error.message;
+    message.textContent = errorMessage(error);
   }
 });
 
-for (const button of document.querySelectorAll("[data-sort]")) {
+for (const button of document.querySelectorAll("button[data-sort]")) {
+  if (!(button instanceof HTMLButtonElement)) continue;
   button.addEventListener("click", () => {
-    sort = button.dataset.sort;
+    sort = button.dataset.sort || "votes";
     for (const b of document.querySelectorAll("[data-sort]")) b.setAttribute("aria-pressed", String(b === button));
     render();
   });

@@ -1,32 +1,36 @@
+// @ts-check
 // /stage/{session}: the confidence monitor beside the speaker. Large type, no controls.
-import { Connection } from "./client.js";
+import { Connection, otherLanguage } from "./client.js";
+import { byId } from "../lib/dom.js";
+import { venueName } from "../lib/names.js";
 
-const root = document.getElementById("stage");
+const root = byId("stage");
 const connection = new Connection({
-  room: root.dataset.room,
-  onStatus: (s) => { document.getElementById("status").textContent = s === "online" ? "" : s; },
-  onFrame: (frame, changed) => { if (changed) render(); },
+  room: root.dataset.room || "",
+  onStatus: (s) => { byId("status").textContent = s === "online" ? "" : s; },
+  onFrame: (_frame, changed) => { if (changed) render(); },
 });
 
 function render() {
   const { stage } = connection.state.state;
-  const q = stage ? connection.state.questions.get(stage) : null;
-  document.getElementById("stage-empty").hidden = Boolean(q);
-  document.getElementById("stage-text").textContent = q ? q.text : "";
-  const other = q && (q.language === "zh" ? "en" : "zh");
-  document.getElementById("stage-translation").textContent = q ? (q.translations[other] || "") : "";
-  document.getElementById("stage-meta").textContent = q
-    ? `${q.name || "Anonymous"}${q.origin === "sub_venue" ? ` · ${q.origin_venue} sub-venue` : ""} · ▲ ${q.votes}`
+  const q = stage ? connection.state.questions.get(stage) : undefined;
+  const textBox = byId("stage-text");
+  const translationBox = byId("stage-translation");
+  byId("stage-empty").hidden = Boolean(q);
+  textBox.textContent = q ? q.text : "";
+  translationBox.textContent = q ? (q.translations[otherLanguage(q)] || "") : "";
+  byId("stage-meta").textContent = q
+    ? `${q.name || "Anonymous"}${q.origin === "sub_venue" ? ` · ${venueName(q.origin_venue) || "a sub-venue"}` : ""} · ▲ ${q.votes}`
     : "";
   if (q) {
-    document.getElementById("stage-text").lang = q.language;
-    document.getElementById("stage-translation").lang = other;
+    textBox.lang = q.language;
+    translationBox.lang = otherLanguage(q);
   }
 }
 
 function tick() {
   const { timer } = connection.state.state;
-  const box = document.getElementById("stage-timer");
+  const box = byId("stage-timer");
   if (!timer || !timer.seconds || timer.started_at === null) {
     box.hidden = true;
   } else {

@@ -1,17 +1,37 @@
+// @ts-check
 // The sub-venue operator console: projector player, return-feed publisher, link health,
 // local clock and schedule, talkback, question relay. Everything reconnects by itself.
 import { Link } from "./link.js";
 import { watchHealth } from "./health.js";
-import { Socket } from "./socket.js";
 import { TalkbackPanel } from "./talkback.js";
-import { clock, loadSchedule, now, renderSchedule, timeIn } from "./schedule.js";
+import { loadSchedule, renderSchedule } from "./schedule.js";
+import { ReconnectingSocket } from "../lib/socket.js";
+import { byId, errorMessage } from "../lib/dom.js";
+import { clockIn, pageNow, timeIn, timeOrDateIn } from "../lib/time.js";
 
-const root = document.getElementById("console");
-const { venue, zone, token, codec } = root.dataset;
-const returnChannel = root.dataset.return;
-const $ = (id) => document.getElementById(id);
+/** @typedef {import("./schedule.js").ScheduleSession} ScheduleSession */
+/** @typedef {import("../lib/socket.js").Frame} Frame */
+
+const root = byId("console");
+const venue = root.dataset.venue || "";
+const zone = root.dataset.zone || "UTC";
+const token = root.dataset.token || "";
+const codec = root.dataset.codec || "";
+const returnChannel = root.dataset.return || "";
+const $ = byId;
 const DEVICES_KEY = `vb.venue.${venue}.devices`;
+const cameraSelect = byId("camera", HTMLSelectElement);
+const microphoneSelect = byId("microphone", HTMLSelectElement);
+const goLive = byId("go-live", HTMLButtonElement);
+const stopLive = byId("stop-live", HTMLButtonElement);
+const relaySession = byId("relay-session", HTMLSelectElement);
 
+/**
+ * @param {HTMLElement} pill
+ * @param {string} state
+ * @param {string} detail
+ * @param {Record<string, string>} labels
+ */
 function showState(pill, state, detail, labels) {
   pill.dataset.state = state;
   pill.textContent = `${labels[state] || state}${detail ? ` · ${detail}` : ""}`;
@@ -19,48 +39,53 @@ function showState(pill, state, detail, labels) {
 
 // ---- projector: the venue output, played until the page closes
 const projector = new Link({
-  kind: "play", endpoint: `/whep/venue/${encodeURIComponent(venue)}`, token, video: $("projector"),
+  kind: "play", endpoint: `/whep/venue/${encodeURIComponent(venue)}`, token, video: byId("projector", HTMLVideoElement),
   onState: (s, d) => showState($("projector-state"), s, d, { live: "playing", connecting: "connecting", waiting: "waiting", retrying: "reconnecting" }),
 });
 projector.start();
 watchHealth(projector, $("health-in"));
 $("projector-full").addEventListener("click", () => $("projector-box").requestFullscreen?.());
 $("projector-sound").addEventListener("click", () => {
-  const video = $("projector");
+  const video = byId("projector", HTMLVideoElement);
   video.muted = !video.muted;
   $("projector-sound").textContent = video.muted ? "Sound on" : "Mute";
 });
 
 // ---- return feed: chosen devices are remembered per venue
+/** @type {MediaStream | null} */
 let stream = null;
+/** @type {{ camera?: string, microphone?: string }} */
 const saved = JSON.parse(localStorage.getItem(DEVICES_KEY) || "{}");
 
 async function listDevices() {
   const devices = await navigator.mediaDevices.enumerateDevices();
-  for (const [select, kind, key] of [[$("camera"), "videoinput", "camera"], [$("microphone"), "audioinput", "microphone"]]) {
+  /** @type {Array<[HTMLSelectElement, MediaDeviceKind, "camera" | "microphone"]>} */
+  const pickers = [[cameraSelect, "videoinput", "camera"], [microphoneSelect, "audioinput", "microphone"]];
+  for (const [select, kind, key] of pickers) {
     select.replaceChildren();
     devices.filter((d) => d.kind === kind).forEach((d, i) => {
       select.append(new Option(d.label || `${kind} ${i + 1}`, d.deviceId));
     });
-    if (saved[key] && [...select.options].some((o) => o.value === saved[key])) select.value = saved[key];
+    const remembered = saved[key];
+    if (remembered && [...select.options].some((o) => o.value === remembered)) select.value = remembered;
   }
 }
 
 async function openDevices() {
-  const camera = $("camera").value; const microphone = $("microphone").value;
+  const camera = cameraSelect.value; const microphone = microphoneSelect.value;
   const media = await navigator.mediaDevices.getUserMedia({
     video: { ...(camera ? { deviceId: { exact: camera } } : {}), width: 1280, height: 720, frameRate: 30 },
     audio: microphone ? { deviceId: { exact: microphone } } : true,
   });
   if (stream) stream.getTracks().forEach((t) => t.stop());
   stream = media;
-  $("preview").srcObject = stream;
+  byId("preview", HTMLVideoElement).srcObject = stream;
   return stream;
 }
 
 function rememberDevices() {
-  saved.camera = $("camera").value;
-  saved.microphone = $("microphone").value;
+  saved.camera = cameraSelect.value;
+  saved.microphone = microphoneSelect.value;
   localStorage.setItem(DEVICES_KEY, JSON.stringify(saved));
 }
 
@@ -85,83 +110,114 @@ $("go-live").addEventListener("click", async () => {
     await listDevices();
     rememberDevices();
     returnFeed.start();
-    $("go-live").disabled = true; $("stop-live").disabled = false;
+    goLive.disabled = true; stopLive.disabled = false;
   } catch (error) {
-    showState($("return-state"), "error", error.message, {});
+    showState($("return-state"), "error", errorMessage(error), {});
   }
 });
 $("stop-live").addEventListener("click", async () => {
   await returnFeed.stop();
-  $("go-live").disabled = false; $("stop-live").disabled = true;
+  goLive.disabled = false; stopLive.disabled = true;
 });
 navigator.mediaDevices.enumerateDevices().then(() => listDevices()).catch(() => {});
 
 // ---- clock and schedule, in the venue's time zone
+/** @type {ScheduleSession[]} */
 let sessions = [];
 function tick() {
-  const at = now();
-  $("clock").textContent = clock(at, zone);
+  const at = pageNow();
+  $("clock").textContent = clockIn(at, zone);
   const { onAir, next } = renderSchedule($("schedule"), sessions, zone, at);
   $("on-air").textContent = onAir.map((s) => s.title).join(" · ") || "nothing";
-  $("next-up").textContent = next ? `${timeIn(next.start, zone, true)} ${next.title}` : "nothing";
+  $("next-up").textContent = next ? `${timeOrDateIn(next.start, zone, at)} ${next.title}` : "nothing";
   fillRelaySessions(onAir, next);
 }
-loadSchedule(venue).then((data) => { sessions = data.sessions; tick(); }).catch(() => {});
+loadSchedule(venue).then((data) => {
+  sessions = data.sessions;
+  channelTitles = new Map(data.channels.map((c) => [c.id, c.title]));
+  tick();
+  if (lastRouting) showRouting(lastRouting);
+}).catch(() => {});
 setInterval(tick, 1000);
 
 // ---- the relay form: the on-air session with Q&A is the default choice
+/**
+ * @param {ScheduleSession[]} onAir
+ * @param {ScheduleSession | null} next
+ */
 function fillRelaySessions(onAir, next) {
-  const select = $("relay-session");
+  const select = relaySession;
   const withQa = sessions.filter((s) => s.qa);
   if (select.options.length !== withQa.length) {
-    select.replaceChildren(...withQa.map((s) => new Option(`${timeIn(s.start, zone, true)} ${s.title}`, s.id)));
+    select.replaceChildren(...withQa.map((s) => new Option(`${timeIn(s.start, zone, { day: true })} ${s.title}`, s.id)));
     select.dataset.chosen = "";
   }
   const current = onAir.find((s) => s.qa) || (next && next.qa ? next : null);
   if (current && !select.dataset.chosen) select.value = current.id;
 }
-$("relay-session").addEventListener("change", () => { $("relay-session").dataset.chosen = "1"; });
+relaySession.addEventListener("change", () => { relaySession.dataset.chosen = "1"; });
 
 $("relay").addEventListener("submit", async (event) => {
   event.preventDefault();
   const message = $("relay-message");
   try {
+    const text = byId("relay-text", HTMLTextAreaElement);
     await socket.send({
-      type: "ask", room: $("relay-session").value, text: $("relay-text").value,
-      name: $("relay-name").value, language: $("relay-language").value, origin: "sub_venue",
+      type: "ask", room: relaySession.value, text: text.value,
+      name: byId("relay-name", HTMLInputElement).value, language: byId("relay-language", HTMLSelectElement).value,
+      origin: "sub_venue",
     });
-    $("relay-text").value = "";
+    text.value = "";
     message.dataset.state = "ok";
     message.textContent = "Relayed: the moderator has it.";
   } catch (error) {
     message.dataset.state = "error";
-    message.textContent = error.message || "Not sent.";
+    message.textContent = errorMessage(error) || "Not sent.";
   }
 });
 
 // ---- what the director's matrix puts on this venue's output (on air = the cut happened)
+/** @type {Map<string, string>} channel id -> title, from the schedule */
+let channelTitles = new Map();
+
+/** @param {import("../lib/frames.js").Crosspoint} point */
+function routedName(point) {
+  if (!point.channel) return "nothing";
+  const channel = channelTitles.get(point.channel) || point.channel;
+  const session = point.session ? sessions.find((s) => s.id === point.session) : undefined;
+  return session ? `${session.title} (${channel})` : channel;
+}
+
+/** @type {import("../lib/frames.js").RoutingFrame | null} */
+let lastRouting = null;
+
+/** @param {import("../lib/frames.js").RoutingFrame} frame */
 function showRouting(frame) {
+  lastRouting = frame;
   const row = frame.venues.find((v) => v.venue === venue);
-  const el = $("projector-routed");
+  const el = document.getElementById("projector-routed");
   if (!row || !el) return;
   const onAir = row.on_air;
   const pending = row.requested && (!onAir || row.requested.channel !== onAir.channel) ? row.requested : null;
   let text = onAir && onAir.channel
-    ? `On air here: ${onAir.channel}${onAir.session ? ` (${onAir.session})` : ""}, routed by ${onAir.by}`
+    ? `On air here: ${routedName(onAir)}, routed by ${onAir.by}`
     : "Nothing is routed to this venue right now";
-  if (pending) text += ` · switching to ${pending.channel || "nothing"}…`;
+  if (pending) text += ` · switching to ${routedName(pending)}…`;
   el.textContent = text;
+  el.dataset.channel = onAir && onAir.channel ? onAir.channel : "";
 }
 
 // ---- control socket: presence, talkback, routing
+/** @type {TalkbackPanel | null} */
 let talkback = null;
-const socket = new Socket({
-  token, present: { venue },
+const socket = new ReconnectingSocket({
+  token, resume: () => [{ type: "present", venue }],
   onStatus: (s) => showState($("ws-status"), s, "", { online: "control: online", offline: "control: reconnecting", connecting: "control: connecting" }),
   onFrame: (frame) => {
     if (talkback) talkback.receive(frame);
-    if (frame.type === "routing") showRouting(frame);
+    if (frame.type === "routing") showRouting(/** @type {import("../lib/frames.js").RoutingFrame} */ (frame));
   },
+  onUnauthorized: (error) => showState($("ws-status"), "error", `${error.message}: open your invite link again`, {}),
   onWelcome: () => {
     projector.nudge();
     returnFeed.nudge();
@@ -169,6 +225,6 @@ const socket = new Socket({
     socket.send({ type: "watch_routing" }).catch(() => {});
   },
 });
-talkback = new TalkbackPanel($("talkback"), socket, { venue });
+talkback = new TalkbackPanel($("talkback"), socket, { venue, venues: [{ id: venue, name: root.dataset.venueName || venue }] });
 
 window.vbConsole = { projector, returnFeed, socket };

@@ -1,5 +1,8 @@
+// @ts-check
 // UI strings in English and Chinese: a small dictionary, no build step. Elements carry
 // data-i18n="key" (textContent) or data-i18n-placeholder="key".
+/** @typedef {"en" | "zh"} Language */
+/** @type {Record<Language, Record<string, string>>} */
 export const STRINGS = {
   en: {
     watch: "Watch", viewers: "watching", status_connecting: "Connecting…", status_live: "Playing",
@@ -23,20 +26,42 @@ export const STRINGS = {
 
 const KEY = "vb.lang";
 
+/**
+ * @param {string | null} value
+ * @returns {value is Language}
+ */
+function isLanguage(value) {
+  return value === "en" || value === "zh";
+}
+
+/**
+ * The page's language: ?lang=, else the last choice, else the browser's.
+ * @returns {Language}
+ */
 export function chosenLanguage() {
   const asked = new URLSearchParams(location.search).get("lang");
-  if (asked in STRINGS) return asked;
+  if (isLanguage(asked)) return asked;
   const stored = localStorage.getItem(KEY);
-  if (stored in STRINGS) return stored;
+  if (isLanguage(stored)) return stored;
   return (navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en";
 }
 
+/**
+ * Puts the page's marked text into `lang`, remembers the choice, and returns the lookup
+ * for text the page builds itself.
+ * @param {Language} lang
+ * @returns {(key: string) => string}
+ */
 export function translate(lang) {
   const strings = STRINGS[lang];
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = strings[node.dataset.i18n];
+  for (const node of document.querySelectorAll("[data-i18n]")) {
+    if (node instanceof HTMLElement) node.textContent = strings[node.dataset.i18n || ""] ?? node.textContent;
+  }
   for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
-    node.placeholder = strings[node.dataset.i18nPlaceholder];
+    if (node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement) {
+      node.placeholder = strings[node.dataset.i18nPlaceholder || ""] ?? node.placeholder;
+    }
   }
   localStorage.setItem(KEY, lang);
   return (key) => strings[key] ?? key;

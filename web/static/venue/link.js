@@ -1,7 +1,21 @@
+// @ts-check
 // A WHEP player or WHIP publisher that keeps itself connected: when the session fails,
 // is ended by the server or the server restarts, it starts a new one with backoff
 // (0.5 s doubling to 5 s) and reports its state; the page never needs a reload.
-import { exchange, preferCodec } from "../webrtc-http.js";
+import { ExchangeError, exchange, preferCodec } from "../webrtc-http.js";
+
+/** @typedef {"idle" | "connecting" | "live" | "waiting" | "retrying" | "error"} LinkState */
+
+/**
+ * @typedef {object} LinkOptions
+ * @property {"play" | "publish"} kind
+ * @property {string} endpoint /whep/... or /whip/...
+ * @property {string} [token]
+ * @property {HTMLVideoElement | null} [video] where a player shows what it receives
+ * @property {(() => MediaStream | null) | null} [stream] what a publisher sends
+ * @property {string} [codec] the video codec a publisher prefers
+ * @property {(state: LinkState, detail: string) => void} [onState]
+ */
 
 const FIRST_DELAY = 500;
 const MAX_DELAY = 5000;
@@ -9,18 +23,31 @@ const CHECK_EVERY = 1000;
 const STALL_MS = 4000;
 
 export class Link {
-  // kind: "play" | "publish"; endpoint: /whep/... or /whip/...; stream(): MediaStream to send.
+  /** @param {LinkOptions} options */
   constructor({ kind, endpoint, token = "", video = null, stream = null, codec = "", onState = () => {} }) {
-    Object.assign(this, { kind, endpoint, token, video, codec, onState });
+    this.kind = kind;
+    this.endpoint = endpoint;
+    this.token = token;
+    this.video = video;
+    this.codec = codec;
+    this.onState = onState;
     this.streamSource = stream;
+    /** @type {RTCPeerConnection | null} */
     this.pc = null;
+    /** @type {string | null} */
     this.url = null;
     this.delay = FIRST_DELAY;
     this.wanted = false;
-    this.timer = null;
-    this.checker = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.checker = undefined;
     this.attempt = 0;
     this.reconnects = 0;
+    this.busy = false;
+    this.lastBytes = -1;
+    this.lastProgress = 0;
+    /** @type {LinkState} */
     this.state = "idle";
   }
 
@@ -49,10 +76,15 @@ export class Link {
     this.connect();
   }
 
+  /** @returns {Record<string, string>} */
   headers() {
     return this.token ? { Authorization: `Bearer ${this.token}` } : {};
   }
 
+  /**
+   * @param {LinkState} state
+   * @param {string} detail
+   */
   setState(state, detail) {
     this.state = state;
     this.onState(state, detail);
@@ -60,7 +92,7 @@ export class Link {
 
   teardown() {
     clearInterval(this.checker);
-    this.checker = null;
+    this.checker = undefined;
     if (this.pc) this.pc.close();
     this.pc = null;
     this.url = null;
@@ -82,7 +114,8 @@ export class Link {
           if (this.video) this.video.srcObject = media;
         });
       } else {
-        const stream = this.streamSource();
+        const stream = this.streamSource ? this.streamSource() : null;
+        if (!stream) throw new Error("no camera or microphone to send");
         for (const track of stream.getTracks()) {
           const t = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
           if (track.kind === "video" && this.codec) preferCodec(t, `video/${this.codec}`);
@@ -99,11 +132,12 @@ export class Link {
       this.checker = setInterval(() => this.check(pc, url), CHECK_EVERY);
     } catch (error) {
       if (attempt !== this.attempt || !this.wanted) return;
-      const waiting = error.status === 409;
-      this.retry(waiting ? "waiting" : "retrying", error.message || String(error));
+      const waiting = error instanceof ExchangeError && error.status === 409;
+      this.retry(waiting ? "waiting" : "retrying", error instanceof Error ? error.message : String(error));
     }
   }
 
+  /** @param {RTCPeerConnection} pc */
   watchState(pc) {
     if (pc !== this.pc || !this.wanted) return;
     if (pc.connectionState === "failed" || pc.connectionState === "closed") {
@@ -113,6 +147,10 @@ export class Link {
 
   // Three signs a session is gone: a no-op PATCH on the session URL 404s (ended, or a restarted server
   // that never heard of it), the request fails (server down), or media stops moving.
+  /**
+   * @param {RTCPeerConnection} pc
+   * @param {string} url
+   */
   async check(pc, url) {
     if (pc !== this.pc || this.busy) return;
     this.busy = true;
@@ -133,13 +171,17 @@ export class Link {
         // Media flowed and stopped: the publisher went away or the path broke.
         this.retry("retrying", "no media for 4 s");
       }
-    } catch (error) {
+    } catch {
       if (pc === this.pc) this.retry("retrying", "the server is unreachable");
     } finally {
       this.busy = false;
     }
   }
 
+  /**
+   * @param {LinkState} state
+   * @param {string} detail
+   */
   retry(state, detail) {
     if (!this.wanted) return;
     this.teardown();
@@ -152,6 +194,11 @@ export class Link {
   }
 }
 
+/**
+ * Media bytes the connection has received (play) or sent (publish) so far.
+ * @param {RTCPeerConnection} pc
+ * @param {"play" | "publish"} kind
+ */
 async function movedBytes(pc, kind) {
   let bytes = 0;
   (await pc.getStats()).forEach((r) => {

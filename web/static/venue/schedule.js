@@ -1,13 +1,23 @@
-// The schedule in a chosen time zone, with "on air now / next". `?at=ISO` pins the clock
-// (rehearsals and tests); otherwise it is the real time.
-export function now() {
-  const at = new URLSearchParams(location.search).get("at");
-  const pinned = at ? Date.parse(at) : NaN;
-  if (Number.isNaN(pinned)) return new Date();
-  // A pinned clock still ticks from the moment the page opened.
-  return new Date(pinned + (performance.now() - (now.opened ??= performance.now())));
-}
+// @ts-check
+// The schedule of a venue or channel: loading it, "on air now / next", and the list.
+import { timeIn } from "../lib/time.js";
 
+/**
+ * A session as /api/schedule gives it (times are ISO strings in UTC).
+ * @typedef {object} ScheduleSession
+ * @property {string} id
+ * @property {string} title
+ * @property {string} start
+ * @property {string} end
+ * @property {string} channel
+ * @property {string[]} venues
+ * @property {boolean} qa
+ */
+
+/**
+ * @param {string} [venue] only this venue's sessions
+ * @returns {Promise<{ sessions: ScheduleSession[], channels: Array<{ id: string, title: string }> }>}
+ */
 export async function loadSchedule(venue) {
   const query = venue ? `?venue=${encodeURIComponent(venue)}` : "";
   const response = await fetch(`/api/schedule${query}`);
@@ -15,6 +25,11 @@ export async function loadSchedule(venue) {
   return response.json();
 }
 
+/**
+ * The sessions on air at `at`, and the first one starting after it.
+ * @param {ScheduleSession[]} sessions
+ * @param {Date} at
+ */
 export function onAirAndNext(sessions, at) {
   const t = at.getTime();
   const onAir = sessions.filter((s) => Date.parse(s.start) <= t && t < Date.parse(s.end));
@@ -24,19 +39,14 @@ export function onAirAndNext(sessions, at) {
   return { onAir, next };
 }
 
-export function timeIn(iso, zone, withDay = false, locale = undefined) {
-  const options = { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
-  if (withDay) Object.assign(options, { weekday: "short", month: "short", day: "numeric" });
-  return new Intl.DateTimeFormat(locale, options).format(new Date(iso));
-}
-
-export function clock(at, zone) {
-  return new Intl.DateTimeFormat(undefined, {
-    timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
-  }).format(at);
-}
-
-// Fills <ol> with one <li> per session (text only), marking on-air and next.
+/**
+ * Fills <ol> with one <li> per session (text only), marking on-air and next.
+ * @param {HTMLElement} list
+ * @param {ScheduleSession[]} sessions
+ * @param {string} zone
+ * @param {Date} at
+ * @param {{ onAir?: string, next?: string, locale?: string }} [labels]
+ */
 export function renderSchedule(list, sessions, zone, at, labels = {}) {
   const { onAir, next } = onAirAndNext(sessions, at);
   const airing = new Set(onAir.map((s) => s.id));
@@ -46,7 +56,8 @@ export function renderSchedule(list, sessions, zone, at, labels = {}) {
     item.dataset.session = s.id;
     const when = document.createElement("span");
     when.className = "when";
-    when.textContent = `${timeIn(s.start, zone, true, labels.locale)}–${timeIn(s.end, zone, false, labels.locale)}`;
+    const locale = labels.locale;
+    when.textContent = `${timeIn(s.start, zone, { day: true, locale })}–${timeIn(s.end, zone, { locale })}`;
     const title = document.createElement("span");
     title.className = "what";
     title.textContent = s.title;

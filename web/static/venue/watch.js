@@ -1,33 +1,42 @@
+// @ts-check
 // The viewer page: player (reconnects by itself), viewer count, Q&A (ask, vote, answered),
 // schedule in the viewer's time zone or the event's, English/Chinese.
 import { Link } from "./link.js";
-import { Socket } from "./socket.js";
 import { chosenLanguage, translate } from "./i18n.js";
-import { loadSchedule, now, renderSchedule } from "./schedule.js";
-import { Connection, el } from "../qa/client.js";
+import { loadSchedule, renderSchedule } from "./schedule.js";
+import { Connection } from "../qa/client.js";
+import { ReconnectingSocket } from "../lib/socket.js";
+import { byId, el, errorMessage } from "../lib/dom.js";
+import { browserZone, pageNow } from "../lib/time.js";
 
-const page = document.getElementById("watch-page");
-const { channel, session, qa, eventZone } = page.dataset;
-const $ = (id) => document.getElementById(id);
+/** @typedef {import("../qa/client.js").Question} Question */
+/** @typedef {import("./schedule.js").ScheduleSession} ScheduleSession */
+
+const page = byId("watch-page");
+const channel = page.dataset.channel || "";
+const session = page.dataset.session || "";
+const eventZone = page.dataset.eventZone || "UTC";
+const qa = Boolean(page.dataset.qa);
 let lang = chosenLanguage();
 let t = translate(lang);
 
 const player = new Link({
-  kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`, video: $("player"),
+  kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`, video: byId("player", HTMLVideoElement),
   onState: (state) => {
     window.vbPc = player.pc;
-    $("status").dataset.state = state;
-    $("status").textContent = t(`status_${state}`);
+    byId("status").dataset.state = state;
+    byId("status").textContent = t(`status_${state}`);
   },
 });
 player.start();
 
 // ---- language switch
-$("language").addEventListener("click", () => {
+byId("language").addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh";
   t = translate(lang);
-  $("status").textContent = t(`status_${player.state}`);
-  if ($("ask-message")) $("ask-message").textContent = "";
+  byId("status").textContent = t(`status_${player.state}`);
+  const askMessage = document.getElementById("ask-message");
+  if (askMessage) askMessage.textContent = "";
   drawSchedule();
   drawQuestions();
 });
@@ -35,26 +44,27 @@ $("language").addEventListener("click", () => {
 // ---- viewer count (presence, summed over nodes)
 async function countViewers() {
   const response = await fetch(`/api/channels/${encodeURIComponent(channel)}/viewers`);
-  if (response.ok) $("viewer-count").textContent = String((await response.json()).viewers);
+  if (response.ok) byId("viewer-count").textContent = String((await response.json()).viewers);
 }
 countViewers().catch(() => {});
 setInterval(() => countViewers().catch(() => {}), 3000);
 
 // ---- schedule: this channel's sessions, in the viewer's zone or the event's
-const myZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const myZone = browserZone();
 let zone = myZone;
+/** @type {ScheduleSession[]} */
 let sessions = [];
 function drawSchedule() {
-  $("zone-name").textContent = zone;
-  renderSchedule($("schedule"), sessions, zone, now(), {
+  byId("zone-name").textContent = zone;
+  renderSchedule(byId("schedule"), sessions, zone, pageNow(), {
     onAir: t("on_air"), next: t("next"), locale: lang === "zh" ? "zh-CN" : "en",
   });
 }
-for (const [id, value] of [["zone-mine", () => myZone], ["zone-event", () => eventZone]]) {
-  $(id).addEventListener("click", () => {
+for (const [id, value] of /** @type {Array<[string, () => string]>} */ ([["zone-mine", () => myZone], ["zone-event", () => eventZone]])) {
+  byId(id).addEventListener("click", () => {
     zone = value();
-    $("zone-mine").setAttribute("aria-pressed", String(zone === myZone && id === "zone-mine"));
-    $("zone-event").setAttribute("aria-pressed", String(id === "zone-event"));
+    byId("zone-mine").setAttribute("aria-pressed", String(zone === myZone && id === "zone-mine"));
+    byId("zone-event").setAttribute("aria-pressed", String(id === "zone-event"));
     drawSchedule();
   });
 }
@@ -65,6 +75,7 @@ loadSchedule().then((data) => {
 setInterval(drawSchedule, 30000);
 
 // ---- Q&A: the session's room over the shared Q&A client; presence rides on it
+/** @type {Connection | null} */
 let connection = null;
 function drawQuestions() {
   if (!connection) return;
@@ -72,17 +83,24 @@ function drawQuestions() {
   const open = questions.filter((q) => q.state === "approved" || q.state === "on_stage" || q.state === "pending")
     .sort((a, b) => b.votes - a.votes || a.asked_at - b.asked_at);
   const done = questions.filter((q) => q.state === "answered");
-  $("questions").replaceChildren(...open.map(questionItem));
-  $("answered").replaceChildren(...done.map((q) => questionItem(q, true)));
-  $("no-questions").hidden = open.length > 0;
-  $("answered-head").hidden = done.length === 0;
+  byId("questions").replaceChildren(...open.map((q) => questionItem(q)));
+  byId("answered").replaceChildren(...done.map((q) => questionItem(q)));
+  byId("no-questions").hidden = open.length > 0;
+  byId("answered-head").hidden = done.length === 0;
 }
 
-function questionItem(q, answered = false) {
-  const voted = connection.state.myVotes.has(q.id);
+/**
+ * One question with its vote button (pressed when this viewer voted for it).
+ * @param {Question} q
+ */
+function questionItem(q) {
+  const room = connection;
+  const voted = room ? room.state.myVotes.has(q.id) : false;
+  const canVote = q.state === "approved" || q.state === "on_stage";
   const vote = el("button", {
-    type: "button", "aria-pressed": String(voted), disabled: answered || q.state !== "approved" ? "" : null,
-    onclick: () => connection.send({ type: "vote", room: session, question: q.id, on: !voted }).catch(() => {}),
+    type: "button", class: "vote", "aria-pressed": String(voted), disabled: !canVote,
+    "aria-label": voted ? "Withdraw vote" : "Vote",
+    onclick: () => { if (room) room.vote(q.id, !voted).then(drawQuestions, showError); },
   }, `${t("vote")} ${q.votes}`);
   const text = q.translations && q.translations[lang] ? q.translations[lang] : q.text;
   return el("li", { "data-question": q.id, "data-state": q.state },
@@ -92,25 +110,37 @@ function questionItem(q, answered = false) {
     vote);
 }
 
+/** @param {unknown} error */
+function showError(error) {
+  const message = byId("ask-message");
+  message.dataset.state = "error";
+  message.textContent = errorMessage(error);
+}
+
 if (qa) {
-  connection = new Connection({
+  const room = new Connection({
     room: session, present: { channel }, onFrame: (_frame, changed) => { if (changed) drawQuestions(); },
     onStatus: (status) => { if (status === "online") player.nudge(); },
   });
-  $("ask").addEventListener("submit", async (event) => {
+  connection = room;
+  byId("ask", HTMLFormElement).addEventListener("submit", async (event) => {
     event.preventDefault();
+    const text = byId("ask-text", HTMLTextAreaElement);
+    const message = byId("ask-message");
     try {
-      await connection.send({ type: "ask", room: session, text: $("ask-text").value, name: $("ask-name").value, language: lang, origin: "remote" });
-      $("ask-text").value = "";
-      $("ask-message").dataset.state = "ok";
-      $("ask-message").textContent = t("sent");
+      await room.send({
+        type: "ask", room: session, text: text.value, name: byId("ask-name", HTMLInputElement).value,
+        language: lang, origin: "remote",
+      });
+      text.value = "";
+      message.dataset.state = "ok";
+      message.textContent = t("sent");
     } catch (error) {
-      $("ask-message").dataset.state = "error";
-      $("ask-message").textContent = error.message || "";
+      showError(error);
     }
   });
 } else {
-  new Socket({ present: { channel }, onWelcome: () => player.nudge() });
+  new ReconnectingSocket({ resume: () => [{ type: "present", channel }], onWelcome: () => player.nudge() });
 }
 
 // ---- /watch/{channel} follows the channel: the server picked the session on it now and

@@ -1,0 +1,12 @@
+// Handles the pages leave on `window` for the browser tests and for debugging in the
+// console. Declarations only: the pages themselves are plain JavaScript.
+export {};
+
+declare global {
+  interface Window {
+    vbPc?: RTCPeerConnection | null;
+    vbPlayer?: import("../venue/link.js").Link;
+    vbConsole?: { projector: import("../venue/link.js").Link; returnFeed: import("../venue/link.js").Link; socket: import("./socket.js").ReconnectingSocket };
+    vbWall?: { links: Record<string, import("../venue/link.js").Link>; socket: import("./socket.js").ReconnectingSocket };
+  }
+}
