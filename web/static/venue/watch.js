@@ -146,13 +146,14 @@ if (qa) {
 // ---- /watch/{channel} follows the channel: the server picked the session on it now and
 // says when that can change (data-recheck-at); then ask it again and, when another session
 // has come on, reload the page into that session's room.
+/** @param {string | undefined} recheckAt */
 function followChannel(recheckAt) {
   if (!recheckAt) return;
   const due = Date.parse(recheckAt);
   // Capped so a laptop waking from sleep catches up within a minute.
   setTimeout(async () => {
-    if (now().getTime() < due) return followChannel(recheckAt);
-    const at = now().toISOString();
+    if (pageNow().getTime() < due) return followChannel(recheckAt);
+    const at = pageNow().toISOString();
     try {
       const response = await fetch(`/api/channels/${encodeURIComponent(channel)}/session?at=${encodeURIComponent(at)}`);
       if (!response.ok) throw new Error(`session: ${response.status}`);
@@ -164,7 +165,7 @@ function followChannel(recheckAt) {
     } catch {
       setTimeout(() => followChannel(recheckAt), 5000);
     }
-  }, Math.min(Math.max(due - now().getTime(), 0), 60000));
+  }, Math.min(Math.max(due - pageNow().getTime(), 0), 60000));
 }
 if (page.dataset.follow) followChannel(page.dataset.recheckAt);
 window.vbPlayer = player;
