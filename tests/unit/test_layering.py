@@ -93,3 +93,68 @@ def test_the_check_sees_every_kind_of_import(tmp_path: Path) -> None:
         "signaling/sub/late.py:6: signaling.sub.late imports streaming",
         "streaming/bad.py:1: streaming.bad imports signaling.errors",
     ]
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module -> the modules of our packages it imports (``from a import b`` with ``a.b``
+    a module counts as importing ``a.b``)."""
+    files = {
+        module_name(root, path): path
+        for package in PACKAGES
+        for path in sorted((root / package).rglob("*.py"))
+    }
+    graph: dict[str, set[str]] = {}
+    for module, path in files.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        targets = {t for _, t in imported_modules(tree, module, path.name == "__init__.py")}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[module] = {t for t in targets if t in files and t != module}
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every group of modules that import each other in a circle (Tarjan's SCC)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for target in sorted(graph[module]):
+            if target not in order:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], order[target])
+        if low[module] == order[module]:
+            group: list[str] = []
+            while not group or group[-1] != module:
+                group.append(stack.pop())
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in order:
+            visit(module)
+    return cycles
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    cycles = import_cycles(import_graph(ROOT))
+    assert not cycles, "import circles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+def test_the_cycle_check_finds_a_circle(tmp_path: Path) -> None:
+    for package in PACKAGES:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "signaling" / "hub.py").write_text("from signaling import commands\n")
+    (tmp_path / "signaling" / "commands.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from signaling.hub import Hub\n"
+    )
+    (tmp_path / "streaming" / "stats.py").write_text("import config\n")
+    assert import_cycles(import_graph(tmp_path)) == [["signaling.commands", "signaling.hub"]]
