@@ -31,21 +31,10 @@ from typing import Any
 from playwright.async_api import Browser, Page, async_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.chromium import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+
 VENV = ROOT / ".venv" / "bin"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
 CHANNEL = "gz-hall-1"
 VENUE = "jp"
 SESSION = "overseas-talents-summit"
@@ -153,7 +142,7 @@ def redis_server(folder: Path) -> Iterator[tuple[str, Any]]:
 @contextlib.asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             yield browser
         finally:

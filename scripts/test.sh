@@ -16,14 +16,6 @@ echo "== tsc --checkJs (web/static, tsconfig.json)"
 node_modules/.bin/tsc -p .
 
 echo "== pytest (private network namespace: lo + veth 10.99.0.1)"
-# aioice skips loopback addresses, so the namespace gets a veth pair with a private
-# address that exists only inside it; WebRTC peers find it as their host candidate.
-exec unshare -n bash -c '
-    set -e
-    ip link set lo up
-    ip link add vb0 type veth peer name vb1
-    ip addr add 10.99.0.1/24 dev vb0
-    ip link set vb0 up
-    ip link set vb1 up
-    exec .venv/bin/pytest "$@"
-' pytest "$@"
+# scripts/netns.sh: aioice skips loopback addresses, so the namespace gets a veth pair
+# with a private address that exists only inside it (WebRTC host candidates).
+exec bash scripts/netns.sh .venv/bin/pytest "$@"

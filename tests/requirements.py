@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.chromium import CHROMIUM
 
 
 def _network() -> bool:

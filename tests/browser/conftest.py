@@ -10,22 +10,8 @@ from aiohttp import web
 from playwright.async_api import Browser, async_playwright
 
 from config import Settings
-from tests.requirements import CHROMIUM, require
-
-CHROMIUM_FLAGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-gpu",
-    "--disable-quic",
-    # Real host candidates rather than mDNS names, which nothing resolves in the namespace.
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
+from tests.chromium import CHROMIUM, CHROMIUM_FLAGS
+from tests.requirements import require
 
 
 @pytest.fixture
