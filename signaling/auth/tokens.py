@@ -70,9 +70,11 @@ class TokenAuthority:
             raise ValueError("only the ingest key directs as a producer; mint a director token")
         longest = self.max_lifetime(grant.role)
         if ttl > longest:
+            role = grant.role.value
+            article = "an" if role[0] in "aeiou" else "a"
             raise ValueError(
-                f"a {grant.role.value} token may live at most {describe_lifetime(longest)} "
-                f"(setting tokens.{grant.role.value}_max_hours)"
+                f"{article} {role} token may live at most {describe_lifetime(longest)} "
+                f"(setting tokens.{role}_max_hours)"
             )
         # Milliseconds: "revoke every token issued before now" must spare one minted after.
         issued = round(time.time() if now is None else now, 3)
