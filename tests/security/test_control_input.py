@@ -7,14 +7,17 @@ from __future__ import annotations
 import io
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
-from config import Event, Settings
+from config import Event, Settings, SettingsError, load_settings
 from signaling.hub import HubOptions
 from signaling.protocol.budget import ConnectionBudget, MessageRate, Verdict
+from signaling.qa.limits import Limits, Rate
 from tests.helpers import eventually
 from tests.security.control_support import NO_MESSAGE_LIMIT, ROOM, limits, running_node
+from web.app import hub_options_for
 
 DEPTH = 30_000
 DEEP_OBJECT = '{"a":' * DEPTH + "1" + "}" * DEPTH
@@ -151,16 +154,24 @@ async def test_a_join_loop_pulls_only_a_bounded_number_of_snapshots(
         assert len(client.of_type("snapshot")) == 3
 
 
-async def test_settings_reach_the_websocket_budget(
-    settings: Settings, reference_event: Event
-) -> None:
-    from config.settings import ControlLimits
-    from web.app import hub_options_for
-
-    tuned = hub_options_for(
-        __import__("dataclasses").replace(
-            settings, limits=ControlLimits(ws_message_burst=7, ws_join_cost=3)
-        )
+def test_the_limits_are_settings_and_reach_the_hub(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        "[limits]\nws_message_burst = 7\nws_join_cost = 3\nws_refused_before_close = 9\n"
+        "anonymous_burst_per_address = 40\nvotes_per_address_per_minute = 120\n"
+        "suspect_votes_per_address = 12\n"
     )
-    assert tuned.messages.burst == 7
-    assert tuned.messages.join_cost == 3
+    options = hub_options_for(
+        load_settings(path, {"VENUEBRIDGE_LIMITS_WS_MESSAGES_PER_SECOND": "4"})
+    )
+    assert options.messages == MessageRate(
+        burst=7, per_second=4.0, join_cost=3, refused_before_close=9
+    )
+    assert options.limits.anonymous_per_address == Rate(burst=40, per_minute=300)
+    assert options.limits.vote_per_address == Rate(burst=600, per_minute=120)
+    assert options.limits.suspect_votes == 12
+    defaults = hub_options_for(Settings())
+    assert defaults.messages == MessageRate()
+    assert defaults.limits == Limits()
+    with pytest.raises(SettingsError, match=r"limits\.ws_join_cost"):
+        load_settings(environ={"VENUEBRIDGE_LIMITS_WS_JOIN_COST": "0"})
