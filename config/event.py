@@ -68,6 +68,10 @@ class Channel:
     kind: ChannelKind
 
 
+# Who may vote in a session's Q&A room (the event file's ``qa_votes``).
+QA_VOTERS = ("anyone", "signed_in")
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     id: str
@@ -79,6 +83,8 @@ class Session:
     venues: tuple[str, ...]
     languages: tuple[str, ...]
     qa: bool
+    # "anyone" (anonymous viewers too) or "signed_in" (only people with an invite token).
+    qa_votes: str = "anyone"
 
 
 @dataclass(frozen=True, slots=True)

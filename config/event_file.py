@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from config.event import Channel, ChannelKind, Event, Part, Session, Venue, VenueKind
+from config.event import (
+    QA_VOTERS,
+    Channel,
+    ChannelKind,
+    Event,
+    Part,
+    Session,
+    Venue,
+    VenueKind,
+)
 
 REFERENCE_EVENT = "coet2018.toml"
 
@@ -26,7 +35,18 @@ _TOP_KEYS = {"event", "venues", "channels", "sessions"}
 _EVENT_KEYS = {"id", "name", "time_zone"}
 _VENUE_KEYS = {"id", "name", "kind", "time_zone", "region"}
 _CHANNEL_KEYS = {"id", "title", "venue", "kind"}
-_SESSION_KEYS = {"id", "title", "part", "start", "end", "channel", "venues", "languages", "qa"}
+_SESSION_KEYS = {
+    "id",
+    "title",
+    "part",
+    "start",
+    "end",
+    "channel",
+    "venues",
+    "languages",
+    "qa",
+    "qa_votes",
+}
 
 _NO_VENUES: tuple[str, ...] = ()
 _DEFAULT_LANGUAGES: tuple[str, ...] = ("zh", "en")
@@ -140,6 +160,12 @@ def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("expected true or false")
     return value
+
+
+def _qa_votes(value: object) -> str:
+    if value not in QA_VOTERS:
+        raise ValueError(f"expected one of {', '.join(QA_VOTERS)}")
+    return str(value)
 
 
 def _moment(zone: ZoneInfo) -> Callable[[object], datetime]:
@@ -274,6 +300,7 @@ def _read_sessions(
         targets = reader.get(table, key, "venues", _ids, default=_NO_VENUES)
         languages = reader.get(table, key, "languages", _languages, default=_DEFAULT_LANGUAGES)
         qa = reader.get(table, key, "qa", _flag, default=True)
+        qa_votes = reader.get(table, key, "qa_votes", _qa_votes, default="anyone")
         valid = True
         if channel is not None and channel not in channels:
             if channel not in channel_ids:
@@ -297,11 +324,14 @@ def _read_sessions(
             or targets is None
             or languages is None
             or qa is None
+            or qa_votes is None
         ):
             continue
         if _unique(reader, key, seen, session_id):
             sessions.append(
-                Session(session_id, title, part, start, end, channel, targets, languages, qa)
+                Session(
+                    session_id, title, part, start, end, channel, targets, languages, qa, qa_votes
+                )
             )
     _check_overlaps(reader, sessions)
     return sessions

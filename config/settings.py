@@ -41,6 +41,47 @@ class IceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlLimits:
+    """Abuse limits of the control plane (``[limits]``): the websocket, identities, votes."""
+
+    # Every /ws frame takes one token from its connection's bucket; a join takes more.
+    ws_message_burst: int = 60
+    ws_messages_per_second: int = 20
+    ws_join_cost: int = 10
+    # Frames refused in a row (over the rate) before the socket is closed.
+    ws_refused_before_close: int = 50
+    # Anonymous identities minted per client address: room for a venue NAT full of phones.
+    anonymous_burst_per_address: int = 500
+    anonymous_per_address_per_minute: int = 300
+    vote_burst_per_identity: int = 20
+    votes_per_identity_per_minute: int = 60
+    vote_burst_per_address: int = 600
+    votes_per_address_per_minute: int = 600
+    # Votes on one question from one address within the window that flag it to moderators.
+    suspect_votes_per_address: int = 50
+    suspect_window_seconds: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSettings:
+    """Token lifetimes per role (``[tokens]``, in hours) and how revocations spread."""
+
+    viewer_max_hours: int = 720
+    operator_max_hours: int = 336
+    moderator_max_hours: int = 336
+    producer_max_hours: int = 336
+    director_max_hours: int = 168
+    admin_max_hours: int = 24
+    # Every node re-reads the revocation list this often (the CLI writes it to the store).
+    revocation_refresh_seconds: int = 5
+
+    def max_hours(self, role: str) -> int:
+        """The longest lifetime a token of ``role`` may have, in hours."""
+        hours: int = getattr(self, f"{role}_max_hours")
+        return hours
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service is configured with, validated and frozen."""
 
@@ -65,6 +106,8 @@ class Settings:
     source_lost_seconds: int = 30
     rehearsal: bool = False
     ice: IceSettings = field(default_factory=IceSettings)
+    limits: ControlLimits = field(default_factory=ControlLimits)
+    tokens: TokenSettings = field(default_factory=TokenSettings)
 
 
 def _parse_int(value: object) -> int:
@@ -166,6 +209,14 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "ice.advertised_addresses": _parse_str_tuple,
     "ice.udp_port_min": _parse_optional_int,
     "ice.udp_port_max": _parse_optional_int,
+    **{f"limits.{name}": _parse_int for name in ControlLimits.__dataclass_fields__},
+    **{f"tokens.{name}": _parse_int for name in TokenSettings.__dataclass_fields__},
+}
+# Settings in a ``[section]`` of the file, each built into its own frozen dataclass.
+_SECTIONS: dict[str, type[Any]] = {
+    "ice": IceSettings,
+    "limits": ControlLimits,
+    "tokens": TokenSettings,
 }
 
 
@@ -231,6 +282,12 @@ def _validate(settings: Settings) -> None:
         "is required when ice.turn_urls is set",
     )
     check("ice.turn_credential_ttl", ice.turn_credential_ttl > 0, "must be positive")
+    for name in ControlLimits.__dataclass_fields__:
+        value = getattr(settings.limits, name)
+        check(f"limits.{name}", 1 <= value <= 1_000_000, "must be between 1 and 1000000")
+    for name in TokenSettings.__dataclass_fields__:
+        value = getattr(settings.tokens, name)
+        check(f"tokens.{name}", 1 <= value <= 87_600, "must be between 1 and 87600")
     low, high = ice.udp_port_min, ice.udp_port_max
     check(
         "ice.udp_port_min",
@@ -262,17 +319,19 @@ def load_settings(
         values[env_key] = (value, f"environment: {name}")
 
     top: dict[str, Any] = {}
-    ice: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
     for key, (raw, source) in values.items():
         try:
             parsed = _PARSERS[key](raw)
         except ValueError as error:
             raise SettingsError(f"{source}: {error} (got {raw!r})") from None
-        if key.startswith("ice."):
-            ice[key.removeprefix("ice.")] = parsed
+        section, dot, name = key.partition(".")
+        if dot:
+            sections[section][name] = parsed
         else:
             top[key] = parsed
-    settings = Settings(**top, ice=IceSettings(**ice))
+    built = {name: kind(**sections[name]) for name, kind in _SECTIONS.items()}
+    settings = Settings(**top, **built)
     _validate(settings)
     return settings
 

@@ -29,6 +29,7 @@ from signaling.qa.fanout import snapshot_for, touched_by
 from signaling.qa.limits import ActionLimiter
 from signaling.qa.room import Room
 from signaling.qa.service import RoomService
+from signaling.qa.vote_watch import VoteWatch
 from signaling.registry import ClientRegistry
 from signaling.routing.router import RoutingError
 from signaling.routing.service import RoutingService
@@ -36,6 +37,8 @@ from signaling.talkback import talkback_frame, talkback_text, talkback_venue
 from signaling.talkback_relay import TalkbackRelay
 
 Decide = Callable[[Room], ev.RoomEvent]
+# The actor named on a suspicion flag: the node itself, not a person.
+VOTE_WATCH = "vote watch"
 
 
 class Commands:
@@ -52,6 +55,7 @@ class Commands:
         talkback: TalkbackRelay,
         routing: Callable[[], RoutingService | None],
         limiter: ActionLimiter,
+        votes: VoteWatch,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._event = event
@@ -62,6 +66,7 @@ class Commands:
         self._talkback = talkback
         self._routing_now = routing
         self._limiter = limiter
+        self._votes = votes
         self._clock = clock
         self._table: dict[type[m.Message], Callable[[Client, Any], Awaitable[Ack | None]]] = {
             m.Join: self.join,
@@ -200,6 +205,12 @@ class Commands:
 
     async def vote(self, client: Client, message: m.Vote) -> Ack | None:
         room_id = self._qa_room(message.room)
+        session = self._event.session(room_id)
+        if session is not None and session.qa_votes == "signed_in" and client.grant.anonymous:
+            raise Forbidden(
+                "this room takes votes from invited people only: open your invite link",
+                code="sign_in_to_vote",
+            )
         self._limiter.check("vote", client.identity, client.address, time.monotonic())
         now = self._clock()
         seq, _ = await self._commit(
@@ -208,7 +219,19 @@ class Commands:
                 by=client.identity, question_id=message.question, on=message.on, now=now
             ),
         )
+        if message.on:
+            await self._watch_burst(room_id, message.question, client.address, now)
         return VoteAck(event_id=seq)
+
+    async def _watch_burst(self, room_id: str, question: str, address: str, now: float) -> None:
+        """Flag ``question`` to its moderators once its votes arrive in a burst from one address."""
+        burst = self._votes.vote(room_id, question, address, time.monotonic())
+        if burst is None:
+            return
+        flag = ev.Flagged(
+            at=now, by=VOTE_WATCH, question=question, votes=burst, seconds=self._votes.window
+        )
+        await self._commit(room_id, lambda room: flag)
 
     async def moderate(self, client: Client, message: Any) -> Ack | None:
         room_id = self._qa_room(message.room)

@@ -14,19 +14,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from config import Event
+from signaling.auth.revocation import RevocationLog, Revocations
 from signaling.bus import Bus
 from signaling.bus.node import BusMessage, NodeBus
 from signaling.clients import Client
 from signaling.commands import Commands
 from signaling.presence_feed import PresenceFeed
 from signaling.protocol import messages as m
+from signaling.protocol.budget import MessageRate
 from signaling.protocol.server import Ack, Routing, encode_frame
 from signaling.qa import events as ev
 from signaling.qa.fanout import frames_for
 from signaling.qa.limits import ActionLimiter, Limits
 from signaling.qa.room import Room
 from signaling.qa.service import RoomService
+from signaling.qa.vote_watch import VoteWatch
 from signaling.registry import ClientRegistry, SendStats
+from signaling.revoker import Revoker
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 from signaling.talkback_relay import TalkbackRelay
@@ -43,7 +47,9 @@ class HubOptions:
     presence_interval: float = 1.0
     presence_refresh: float = 10.0
     bus_retry: float = 1.0
+    revocation_refresh: float = 5.0  # seconds between re-reads of the revocation list
     limits: Limits = field(default_factory=Limits)
+    messages: MessageRate = field(default_factory=MessageRate)
 
 
 class RoomFanout:
@@ -68,6 +74,7 @@ class Hub:
         bus: Bus,
         options: HubOptions | None = None,
         clock: Callable[[], float] = time.time,
+        revocations: Revocations | None = None,
     ) -> None:
         self.event = event
         self.options = options = options or HubOptions()
@@ -79,6 +86,14 @@ class Hub:
             self.clients, self.bus, options.presence_interval, options.presence_refresh
         )
         self.talkback = TalkbackRelay(self.clients, self.bus)
+        # The set the token authority checks (``TokenAuthority.revocations``), kept current.
+        self.revoker = Revoker(
+            RevocationLog(store, event.id),
+            revocations if revocations is not None else Revocations(),
+            self.clients,
+            self.bus,
+            options.revocation_refresh,
+        )
         # Set by the wiring on the node that runs the routing automation.
         self.routing: RoutingService | None = None
         self.bus.on("event", self._heard_event)
@@ -92,15 +107,18 @@ class Hub:
             talkback=self.talkback,
             routing=lambda: self.routing,
             limiter=ActionLimiter(options.limits),
+            votes=VoteWatch(options.limits.suspect_votes, options.limits.suspect_window),
             clock=clock,
         )
 
     async def start(self) -> None:
         await self.bus.start()
+        await self.revoker.start()
         self.presence_feed.start()
         self.clients.start()
 
     async def stop(self) -> None:
+        await self.revoker.stop()
         await self.presence_feed.stop()
         await self.bus.stop()
         await self.clients.stop()

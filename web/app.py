@@ -23,8 +23,11 @@ from aiohttp import web
 
 from config import Event, Settings, load_event
 from signaling.auth import Credentials, TokenMediaAccess
+from signaling.auth.anonymous import AnonymousMinter
 from signaling.clock import SystemClock
 from signaling.hub import Hub, HubOptions
+from signaling.protocol.budget import MessageRate
+from signaling.qa.limits import Limits, Rate
 from signaling.records.airing import Judgement
 from signaling.records.recovery import open_asrun_log
 from signaling.records.store import AiringStore
@@ -44,6 +47,7 @@ from web import (
     qa_pages,
     records_api,
     routing_api,
+    tokens_api,
     venue_pages,
     whep,
     whip,
@@ -53,6 +57,7 @@ from web.adapters import HubQuestionCounts, MediaPlaneView, SwitchesToRouting
 from web.backends import open_backends
 from web.errors import error_pages, signaling_errors
 from web.keys import (
+    ANONYMOUS,
     AUTHORITY,
     CREDENTIALS,
     EVENT,
@@ -89,7 +94,7 @@ def create_app(
     app[SETTINGS] = settings
     app[EVENT] = event if event is not None else load_event(settings.event_file)
     app[STARTED_AT] = time.monotonic()
-    app[HUB_OPTIONS] = hub_options or HubOptions()
+    app[HUB_OPTIONS] = hub_options or hub_options_for(settings)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -105,11 +110,38 @@ def create_app(
     metrics.setup(app, version())
     for routes in (pages, api, ws, qa_pages, exports, whip, whep, media_api, media_pages):
         routes.setup(app)
-    for routes in (routing_api, records_api, director_page, venue_pages):
+    for routes in (routing_api, records_api, director_page, venue_pages, tokens_api):
         routes.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app
+
+
+def hub_options_for(settings: Settings) -> HubOptions:
+    """The control plane's limits as the settings (``[limits]``, ``[tokens]``) give them."""
+    limits = settings.limits
+    return HubOptions(
+        limits=Limits(
+            vote_per_identity=Rate(
+                limits.vote_burst_per_identity, limits.votes_per_identity_per_minute
+            ),
+            vote_per_address=Rate(
+                limits.vote_burst_per_address, limits.votes_per_address_per_minute
+            ),
+            anonymous_per_address=Rate(
+                limits.anonymous_burst_per_address, limits.anonymous_per_address_per_minute
+            ),
+            suspect_votes=limits.suspect_votes_per_address,
+            suspect_window=float(limits.suspect_window_seconds),
+        ),
+        messages=MessageRate(
+            burst=limits.ws_message_burst,
+            per_second=float(limits.ws_messages_per_second),
+            join_cost=limits.ws_join_cost,
+            refused_before_close=limits.ws_refused_before_close,
+        ),
+        revocation_refresh=float(settings.tokens.revocation_refresh_seconds),
+    )
 
 
 async def _planes(app: web.Application) -> AsyncIterator[None]:
@@ -122,7 +154,11 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         app[CREDENTIALS] = credentials
         app[STORE] = backends.store
 
-        hub = Hub(event, backends.store, backends.bus, app[HUB_OPTIONS])
+        options = app[HUB_OPTIONS]
+        app[ANONYMOUS] = AnonymousMinter(backends.authority, options.limits.anonymous_per_address)
+        # The hub's revoker keeps the authority's revocation set current.
+        revocations = backends.authority.revocations
+        hub = Hub(event, backends.store, backends.bus, options, revocations=revocations)
         app[HUB] = hub
         app[METRICS].register(metrics.HubCollector(hub))
         await hub.start()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from config import Event, Settings
-from signaling.auth import TokenAuthority, load_or_create_secret
+from signaling.auth import Role, TokenAuthority, load_or_create_secret
 from signaling.auth.secret import shared_secret
 from signaling.bus import Bus
 from signaling.bus.local import LocalBus
@@ -64,7 +64,9 @@ async def open_backends(settings: Settings, event: Event) -> AsyncIterator[Backe
         if redis is not None:
             # Every node on one Redis signs with the secret the first node put there.
             secret = await shared_secret(redis, f"{redis_prefix(event)}:secret", secret)
-        yield Backends(store, bus, TokenAuthority(secret, audience=event.id), redis)
+        lifetimes = {role: settings.tokens.max_hours(role.value) * 3600.0 for role in Role}
+        authority = TokenAuthority(secret, audience=event.id, max_lifetimes=lifetimes)
+        yield Backends(store, bus, authority, redis)
     finally:
         await bus.aclose()  # the hub closes it too when it stops; closing twice is fine
         await store.aclose()

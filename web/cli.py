@@ -1,4 +1,4 @@
-"""The ``venuebridge`` command line: serve, check, schedule, token, report, import-schedule."""
+"""The ``venuebridge`` command line: serve, check, schedule, token, revoke, report, imports."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from config.schedule import by_day_and_hall, local_time, sessions_for_venue, zon
 from config.schedule_import import ImportOptions, ScheduleImportError, import_schedule
 from config.settings import replace
 from signaling.auth import ALL, Grant, Role, new_identity
+from signaling.auth.revocation import RevocationLog, revoke_role, revoke_token
+from signaling.bus.node import NodeBus
+from signaling.errors import Unauthorized
+from signaling.files import private_dir
 from signaling.records.airing import Airing
 from signaling.records.report import airing_row, terminal_report, to_csv
 from signaling.records.store import AiringStore
@@ -26,6 +31,8 @@ from web.backends import open_backends, store_exists
 from web.logs import configure_logging
 
 logger = logging.getLogger("venuebridge")
+# Who the revocation list names for entries made on the command line.
+CLI_ACTOR = "command line"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -42,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
     event = load_event(settings.event_file)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     app = create_app(settings, event)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
     logger.info(
@@ -212,6 +219,44 @@ async def _mint(settings: Settings, event: Event, grant: Grant, ttl: float) -> s
         return backends.authority.mint(grant, ttl)
 
 
+def cmd_revoke(args: argparse.Namespace) -> int:
+    """Revoke one token (by id, or the token itself) or every token of a role issued until now."""
+    settings = _settings(args)
+    event = load_event(settings.event_file)
+    try:
+        described = asyncio.run(_revoke(settings, event, args))
+    except ValueError as error:
+        print(f"venuebridge: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"revoked {described}; running servers apply it within "
+        f"{settings.tokens.revocation_refresh_seconds} s"
+    )
+    return 0
+
+
+async def _revoke(settings: Settings, event: Event, args: argparse.Namespace) -> str:
+    """Write the revocation into the store the servers read (SQLite in data_dir, or Redis)."""
+    now = time.time()
+    async with open_backends(settings, event) as backends:
+        if args.role:
+            entry = revoke_role(Role(args.role), CLI_ACTOR, now)
+        else:
+            token_id = args.token_id
+            if args.token:
+                try:
+                    token_id = backends.authority.verify(args.token).token_id
+                except Unauthorized as error:
+                    raise ValueError(f"{error.message}: nothing to revoke") from None
+                if token_id is None:
+                    raise ValueError("that token has no id: revoke its role with --role")
+            entry = revoke_token(token_id, CLI_ACTOR, now)
+        await RevocationLog(backends.store, event.id).add(entry)
+        # A nudge for nodes on a shared Redis; the others re-read the list on their timer.
+        await NodeBus(backends.bus, "cli").publish("revoked", {})
+        return entry.describe()
+
+
 def parse_ttl(text: str) -> float:
     """``90``, ``90s``, ``15m``, ``12h`` or ``3d`` as seconds."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -296,6 +341,17 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="identity to put in the token (default: generated)")
     token.add_argument("--quiet", action="store_true", help="print only the token on stdout")
     token.set_defaults(run=cmd_token)
+
+    revoke = commands.add_parser("revoke", help="revoke one token, or every token of a role")
+    with_settings(revoke)
+    revoke.add_argument("--data-dir", type=Path, help="where the store and secret live")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--token-id", help="the token's id (its jti claim)")
+    which.add_argument("--token", help="the token itself")
+    which.add_argument(
+        "--role", choices=[r.value for r in Role], help="every token of this role issued until now"
+    )
+    revoke.set_defaults(run=cmd_revoke)
     return parser
 
 

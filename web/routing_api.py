@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from signaling.errors import BadMessage, NotFound
+from signaling.protocol.codec import decode_object
 from signaling.routing.router import RoutingError
 from web.auth import require_director
 from web.keys import EVENT, MEDIA, ROUTING
@@ -21,10 +22,11 @@ NO_ROUTING = "routing does not run on this node"
 
 async def _json_field(request: web.Request, name: str, example: str) -> Any:
     try:
-        body: Any = await request.json()
-    except ValueError:
-        raise BadMessage(f"send JSON: {example}") from None
-    if not isinstance(body, dict) or name not in body:
+        # Not request.json(): its parser answers deep nesting with a RecursionError (500).
+        body = decode_object(await request.read())
+    except BadMessage as error:
+        raise BadMessage(f"{error.message}: {example}") from None
+    if name not in body:
         raise BadMessage(f"send JSON: {example}")
     return body[name]
 

@@ -12,20 +12,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+import time
 
 from aiohttp import WSMsgType, web
 
 from signaling.auth import Grant
 from signaling.clients import Client
-from signaling.errors import SignalingError, Unauthorized
+from signaling.errors import BadMessage, RateLimited, SignalingError, Unauthorized
 from signaling.hub import Hub
-from signaling.protocol import PROTOCOL_VERSION, decode, encode_frame
+from signaling.protocol import PROTOCOL_VERSION, ClientMessage, decode, encode_frame
+from signaling.protocol.budget import ConnectionBudget, Verdict
+from signaling.protocol.messages import Join
 from signaling.protocol.server import Error, Frame, Welcome
+from signaling.revoker import REVOKED
 from web.auth import request_token
-from web.keys import CREDENTIALS, HUB
+from web.keys import ANONYMOUS, CREDENTIALS, HUB
 
 logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_TRY_LATER = 4429  # no identity for now: too many new ones from this address
+CLOSE_POLICY = 1008  # kept flooding past the message rate
 CLOSE_GOING_AWAY = 1001
 
 
@@ -55,7 +61,8 @@ def _attach(client: Client, transport: asyncio.Transport) -> None:
             # Its buffer is full: a close frame would only queue behind it.
             transport.abort()
         elif not transport.is_closing():
-            transport.write(close_frame(CLOSE_GOING_AWAY, reason))
+            code = CLOSE_UNAUTHORIZED if reason.startswith(REVOKED) else CLOSE_GOING_AWAY
+            transport.write(close_frame(code, reason))
             transport.close()
 
     client.write = write
@@ -75,12 +82,15 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     issued: str | None = None
     try:
         if token is None:
-            grant, issued = credentials.authority.anonymous_viewer()
+            # The page keeps the welcome's token and presents it next time; see ANONYMOUS.
+            minter = request.app[ANONYMOUS]
+            grant, issued = minter.mint(request.remote or "unknown", time.monotonic())
         else:
             grant = credentials.grant(token)
-    except Unauthorized as error:
+    except (Unauthorized, RateLimited) as error:
+        code = CLOSE_UNAUTHORIZED if isinstance(error, Unauthorized) else CLOSE_TRY_LATER
         await ws.send_str(encode_frame(Error(code=error.code, message=error.message)).text)
-        await ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized")
+        await ws.close(code=code, message=error.code.encode())
         return ws
     transport = request.transport
     if not isinstance(transport, asyncio.Transport) or transport.is_closing():
@@ -90,10 +100,13 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     clients = hub.clients
     clients.connect(client)
     clients.send(client, encode_frame(_welcome(hub, grant, issued)))
+    budget = ConnectionBudget(options.messages, time.monotonic())
     try:
         async for message in ws:
             if message.type is WSMsgType.TEXT:
-                await _handle(hub, client, message.data)
+                if not await _handle(hub, client, message.data, budget):
+                    await ws.close(code=CLOSE_POLICY, message=b"too many messages")
+                    break
             elif message.type is WSMsgType.BINARY:
                 clients.send(client, _error("bad_message", "send JSON text frames"))
             if client.dropped:
@@ -128,17 +141,37 @@ def _error(code: str, message: str, ref: str | None = None) -> Frame:
     return encode_frame(Error(code=code, message=message, ref=ref))
 
 
-async def _handle(hub: Hub, client: Client, data: str) -> None:
-    ref: str | None = None
+async def _handle(hub: Hub, client: Client, data: str, budget: ConnectionBudget) -> bool:
+    """Answer one text frame; False when the client keeps flooding and must be closed."""
+    message: ClientMessage | None = None
+    refusal: BadMessage | None = None
     try:
         message = decode(data)
-        ref = message.ref
+    except BadMessage as error:
+        refusal = error
+    # Charged after parsing (bounded by max_message) so a join can cost what its snapshot does.
+    cost = hub.options.messages.join_cost if isinstance(message, Join) else 1
+    verdict = budget.take(cost, time.monotonic())
+    if verdict == Verdict.CLOSE:
+        logger.info("closing the websocket of %s: too many messages", client.identity)
+        return False
+    if verdict != Verdict.ALLOW:
+        if verdict == Verdict.REFUSE:
+            hub.clients.send_error(client, _error("rate_limited", "too many messages; slow down"))
+        return True
+    if message is None:
+        if refusal is not None:
+            hub.clients.send_error(client, _error(refusal.code, refusal.message))
+        return True
+    ref = message.ref
+    try:
         hub.clients.send(client, encode_frame(await hub.handle(client, message)))
     except SignalingError as error:
         hub.clients.send_error(client, _error(error.code, error.message, ref))
     except Exception:
         logger.exception("unexpected error handling a message from %s", client.identity)
         hub.clients.send(client, _error("internal", "something went wrong on our side", ref))
+    return True
 
 
 async def close_all(app: web.Application) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ALL = "*"
 
@@ -29,6 +29,9 @@ class Grant:
     anonymous: bool = False
     # Only the ingest key's grant (``credentials.ingest_key_grant``): tokens never carry it.
     also_directs: bool = False
+    # The token it came from (``jti``, ``iat``), for revocation; not part of who it is.
+    token_id: str | None = field(default=None, compare=False)
+    issued_at: float | None = field(default=None, compare=False)
 
     def moderates(self, session_id: str) -> bool:
         """May run the Q&A of ``session_id``."""

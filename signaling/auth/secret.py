@@ -8,18 +8,21 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
+from signaling.files import PRIVATE_FILE, private_dir
+
 SECRET_FILE = "signing.key"
 
 
 def load_or_create_secret(data_dir: Path) -> bytes:
     """Read ``data_dir/signing.key``, creating it (mode 0600) on first use."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     path = data_dir / SECRET_FILE
     try:
         # O_EXCL: two processes starting at once cannot both write a different secret.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     except FileExistsError:
         return _read(path)
+    os.fchmod(fd, PRIVATE_FILE)  # the umask may have widened nothing, but may have been 0
     with os.fdopen(fd, "w") as handle:
         handle.write(secrets.token_hex(32) + "\n")
     return _read(path)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 
 import jwt
 
 from signaling.auth.grants import Grant, Role, validate_scope
+from signaling.auth.revocation import Revocations
 from signaling.errors import Unauthorized
 
 ALGORITHM = "HS256"
@@ -20,29 +22,70 @@ def new_identity(prefix: str = "anon") -> str:
     return f"{prefix}-{secrets.token_urlsafe(12)}"
 
 
+# The longest a token of each role may live (settings ``tokens.*_max_hours`` override).
+DEFAULT_MAX_LIFETIMES: Mapping[Role, float] = {
+    Role.VIEWER: 720 * 3600,
+    Role.OPERATOR: 336 * 3600,
+    Role.MODERATOR: 336 * 3600,
+    Role.PRODUCER: 336 * 3600,
+    Role.DIRECTOR: 168 * 3600,
+    Role.ADMIN: 24 * 3600,
+}
+
+
+def describe_lifetime(seconds: float) -> str:
+    """``seconds`` in the largest whole unit (``30d``, ``12h``, ``90s``)."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
 class TokenAuthority:
     """Mints and checks tokens with one secret; both the server and the CLI use it."""
 
-    def __init__(self, secret: bytes, audience: str) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        audience: str,
+        max_lifetimes: Mapping[Role, float] | None = None,
+    ) -> None:
         if len(secret) < 32:
             raise ValueError("the signing secret must be at least 32 bytes")
         self._secret = secret
         # The event id: a token for one event is not accepted by another.
         self._audience = audience
+        self._max_lifetimes = {**DEFAULT_MAX_LIFETIMES, **(max_lifetimes or {})}
+        # Filled by the node's revocation watcher (signaling.auth.revoker); empty in the CLI.
+        self.revocations = Revocations()
+
+    def max_lifetime(self, role: Role) -> float:
+        """The longest lifetime, in seconds, a token of ``role`` may have."""
+        return self._max_lifetimes[role]
 
     def mint(self, grant: Grant, ttl: float, now: float | None = None) -> str:
-        """A token for ``grant`` valid for ``ttl`` seconds."""
+        """A token for ``grant`` valid for ``ttl`` seconds; ``ValueError`` past the role's limit."""
         validate_scope(grant.role, grant.venue, grant.sessions, grant.channels)
         if grant.also_directs:
             raise ValueError("only the ingest key directs as a producer; mint a director token")
-        issued = int(time.time() if now is None else now)
+        longest = self.max_lifetime(grant.role)
+        if ttl > longest:
+            role = grant.role.value
+            article = "an" if role[0] in "aeiou" else "a"
+            raise ValueError(
+                f"{article} {role} token may live at most {describe_lifetime(longest)} "
+                f"(setting tokens.{role}_max_hours)"
+            )
+        # Milliseconds: "revoke every token issued before now" must spare one minted after.
+        issued = round(time.time() if now is None else now, 3)
         claims: dict[str, object] = {
             "iss": ISSUER,
             "aud": self._audience,
             "sub": grant.identity,
             "role": grant.role.value,
             "iat": issued,
-            "exp": issued + int(ttl),
+            "exp": int(issued + ttl),
+            "jti": secrets.token_urlsafe(12),
         }
         if grant.venue:
             claims["venue"] = grant.venue
@@ -72,6 +115,8 @@ class TokenAuthority:
         except jwt.InvalidTokenError:
             raise Unauthorized("the token is not valid") from None
         try:
+            issued = _number(claims["iat"])
+            lifetime = _number(claims["exp"]) - issued
             grant = Grant(
                 identity=_text(claims["sub"]),
                 role=Role(claims["role"]),
@@ -79,22 +124,38 @@ class TokenAuthority:
                 sessions=_texts(claims.get("sessions", [])),
                 channels=_texts(claims.get("channels", [])),
                 anonymous=claims.get("anon") is True,
+                token_id=_optional_text(claims.get("jti")),
+                issued_at=issued,
             )
             validate_scope(grant.role, grant.venue, grant.sessions, grant.channels)
         except (ValueError, TypeError):
             raise Unauthorized("the token is not valid") from None
+        # One second of slack: ``exp`` is whole seconds, ``iat`` has milliseconds.
+        if lifetime > self.max_lifetime(grant.role) + 1:
+            raise Unauthorized(
+                f"the token lives longer than a {grant.role.value} token may",
+                code="token_too_long",
+            )
+        if self.revocations.revokes(grant):
+            raise Unauthorized("the token has been revoked", code="token_revoked")
         return grant
 
     def anonymous_viewer(self) -> tuple[Grant, str]:
         """A generated viewer identity and its token, for people who arrive without one."""
         grant = Grant(identity=new_identity(), role=Role.VIEWER, anonymous=True)
-        return grant, self.mint(grant, ANONYMOUS_TTL)
+        return grant, self.mint(grant, min(ANONYMOUS_TTL, self.max_lifetime(Role.VIEWER)))
 
 
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value or len(value) > 200:
         raise ValueError("expected a short string")
     return value
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a number")
+    return float(value)
 
 
 def _optional_text(value: object) -> str | None:

@@ -85,6 +85,14 @@ class TimerSet(Event, frozen=True, tag="timer_set"):
     seconds: int  # 0 clears the countdown
 
 
+class Flagged(Event, frozen=True, tag="flagged"):
+    """The node saw ``votes`` votes for ``question`` from one address within ``seconds``."""
+
+    question: str
+    votes: int
+    seconds: int
+
+
 RoomEvent = (
     Asked
     | Voted
@@ -99,6 +107,7 @@ RoomEvent = (
     | Prioritized
     | ModeSet
     | TimerSet
+    | Flagged
 )
 
 _encoder = msgspec.json.Encoder()

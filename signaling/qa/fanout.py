@@ -31,6 +31,8 @@ from signaling.qa.room import Room
 
 # Events after which a question that was public may no longer be.
 HIDING_EVENTS = (ev.Dismissed, ev.Merged)
+# Events that change only what moderators see: nobody else hears of them.
+MODERATOR_ONLY_EVENTS = (ev.Flagged,)
 # Events that change room-level state (mode, stage, timer).
 ROOM_EVENTS = (ev.ModeSet, ev.TimerSet, ev.Staged, ev.Unstaged, ev.Answered)
 
@@ -127,6 +129,8 @@ def _question_frames(
     # Encoded once per audience, on first need, not once per member.
     frames: dict[Audience, Frame | None] = {}
     for member, moderator in present:
+        if isinstance(event, MODERATOR_ONLY_EVENTS) and not moderator:
+            continue
         audience = audience_of(question, member.identity, moderator)
         if audience not in frames:
             frames[audience] = _question_frame(room, seq, event, question, audience)

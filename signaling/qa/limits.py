@@ -44,9 +44,15 @@ class Limits:
     ask_per_identity: Rate = Rate(burst=3, per_minute=4)
     ask_per_address: Rate = Rate(burst=30, per_minute=60)
     vote_per_identity: Rate = Rate(burst=20, per_minute=60)
-    vote_per_address: Rate = Rate(burst=300, per_minute=600)
+    # A venue's NAT carries hundreds of phones: the address bucket is wide on purpose.
+    vote_per_address: Rate = Rate(burst=600, per_minute=600)
     talkback_per_identity: Rate = Rate(burst=5, per_minute=20)
     talkback_per_address: Rate = Rate(burst=20, per_minute=120)
+    # Votes on one question from one address within ``suspect_window`` seconds that flag it.
+    # Anonymous identities a single address may be given (see signaling.auth.anonymous).
+    anonymous_per_address: Rate = Rate(burst=500, per_minute=300)
+    suspect_votes: int = 50
+    suspect_window: float = 60.0
 
 
 class ActionLimiter:

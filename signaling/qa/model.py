@@ -50,6 +50,8 @@ class Question:
     staged_at: float | None = None
     answered_at: float | None = None
     closed_at: float | None = None  # dismissed or merged
+    # Why its votes look stuffed (a burst from one address); for moderators only.
+    suspect: str | None = None
 
     @property
     def votes(self) -> int:
@@ -96,6 +98,8 @@ class Question:
             staged_at=self.staged_at,
             answered_at=self.answered_at,
             closed_at=self.closed_at,
+            suspect=self.suspect is not None,
+            suspect_reason=self.suspect,
             edits=[
                 {"at": e.at, "by": e.by, "old_text": e.old_text, "new_text": e.new_text}
                 for e in self.edits

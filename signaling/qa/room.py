@@ -262,6 +262,8 @@ def _apply(room: Room, event: ev.RoomEvent) -> set[str]:
             room.stage = None
     elif isinstance(event, ev.Prioritized):
         question.rank = event.rank
+    elif isinstance(event, ev.Flagged):
+        question.suspect = f"{event.votes} votes from one network within {event.seconds} s"
     return {question.id}
 
 

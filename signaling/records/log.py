@@ -165,9 +165,14 @@ class AsRunLog:
         return changed
 
     def recover(self, last_alive: datetime) -> list[Airing]:
-        """Close airings left open by an unclean stop, at the last moment the node was alive."""
+        """Close airings left open by an unclean stop, at the last moment the node was alive.
+
+        An airing that began after the last heartbeat ends where it began (zero length):
+        nothing says it stayed on air, and an end before the start would be nonsense.
+        """
+        note = "closed at start-up: the server stopped mid-airing"
         return [
-            self._close(a, last_alive, note="closed at start-up: the server stopped mid-airing")
+            self._close(a, max(last_alive, a.actual_start or last_alive), note=note)
             for a in list(self._airings.values())
             if a.open
         ]

@@ -15,6 +15,8 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from signaling.files import private_dir, private_file
+
 T = TypeVar("T")
 
 SCHEMA = """
@@ -46,7 +48,9 @@ class SqliteEventStore:
         return await loop.run_in_executor(self._executor, function)  # type: ignore[arg-type]
 
     def _connect(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self._path.parent)
+        # Created 0600 before SQLite opens it; SQLite gives -wal and -shm the same mode.
+        private_file(self._path)
         connection = sqlite3.connect(self._path, isolation_level=None)
         connection.execute("PRAGMA journal_mode=WAL")
         # NORMAL under WAL: durable across process crashes, at most the last commit

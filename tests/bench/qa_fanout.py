@@ -120,7 +120,12 @@ class Server:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        env = {**os.environ, "VENUEBRIDGE_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "VENUEBRIDGE_LOG_LEVEL": "WARNING",
+            # Every benchmark client is a new anonymous viewer on 127.0.0.1.
+            "VENUEBRIDGE_LIMITS_ANONYMOUS_BURST_PER_ADDRESS": "1000000",
+        }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "web", "serve", "--host", "127.0.0.1", "--port",
              str(self.port), "--data-dir", str(data_dir)],

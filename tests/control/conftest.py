@@ -15,6 +15,7 @@ from config import Event, Settings
 from signaling.bus.local import LocalBus
 from signaling.bus.redis import RedisBus
 from signaling.hub import HubOptions
+from signaling.protocol.budget import MessageRate
 from signaling.store.redis import RedisEventStore
 from signaling.store.sqlite import SqliteEventStore
 from tests.control.support import Backend, Node
@@ -55,7 +56,12 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 @pytest.fixture
 def hub_options() -> HubOptions:
     # Shrunk timers and generous limits; rate-limit tests set their own.
-    return HubOptions(heartbeat=5.0, presence_interval=0.05, presence_refresh=1.0)
+    return HubOptions(
+        heartbeat=5.0,
+        presence_interval=0.05,
+        presence_refresh=1.0,
+        messages=MessageRate(burst=100_000, per_second=100_000.0),
+    )
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from signaling.auth import Role
+from signaling.auth.revocation import RevocationLog, revoke_role, revoke_token
 from tests.control.support import Backend
 
 
@@ -83,3 +85,22 @@ async def test_closing_the_bus_ends_its_subscriptions(backend: Backend) -> None:
         return [item async for item in stream]
 
     assert await asyncio.wait_for(drain(), 10) == []
+
+
+async def test_the_revocation_list_is_kept_in_order_and_read_once(backend: Backend) -> None:
+    writer, reader = RevocationLog(backend.store, "ev"), RevocationLog(backend.store, "ev")
+    first, second = revoke_token("jti-1", "admin", 10.0), revoke_role(Role.VIEWER, "admin", 11.0)
+    await writer.add(first)
+    await writer.add(second)
+    assert await reader.read_new() == [first, second]
+    assert await reader.read_new() == []
+    third = revoke_token("jti-2", "cli", 12.0)
+    await writer.add(third)
+    assert await reader.read_new() == [third]
+    assert await RevocationLog(backend.store, "other-event").read_new() == []
+    again = await backend.reopen()
+    try:
+        assert await RevocationLog(again, "ev").read_new() == [first, second, third]
+    finally:
+        if backend.name == "sqlite":
+            await again.aclose()
