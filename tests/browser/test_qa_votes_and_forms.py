@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, expect
 
 from config import Event, Settings
+from config.settings import ControlLimits
 from tests.control.support import WsClient, mint
 from web.app import create_app
 
@@ -158,3 +159,37 @@ async def test_moderator_dismisses_edits_and_merges_with_in_page_forms(
     await page.screenshot(path=shots / "moderator-after-forms.png", full_page=True)
     assert dialogs == []
     await context.close()
+
+
+async def test_the_moderator_sees_a_question_whose_votes_came_in_a_burst(
+    tmp_path: Path, reference_event: Event, browser: Browser, shots: Path
+) -> None:
+    settings = Settings(
+        host="127.0.0.1",
+        port=0,
+        data_dir=tmp_path / "data",
+        limits=ControlLimits(suspect_votes_per_address=3),
+    )
+    async with (
+        TestServer(create_app(settings, reference_event), host="127.0.0.1", port=0) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        token = mint(server.app, "moderator", "mod-anna", sessions=[ROOM])
+        mod = await WsClient.connect(http, str(server.make_url("/ws")), token)
+        await mod.ok({"type": "join", "room": ROOM})
+        await mod.ok({"type": "set_mode", "room": ROOM, "mode": "open"})
+        ids = await ask_all(mod)
+        # Three anonymous viewers from one address vote for the same question.
+        for _ in range(3):
+            viewer = await WsClient.connect(http, str(server.make_url("/ws")))
+            await viewer.ok({"type": "join", "room": ROOM})
+            await viewer.ok({"type": "vote", "room": ROOM, "question": ids[1], "on": True})
+            await viewer.close()
+        base = str(server.make_url("")).rstrip("/")
+        page = await (await browser.new_context(viewport={"width": 1400, "height": 900})).new_page()
+        await page.goto(f"{base}/join?token={token}")
+        flagged = page.locator(f'.question[data-id="{ids[1]}"] .suspect')
+        await expect(flagged).to_contain_text("Suspicious votes")
+        await expect(page.locator(f'.question[data-id="{ids[0]}"] .suspect')).to_have_count(0)
+        await page.screenshot(path=str(shots / "moderator-suspect.png"))
+        await mod.close()

@@ -28,6 +28,8 @@ import { ReconnectingSocket, RequestError } from "../lib/socket.js";
  * @property {string | null} [dismiss_reason]
  * @property {string | null} [merged_into]
  * @property {unknown[]} [edits]
+ * @property {boolean} [suspect] moderators only: its votes came in a burst from one address
+ * @property {string | null} [suspect_reason]
  */
 
 /**

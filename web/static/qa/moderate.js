@@ -149,6 +149,8 @@ function item(q) {
       q.dismiss_reason ? ` — ${q.dismiss_reason}` : "",
       q.merged_into ? ` into ${questionText(q.merged_into)}` : "",
       q.edits && q.edits.length ? ` · edited ${q.edits.length}×` : ""),
+    q.suspect ? el("p", { class: "suspect", role: "note" },
+      `⚠ Suspicious votes: ${q.suspect_reason || "many votes in a burst from one address"}`) : null,
     buttons.length ? el("div", { class: "actions" }, ...buttons) : null,
     form));
 }
