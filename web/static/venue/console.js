@@ -7,7 +7,8 @@ import { TalkbackPanel } from "./talkback.js";
 import { clock, loadSchedule, now, renderSchedule, timeIn } from "./schedule.js";
 
 const root = document.getElementById("console");
-const { venue, zone, token, codec } = root.dataset;
+// No token in the page: same-origin requests (WHEP/WHIP, /ws) carry the HttpOnly cookie.
+const { venue, zone, codec } = root.dataset;
 const returnChannel = root.dataset.return;
 const $ = (id) => document.getElementById(id);
 const DEVICES_KEY = `vb.venue.${venue}.devices`;
@@ -19,7 +20,7 @@ function showState(pill, state, detail, labels) {
 
 // ---- projector: the venue output, played until the page closes
 const projector = new Link({
-  kind: "play", endpoint: `/whep/venue/${encodeURIComponent(venue)}`, token, video: $("projector"),
+  kind: "play", endpoint: `/whep/venue/${encodeURIComponent(venue)}`, video: $("projector"),
   onState: (s, d) => showState($("projector-state"), s, d, { live: "playing", connecting: "connecting", waiting: "waiting", retrying: "reconnecting" }),
 });
 projector.start();
@@ -73,7 +74,7 @@ for (const id of ["camera", "microphone"]) {
 }
 
 const returnFeed = new Link({
-  kind: "publish", endpoint: `/whip/${encodeURIComponent(returnChannel)}`, token, codec,
+  kind: "publish", endpoint: `/whip/${encodeURIComponent(returnChannel)}`, codec,
   stream: () => stream,
   onState: (s, d) => showState($("return-state"), s, d, { idle: "not live", live: "live", connecting: "connecting", retrying: "reconnecting" }),
 });
@@ -156,7 +157,7 @@ function showRouting(frame) {
 // ---- control socket: presence, talkback, routing
 let talkback = null;
 const socket = new Socket({
-  token, present: { venue },
+  present: { venue },
   onStatus: (s) => showState($("ws-status"), s, "", { online: "control: online", offline: "control: reconnecting", connecting: "control: connecting" }),
   onFrame: (frame) => {
     if (talkback) talkback.receive(frame);

@@ -6,14 +6,13 @@ import { Socket } from "./socket.js";
 import { TalkbackPanel } from "./talkback.js";
 
 const wall = document.getElementById("wall");
-const token = wall.dataset.token;
 const links = {};
 
 for (const tile of wall.querySelectorAll("[data-channel]")) {
   const { channel } = tile.dataset;
   const state = tile.querySelector("[data-link-state]");
   const link = new Link({
-    kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`, token,
+    kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`,
     video: tile.querySelector("video"),
     onState: (s, detail) => {
       state.dataset.state = s;
@@ -35,8 +34,8 @@ function showOperators(counts) {
   }
 }
 
+// No token in the page: same-origin requests (WHEP, /ws) carry the HttpOnly cookie.
 const socket = new Socket({
-  token,
   onWelcome: () => {
     socket.send({ type: "watch_presence" }).catch(() => {});
     Object.values(links).forEach((link) => link.nudge());
