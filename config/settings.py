@@ -7,6 +7,7 @@ the environment; a bad value stops start-up with a message naming the key and it
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -105,6 +106,16 @@ class Settings:
     asrun_tolerance_seconds: int = 120
     source_lost_seconds: int = 30
     rehearsal: bool = False
+    # The HTTP edge (web/server.py): a client must finish its request head and its body
+    # within these, idle keep-alive connections close after the third, and at most
+    # ``http_max_connections`` connections are open at once (the rest get a 503).
+    http_header_timeout_seconds: int = 10
+    http_body_timeout_seconds: int = 30
+    http_keepalive_seconds: int = 75
+    http_max_connections: int = 4096
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; from anyone else those headers are ignored.
+    trusted_proxies: tuple[str, ...] = ()
     ice: IceSettings = field(default_factory=IceSettings)
     limits: ControlLimits = field(default_factory=ControlLimits)
     tokens: TokenSettings = field(default_factory=TokenSettings)
@@ -202,6 +213,11 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "source_lost_seconds": _parse_int,
     "rehearsal": _parse_bool,
     "producer_secret": _parse_optional_str,
+    "http_header_timeout_seconds": _parse_int,
+    "http_body_timeout_seconds": _parse_int,
+    "http_keepalive_seconds": _parse_int,
+    "http_max_connections": _parse_int,
+    "trusted_proxies": _parse_str_tuple,
     "ice.stun_urls": _parse_str_tuple,
     "ice.turn_urls": _parse_str_tuple,
     "ice.turn_secret": _parse_optional_str,
@@ -271,6 +287,18 @@ def _validate(settings: Settings) -> None:
         check("producer_secret", len(settings.producer_secret) >= 16, "needs 16 characters or more")
     for key in ("pre_roll_seconds", "asrun_tolerance_seconds", "source_lost_seconds"):
         check(key, 0 <= getattr(settings, key) <= 86400, "must be between 0 and 86400")
+    for key in ("http_header_timeout_seconds", "http_body_timeout_seconds"):
+        check(key, 1 <= getattr(settings, key) <= 3600, "must be between 1 and 3600")
+    check(
+        "http_keepalive_seconds",
+        1 <= settings.http_keepalive_seconds <= 86400,
+        "must be between 1 and 86400",
+    )
+    check("http_max_connections", settings.http_max_connections >= 1, "must be 1 or more")
+    for entry in settings.trusted_proxies:
+        check(
+            "trusted_proxies", _is_network(entry), f"'{entry}' is not an address or a CIDR network"
+        )
     ice = settings.ice
     for url in ice.stun_urls:
         check("ice.stun_urls", url.startswith(("stun:", "stuns:")), f"'{url}' is not a stun: URL")
@@ -296,6 +324,14 @@ def _validate(settings: Settings) -> None:
     )
     if low is not None and high is not None:
         check("ice.udp_port_min", 1024 <= low <= high <= 65535, "need 1024 <= min <= max <= 65535")
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def load_settings(

@@ -40,6 +40,8 @@ from web import (
     api,
     director_page,
     exports,
+    hygiene,
+    join,
     media_api,
     media_pages,
     metrics,
@@ -56,6 +58,7 @@ from web import (
 from web.adapters import HubQuestionCounts, MediaPlaneView, SwitchesToRouting
 from web.backends import open_backends
 from web.errors import error_pages, signaling_errors
+from web.hygiene import body_deadline
 from web.keys import (
     ANONYMOUS,
     AUTHORITY,
@@ -70,6 +73,7 @@ from web.keys import (
     STARTED_AT,
     STORE,
 )
+from web.origin import same_origin
 
 HERE = Path(__file__).parent
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -88,8 +92,11 @@ def create_app(
 ) -> web.Application:
     """Build the application; ``event`` defaults to the one the settings name."""
     # error_pages is outermost: it renders what signaling_errors made of a refusal.
+    # same_origin and body_deadline run before any handler, inside error_pages so their
+    # refusals are rendered like the others.
     app = web.Application(
-        middlewares=[error_pages, signaling_errors], client_max_size=MAX_REQUEST_BYTES
+        middlewares=[error_pages, signaling_errors, same_origin, body_deadline],
+        client_max_size=MAX_REQUEST_BYTES,
     )
     app[SETTINGS] = settings
     app[EVENT] = event if event is not None else load_event(settings.event_file)
@@ -108,7 +115,8 @@ def create_app(
             "ephemeral port and has no port-range option (see README)"
         )
     metrics.setup(app, version())
-    for routes in (pages, api, ws, qa_pages, exports, whip, whep, media_api, media_pages):
+    hygiene.setup(app)
+    for routes in (pages, api, ws, qa_pages, join, exports, whip, whep, media_api, media_pages):
         routes.setup(app)
     for routes in (routing_api, records_api, director_page, venue_pages, tokens_api):
         routes.setup(app)

@@ -11,8 +11,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiohttp import web
-
 from config import Event, EventFileError, Settings, SettingsError, load_event, load_settings
 from config.event import Part
 from config.schedule import by_day_and_hall, local_time, sessions_for_venue, zone_label
@@ -29,6 +27,7 @@ from signaling.records.store import AiringStore
 from web.app import create_app, version
 from web.backends import open_backends, store_exists
 from web.logs import configure_logging
+from web.server import serve_until_signalled
 
 logger = logging.getLogger("venuebridge")
 # Who the revocation list names for entries made on the command line.
@@ -61,15 +60,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.port,
         settings.data_dir.resolve(),
     )
-    # run_app turns SIGINT and SIGTERM into a graceful shutdown of the runner.
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        shutdown_timeout=5.0,
-        access_log=logging.getLogger("aiohttp.access"),
-    )
+    # The same construction as the tests' servers (web/server.py); SIGINT and SIGTERM
+    # shut it down gracefully.
+    asyncio.run(serve_until_signalled(app, settings))
     logger.info("venuebridge stopped")
     return 0
 

@@ -7,6 +7,9 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.log import server_logger
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -32,3 +35,29 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
     # aiohttp's access log is noisy at INFO on a busy node; keep it at WARNING.
     logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
+
+
+class OneLineBadRequests(logging.Filter):
+    """Turns aiohttp's traceback for a malformed request into one warning line.
+
+    A request line or header aiohttp cannot parse is the client's fault and is already
+    answered with 400; a scanner sending garbage must not fill the log with tracebacks.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            peer = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            reason = " ".join(str(error.message or type(error).__name__).split())
+            record.msg = "bad request from %s: %s"
+            record.args = (peer, reason[:200])
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def one_line_bad_requests(logger: logging.Logger = server_logger) -> None:
+    """Install ``OneLineBadRequests`` on aiohttp's server logger (once)."""
+    if not any(isinstance(f, OneLineBadRequests) for f in logger.filters):
+        logger.addFilter(OneLineBadRequests())

@@ -21,6 +21,7 @@ from streaming.http_rules import (
 )
 from streaming.hub import MediaHub, Negotiated
 from streaming.ice_servers import ice_servers_for, link_header
+from web.auth import COOKIE
 from web.errors import http_error
 from web.keys import MEDIA, SETTINGS
 
@@ -60,9 +61,13 @@ async def guarded(call: Callable[[], Awaitable[T]]) -> T:
 
 
 async def read_offer(request: web.Request) -> tuple[str, str | None]:
-    """The SDP offer and the Bearer token of a WHIP/WHEP POST."""
+    """The SDP offer and the token of a WHIP/WHEP POST: Bearer, else the invite cookie.
+
+    The cookie lets our own pages publish and play without the token in their HTML; a
+    POST carrying it from another site's page is refused by web/origin.py.
+    """
     require_content_type(request.headers.get("Content-Type"), SDP)
-    token = bearer_token(request.headers.get("Authorization"))
+    token = bearer_token(request.headers.get("Authorization")) or request.cookies.get(COOKIE)
     try:
         text = (await request.read()).decode("utf-8")
     except UnicodeDecodeError:

@@ -1,23 +1,21 @@
-"""Q&A pages: ask and vote, the moderation console, the stage display; invite links."""
+"""Q&A pages: ask and vote, the moderation console, the stage display (``/join``: web/join.py)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import aiohttp_jinja2
-import jwt
 import segno
 from aiohttp import web
 from markupsafe import Markup
 
 from config import Session
 from signaling.auth import Grant, Role
-from signaling.errors import Forbidden, Unauthorized
-from web.auth import COOKIE, require_grant
+from signaling.errors import Forbidden
+from web.auth import require_grant
 from web.display_names import display_names
 from web.errors import http_error
-from web.keys import AUTHORITY, EVENT, SETTINGS
+from web.keys import EVENT, SETTINGS
 
 
 def _qa_session(request: web.Request) -> Session:
@@ -82,41 +80,7 @@ def landing(grant: Grant) -> str:
     return "/"
 
 
-async def join(request: web.Request) -> web.Response:
-    """``/join?token=...``: keep the token in a cookie and go where the role works."""
-    token = request.query.get("token", "")
-    try:
-        # Invite links are signed tokens only: the ingest key never goes into a cookie.
-        grant = request.app[AUTHORITY].verify(token)
-    except Unauthorized as error:
-        raise Unauthorized(f"This invite link does not work: {error.message}.") from None
-    target = request.query.get("next", "")
-    # Only local paths: an invite link must not become an open redirect.
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = landing(grant)
-    response = web.HTTPSeeOther(location=target)
-    expires = _expiry(token)
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=max(0, int(expires - time.time())) if expires else None,
-        httponly=True,
-        samesite="Lax",
-        secure=request.secure,
-        path="/",
-    )
-    raise response
-
-
-def _expiry(token: str) -> float | None:
-    # Already verified above; this only reads the expiry for the cookie's lifetime.
-    claims = jwt.decode(token, options={"verify_signature": False})
-    exp = claims.get("exp")
-    return float(exp) if isinstance(exp, int | float) else None
-
-
 def setup(app: web.Application) -> None:
     app.router.add_get("/qa/{session}", qa_page, name="qa")
     app.router.add_get("/moderate/{session}", moderate_page, name="moderate")
     app.router.add_get("/stage/{session}", stage_page, name="stage")
-    app.router.add_get("/join", join, name="join")

@@ -1,8 +1,8 @@
 """Issue 6 pages: the sub-venue operator console, the viewer page, the return-feed wall.
 
 Thin: each handler checks who may see the page and hands the template plain data. The
-pages carry the request's token (header, invite cookie or ``?token=``) so their scripts
-can send it as the Bearer of WHIP/WHEP requests, which do not read the cookie.
+token never goes into the HTML: the pages' scripts authenticate their same-origin
+requests (``/ws``, WHIP/WHEP) with the HttpOnly invite cookie the browser sends itself.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from config.event import ChannelKind, VenueKind
 from config.schedule import ChannelNow, session_on_channel
 from signaling.auth import Grant, Role
 from signaling.errors import Forbidden
-from web.auth import request_token, require_director, require_grant
+from web.auth import require_director, require_grant
 from web.display_names import display_names
 from web.errors import http_error
 from web.keys import EVENT, HUB, MEDIA
@@ -61,7 +61,6 @@ async def venue_console(request: web.Request) -> web.Response:
         "event": event,
         "venue": venue,
         "grant": grant,
-        "token": request_token(request) or "",
         "return_channel": return_channel(event, venue.id) or "",
         "return_title": _channel_title(event, return_channel(event, venue.id)),
         "video_codec": request.app[MEDIA].video_codec,
@@ -83,7 +82,6 @@ async def returns_wall(request: web.Request) -> web.Response:
     context = {
         "event": event,
         "feeds": feeds,
-        "token": request_token(request) or "",
         "names": display_names(event),
     }
     return aiohttp_jinja2.render_template("returns.html", request, context)

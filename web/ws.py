@@ -1,5 +1,7 @@
 """``GET /ws``: one websocket per page. Thin: parse at the edge, the hub does the rest.
 
+A handshake whose ``Origin`` is another site's never gets here: web/origin.py refuses it.
+
 Outgoing frames skip aiohttp's per-message coroutine: fan-out writes each frame straight
 to the socket's transport (server frames are unmasked, so one encoded payload serves every
 client), and the transport's buffer is the client's bounded outbox (see signaling.clients).
@@ -26,6 +28,7 @@ from signaling.protocol.messages import Join
 from signaling.protocol.server import Error, Frame, Welcome
 from signaling.revoker import REVOKED
 from web.auth import request_token
+from web.client import client_address
 from web.keys import ANONYMOUS, CREDENTIALS, HUB
 
 logger = logging.getLogger(__name__)
@@ -84,7 +87,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         if token is None:
             # The page keeps the welcome's token and presents it next time; see ANONYMOUS.
             minter = request.app[ANONYMOUS]
-            grant, issued = minter.mint(request.remote or "unknown", time.monotonic())
+            grant, issued = minter.mint(client_address(request), time.monotonic())
         else:
             grant = credentials.grant(token)
     except (Unauthorized, RateLimited) as error:
@@ -95,7 +98,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     transport = request.transport
     if not isinstance(transport, asyncio.Transport) or transport.is_closing():
         return ws
-    client = Client(grant, request.remote or "unknown", max_backlog=options.max_backlog)
+    client = Client(grant, client_address(request), max_backlog=options.max_backlog)
     _attach(client, transport)
     clients = hub.clients
     clients.connect(client)

@@ -12,6 +12,7 @@ from playwright.async_api import Browser, async_playwright
 from config import Settings
 from tests.chromium import CHROMIUM, CHROMIUM_FLAGS
 from tests.requirements import require
+from web.server import start_server
 
 
 @pytest.fixture
@@ -27,16 +28,12 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def live_url(app: web.Application, settings: Settings) -> AsyncIterator[str]:
-    """The app served on 127.0.0.1 at a free port; yields its base URL."""
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    """The app served on 127.0.0.1 at a free port (as ``venuebridge serve`` serves it)."""
+    server = await start_server(app, settings, host="127.0.0.1", port=0)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{server.port}"
     finally:
-        await runner.cleanup()
+        await server.aclose()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -20,6 +21,7 @@ from tests.integration.conftest import PRODUCER_SECRET, MediaServer
 from tests.media_peers import Publisher, free_port, needs_network, publish
 from web.app import create_app
 from web.keys import HUB, MEDIA
+from web.server import start_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -90,7 +92,9 @@ async def route(server: MediaServer, venue: str, channel: str, token: str) -> No
 async def open_console(browser: Browser, url: str, token: str) -> Page:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
-    await page.goto(f"{url}/venue/jp?token={token}&at={DURING_JP_FORUM}")
+    # Through the invite link: the page's scripts authenticate with the cookie it sets.
+    target = quote(f"/venue/jp?at={DURING_JP_FORUM}", safe="")
+    await page.goto(f"{url}/join?token={token}&next={target}")
     return page
 
 
@@ -128,7 +132,7 @@ async def test_operator_console_end_to_end(
     await eventually(lambda: hub.channel("jp-return").live, "the jp return feed", within=20)
     wall_context = await browser.new_context(viewport={"width": 1400, "height": 1100})
     wall = await wall_context.new_page()
-    await wall.goto(f"{server.url}/returns?token={keys['director']}")
+    await wall.goto(f"{server.url}/join?token={keys['director']}&next=/returns")
     await decoding(wall, WALL_JP, "the wall to play the jp return feed", within=25)
     jp_tile = wall.locator("[data-venue=jp]")
     await eventually(
@@ -311,10 +315,8 @@ async def _contains(locator: Any, value: str) -> bool:
 
 
 async def _serve(settings: Settings, event: Event, port: int) -> web.AppRunner:
-    runner = web.AppRunner(create_app(settings, event))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return runner
+    app = create_app(settings, event)
+    return (await start_server(app, settings, host="127.0.0.1", port=port)).runner
 
 
 async def _feed_hall_2(http: aiohttp.ClientSession, url: str) -> Publisher:

@@ -7,12 +7,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from config import Event, Settings
 from streaming.hub import MediaHub
 from web.app import create_app
 from web.keys import MEDIA
+from web.server import start_server
 
 PRODUCER_SECRET = "test-producer-secret-0123456789"
 
@@ -40,10 +40,10 @@ async def media_server(
     media_settings: Settings, reference_event: Event
 ) -> AsyncIterator[MediaServer]:
     app = create_app(media_settings, reference_event)
-    server = TestServer(app, host="127.0.0.1", port=0)
-    await server.start_server()
+    # The same server construction as ``venuebridge serve`` (edge limits included).
+    server = await start_server(app, media_settings, host="127.0.0.1", port=0)
     try:
         async with aiohttp.ClientSession() as http:
-            yield MediaServer(str(server.make_url("")).rstrip("/"), app, http)
+            yield MediaServer(f"http://127.0.0.1:{server.port}", app, http)
     finally:
-        await server.close()
+        await server.aclose()

@@ -15,7 +15,7 @@ import { clockIn, pageNow, timeIn, timeOrDateIn } from "../lib/time.js";
 const root = byId("console");
 const venue = root.dataset.venue || "";
 const zone = root.dataset.zone || "UTC";
-const token = root.dataset.token || "";
+// No token in the page: same-origin requests (WHEP/WHIP, /ws) carry the HttpOnly cookie.
 const codec = root.dataset.codec || "";
 const returnChannel = root.dataset.return || "";
 const $ = byId;
@@ -39,7 +39,7 @@ function showState(pill, state, detail, labels) {
 
 // ---- projector: the venue output, played until the page closes
 const projector = new Link({
-  kind: "play", endpoint: `/whep/venue/${encodeURIComponent(venue)}`, token, video: byId("projector", HTMLVideoElement),
+  kind: "play", endpoint: `/whep/venue/${encodeURIComponent(venue)}`, video: byId("projector", HTMLVideoElement),
   onState: (s, d) => showState($("projector-state"), s, d, { live: "playing", connecting: "connecting", waiting: "waiting", retrying: "reconnecting" }),
 });
 projector.start();
@@ -98,7 +98,7 @@ for (const id of ["camera", "microphone"]) {
 }
 
 const returnFeed = new Link({
-  kind: "publish", endpoint: `/whip/${encodeURIComponent(returnChannel)}`, token, codec,
+  kind: "publish", endpoint: `/whip/${encodeURIComponent(returnChannel)}`, codec,
   stream: () => stream,
   onState: (s, d) => showState($("return-state"), s, d, { idle: "not live", live: "live", connecting: "connecting", retrying: "reconnecting" }),
 });
@@ -211,7 +211,7 @@ function showRouting(frame) {
 /** @type {TalkbackPanel | null} */
 let talkback = null;
 const socket = new ReconnectingSocket({
-  token, resume: () => [{ type: "present", venue }],
+  resume: () => [{ type: "present", venue }],
   onStatus: (s) => showState($("ws-status"), s, "", { online: "control: online", offline: "control: reconnecting", connecting: "control: connecting" }),
   onFrame: (frame) => {
     if (talkback) talkback.receive(frame);

@@ -8,7 +8,7 @@ import { ReconnectingSocket } from "../lib/socket.js";
 import { byId, find } from "../lib/dom.js";
 
 const wall = byId("wall");
-const token = wall.dataset.token || "";
+// No token in the page: same-origin requests (WHEP, /ws) carry the HttpOnly cookie.
 /** @type {Record<string, Link>} */
 const links = {};
 /** @type {Record<string, string>} */
@@ -19,7 +19,7 @@ for (const tile of wall.querySelectorAll("[data-channel]")) {
   const channel = tile.dataset.channel || "";
   const state = find(tile, "[data-link-state]", HTMLElement);
   const link = new Link({
-    kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`, token,
+    kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`,
     video: find(tile, "video", HTMLVideoElement),
     onState: (s, detail) => {
       state.dataset.state = s;
@@ -45,7 +45,6 @@ function showOperators(counts) {
 
 const status = byId("ws-status");
 const socket = new ReconnectingSocket({
-  token,
   resume: () => [{ type: "watch_presence" }],
   onWelcome: () => { Object.values(links).forEach((link) => link.nudge()); },
   onFrame: (frame) => {

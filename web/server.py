@@ -1,0 +1,138 @@
+"""How the app is put on a socket: the one server construction for ``serve`` and tests.
+
+``start_server`` builds aiohttp's runner with our keep-alive and header-size limits, and
+listens through ``GuardedConnection`` (web/connections.py): the connection cap and the
+request-head deadline. The body deadline is a middleware (web/hygiene.py) because only
+a handler knows when it reads a body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+import signal
+from dataclasses import dataclass
+
+from aiohttp import web, web_response
+
+from config import Settings
+from web.connections import ConnectionBudget, guarded_factory, log_accept_errors_once_per
+from web.logs import one_line_bad_requests
+
+logger = logging.getLogger(__name__)
+
+ACCEPT_ERROR_LOG_INTERVAL = 10.0
+SHUTDOWN_TIMEOUT = 5.0
+# aiohttp's defaults (8190 bytes a line or header, 128 headers) stay: they bound memory.
+SERVER_NAME = "venuebridge"
+
+
+def hide_server_banner() -> None:
+    """aiohttp names Python's and its own version in ``Server:`` on every response,
+    including the 400s it writes for malformed requests before any middleware runs; the
+    only hook for those is the module constant it reads."""
+    setattr(web_response, "SERVER_SOFTWARE", SERVER_NAME)  # noqa: B010 (not exported)
+
+
+class GuardedSite(web.BaseSite):
+    """A TCP site whose connections pass through ``GuardedConnection`` first."""
+
+    __slots__ = ("_header_timeout", "_host", "_port", "budget")
+
+    def __init__(self, runner: web.BaseRunner, host: str, port: int, settings: Settings) -> None:
+        super().__init__(runner)
+        self._host, self._port = host, port
+        self.budget = ConnectionBudget(settings.http_max_connections)
+        self._header_timeout = float(settings.http_header_timeout_seconds)
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        await super().start()
+        server = self._runner.server
+        assert server is not None
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            guarded_factory(server, self.budget, self._header_timeout),
+            self._host,
+            self._port,
+            reuse_address=True,
+        )
+
+
+@dataclass
+class RunningServer:
+    """The app on its socket: where it listens, its connection budget, how to stop it."""
+
+    runner: web.AppRunner
+    site: GuardedSite
+
+    @property
+    def port(self) -> int:
+        return int(self.runner.addresses[0][1])
+
+    @property
+    def budget(self) -> ConnectionBudget:
+        return self.site.budget
+
+    async def aclose(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_server(
+    app: web.Application, settings: Settings, *, host: str | None = None, port: int | None = None
+) -> RunningServer:
+    """Serve ``app`` on ``host:port`` (default: the settings') with the edge limits."""
+    hide_server_banner()
+    one_line_bad_requests()
+    log_accept_errors_once_per(ACCEPT_ERROR_LOG_INTERVAL, asyncio.get_running_loop())
+    _warn_about_file_limit(settings.http_max_connections)
+    runner = web.AppRunner(
+        app,
+        keepalive_timeout=float(settings.http_keepalive_seconds),
+        access_log=logging.getLogger("aiohttp.access"),
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )
+    await runner.setup()
+    site = GuardedSite(
+        runner,
+        settings.host if host is None else host,
+        settings.port if port is None else port,
+        settings,
+    )
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return RunningServer(runner, site)
+
+
+async def serve_until_signalled(app: web.Application, settings: Settings) -> None:
+    """``venuebridge serve``: run until SIGINT or SIGTERM, then shut down gracefully."""
+    server = await start_server(app, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await server.aclose()
+
+
+def _warn_about_file_limit(max_connections: int) -> None:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # Media sessions, the store and the log need descriptors too: keep a margin.
+    if soft != resource.RLIM_INFINITY and max_connections > soft - 64:
+        logger.warning(
+            "http_max_connections is %d but the file limit is %d: raise the limit "
+            "(ulimit -n) or lower the setting, or accept() will fail first",
+            max_connections,
+            soft,
+        )
