@@ -41,6 +41,23 @@ class IceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaSettings:
+    """Admission control for WHEP sessions and how long a session may take to connect."""
+
+    # Every WHEP session (channel players and venue outputs together).
+    max_sessions: int = 1000
+    # Per channel, and per venue output.
+    max_sessions_per_channel: int = 500
+    # Per client address; a venue behind one NAT may need more.
+    max_sessions_per_address: int = 50
+    # Session set-ups per client address: a token bucket refilled at this rate.
+    setup_rate_per_minute: int = 120
+    setup_burst: int = 20
+    # A WHIP or WHEP session whose ICE/DTLS has not connected by then is ended.
+    connect_timeout_seconds: int = 20
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service is configured with, validated and frozen."""
 
@@ -65,6 +82,7 @@ class Settings:
     source_lost_seconds: int = 30
     rehearsal: bool = False
     ice: IceSettings = field(default_factory=IceSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
 
 
 def _parse_int(value: object) -> int:
@@ -166,6 +184,12 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "ice.advertised_addresses": _parse_str_tuple,
     "ice.udp_port_min": _parse_optional_int,
     "ice.udp_port_max": _parse_optional_int,
+    "media.max_sessions": _parse_int,
+    "media.max_sessions_per_channel": _parse_int,
+    "media.max_sessions_per_address": _parse_int,
+    "media.setup_rate_per_minute": _parse_int,
+    "media.setup_burst": _parse_int,
+    "media.connect_timeout_seconds": _parse_int,
 }
 
 
@@ -239,6 +263,21 @@ def _validate(settings: Settings) -> None:
     )
     if low is not None and high is not None:
         check("ice.udp_port_min", 1024 <= low <= high <= 65535, "need 1024 <= min <= max <= 65535")
+    _validate_media(settings.media)
+
+
+def _validate_media(media: MediaSettings) -> None:
+    for name in (
+        "max_sessions",
+        "max_sessions_per_channel",
+        "max_sessions_per_address",
+        "setup_rate_per_minute",
+        "setup_burst",
+    ):
+        if not 1 <= getattr(media, name) <= 1_000_000:
+            raise SettingsError(f"setting 'media.{name}': must be between 1 and 1000000")
+    if not 1 <= media.connect_timeout_seconds <= 600:
+        raise SettingsError("setting 'media.connect_timeout_seconds': must be between 1 and 600")
 
 
 def load_settings(
@@ -262,17 +301,20 @@ def load_settings(
         values[env_key] = (value, f"environment: {name}")
 
     top: dict[str, Any] = {}
-    ice: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {"ice": {}, "media": {}}
     for key, (raw, source) in values.items():
         try:
             parsed = _PARSERS[key](raw)
         except ValueError as error:
             raise SettingsError(f"{source}: {error} (got {raw!r})") from None
-        if key.startswith("ice."):
-            ice[key.removeprefix("ice.")] = parsed
+        section, dot, name = key.partition(".")
+        if dot:
+            sections[section][name] = parsed
         else:
             top[key] = parsed
-    settings = Settings(**top, ice=IceSettings(**ice))
+    settings = Settings(
+        **top, ice=IceSettings(**sections["ice"]), media=MediaSettings(**sections["media"])
+    )
     _validate(settings)
     return settings
 

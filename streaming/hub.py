@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from collections import Counter
@@ -12,8 +13,9 @@ from types import MappingProxyType
 
 from aiortc.exceptions import OperationError
 
-from config import Event
+from config import Event, MediaSettings
 from streaming import aiortc_glue as glue
+from streaming.admission import Admission, AdmissionLimits, Ticket
 from streaming.errors import (
     BadRequest,
     Forbidden,
@@ -23,7 +25,14 @@ from streaming.errors import (
     UnsupportedOffer,
 )
 from streaming.feed import Feed
-from streaming.http_rules import TrickleFragment, new_etag, new_session_id
+from streaming.http_rules import (
+    TrickleFragment,
+    new_etag,
+    new_session_id,
+    new_session_secret,
+    session_id_of,
+    session_url_key,
+)
 from streaming.ports import MediaAccess, SwitchEvent, SwitchListener
 from streaming.publisher import PublisherSession
 from streaming.sdp_answer import advertise_addresses
@@ -48,18 +57,21 @@ Session = PublisherSession | SubscriberSession
 
 @dataclass(frozen=True, slots=True)
 class Negotiated:
-    """A new session: its id, our SDP answer and its ETag."""
+    """A new session: its id, our SDP answer, its ETag and its URL path (with the secret)."""
 
     session_id: str
     answer: str
     etag: str
+    path: str
 
 
 @dataclass(slots=True)
 class _SessionMeta:
-    path: str
+    path: str  # the session URL's path; its last segment carries the secret
     etag: str
     remote_ufrag: str | None
+    ticket: Ticket | None  # what admission control counts (WHEP sessions only)
+    reaper: asyncio.TimerHandle | None = None
 
 
 def _offer_kinds(offer: Offer) -> list[str]:
@@ -78,10 +90,15 @@ class MediaHub:
         video_codec: str,
         access: MediaAccess,
         advertised_addresses: tuple[str, ...] = (),
+        limits: MediaSettings | None = None,
     ) -> None:
         self.video_codec = video_codec
         self.access = access
         self._advertised_addresses = advertised_addresses
+        limits = limits or MediaSettings()
+        self._admission = Admission(AdmissionLimits.from_settings(limits))
+        self._connect_timeout = float(limits.connect_timeout_seconds)
+        self.reaped = 0
         self._sources = {c.id: ChannelSource(c.id, time.monotonic) for c in event.channels}
         self._outputs = {
             v.id: VenueOutput(v.id, self._source, self._switched) for v in event.venues
@@ -109,15 +126,28 @@ class MediaHub:
         except KeyError:
             raise NotFound(f"there is no venue '{venue}' in this event") from None
 
-    def session_path(self, session_id: str) -> str:
+    def session_at(self, path: str) -> str:
+        """The id of the session whose URL is ``path``, secret and all; else ``NotFound``.
+
+        A wrong or missing secret looks exactly like a session that does not exist, and
+        the comparison takes the same time however much of the secret was right.
+        """
+        session_id = session_id_of(path.rpartition("/")[2])
+        meta = self._meta.get(session_id)
+        if meta is None or not hmac.compare_digest(meta.path.encode(), path.encode()):
+            raise NotFound("no such session (it may have ended)")
+        return session_id
+
+    def session_etag(self, session_id: str) -> str:
         meta = self._meta.get(session_id)
         if meta is None:
             raise NotFound("no such session (it may have ended)")
-        return meta.path
+        return meta.etag
 
-    def session_etag(self, session_id: str) -> str:
-        self.session_path(session_id)
-        return self._meta[session_id].etag
+    @property
+    def admitted(self) -> int:
+        """WHEP sessions admission control counts now."""
+        return self._admission.total
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -161,7 +191,7 @@ class MediaHub:
             new_session_id(), source, self.video_codec, self._publisher_live, self._end_soon
         )
         self._publishers[session.id] = session
-        return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}/{session.id}")
+        return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}", None)
 
     def _publisher_live(self, session: PublisherSession) -> None:
         for other in list(self._publishers.values()):
@@ -171,8 +201,10 @@ class MediaHub:
 
     # -- WHEP --------------------------------------------------------------------------
 
-    async def play(self, channel: str, offer_sdp: str, token: str | None) -> Negotiated:
-        """A WHEP offer for a live channel."""
+    async def play(
+        self, channel: str, offer_sdp: str, token: str | None, address: str
+    ) -> Negotiated:
+        """A WHEP offer for a live channel from client ``address`` (admission counts it)."""
         source = self._source(channel)
         self._require(self.access.may_play(token, channel), token)
         if not source.live:
@@ -180,29 +212,36 @@ class MediaHub:
         offer = parse_offer(offer_sdp)
         check_play_offer(offer, self.video_codec)
         return await self._subscribe(
-            source, f"channel:{channel}", offer, offer_sdp, f"/whep/{channel}"
+            source, f"channel:{channel}", offer, offer_sdp, f"/whep/{channel}", address
         )
 
-    async def play_venue(self, venue: str, offer_sdp: str, token: str | None) -> Negotiated:
+    async def play_venue(
+        self, venue: str, offer_sdp: str, token: str | None, address: str
+    ) -> Negotiated:
         """A WHEP offer for a venue output: always accepted; media starts when routed."""
         output = self._venue_output(venue)
         self._require(self.access.may_play_venue(token, venue), token)
         offer = parse_offer(offer_sdp)
         check_play_offer(offer, self.video_codec)
         return await self._subscribe(
-            output, f"venue:{venue}", offer, offer_sdp, f"/whep/venue/{venue}"
+            output, f"venue:{venue}", offer, offer_sdp, f"/whep/venue/{venue}", address
         )
 
     async def _subscribe(
-        self, feed: Feed, label: str, offer: Offer, offer_sdp: str, base: str
+        self, feed: Feed, label: str, offer: Offer, offer_sdp: str, base: str, address: str
     ) -> Negotiated:
+        # Admitted before anything costly; the ticket goes back when the session ends.
+        ticket = self._admission.admit(address, label, time.monotonic())
         session = SubscriberSession(new_session_id(), feed, label, self.video_codec, self._end_soon)
         self._subscribers[session.id] = session
-        return await self._negotiate(session, offer, offer_sdp, f"{base}/{session.id}")
+        return await self._negotiate(session, offer, offer_sdp, base, ticket)
 
     async def _negotiate(
-        self, session: Session, offer: Offer, offer_sdp: str, path: str
+        self, session: Session, offer: Offer, offer_sdp: str, base: str, ticket: Ticket | None
     ) -> Negotiated:
+        path = f"{base}/{session_url_key(session.id, new_session_secret())}"
+        meta = _SessionMeta(path, new_etag(), offer.ice_ufrag, ticket)
+        self._meta[session.id] = meta
         try:
             answer = await session.answer(offer_sdp, _offer_kinds(offer))
         except OperationError as error:
@@ -215,9 +254,12 @@ class MediaHub:
             await self._end(session)
             logger.exception("negotiation failed")
             raise BadRequest("the offer could not be applied") from None
-        etag = new_etag()
-        self._meta[session.id] = _SessionMeta(path, etag, offer.ice_ufrag)
-        return Negotiated(session.id, advertise_addresses(answer, self._advertised_addresses), etag)
+        if session.id in self._meta:
+            meta.reaper = asyncio.get_running_loop().call_later(
+                self._connect_timeout, self._reap_unconnected, session
+            )
+        answer = advertise_addresses(answer, self._advertised_addresses)
+        return Negotiated(session.id, answer, meta.etag, path)
 
     # -- session URLs ------------------------------------------------------------------
 
@@ -267,13 +309,25 @@ class MediaHub:
 
     # -- ending ------------------------------------------------------------------------
 
+    def _reap_unconnected(self, session: Session) -> None:
+        # Never connected: a client that went away, or a flood of offers nobody answers.
+        if session.connection_state != "connected" and session.id in self._meta:
+            logger.info("session %s did not connect in time; ending it", session.id)
+            self.reaped += 1
+            self._end_soon(session)
+
     def _end_soon(self, session: Session) -> None:
         task = asyncio.get_running_loop().create_task(self._end(session))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _end(self, session: Session) -> None:
-        self._meta.pop(session.id, None)
+        meta = self._meta.pop(session.id, None)
+        if meta is not None:
+            if meta.reaper is not None:
+                meta.reaper.cancel()
+            if meta.ticket is not None:
+                self._admission.release(meta.ticket)
         if isinstance(session, PublisherSession):
             self._publishers.pop(session.id, None)
         elif self._subscribers.pop(session.id, None) is not None:
