@@ -25,7 +25,8 @@ CANDIDATE_TYPES = ("host", "srflx", "prflx", "relay")
 TRANSPORTS = ("udp", "tcp")
 
 _ICE_CHARS = re.compile(r"[A-Za-z0-9+/]{1,32}")
-_HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*")
+# mDNS names browsers use to hide host addresses; other names would send aioice to DNS.
+_MDNS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}\.local")
 # Anything below a space except tab, CR and LF (NUL bytes included), and DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -53,8 +54,7 @@ def _is_address(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:
-        # Browsers hide host addresses behind mDNS names (``<uuid>.local``).
-        return _HOSTNAME.fullmatch(text) is not None
+        return _MDNS_NAME.fullmatch(text) is not None
     return True
 
 
@@ -78,7 +78,7 @@ def check_candidate(value: str) -> None:
     if _whole_number(priority, 1, 2**32 - 1) is None:
         raise BadRequest(f"candidate priority must be 1..4294967295: '{shown}'")
     if not _is_address(address):
-        raise BadRequest(f"candidate address is not an IP address or host name: '{shown}'")
+        raise BadRequest(f"candidate address is not an IP address or .local name: '{shown}'")
     if _whole_number(port, 1, 65535) is None:
         raise BadRequest(f"candidate port must be 1..65535: '{shown}'")
     if kind not in CANDIDATE_TYPES:
