@@ -33,6 +33,7 @@ from streaming.http_rules import (
     session_id_of,
     session_url_key,
 )
+from streaming.memory import HeapTrimmer
 from streaming.ports import MediaAccess, SwitchEvent, SwitchListener
 from streaming.publisher import PublisherSession
 from streaming.sdp_answer import advertise_addresses
@@ -99,6 +100,7 @@ class MediaHub:
         self._admission = Admission(AdmissionLimits.from_settings(limits))
         self._connect_timeout = float(limits.connect_timeout_seconds)
         self.reaped = 0
+        self._trimmer = HeapTrimmer()
         self._sources = {c.id: ChannelSource(c.id, time.monotonic) for c in event.channels}
         self._outputs = {
             v.id: VenueOutput(v.id, self._source, self._switched) for v in event.venues
@@ -145,6 +147,11 @@ class MediaHub:
         return meta.etag
 
     @property
+    def heap_trims(self) -> int:
+        """How often freed memory was handed back after a burst of sessions ended."""
+        return self._trimmer.trims
+
+    @property
     def admitted(self) -> int:
         """WHEP sessions admission control counts now."""
         return self._admission.total
@@ -167,6 +174,7 @@ class MediaHub:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         for output in self._outputs.values():
             output.close()
+        self._trimmer.close()
 
     # -- access ------------------------------------------------------------------------
 
@@ -333,6 +341,7 @@ class MediaHub:
         elif self._subscribers.pop(session.id, None) is not None:
             self._stats.subscriber_ended(session)
         await session.close()
+        self._trimmer.session_ended()
 
     # -- snapshots (built when read, never in the packet path) --------------------------
 

@@ -27,6 +27,7 @@ from aiohttp.test_utils import TestServer
 
 from config import Event, MediaSettings, Settings
 from signaling.auth import Grant, Role
+from streaming.memory import MIN_ENDED, QUIET_SECONDS, HeapTrimmer, give_back_memory
 from tests.helpers import eventually
 from tests.obs_offer import OBS_OFFER
 from web.app import create_app
@@ -184,6 +185,9 @@ async def _flood_round(
     # connections too; no task outlives its session.
     await eventually(lambda: open_sockets() <= before.sockets, "the sockets to be closed")
     await eventually(lambda: len(asyncio.all_tasks()) <= before.tasks, "the tasks to end")
+    if give_back_memory():
+        # glibc: the hub hands freed pages back once the burst of ends goes quiet.
+        await eventually(lambda: hub.heap_trims >= round_number, "the heap to be trimmed")
     assert hub.subscribers() == ()
     assert hub.admitted == 0
     assert hub._meta == {}
@@ -211,3 +215,24 @@ async def _flood(
         venue = VENUES[(n + offset) % 2]
         results.append(await _open(client, base, venue, headers))
     return results
+
+
+async def test_the_heap_is_trimmed_once_after_a_burst_of_ends_goes_quiet() -> None:
+    calls: list[float] = []
+
+    def trim() -> bool:
+        calls.append(time.monotonic())
+        return True
+
+    trimmer = HeapTrimmer(trim)
+    for _ in range(MIN_ENDED - 1):
+        trimmer.session_ended()
+    started = time.monotonic()
+    await eventually(lambda: trimmer._timer is None, "the quiet timer to fire")
+    assert calls == []  # too few ends to be worth a walk over the heap
+    for _ in range(MIN_ENDED * 3):
+        trimmer.session_ended()
+    await eventually(lambda: trimmer.trims == 1, "one trim after the burst")
+    assert len(calls) == 1
+    assert calls[0] - started >= QUIET_SECONDS
+    trimmer.close()
