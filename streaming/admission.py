@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import NoReturn
 
 from config import MediaSettings
-from streaming.errors import OverCapacity, TooManyRequests
+from streaming.errors import OverCapacity, Refused, TooManyRequests
 
 # What a refusal for a full cap asks the client to wait: sessions end at human pace.
 CAP_RETRY_AFTER = 10
@@ -64,6 +65,8 @@ class Admission:
         self._per_feed: Counter[str] = Counter()
         self._total = 0
         self._buckets: dict[str, _Bucket] = {}
+        # Refusals so far by reason, for metrics: a flood shows up here, not in the log.
+        self.refused: Counter[str] = Counter()
 
     @property
     def total(self) -> int:
@@ -77,20 +80,28 @@ class Admission:
         ignores ``Retry-After`` stays refused.
         """
         limits = self.limits
-        self._spend(address, now)
+        if not self._spend(address, now):
+            rate = limits.setup_per_minute / 60
+            wait = math.ceil((1 - self._buckets[address].tokens) / rate)
+            message = "sessions are being set up too fast from this address"
+            self._refuse("setup_rate", TooManyRequests(message, wait))
         if self._per_address[address] >= limits.max_sessions_per_address:
-            raise TooManyRequests(
-                f"this address has {limits.max_sessions_per_address} sessions already",
-                CAP_RETRY_AFTER,
-            )
+            message = f"this address has {limits.max_sessions_per_address} sessions already"
+            self._refuse("per_address", TooManyRequests(message, CAP_RETRY_AFTER))
         if self._total >= limits.max_sessions:
-            raise OverCapacity("the server is at its session limit", CAP_RETRY_AFTER)
+            message = "the server is at its session limit"
+            self._refuse("total", OverCapacity(message, CAP_RETRY_AFTER))
         if self._per_feed[feed] >= limits.max_sessions_per_feed:
-            raise OverCapacity(f"{feed} is at its session limit", CAP_RETRY_AFTER)
+            message = f"{feed} is at its session limit"
+            self._refuse("per_channel", OverCapacity(message, CAP_RETRY_AFTER))
         self._per_address[address] += 1
         self._per_feed[feed] += 1
         self._total += 1
         return Ticket(address, feed)
+
+    def _refuse(self, reason: str, refusal: Refused) -> NoReturn:
+        self.refused[reason] += 1
+        raise refusal
 
     def release(self, ticket: Ticket) -> None:
         """The session ``ticket`` admitted has ended."""
@@ -100,7 +111,8 @@ class Admission:
             if counter[key] <= 0:
                 del counter[key]
 
-    def _spend(self, address: str, now: float) -> None:
+    def _spend(self, address: str, now: float) -> bool:
+        """Take one set-up from ``address``'s bucket; False if it is empty."""
         rate = self.limits.setup_per_minute / 60
         burst = self.limits.setup_burst
         bucket = self._buckets.get(address)
@@ -111,9 +123,9 @@ class Admission:
         bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
         bucket.at = now
         if bucket.tokens < 1:
-            wait = math.ceil((1 - bucket.tokens) / rate) if rate > 0 else CAP_RETRY_AFTER
-            raise TooManyRequests("sessions are being set up too fast from this address", wait)
+            return False
         bucket.tokens -= 1
+        return True
 
     def _forget_full_buckets(self, now: float) -> None:
         rate = self.limits.setup_per_minute / 60

@@ -320,7 +320,8 @@ class MediaHub:
     def _reap_unconnected(self, session: Session) -> None:
         # Never connected: a client that went away, or a flood of offers nobody answers.
         if session.connection_state != "connected" and session.id in self._meta:
-            logger.info("session %s did not connect in time; ending it", session.id)
+            # Debug only: a flood of offers would be a flood of lines; metrics count them.
+            logger.debug("session %s did not connect in time; ending it", session.id)
             self.reaped += 1
             self._end_soon(session)
 
@@ -384,6 +385,8 @@ class MediaHub:
             subscribers=self.subscribers(),
             ended_totals=self._stats.ended_totals(),
             first_frames=self._stats.first_frames(),
+            refused=MappingProxyType(dict(self._admission.refused)),
+            reaped=self.reaped,
         )
 
     def _channel_snapshot(self, source: ChannelSource) -> ChannelSnapshot:

@@ -51,6 +51,7 @@ def test_per_address_cap_is_429_and_a_release_frees_a_slot() -> None:
     admission.release(tickets[0])
     admission.admit("192.0.2.1", "venue:jp", 0.0)
     assert admission.total == 4
+    assert admission.refused == {"per_address": 1}
 
 
 def test_total_and_per_feed_caps_are_503() -> None:
@@ -63,6 +64,7 @@ def test_total_and_per_feed_caps_are_503() -> None:
     admission.admit("192.0.2.11", "venue:kr", 0.0)
     with pytest.raises(OverCapacity, match="server"):
         admission.admit("192.0.2.12", "venue:us", 0.0)
+    assert admission.refused == {"per_channel": 1, "total": 1}
 
 
 def test_setup_rate_is_a_token_bucket_per_address() -> None:
@@ -77,6 +79,7 @@ def test_setup_rate_is_a_token_bucket_per_address() -> None:
     with pytest.raises(TooManyRequests):
         admission.admit("192.0.2.1", "venue:jp", 10.5)
     admission.admit("192.0.2.1", "venue:jp", 11.0)
+    assert admission.refused == {"setup_rate": 2}
 
 
 # -- over HTTP ---------------------------------------------------------------------------
@@ -150,6 +153,10 @@ async def test_caps_over_http(servers: Servers) -> None:
     status, retry_after, _ = await _play(three, base, "kr", headers)
     assert (status, retry_after) == (503, str(CAP_RETRY_AFTER))
     assert app[MEDIA].admitted == 6
+    async with one.get(f"{base}/metrics") as r:
+        metrics = await r.text()
+    for reason in ("per_address", "per_channel", "total"):
+        assert f'venuebridge_media_sessions_refused_total{{reason="{reason}"}} 1.0' in metrics
 
     # Ending a session gives its slot back.
     location = statuses[0][2]
@@ -185,6 +192,8 @@ async def test_sessions_that_never_connect_are_reaped(servers: Servers) -> None:
     assert len(hub.subscribers()) == 1
     await eventually(lambda: hub.subscribers() == (), "the unconnected session to be reaped", 5)
     assert (hub.admitted, hub.reaped) == (0, 1)
+    async with client.get(f"{base}/metrics") as r:
+        assert "venuebridge_media_sessions_reaped_total 1.0" in await r.text()
     async with client.delete(location) as r:
         assert r.status == 404
 
