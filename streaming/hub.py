@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import time
 from collections import Counter
@@ -25,19 +24,13 @@ from streaming.errors import (
     UnsupportedOffer,
 )
 from streaming.feed import Feed
-from streaming.http_rules import (
-    TrickleFragment,
-    new_etag,
-    new_session_id,
-    new_session_secret,
-    session_id_of,
-    session_url_key,
-)
+from streaming.http_rules import TrickleFragment, new_session_id
 from streaming.memory import HeapTrimmer
 from streaming.ports import MediaAccess, SwitchEvent, SwitchListener
 from streaming.publisher import PublisherSession
 from streaming.sdp_answer import advertise_addresses
 from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, parse_offer
+from streaming.session_urls import SessionUrls
 from streaming.snapshots import (
     Audience,
     ChannelSnapshot,
@@ -64,15 +57,6 @@ class Negotiated:
     answer: str
     etag: str
     path: str
-
-
-@dataclass(slots=True)
-class _SessionMeta:
-    path: str  # the session URL's path; its last segment carries the secret
-    etag: str
-    remote_ufrag: str | None
-    ticket: Ticket | None  # what admission control counts (WHEP sessions only)
-    reaper: asyncio.TimerHandle | None = None
 
 
 def _offer_kinds(offer: Offer) -> list[str]:
@@ -110,7 +94,7 @@ class MediaHub:
         self._stats = StatsSampler(
             MappingProxyType(self._publishers), MappingProxyType(self._subscribers)
         )
-        self._meta: dict[str, _SessionMeta] = {}
+        self._urls = SessionUrls()
         self._switch_listeners: list[SwitchListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -129,22 +113,16 @@ class MediaHub:
             raise NotFound(f"there is no venue '{venue}' in this event") from None
 
     def session_at(self, path: str) -> str:
-        """The id of the session whose URL is ``path``, secret and all; else ``NotFound``.
-
-        A wrong or missing secret looks exactly like a session that does not exist, and
-        the comparison takes the same time however much of the secret was right.
-        """
-        session_id = session_id_of(path.rpartition("/")[2])
-        meta = self._meta.get(session_id)
-        if meta is None or not hmac.compare_digest(meta.path.encode(), path.encode()):
-            raise NotFound("no such session (it may have ended)")
-        return session_id
+        """The id of the session whose URL is ``path`` (secret included); else ``NotFound``."""
+        return self._urls.resolve(path)
 
     def session_etag(self, session_id: str) -> str:
-        meta = self._meta.get(session_id)
-        if meta is None:
-            raise NotFound("no such session (it may have ended)")
-        return meta.etag
+        return self._urls.get(session_id).etag
+
+    @property
+    def session_urls(self) -> int:
+        """Session URLs that work now (one per live session)."""
+        return len(self._urls)
 
     @property
     def heap_trims(self) -> int:
@@ -247,9 +225,11 @@ class MediaHub:
     async def _negotiate(
         self, session: Session, offer: Offer, offer_sdp: str, base: str, ticket: Ticket | None
     ) -> Negotiated:
-        path = f"{base}/{session_url_key(session.id, new_session_secret())}"
-        meta = _SessionMeta(path, new_etag(), offer.ice_ufrag, ticket)
-        self._meta[session.id] = meta
+        url = self._urls.add(session.id, base, offer.ice_ufrag, ticket)
+        # Armed before negotiating, so even a set-up cut short (a cancelled request) ends.
+        url.reaper = asyncio.get_running_loop().call_later(
+            self._connect_timeout, self._reap_unconnected, session
+        )
         try:
             answer = await session.answer(offer_sdp, _offer_kinds(offer))
         except OperationError as error:
@@ -262,12 +242,8 @@ class MediaHub:
             await self._end(session)
             logger.exception("negotiation failed")
             raise BadRequest("the offer could not be applied") from None
-        if session.id in self._meta:
-            meta.reaper = asyncio.get_running_loop().call_later(
-                self._connect_timeout, self._reap_unconnected, session
-            )
         answer = advertise_addresses(answer, self._advertised_addresses)
-        return Negotiated(session.id, answer, meta.etag, path)
+        return Negotiated(session.id, answer, url.etag, url.path)
 
     # -- session URLs ------------------------------------------------------------------
 
@@ -286,7 +262,7 @@ class MediaHub:
     async def trickle(self, session_id: str, fragment: TrickleFragment) -> None:
         """PATCH with candidates; an ICE restart is refused (aiortc cannot do one)."""
         session = self._find(session_id)
-        meta = self._meta[session_id]
+        meta = self._urls.get(session_id)
         if fragment.ufrag is not None and fragment.ufrag != meta.remote_ufrag:
             raise UnsupportedOffer("ICE restarts are not supported; start a new session")
         mids = [t.mid for t in session.pc.getTransceivers()]
@@ -319,7 +295,7 @@ class MediaHub:
 
     def _reap_unconnected(self, session: Session) -> None:
         # Never connected: a client that went away, or a flood of offers nobody answers.
-        if session.connection_state != "connected" and session.id in self._meta:
+        if session.connection_state != "connected" and session.id in self._urls:
             # Debug only: a flood of offers would be a flood of lines; metrics count them.
             logger.debug("session %s did not connect in time; ending it", session.id)
             self.reaped += 1
@@ -331,12 +307,12 @@ class MediaHub:
         task.add_done_callback(self._tasks.discard)
 
     async def _end(self, session: Session) -> None:
-        meta = self._meta.pop(session.id, None)
-        if meta is not None:
-            if meta.reaper is not None:
-                meta.reaper.cancel()
-            if meta.ticket is not None:
-                self._admission.release(meta.ticket)
+        url = self._urls.pop(session.id)
+        if url is not None:
+            if url.reaper is not None:
+                url.reaper.cancel()
+            if url.ticket is not None:
+                self._admission.release(url.ticket)
         if isinstance(session, PublisherSession):
             self._publishers.pop(session.id, None)
         elif self._subscribers.pop(session.id, None) is not None:
