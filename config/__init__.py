@@ -2,7 +2,7 @@
 
 from config.event import Channel, ChannelKind, Event, Part, Session, Venue, VenueKind
 from config.event_file import EventFileError, load_event
-from config.settings import IceSettings, Settings, SettingsError, load_settings
+from config.settings import IceSettings, MediaSettings, Settings, SettingsError, load_settings
 
 __all__ = [
     "Channel",
@@ -10,6 +10,7 @@ __all__ = [
     "Event",
     "EventFileError",
     "IceSettings",
+    "MediaSettings",
     "Part",
     "Session",
     "Settings",

@@ -83,6 +83,23 @@ class TokenSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaSettings:
+    """Admission control for WHEP sessions and how long a session may take to connect."""
+
+    # Every WHEP session (channel players and venue outputs together).
+    max_sessions: int = 1000
+    # Per channel, and per venue output.
+    max_sessions_per_channel: int = 500
+    # Per client address; a venue behind one NAT may need more.
+    max_sessions_per_address: int = 50
+    # Session set-ups per client address: a token bucket refilled at this rate.
+    setup_rate_per_minute: int = 120
+    setup_burst: int = 20
+    # A WHIP or WHEP session whose ICE/DTLS has not connected by then is ended.
+    connect_timeout_seconds: int = 20
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service is configured with, validated and frozen."""
 
@@ -119,6 +136,7 @@ class Settings:
     ice: IceSettings = field(default_factory=IceSettings)
     limits: ControlLimits = field(default_factory=ControlLimits)
     tokens: TokenSettings = field(default_factory=TokenSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
 
 
 def _parse_int(value: object) -> int:
@@ -227,12 +245,14 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "ice.udp_port_max": _parse_optional_int,
     **{f"limits.{name}": _parse_int for name in ControlLimits.__dataclass_fields__},
     **{f"tokens.{name}": _parse_int for name in TokenSettings.__dataclass_fields__},
+    **{f"media.{name}": _parse_int for name in MediaSettings.__dataclass_fields__},
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.
 _SECTIONS: dict[str, type[Any]] = {
     "ice": IceSettings,
     "limits": ControlLimits,
     "tokens": TokenSettings,
+    "media": MediaSettings,
 }
 
 
@@ -324,6 +344,21 @@ def _validate(settings: Settings) -> None:
     )
     if low is not None and high is not None:
         check("ice.udp_port_min", 1024 <= low <= high <= 65535, "need 1024 <= min <= max <= 65535")
+    _validate_media(settings.media)
+
+
+def _validate_media(media: MediaSettings) -> None:
+    for name in (
+        "max_sessions",
+        "max_sessions_per_channel",
+        "max_sessions_per_address",
+        "setup_rate_per_minute",
+        "setup_burst",
+    ):
+        if not 1 <= getattr(media, name) <= 1_000_000:
+            raise SettingsError(f"setting 'media.{name}': must be between 1 and 1000000")
+    if not 1 <= media.connect_timeout_seconds <= 600:
+        raise SettingsError("setting 'media.connect_timeout_seconds': must be between 1 and 600")
 
 
 def _is_network(text: str) -> bool:

@@ -37,3 +37,23 @@ class UnsupportedOffer(MediaError):
 
 class PreconditionFailed(MediaError):
     """An ``If-Match`` did not match the session's ETag (HTTP 412)."""
+
+
+class PayloadTooLarge(BadRequest):
+    """The SDP body is larger than we parse (HTTP 413)."""
+
+
+class Refused(MediaError):
+    """Admission control said no; ``retry_after`` is a whole number of seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(Refused):
+    """This client address has too many sessions or sets them up too fast (HTTP 429)."""
+
+
+class OverCapacity(Refused):
+    """The server or this channel has all the sessions it takes (HTTP 503)."""

@@ -6,6 +6,12 @@ import secrets
 from dataclasses import dataclass
 
 from streaming.errors import BadRequest, PreconditionFailed, Unauthenticated, UnsupportedMediaType
+from streaming.sdp_syntax import (
+    MAX_FRAGMENT_BYTES,
+    MAX_FRAGMENT_CANDIDATES,
+    check_candidate,
+    check_text,
+)
 
 SDP = "application/sdp"
 TRICKLE = "application/trickle-ice-sdpfrag"
@@ -18,8 +24,23 @@ CORS_HEADERS = {
 
 
 def new_session_id() -> str:
-    """An unguessable session id (the session URL is the capability to end it)."""
+    """A session id: names a session in stats and logs, never enough to act on it."""
     return secrets.token_urlsafe(24)
+
+
+def new_session_secret() -> str:
+    """The unguessable part of a session URL: whoever holds the URL may change or end it."""
+    return secrets.token_urlsafe(32)
+
+
+def session_url_key(session_id: str, secret: str) -> str:
+    """The last segment of a session URL: ``<id>.<secret>`` (ids and secrets have no dot)."""
+    return f"{session_id}.{secret}"
+
+
+def session_id_of(url_key: str) -> str:
+    """The session id a session URL's last segment names (its secret is checked elsewhere)."""
+    return url_key.partition(".")[0]
 
 
 def new_etag() -> str:
@@ -69,15 +90,14 @@ class TrickleFragment:
 
 
 def parse_trickle_fragment(text: str) -> TrickleFragment:
-    """Parse an ``application/trickle-ice-sdpfrag`` body (RFC 8840)."""
+    """Parse an ``application/trickle-ice-sdpfrag`` body (RFC 8840); every candidate checked."""
     ufrag = pwd = None
     mid: str | None = None
     candidates: list[tuple[str | None, str]] = []
     end = False
-    for raw in text.replace("\r\n", "\n").split("\n"):
-        line = raw.strip()
-        if not line:
-            continue
+    # Room for every candidate plus its mid and the credentials, but not for a flood.
+    max_lines = 2 * MAX_FRAGMENT_CANDIDATES + 8
+    for line in check_text(text, "fragment", MAX_FRAGMENT_BYTES, max_lines):
         if len(line) < 2 or line[1] != "=":
             raise BadRequest(f"malformed sdpfrag line: '{line[:80]}'")
         if line.startswith("a=ice-ufrag:"):
@@ -87,8 +107,9 @@ def parse_trickle_fragment(text: str) -> TrickleFragment:
         elif line.startswith("a=mid:"):
             mid = line.removeprefix("a=mid:")
         elif line.startswith("a=candidate:"):
-            if len(line.split()) < 8:
-                raise BadRequest(f"malformed candidate: '{line[:80]}'")
+            check_candidate(line.removeprefix("a=candidate:"))
+            if len(candidates) == MAX_FRAGMENT_CANDIDATES:
+                raise BadRequest(f"at most {MAX_FRAGMENT_CANDIDATES} candidates per PATCH")
             candidates.append((mid, line.removeprefix("a=")))
         elif line == "a=end-of-candidates":
             end = True

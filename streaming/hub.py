@@ -12,8 +12,9 @@ from types import MappingProxyType
 
 from aiortc.exceptions import OperationError
 
-from config import Event
+from config import Event, MediaSettings
 from streaming import aiortc_glue as glue
+from streaming.admission import Admission, AdmissionLimits, Ticket
 from streaming.errors import (
     BadRequest,
     Forbidden,
@@ -23,11 +24,13 @@ from streaming.errors import (
     UnsupportedOffer,
 )
 from streaming.feed import Feed
-from streaming.http_rules import TrickleFragment, new_etag, new_session_id
+from streaming.http_rules import TrickleFragment, new_session_id
+from streaming.memory import HeapTrimmer
 from streaming.ports import MediaAccess, SwitchEvent, SwitchListener
 from streaming.publisher import PublisherSession
 from streaming.sdp_answer import advertise_addresses
 from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, parse_offer
+from streaming.session_urls import SessionUrls
 from streaming.snapshots import (
     Audience,
     ChannelSnapshot,
@@ -48,18 +51,12 @@ Session = PublisherSession | SubscriberSession
 
 @dataclass(frozen=True, slots=True)
 class Negotiated:
-    """A new session: its id, our SDP answer and its ETag."""
+    """A new session: its id, our SDP answer, its ETag and its URL path (with the secret)."""
 
     session_id: str
     answer: str
     etag: str
-
-
-@dataclass(slots=True)
-class _SessionMeta:
     path: str
-    etag: str
-    remote_ufrag: str | None
 
 
 def _offer_kinds(offer: Offer) -> list[str]:
@@ -78,10 +75,16 @@ class MediaHub:
         video_codec: str,
         access: MediaAccess,
         advertised_addresses: tuple[str, ...] = (),
+        limits: MediaSettings | None = None,
     ) -> None:
         self.video_codec = video_codec
         self.access = access
         self._advertised_addresses = advertised_addresses
+        limits = limits or MediaSettings()
+        self._admission = Admission(AdmissionLimits.from_settings(limits))
+        self._connect_timeout = float(limits.connect_timeout_seconds)
+        self.reaped = 0
+        self._trimmer = HeapTrimmer()
         self._sources = {c.id: ChannelSource(c.id, time.monotonic) for c in event.channels}
         self._outputs = {
             v.id: VenueOutput(v.id, self._source, self._switched) for v in event.venues
@@ -91,7 +94,7 @@ class MediaHub:
         self._stats = StatsSampler(
             MappingProxyType(self._publishers), MappingProxyType(self._subscribers)
         )
-        self._meta: dict[str, _SessionMeta] = {}
+        self._urls = SessionUrls()
         self._switch_listeners: list[SwitchListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -109,15 +112,27 @@ class MediaHub:
         except KeyError:
             raise NotFound(f"there is no venue '{venue}' in this event") from None
 
-    def session_path(self, session_id: str) -> str:
-        meta = self._meta.get(session_id)
-        if meta is None:
-            raise NotFound("no such session (it may have ended)")
-        return meta.path
+    def session_at(self, path: str) -> str:
+        """The id of the session whose URL is ``path`` (secret included); else ``NotFound``."""
+        return self._urls.resolve(path)
 
     def session_etag(self, session_id: str) -> str:
-        self.session_path(session_id)
-        return self._meta[session_id].etag
+        return self._urls.get(session_id).etag
+
+    @property
+    def session_urls(self) -> int:
+        """Session URLs that work now (one per live session)."""
+        return len(self._urls)
+
+    @property
+    def heap_trims(self) -> int:
+        """How often freed memory was handed back after a burst of sessions ended."""
+        return self._trimmer.trims
+
+    @property
+    def admitted(self) -> int:
+        """WHEP sessions admission control counts now."""
+        return self._admission.total
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -137,6 +152,7 @@ class MediaHub:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         for output in self._outputs.values():
             output.close()
+        self._trimmer.close()
 
     # -- access ------------------------------------------------------------------------
 
@@ -161,7 +177,7 @@ class MediaHub:
             new_session_id(), source, self.video_codec, self._publisher_live, self._end_soon
         )
         self._publishers[session.id] = session
-        return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}/{session.id}")
+        return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}", None)
 
     def _publisher_live(self, session: PublisherSession) -> None:
         for other in list(self._publishers.values()):
@@ -171,8 +187,10 @@ class MediaHub:
 
     # -- WHEP --------------------------------------------------------------------------
 
-    async def play(self, channel: str, offer_sdp: str, token: str | None) -> Negotiated:
-        """A WHEP offer for a live channel."""
+    async def play(
+        self, channel: str, offer_sdp: str, token: str | None, address: str
+    ) -> Negotiated:
+        """A WHEP offer for a live channel from client ``address`` (admission counts it)."""
         source = self._source(channel)
         self._require(self.access.may_play(token, channel), token)
         if not source.live:
@@ -180,29 +198,38 @@ class MediaHub:
         offer = parse_offer(offer_sdp)
         check_play_offer(offer, self.video_codec)
         return await self._subscribe(
-            source, f"channel:{channel}", offer, offer_sdp, f"/whep/{channel}"
+            source, f"channel:{channel}", offer, offer_sdp, f"/whep/{channel}", address
         )
 
-    async def play_venue(self, venue: str, offer_sdp: str, token: str | None) -> Negotiated:
+    async def play_venue(
+        self, venue: str, offer_sdp: str, token: str | None, address: str
+    ) -> Negotiated:
         """A WHEP offer for a venue output: always accepted; media starts when routed."""
         output = self._venue_output(venue)
         self._require(self.access.may_play_venue(token, venue), token)
         offer = parse_offer(offer_sdp)
         check_play_offer(offer, self.video_codec)
         return await self._subscribe(
-            output, f"venue:{venue}", offer, offer_sdp, f"/whep/venue/{venue}"
+            output, f"venue:{venue}", offer, offer_sdp, f"/whep/venue/{venue}", address
         )
 
     async def _subscribe(
-        self, feed: Feed, label: str, offer: Offer, offer_sdp: str, base: str
+        self, feed: Feed, label: str, offer: Offer, offer_sdp: str, base: str, address: str
     ) -> Negotiated:
+        # Admitted before anything costly; the ticket goes back when the session ends.
+        ticket = self._admission.admit(address, label, time.monotonic())
         session = SubscriberSession(new_session_id(), feed, label, self.video_codec, self._end_soon)
         self._subscribers[session.id] = session
-        return await self._negotiate(session, offer, offer_sdp, f"{base}/{session.id}")
+        return await self._negotiate(session, offer, offer_sdp, base, ticket)
 
     async def _negotiate(
-        self, session: Session, offer: Offer, offer_sdp: str, path: str
+        self, session: Session, offer: Offer, offer_sdp: str, base: str, ticket: Ticket | None
     ) -> Negotiated:
+        url = self._urls.add(session.id, base, offer.ice_ufrag, ticket)
+        # Armed before negotiating, so even a set-up cut short (a cancelled request) ends.
+        url.reaper = asyncio.get_running_loop().call_later(
+            self._connect_timeout, self._reap_unconnected, session
+        )
         try:
             answer = await session.answer(offer_sdp, _offer_kinds(offer))
         except OperationError as error:
@@ -215,9 +242,8 @@ class MediaHub:
             await self._end(session)
             logger.exception("negotiation failed")
             raise BadRequest("the offer could not be applied") from None
-        etag = new_etag()
-        self._meta[session.id] = _SessionMeta(path, etag, offer.ice_ufrag)
-        return Negotiated(session.id, advertise_addresses(answer, self._advertised_addresses), etag)
+        answer = advertise_addresses(answer, self._advertised_addresses)
+        return Negotiated(session.id, answer, url.etag, url.path)
 
     # -- session URLs ------------------------------------------------------------------
 
@@ -236,7 +262,7 @@ class MediaHub:
     async def trickle(self, session_id: str, fragment: TrickleFragment) -> None:
         """PATCH with candidates; an ICE restart is refused (aiortc cannot do one)."""
         session = self._find(session_id)
-        meta = self._meta[session_id]
+        meta = self._urls.get(session_id)
         if fragment.ufrag is not None and fragment.ufrag != meta.remote_ufrag:
             raise UnsupportedOffer("ICE restarts are not supported; start a new session")
         mids = [t.mid for t in session.pc.getTransceivers()]
@@ -267,18 +293,32 @@ class MediaHub:
 
     # -- ending ------------------------------------------------------------------------
 
+    def _reap_unconnected(self, session: Session) -> None:
+        # Never connected: a client that went away, or a flood of offers nobody answers.
+        if session.connection_state != "connected" and session.id in self._urls:
+            # Debug only: a flood of offers would be a flood of lines; metrics count them.
+            logger.debug("session %s did not connect in time; ending it", session.id)
+            self.reaped += 1
+            self._end_soon(session)
+
     def _end_soon(self, session: Session) -> None:
         task = asyncio.get_running_loop().create_task(self._end(session))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _end(self, session: Session) -> None:
-        self._meta.pop(session.id, None)
+        url = self._urls.pop(session.id)
+        if url is not None:
+            if url.reaper is not None:
+                url.reaper.cancel()
+            if url.ticket is not None:
+                self._admission.release(url.ticket)
         if isinstance(session, PublisherSession):
             self._publishers.pop(session.id, None)
         elif self._subscribers.pop(session.id, None) is not None:
             self._stats.subscriber_ended(session)
         await session.close()
+        self._trimmer.session_ended()
 
     # -- snapshots (built when read, never in the packet path) --------------------------
 
@@ -321,6 +361,8 @@ class MediaHub:
             subscribers=self.subscribers(),
             ended_totals=self._stats.ended_totals(),
             first_frames=self._stats.first_frames(),
+            refused=MappingProxyType(dict(self._admission.refused)),
+            reaped=self.reaped,
         )
 
     def _channel_snapshot(self, source: ChannelSource) -> ChannelSnapshot:

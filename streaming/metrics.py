@@ -34,6 +34,7 @@ class MediaCollector(Collector):
         yield from _channels(snapshot)
         yield from _publishers(snapshot)
         yield from _subscribers(snapshot)
+        yield from _admission(snapshot)
 
 
 def _channels(snapshot: MediaSnapshot) -> Iterator[Metric]:
@@ -113,4 +114,20 @@ def _subscribers(snapshot: MediaSnapshot) -> Iterator[Metric]:
         "Offer to first video packet sent.",
         count_value=snapshot.first_frames.count,
         sum_value=snapshot.first_frames.total_seconds,
+    )
+
+
+def _admission(snapshot: MediaSnapshot) -> Iterator[Metric]:
+    refused = CounterMetricFamily(
+        PREFIX + "sessions_refused",
+        "WHEP set-ups refused by admission control, by limit.",
+        labels=["reason"],
+    )
+    for reason, count in sorted(snapshot.refused.items()):
+        refused.add_metric([reason], count)
+    yield refused
+    yield CounterMetricFamily(
+        PREFIX + "sessions_reaped",
+        "Sessions ended because they did not connect in time.",
+        value=snapshot.reaped,
     )

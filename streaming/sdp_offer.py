@@ -9,8 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streaming.errors import BadRequest, UnsupportedOffer
+from streaming.sdp_syntax import (
+    MAX_SDP_BYTES,
+    MAX_SDP_LINES,
+    check_candidate,
+    check_fingerprint,
+    check_text,
+)
 
-MAX_SDP_BYTES = 64 * 1024
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 
 
@@ -90,10 +96,12 @@ def _apply_attribute(
             raise BadRequest(f"malformed a=fmtp:{value[:80]}") from None
         fmtps[payload_type] = parameters
     elif name == "candidate":
+        check_candidate(value)
         section.candidates += 1
     elif name in ("ice-ufrag", "ice-pwd"):
         section.has_ice_credentials = True
     elif name == "fingerprint":
+        check_fingerprint(value)
         section.has_fingerprint = True
     elif name in DIRECTIONS:
         section.direction = name
@@ -101,9 +109,7 @@ def _apply_attribute(
 
 def parse_offer(text: str) -> Offer:
     """Parse the parts of an SDP offer we check; raise ``BadRequest`` if it is not SDP."""
-    if len(text) > MAX_SDP_BYTES:
-        raise BadRequest("the offer is too large")
-    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+    lines = check_text(text, "offer", MAX_SDP_BYTES, MAX_SDP_LINES)
     if not lines or lines[0] != "v=0":
         raise BadRequest("the body is not an SDP offer (it must start with v=0)")
     sections: list[MediaSection] = []
@@ -122,6 +128,8 @@ def parse_offer(text: str) -> Offer:
             if name == "ice-ufrag" and ufrag is None:
                 ufrag = attr_value.strip()
             if not sections:
+                if name == "fingerprint":
+                    check_fingerprint(attr_value)
                 session_ice |= name in ("ice-ufrag", "ice-pwd")
                 session_fingerprint |= name == "fingerprint"
             else:

@@ -8,7 +8,8 @@ plane's routing read these frozen copies instead, so nobody outside the hub can 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from streaming.ports import SwitchEvent
 
@@ -149,3 +150,6 @@ class MediaSnapshot:
     subscribers: tuple[SubscriberSnapshot, ...]
     ended_totals: Mapping[CounterKey, int]  # counters of subscribers that have ended
     first_frames: FirstFrames
+    # Admission control: WHEP set-ups refused, by reason; sessions that never connected.
+    refused: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    reaped: int = 0

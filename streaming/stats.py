@@ -308,8 +308,18 @@ def _subscriber_json(session: SubscriberSnapshot) -> dict[str, Any]:
     }
 
 
-def streams_json(snapshot: MediaSnapshot) -> dict[str, Any]:
-    """What ``GET /api/streams`` shows."""
+def _without_id(session: dict[str, Any]) -> dict[str, Any]:
+    session.pop("id", None)
+    return session
+
+
+def streams_json(snapshot: MediaSnapshot, *, session_ids: bool) -> dict[str, Any]:
+    """What ``GET /api/streams`` shows; session ids only when ``session_ids`` (directors)."""
+    publishers = [_publisher_json(p) for p in snapshot.publishers]
+    subscribers = [_subscriber_json(s) for s in snapshot.subscribers]
+    if not session_ids:
+        publishers = [_without_id(p) for p in publishers]
+        subscribers = [_without_id(s) for s in subscribers]
     return {
         "video_codec": snapshot.video_codec,
         "channels": [
@@ -326,6 +336,6 @@ def streams_json(snapshot: MediaSnapshot) -> dict[str, Any]:
             }
             for output in snapshot.venues
         ],
-        "publishers": [_publisher_json(p) for p in snapshot.publishers],
-        "subscribers": [_subscriber_json(s) for s in snapshot.subscribers],
+        "publishers": publishers,
+        "subscribers": subscribers,
     }

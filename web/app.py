@@ -177,6 +177,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             settings.video_codec,
             TokenMediaAccess(credentials, event),
             settings.ice.advertised_addresses,
+            settings.media,
         )
         app[MEDIA] = media
         app[METRICS].register(MediaCollector(media))

@@ -19,8 +19,9 @@ from streaming.http_rules import (
     parse_trickle_fragment,
     require_content_type,
 )
-from streaming.hub import MediaHub, Negotiated
+from streaming.hub import Negotiated
 from streaming.ice_servers import ice_servers_for, link_header
+from streaming.sdp_syntax import MAX_FRAGMENT_BYTES, MAX_SDP_BYTES
 from web.auth import COOKIE
 from web.errors import http_error
 from web.keys import MEDIA, SETTINGS
@@ -28,7 +29,15 @@ from web.keys import MEDIA, SETTINGS
 RETRY_AFTER_SECONDS = "5"
 T = TypeVar("T")
 
+
+class _PayloadTooLarge(web.HTTPClientError):
+    # aiohttp's own 413 class wants sizes for its text; ours says it in words.
+    status_code = 413
+
+
+# First match wins: subclasses before their bases (PayloadTooLarge is a BadRequest).
 _STATUS: list[tuple[type[errors.MediaError], type[web.HTTPError]]] = [
+    (errors.PayloadTooLarge, _PayloadTooLarge),
     (errors.BadRequest, web.HTTPBadRequest),
     (errors.UnsupportedMediaType, web.HTTPUnsupportedMediaType),
     (errors.Unauthenticated, web.HTTPUnauthorized),
@@ -37,6 +46,8 @@ _STATUS: list[tuple[type[errors.MediaError], type[web.HTTPError]]] = [
     (errors.NotLive, web.HTTPConflict),
     (errors.UnsupportedOffer, web.HTTPUnprocessableEntity),
     (errors.PreconditionFailed, web.HTTPPreconditionFailed),
+    (errors.TooManyRequests, web.HTTPTooManyRequests),
+    (errors.OverCapacity, web.HTTPServiceUnavailable),
 ]
 
 
@@ -49,6 +60,8 @@ def raise_http(error: errors.MediaError) -> NoReturn:
         response.headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, errors.NotLive):
         response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    if isinstance(error, errors.Refused):
+        response.headers["Retry-After"] = str(error.retry_after)
     raise response
 
 
@@ -68,6 +81,9 @@ async def read_offer(request: web.Request) -> tuple[str, str | None]:
     """
     require_content_type(request.headers.get("Content-Type"), SDP)
     token = bearer_token(request.headers.get("Authorization")) or request.cookies.get(COOKIE)
+    length = request.content_length
+    if length is not None and length > MAX_SDP_BYTES:
+        raise errors.PayloadTooLarge(f"the offer is too large (at most {MAX_SDP_BYTES} bytes)")
     try:
         text = (await request.read()).decode("utf-8")
     except UnicodeDecodeError:
@@ -81,11 +97,11 @@ def _absolute(request: web.Request, path: str) -> str:
     return str(base.join(URL(path)))
 
 
-def created(request: web.Request, negotiated: Negotiated, path: str) -> web.Response:
-    """RFC 9725: 201, the answer, Location, ETag, ice-server Links."""
+def created(request: web.Request, negotiated: Negotiated) -> web.Response:
+    """RFC 9725: 201, the answer, Location (the session URL, secret included), ETag, Links."""
     response = web.Response(status=201, text=negotiated.answer, content_type=SDP)
     response.headers.update(CORS_HEADERS)
-    response.headers["Location"] = _absolute(request, path)
+    response.headers["Location"] = _absolute(request, negotiated.path)
     response.headers["ETag"] = negotiated.etag
     response.headers["Accept-Patch"] = TRICKLE
     ice = request.app[SETTINGS].ice
@@ -106,13 +122,11 @@ def preflight(*, session: bool) -> web.Response:
 
 
 async def end_session(request: web.Request) -> web.Response:
-    """DELETE on a session URL ends the session: 200."""
+    """DELETE on a session URL ends the session: 200; 404 without the URL's secret."""
     hub = request.app[MEDIA]
-    session_id = request.match_info["session"]
 
     async def end() -> None:
-        _check_path(hub, session_id, request.path)
-        await hub.end(session_id)
+        await hub.end(hub.session_at(request.path))
 
     await guarded(end)
     response = web.Response(status=200)
@@ -123,12 +137,15 @@ async def end_session(request: web.Request) -> web.Response:
 async def patch_session(request: web.Request) -> web.Response:
     """PATCH on a session URL: trickled candidates (RFC 8840); ICE restarts are refused."""
     hub = request.app[MEDIA]
-    session_id = request.match_info["session"]
 
     async def patch() -> None:
-        _check_path(hub, session_id, request.path)
+        # The secret first: a stranger learns nothing, not even which headers we want.
+        session_id = hub.session_at(request.path)
         require_content_type(request.headers.get("Content-Type"), TRICKLE)
         check_if_match(request.headers.get("If-Match"), hub.session_etag(session_id))
+        length = request.content_length
+        if length is not None and length > MAX_FRAGMENT_BYTES:
+            raise errors.PayloadTooLarge(f"at most {MAX_FRAGMENT_BYTES} bytes per PATCH")
         try:
             text = (await request.read()).decode("utf-8")
         except UnicodeDecodeError:
@@ -139,11 +156,6 @@ async def patch_session(request: web.Request) -> web.Response:
     response = web.Response(status=204)
     response.headers.update(CORS_HEADERS)
     return response
-
-
-def _check_path(hub: MediaHub, session_id: str, path: str) -> None:
-    if hub.session_path(session_id) != path:
-        raise errors.NotFound("no such session (it may have ended)")
 
 
 async def session_options(request: web.Request) -> web.Response:

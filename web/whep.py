@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from web.client import client_address
 from web.keys import MEDIA
 from web.media_http import (
     created,
@@ -22,8 +23,8 @@ async def post_whep_channel(request: web.Request) -> web.Response:
 
     async def play() -> web.Response:
         offer, token = await read_offer(request)
-        negotiated = await hub.play(channel, offer, token)
-        return created(request, negotiated, f"/whep/{channel}/{negotiated.session_id}")
+        negotiated = await hub.play(channel, offer, token, client_address(request))
+        return created(request, negotiated)
 
     return await guarded(play)
 
@@ -34,8 +35,8 @@ async def post_whep_venue(request: web.Request) -> web.Response:
 
     async def play() -> web.Response:
         offer, token = await read_offer(request)
-        negotiated = await hub.play_venue(venue, offer, token)
-        return created(request, negotiated, f"/whep/venue/{venue}/{negotiated.session_id}")
+        negotiated = await hub.play_venue(venue, offer, token, client_address(request))
+        return created(request, negotiated)
 
     return await guarded(play)
 

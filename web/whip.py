@@ -23,7 +23,7 @@ async def post_whip(request: web.Request) -> web.Response:
     async def publish() -> web.Response:
         offer, token = await read_offer(request)
         negotiated = await hub.publish(channel, offer, token)
-        return created(request, negotiated, f"/whip/{channel}/{negotiated.session_id}")
+        return created(request, negotiated)
 
     return await guarded(publish)
 

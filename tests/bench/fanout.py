@@ -253,11 +253,24 @@ async def run_subscribers(url: str, count: int, warmup: float, window: float, sa
 def run_forward_server(port: int, data_dir: str) -> None:
     from aiohttp import web
 
-    from config import Settings
+    from config import MediaSettings, Settings
     from web.app import create_app
 
+    # Every subscriber comes from one address, as fast as it can: lift admission control.
+    unlimited = 1_000_000
+    media = MediaSettings(
+        max_sessions=unlimited,
+        max_sessions_per_channel=unlimited,
+        max_sessions_per_address=unlimited,
+        setup_rate_per_minute=unlimited,
+        setup_burst=unlimited,
+    )
     settings = Settings(
-        host="127.0.0.1", port=port, data_dir=Path(data_dir), producer_secret=SECRET
+        host="127.0.0.1",
+        port=port,
+        data_dir=Path(data_dir),
+        producer_secret=SECRET,
+        media=media,
     )
     web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None)
 

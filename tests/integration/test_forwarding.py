@@ -11,6 +11,7 @@ import aiortc.rtcrtpsender
 import pytest
 
 from signaling.auth import Grant, Role
+from streaming.http_rules import session_id_of
 from streaming.hub import callback_listener
 from streaming.ports import SwitchEvent
 from tests.helpers import eventually
@@ -54,7 +55,7 @@ def frames_grow(subscribers: list[Subscriber], by: int) -> Callable[[], bool]:
 
 def server_writer(server: MediaServer, subscriber: Subscriber, video: bool = True) -> Any:
     # Fault injection swaps the writer's socket, so this test reaches inside the hub.
-    session = server.hub._subscribers[subscriber.location.rsplit("/", 1)[1]]
+    session = server.hub._subscribers[session_id_of(subscriber.location.rsplit("/", 1)[1])]
     return next(t.writer for t in session.tracks if t.video is video)
 
 

@@ -285,7 +285,7 @@ def sample_snapshot() -> MediaSnapshot:
 
 
 def test_streams_json_keeps_its_shape() -> None:
-    streams = streams_json(sample_snapshot())
+    streams = streams_json(sample_snapshot(), session_ids=True)
     assert streams == {
         "video_codec": "H264",
         "channels": [{"id": "gz-hall-1", "live": True, "subscribers": 3}],
@@ -361,6 +361,15 @@ def test_streams_json_keeps_its_shape() -> None:
             }
         ],
     }
+
+
+def test_streams_json_without_session_ids_is_the_same_minus_the_ids() -> None:
+    full = streams_json(sample_snapshot(), session_ids=True)
+    public = streams_json(sample_snapshot(), session_ids=False)
+    assert [p.get("id") for p in public["publishers"]] == [None]
+    assert [s.get("id") for s in public["subscribers"]] == [None]
+    for kind in ("publishers", "subscribers"):
+        assert public[kind] == [{k: v for k, v in s.items() if k != "id"} for s in full[kind]]
 
 
 class SnapshotOf:
