@@ -12,7 +12,7 @@ import contextlib
 import logging
 
 from signaling.auth.revocation import Revocation, RevocationLog, Revocations
-from signaling.bus.node import BusMessage, NodeBus
+from signaling.bus.node import BusMessage, NodeBus, reraise_if_cancelling
 from signaling.registry import ClientRegistry
 
 logger = logging.getLogger(__name__)
@@ -79,10 +79,19 @@ class Revoker:
         await self.catch_up()
 
     async def _refresh_loop(self) -> None:
+        failing = False
         while True:
             await asyncio.sleep(self._refresh)
             try:
                 await self.catch_up()
-            except Exception:
-                # A store hiccup must not end the loop; the next round tries again.
-                logger.exception("could not re-read the revocation list")
+            except Exception as error:
+                reraise_if_cancelling()
+                # A store hiccup must not end the loop; the next round tries again. One
+                # line when it starts failing, not a traceback every round.
+                if not failing:
+                    logger.warning("could not re-read the revocation list: %s", error)
+                failing = True
+            else:
+                if failing:
+                    logger.info("the revocation list can be read again")
+                failing = False

@@ -90,9 +90,10 @@ class NodeBus:
                         reraise_if_cancelling()
                         logger.exception("bad bus message")
                 return  # the bus was closed: we are stopping
-            except Exception:
+            except Exception as error:
                 reraise_if_cancelling()
-                logger.exception("bus subscription lost; subscribing again")
+                # Redis went away: expected on an event day, so one line, no traceback.
+                logger.warning("bus subscription lost (%s); subscribing again", error)
             resubscribed = await self._subscribe_again()
             if resubscribed is None:
                 return
