@@ -19,6 +19,7 @@ SETTINGS_FILE_ENV = "VENUEBRIDGE_SETTINGS"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 VIDEO_CODECS = ("H264", "VP8")
+FAILOVER_MODES = ("auto", "confirm")
 
 
 class SettingsError(ValueError):
@@ -38,6 +39,24 @@ class IceSettings:
     advertised_addresses: tuple[str, ...] = ()
     udp_port_min: int | None = None
     udp_port_max: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSettings:
+    """When a channel's source counts as lost."""
+
+    # Seconds without media from the publisher on air.
+    lost_after: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class FailoverSettings:
+    """When outputs move to a channel's backup publisher and back."""
+
+    # Seconds the primary must be lost before the backup goes on air.
+    after: float = 2.0
+    # "auto": back to the primary as soon as it returns; "confirm": when the director says.
+    mode: str = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +84,16 @@ class Settings:
     source_lost_seconds: int = 30
     rehearsal: bool = False
     ice: IceSettings = field(default_factory=IceSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    failover: FailoverSettings = field(default_factory=FailoverSettings)
+
+
+# The nested tables ("ice.*", ...) and the dataclass each one fills.
+_SECTIONS: dict[str, Any] = {
+    "ice": IceSettings,
+    "health": HealthSettings,
+    "failover": FailoverSettings,
+}
 
 
 def _parse_int(value: object) -> int:
@@ -75,6 +104,19 @@ def _parse_int(value: object) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     raise ValueError("expected a whole number")
+
+
+def _parse_float(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("expected a number")
 
 
 def _parse_bool(value: object) -> bool:
@@ -166,6 +208,9 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "ice.advertised_addresses": _parse_str_tuple,
     "ice.udp_port_min": _parse_optional_int,
     "ice.udp_port_max": _parse_optional_int,
+    "health.lost_after": _parse_float,
+    "failover.after": _parse_float,
+    "failover.mode": _parse_choice(FAILOVER_MODES, upper=False),
 }
 
 
@@ -239,6 +284,16 @@ def _validate(settings: Settings) -> None:
     )
     if low is not None and high is not None:
         check("ice.udp_port_min", 1024 <= low <= high <= 65535, "need 1024 <= min <= max <= 65535")
+    check(
+        "health.lost_after",
+        0.25 <= settings.health.lost_after <= 60,
+        "must be between 0.25 and 60 seconds",
+    )
+    check(
+        "failover.after",
+        settings.health.lost_after <= settings.failover.after <= 600,
+        "must be between health.lost_after and 600 seconds",
+    )
 
 
 def load_settings(
@@ -262,17 +317,19 @@ def load_settings(
         values[env_key] = (value, f"environment: {name}")
 
     top: dict[str, Any] = {}
-    ice: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
     for key, (raw, source) in values.items():
         try:
             parsed = _PARSERS[key](raw)
         except ValueError as error:
             raise SettingsError(f"{source}: {error} (got {raw!r})") from None
-        if key.startswith("ice."):
-            ice[key.removeprefix("ice.")] = parsed
+        section, _, name = key.partition(".")
+        if name:
+            sections[section][name] = parsed
         else:
             top[key] = parsed
-    settings = Settings(**top, ice=IceSettings(**ice))
+    nested = {name: kind(**sections[name]) for name, kind in _SECTIONS.items()}
+    settings = Settings(**top, **nested)
     _validate(settings)
     return settings
 
