@@ -113,19 +113,23 @@ class VenueOutput:
         if channel is not None:
             self._sources(channel)  # unknown channels fail before anything changes
         self._routed = channel
-        self.refresh()
+        self._update(routed=True)
 
     def refresh(self) -> None:
         """Show what should be on air now (the routed channel's health or slate changed)."""
+        self._update(routed=False)
+
+    def _update(self, routed: bool) -> None:
         channel = self._routed
         source = self._sources(channel) if channel is not None else None
         slate = self._slate if self._slate is not None and self._slate.ready else None
         if source is not None and (slate is None or self._is_live(source.channel)):
             self._arm(source)
             return
-        if slate is None:  # no slate (yet): as before, nothing
+        if slate is None:  # no slate (yet): as before, nothing (a route to it is reported)
             self._drop_pending()
-            self._cut(None, [])
+            if routed or self._active is not None:
+                self._cut(None, [])
             return
         if self._active is None or self._active.source is not slate:
             tap = _Tap(self, slate)
