@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import timedelta
 
@@ -62,13 +63,13 @@ def test_the_slate_loops_its_clip_paced_with_advancing_timestamps() -> None:
     assert [p[4:] for p in sink.payloads()] == [b"K1", b"K2", b"p", b"K1", b"K2"]
     assert [h[1] for h in headers] == [False, True, True, False, True]  # marker ends a frame
     sequences = [h[2] for h in headers]
-    assert all((b - a) % 65536 == 1 for a, b in zip(sequences, sequences[1:], strict=False))
+    assert all((b - a) % 65536 == 1 for a, b in itertools.pairwise(sequences))
     stamps = sorted({h[3] for h in headers})
     assert len(stamps) == 3
-    assert all(44000 < b - a < 46000 for a, b in zip(stamps, stamps[1:], strict=False))
+    assert all(44000 < b - a < 46000 for a, b in itertools.pairwise(stamps))
     # VP8 picture ids keep counting across the loop instead of repeating.
     ids = [int.from_bytes(p[2:4], "big") & 0x7FFF for p in sink.payloads()]
-    assert ids[0] == ids[1] and ids[2] == ids[0] + 1 and ids[3] == ids[0] + 2
+    assert [i - ids[0] for i in ids] == [0, 0, 1, 2, 2]
     assert len(audio_sink.sent) == 75
     feed.request_keyframe()  # back to the keyframe at once
     feed.tick(now)
@@ -98,14 +99,16 @@ def test_venue_output_shows_the_slate_for_nothing_and_for_a_lost_source() -> Non
     assert not output.on_slate
     slate.load(CLIP)
     output.refresh()
-    assert output.on_slate and output.on_air_channel is None
+    assert output.on_slate
+    assert output.on_air_channel is None
     assert events == []  # from nothing to the slate: still nothing on air
     slate.tick(1.0)
     assert viewer.sink.payloads()[0][4:] == b"K1"
     output.switch_to("a")
     for packet in stream.frame(True, "a"):
         source.push(packet)
-    assert output.on_air_channel == "a" and not output.on_slate
+    assert output.on_air_channel == "a"
+    assert not output.on_slate
     live["a"] = False  # the watch found the source lost
     output.refresh()
     assert output.on_slate
