@@ -155,8 +155,9 @@ class VenueOutput:
         self._pending = _Tap(self, source)
         source.add_consumer(self._pending)
         gop = source.gop_snapshot()
-        if self._active is None and gop:
-            # Nothing on air yet: start with the cached pictures instead of waiting.
+        if (self._active is None or self.on_slate) and gop:
+            # Nothing (or the slate) on air: start with the cached pictures at once
+            # instead of waiting for a keyframe the publisher may never send on request.
             self._cut(self._pending, [])
             for consumer in tuple(self._consumers[True]):
                 consumer.start(gop)

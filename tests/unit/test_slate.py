@@ -129,3 +129,24 @@ def test_venue_output_shows_the_slate_for_nothing_and_for_a_lost_source() -> Non
     assert output.on_slate
     assert source.consumer_count == 0
     assert [(e.previous, e.channel) for e in events][-1] == ("a", None)
+
+
+def test_routing_a_channel_over_the_slate_starts_from_its_cached_pictures() -> None:
+    source = ChannelSource("a", Clock())
+    publisher = FakePublisher()
+    source.attach_publisher(publisher)
+    stream = Stream(epoch=source.epoch)
+    for packet in stream.frame(True, "a"):
+        source.push(packet)
+    slate = SlateFeed("jp", "H264", random.Random(3))
+    slate.load(CLIP)
+    events: list[SwitchEvent] = []
+    output = VenueOutput("jp", {"a": source}.__getitem__, events.append, slate)
+    viewer = Viewer()
+    output.add_consumer(viewer.writer)
+    output.refresh()
+    assert output.on_slate
+    output.switch_to("a")  # like an OBS publisher: no keyframe on request
+    assert output.on_air_channel == "a"
+    assert viewer.sink.payloads() == [b"a0", b"a1"]
+    assert publisher.requests == 0
