@@ -367,10 +367,6 @@ class MediaHub:
         """One venue output now; ``NotFound`` for a venue not in the event."""
         return _venue_output_snapshot(self._venue_output(venue))
 
-    async def wait_for_slates(self) -> None:
-        """Encode now the slates that are wanted and not current (tests, start-up)."""
-        await self._slates.refresh()
-
     def live_channels(self) -> frozenset[str]:
         """The channels that have a publisher now."""
         return frozenset(channel for channel, source in self._sources.items() if source.live)
