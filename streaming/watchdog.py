@@ -81,9 +81,17 @@ class SourceWatch:
         return ChannelHealth(w.state, w.since, w.source, w.backup_ready, w.lost_total)
 
     def is_live(self, channel: str) -> bool:
-        """The channel's media is flowing (a venue output may show it)."""
-        watched = self._watched.get(channel)
-        return watched is not None and watched.state == "live"
+        """The channel's media is flowing now (a venue output may show it).
+
+        Judged afresh rather than from the last check, so a route taken just after a
+        publisher started does not flash the slate until the next check.
+        """
+        source = self._sources.get(channel)
+        if source is None:
+            return False
+        slot = source.slots[source.on_air]
+        facts = SlotFacts(slot.publisher is not None, slot.last_packet_at, slot.ended_cleanly)
+        return slot_live(facts, self._clock(), self._settings.lost_after)
 
     def use_source(self, channel: str, role: SourceRole) -> None:
         """The director's choice: put ``role`` on air (at its next keyframe) and prefer it."""

@@ -202,3 +202,13 @@ def test_off_air_packets_only_stamp_their_slot() -> None:
     late = MediaPacket(True, b"z", 1, 1, True, 999, 124.0)
     channel.source.push(late)  # from no slot at all
     assert channel.source.slots["backup"].last_packet_at == 123.0
+
+
+def test_is_live_is_judged_now_not_at_the_last_check() -> None:
+    channel = Channel()
+    assert not channel.watch.is_live("hall")
+    channel.connect("primary")  # no check has run since
+    assert channel.watch.is_live("hall")
+    channel.clock.now += 1.0
+    assert not channel.watch.is_live("hall")
+    assert not channel.watch.is_live("no-such-channel")
