@@ -20,6 +20,7 @@ SETTINGS_FILE_ENV = "VENUEBRIDGE_SETTINGS"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 VIDEO_CODECS = ("H264", "VP8")
+FAILOVER_MODES = ("auto", "confirm")
 
 
 class SettingsError(ValueError):
@@ -100,6 +101,24 @@ class MediaSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthSettings:
+    """When a channel's source counts as lost."""
+
+    # Seconds without media from the publisher on air.
+    lost_after: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class FailoverSettings:
+    """When outputs move to a channel's backup publisher and back."""
+
+    # Seconds the primary must be lost before the backup goes on air.
+    after: float = 2.0
+    # "auto": back to the primary as soon as it returns; "confirm": when the director says.
+    mode: str = "auto"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service is configured with, validated and frozen."""
 
@@ -137,6 +156,8 @@ class Settings:
     limits: ControlLimits = field(default_factory=ControlLimits)
     tokens: TokenSettings = field(default_factory=TokenSettings)
     media: MediaSettings = field(default_factory=MediaSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    failover: FailoverSettings = field(default_factory=FailoverSettings)
 
 
 def _parse_int(value: object) -> int:
@@ -147,6 +168,19 @@ def _parse_int(value: object) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     raise ValueError("expected a whole number")
+
+
+def _parse_float(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("expected a number")
 
 
 def _parse_bool(value: object) -> bool:
@@ -246,6 +280,9 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     **{f"limits.{name}": _parse_int for name in ControlLimits.__dataclass_fields__},
     **{f"tokens.{name}": _parse_int for name in TokenSettings.__dataclass_fields__},
     **{f"media.{name}": _parse_int for name in MediaSettings.__dataclass_fields__},
+    "health.lost_after": _parse_float,
+    "failover.after": _parse_float,
+    "failover.mode": _parse_choice(FAILOVER_MODES, upper=False),
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.
 _SECTIONS: dict[str, type[Any]] = {
@@ -253,6 +290,8 @@ _SECTIONS: dict[str, type[Any]] = {
     "limits": ControlLimits,
     "tokens": TokenSettings,
     "media": MediaSettings,
+    "health": HealthSettings,
+    "failover": FailoverSettings,
 }
 
 
@@ -344,6 +383,16 @@ def _validate(settings: Settings) -> None:
     )
     if low is not None and high is not None:
         check("ice.udp_port_min", 1024 <= low <= high <= 65535, "need 1024 <= min <= max <= 65535")
+    check(
+        "health.lost_after",
+        0.25 <= settings.health.lost_after <= 60,
+        "must be between 0.25 and 60 seconds",
+    )
+    check(
+        "failover.after",
+        settings.health.lost_after <= settings.failover.after <= 600,
+        "must be between health.lost_after and 600 seconds",
+    )
     _validate_media(settings.media)
 
 

@@ -335,3 +335,23 @@ def remote_candidate(line: str, mid: str | None) -> Any:
     candidate.sdpMid = mid
     candidate.sdpMLineIndex = 0 if mid is None else None
     return candidate
+
+
+def rtp_encoder(kind: str) -> Any:
+    """aiortc's own encoder for ``"H264"``, ``"VP8"`` or ``"opus"``, used once per slate.
+
+    ``aiortc.codecs`` is not re-exported by ``aiortc`` but its encoders already split
+    frames into RTP payloads (H.264 FU-A/STAP-A, VP8 descriptors) the way browsers
+    expect, so the slate needs no packetiser of its own. Only the slate encodes: never
+    a viewer or a publisher's media.
+    """
+    from aiortc.codecs.h264 import MAX_BITRATE, H264Encoder
+    from aiortc.codecs.opus import OpusEncoder
+    from aiortc.codecs.vpx import Vp8Encoder
+
+    if kind == "opus":
+        return OpusEncoder()
+    encoder = H264Encoder() if kind == "H264" else Vp8Encoder()
+    # A still picture of text: spend what the encoder allows on its one keyframe.
+    encoder.target_bitrate = MAX_BITRATE
+    return encoder

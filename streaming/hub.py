@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import MappingProxyType
 
 from aiortc.exceptions import OperationError
@@ -26,11 +27,19 @@ from streaming.errors import (
 from streaming.feed import Feed
 from streaming.http_rules import TrickleFragment, new_session_id
 from streaming.memory import HeapTrimmer
-from streaming.ports import MediaAccess, SwitchEvent, SwitchListener
+from streaming.ports import (
+    MediaAccess,
+    SourceEvent,
+    SourceListener,
+    SourceRole,
+    SwitchEvent,
+    SwitchListener,
+)
 from streaming.publisher import PublisherSession
 from streaming.sdp_answer import advertise_addresses
 from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, parse_offer
 from streaming.session_urls import SessionUrls
+from streaming.slates import SlateBook
 from streaming.snapshots import (
     Audience,
     ChannelSnapshot,
@@ -43,6 +52,7 @@ from streaming.source import ChannelSource
 from streaming.stats import StatsSampler
 from streaming.subscriber import SubscriberSession
 from streaming.venue_output import VenueOutput
+from streaming.watchdog import SourceWatch, WatchSettings
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +86,8 @@ class MediaHub:
         access: MediaAccess,
         advertised_addresses: tuple[str, ...] = (),
         limits: MediaSettings | None = None,
+        watch: WatchSettings | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.video_codec = video_codec
         self.access = access
@@ -86,8 +98,19 @@ class MediaHub:
         self.reaped = 0
         self._trimmer = HeapTrimmer()
         self._sources = {c.id: ChannelSource(c.id, time.monotonic) for c in event.channels}
+        self._watch = SourceWatch(self._sources, self._source_changed, watch or WatchSettings())
+        self._slates = SlateBook(
+            event,
+            video_codec,
+            self._slate_ready,
+            now or (lambda: datetime.now(UTC)),
+            wanted=self._has_venue_viewers,
+        )
         self._outputs = {
-            v.id: VenueOutput(v.id, self._source, self._switched) for v in event.venues
+            v.id: VenueOutput(
+                v.id, self._source, self._switched, self._slates.feeds[v.id], self._watch.is_live
+            )
+            for v in event.venues
         }
         self._publishers: dict[str, PublisherSession] = {}
         self._subscribers: dict[str, SubscriberSession] = {}
@@ -96,6 +119,7 @@ class MediaHub:
         )
         self._urls = SessionUrls()
         self._switch_listeners: list[SwitchListener] = []
+        self._source_listeners: list[SourceListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- lookups -----------------------------------------------------------------------
@@ -139,13 +163,20 @@ class MediaHub:
     def add_switch_listener(self, listener: SwitchListener) -> None:
         self._switch_listeners.append(listener)
 
+    def add_source_listener(self, listener: SourceListener) -> None:
+        self._source_listeners.append(listener)
+
     def start(self) -> None:
-        """Start the once-a-second stats sampler."""
+        """Start the stats sampler, the source health watch and the slates."""
         self._stats.start()
+        self._watch.start()
+        self._slates.start()
 
     async def aclose(self) -> None:
         """End every session and task."""
         await self._stats.aclose()
+        await self._watch.aclose()
+        await self._slates.aclose()
         sessions: list[Session] = [*self._publishers.values(), *self._subscribers.values()]
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
         if self._tasks:
@@ -166,23 +197,35 @@ class MediaHub:
 
     # -- WHIP --------------------------------------------------------------------------
 
-    async def publish(self, channel: str, offer_sdp: str, token: str | None) -> Negotiated:
-        """A WHIP offer for ``channel``; the new publisher replaces the old once live."""
+    async def publish(
+        self, channel: str, offer_sdp: str, token: str | None, *, backup: bool = False
+    ) -> Negotiated:
+        """A WHIP offer for ``channel`` (its backup with ``backup``); it replaces the
+        publisher in the same role once live."""
         # Channel and venue ids are public (the schedule lists them): 404 before 401.
         source = self._source(channel)
         self._require(self.access.may_publish(token, channel), token)
         offer = parse_offer(offer_sdp)
         check_publish_offer(offer, self.video_codec)
         session = PublisherSession(
-            new_session_id(), source, self.video_codec, self._publisher_live, self._end_soon
+            new_session_id(),
+            source,
+            self.video_codec,
+            self._publisher_live,
+            self._end_soon,
+            "backup" if backup else "primary",
         )
         self._publishers[session.id] = session
         return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}", None)
 
     def _publisher_live(self, session: PublisherSession) -> None:
         for other in list(self._publishers.values()):
-            if other is not session and other.channel == session.channel:
-                logger.info("channel %s: a new publisher replaces %s", other.channel, other.id)
+            if (
+                other is not session
+                and other.channel == session.channel
+                and other.role == session.role
+            ):
+                logger.info("channel %s: a new %s replaces %s", other.channel, other.role, other.id)
                 self._end_soon(other)
 
     # -- WHEP --------------------------------------------------------------------------
@@ -209,9 +252,15 @@ class MediaHub:
         self._require(self.access.may_play_venue(token, venue), token)
         offer = parse_offer(offer_sdp)
         check_play_offer(offer, self.video_codec)
-        return await self._subscribe(
+        negotiated = await self._subscribe(
             output, f"venue:{venue}", offer, offer_sdp, f"/whep/venue/{venue}", address
         )
+        self._slates.wake()
+        return negotiated
+
+    def _has_venue_viewers(self, venue: str) -> bool:
+        label = f"venue:{venue}"
+        return any(s.label == label for s in self._subscribers.values())
 
     async def _subscribe(
         self, feed: Feed, label: str, offer: Offer, offer_sdp: str, base: str, address: str
@@ -257,7 +306,10 @@ class MediaHub:
 
     async def end(self, session_id: str) -> None:
         """DELETE on a session URL."""
-        await self._end(self._find(session_id))
+        session = self._find(session_id)
+        if isinstance(session, PublisherSession):
+            session.ended_cleanly = True
+        await self._end(session)
 
     async def trickle(self, session_id: str, fragment: TrickleFragment) -> None:
         """PATCH with candidates; an ICE restart is refused (aiortc cannot do one)."""
@@ -282,6 +334,31 @@ class MediaHub:
             self._source(channel)
         output.switch_to(channel)
         return _venue_output_snapshot(output)
+
+    def use_source(self, channel: str, role: SourceRole) -> None:
+        """The director's choice of publisher for ``channel``, cut in at its next keyframe."""
+        self._source(channel)
+        self._watch.use_source(channel, role)
+
+    def _source_changed(self, event: SourceEvent) -> None:
+        logger.info(
+            "channel %s is %s (on air: %s, backup ready: %s)",
+            event.channel,
+            event.state,
+            event.source,
+            event.backup_ready,
+        )
+        for output in self._outputs.values():
+            if output.routed_channel == event.channel:
+                output.refresh()
+        for listener in self._source_listeners:
+            try:
+                listener.source_changed(event)
+            except Exception:
+                logger.exception("source listener failed")
+
+    def _slate_ready(self, venue: str) -> None:
+        self._outputs[venue].refresh()
 
     def _switched(self, event: SwitchEvent) -> None:
         logger.info("venue %s now shows %s (was %s)", event.venue, event.channel, event.previous)
@@ -367,12 +444,21 @@ class MediaHub:
 
     def _channel_snapshot(self, source: ChannelSource) -> ChannelSnapshot:
         publisher = next((p.id for p in self._publishers.values() if source.publisher is p), None)
+        backup_slot = source.slots["backup"].publisher
+        backup = next((p.id for p in self._publishers.values() if backup_slot is p), None)
+        health = self._watch.health(source.channel)
         return ChannelSnapshot(
             id=source.channel,
             live=source.live,
             publisher=publisher,
             consumers=source.consumer_count,
             has_cached_keyframe=source.has_cached_keyframe,
+            health=health.state,
+            since=health.since,
+            source=health.source,
+            backup_ready=health.backup_ready,
+            backup=backup,
+            lost_total=health.lost_total,
         )
 
 
@@ -383,6 +469,7 @@ def _venue_output_snapshot(output: VenueOutput) -> VenueOutputSnapshot:
         on_air_channel=output.on_air_channel,
         consumers=output.consumer_count,
         last_switch=output.last_switch,
+        on_slate=output.on_slate,
     )
 
 

@@ -41,9 +41,32 @@ def _channels(snapshot: MediaSnapshot) -> Iterator[Metric]:
     live = GaugeMetricFamily(
         PREFIX + "channel_live", "1 if the channel has a publisher.", labels=["channel"]
     )
+    up = GaugeMetricFamily(
+        PREFIX + "source_up",
+        "1 if the channel's media is flowing (source health live).",
+        labels=["channel"],
+    )
+    on_backup = GaugeMetricFamily(
+        PREFIX + "source_on_backup", "1 if the backup publisher is on air.", labels=["channel"]
+    )
+    lost = CounterMetricFamily(
+        PREFIX + "source_lost", "Times the channel's source was lost.", labels=["channel"]
+    )
     for channel in snapshot.channels:
         live.add_metric([channel.id], 1.0 if channel.live else 0.0)
+        up.add_metric([channel.id], 1.0 if channel.health == "live" else 0.0)
+        on_backup.add_metric([channel.id], 1.0 if channel.source == "backup" else 0.0)
+        lost.add_metric([channel.id], channel.lost_total)
     yield live
+    yield up
+    yield on_backup
+    yield lost
+    slate = GaugeMetricFamily(
+        PREFIX + "venue_on_slate", "1 if the venue output shows its slate.", labels=["venue"]
+    )
+    for output in snapshot.venues:
+        slate.add_metric([output.venue], 1.0 if output.on_slate else 0.0)
+    yield slate
 
 
 def _publishers(snapshot: MediaSnapshot) -> Iterator[Metric]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 
 class MediaAccess(Protocol):
@@ -35,3 +35,29 @@ class SwitchListener(Protocol):
     """Told the moment a venue output actually switched (for as-run records)."""
 
     def venue_switched(self, event: SwitchEvent) -> None: ...
+
+
+SourceRole = Literal["primary", "backup"]
+SourceState = Literal["live", "lost", "idle"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEvent:
+    """A channel's source health changed (state, the publisher on air, or its backup).
+
+    live: media flowing (first time or back); lost: no media for ``health.lost_after``
+    seconds while a publisher is connected or just dropped; idle: no publisher (ended
+    cleanly, or never came).
+    """
+
+    channel: str
+    state: SourceState
+    source: SourceRole | None  # which publisher feeds outputs now
+    backup_ready: bool  # a live backup publisher is connected
+    at: datetime  # UTC
+
+
+class SourceListener(Protocol):
+    """Told on every change of a channel's source health (alarms, off-air records)."""
+
+    def source_changed(self, event: SourceEvent) -> None: ...

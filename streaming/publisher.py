@@ -11,6 +11,7 @@ from aiortc import RTCSessionDescription
 from streaming import aiortc_glue as glue
 from streaming.ingest import TrackIngest
 from streaming.peer import PeerSession
+from streaming.ports import SourceRole
 from streaming.source import ChannelSource
 
 logger = logging.getLogger(__name__)
@@ -98,9 +99,13 @@ class PublisherSession(PeerSession):
         video_codec: str,
         on_live: Callable[[PublisherSession], None],
         on_ended: Callable[[PublisherSession], None],
+        role: SourceRole = "primary",
     ) -> None:
         super().__init__(on_ended)
         self.id = session_id
+        self.role: SourceRole = role
+        # Set before ``close()`` when the publisher said goodbye (DELETE): idle, not lost.
+        self.ended_cleanly = False
         self.source = source
         self.channel = source.channel
         self.video_codec = video_codec
@@ -127,7 +132,7 @@ class PublisherSession(PeerSession):
             return
         if self.live_at is None:
             self.live_at = time.monotonic()
-            self.epoch = self.source.attach_publisher(self)
+            self.epoch = self.source.attach_publisher(self, self.role)
             self._start_rtcp()
             self._on_live(self)
         track.ingest = TrackIngest(track.video, self.video_codec, self.epoch)
@@ -144,4 +149,4 @@ class PublisherSession(PeerSession):
             track.send_reports()
 
     def _leave(self) -> None:
-        self.source.detach_publisher(self)
+        self.source.detach_publisher(self, cleanly=self.ended_cleanly)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 
-from streaming.ports import SwitchEvent
+from streaming.ports import SourceRole, SourceState, SwitchEvent
 
 # (feed label, "video" | "audio", counter name) -> value
 CounterKey = tuple[str, str, str]
@@ -30,6 +31,12 @@ class ChannelSnapshot:
     publisher: str | None  # the session id of the publisher on air
     consumers: int  # writers and venue outputs reading the source
     has_cached_keyframe: bool  # a group of pictures is cached for late joiners
+    health: SourceState = "idle"
+    since: datetime | None = None  # when it entered ``health`` (None: idle since start)
+    source: SourceRole | None = None  # the publisher on air: primary or backup
+    backup_ready: bool = False  # a live backup publisher is connected
+    backup: str | None = None  # the backup publisher's session id
+    lost_total: int = 0  # times the channel was lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +48,7 @@ class VenueOutputSnapshot:
     on_air_channel: str | None
     consumers: int
     last_switch: SwitchEvent | None
+    on_slate: bool = False  # the venue's slate is on air
 
 
 @dataclass(frozen=True, slots=True)

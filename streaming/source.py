@@ -4,6 +4,10 @@ The source outlives publishers. A new publisher (reconnect or replacement) gets 
 epoch; consumers stay attached and re-base at its first keyframe. The source keeps the
 current video frame and the last group of pictures, so a late joiner starts at a
 keyframe at once even when the publisher ignores keyframe requests (OBS does).
+
+A channel may have two publishers, a primary and a backup, each in its own slot. Only
+the one on air is fanned out; the other's packets only stamp its slot's last-packet
+time (health) and, once a switch is armed, cut it in at its first keyframe.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from streaming.feed import PacketConsumer
 from streaming.packet import MediaPacket
+from streaming.ports import SourceRole
 from streaming.rate_limit import MinInterval
 
 logger = logging.getLogger(__name__)
@@ -38,14 +44,35 @@ class KeyframeSource(Protocol):
     def send_keyframe_request(self) -> None: ...
 
 
+@dataclass(slots=True)
+class PublisherSlot:
+    """The primary or the backup publisher of a channel and when it last sent media."""
+
+    role: SourceRole
+    publisher: KeyframeSource | None = None
+    epoch: int = -1
+    # Monotonic seconds; kept after the publisher leaves, so "lost since" stays known.
+    last_packet_at: float | None = None
+    # The last publisher here ended on purpose (DELETE), not by a dropped connection.
+    ended_cleanly: bool = True
+
+
 class ChannelSource:
     """Fan-out point of one channel."""
 
     def __init__(self, channel: str, clock: Callable[[], float]) -> None:
         self.channel = channel
+        # The publisher on air and its epoch: plain attributes for the packet path.
         self.publisher: KeyframeSource | None = None
         self.epoch = 0
+        self.slots: dict[SourceRole, PublisherSlot] = {
+            "primary": PublisherSlot("primary"),
+            "backup": PublisherSlot("backup"),
+        }
+        self.on_air: SourceRole = "primary"
+        self.armed: SourceRole | None = None
         self.keyframe_requests = MinInterval(KEYFRAME_REQUEST_INTERVAL)
+        self._on_air_slot = self.slots["primary"]
         self._clock = clock
         # Consumers by kind (True: video), so the fan-out loop does no dispatching.
         self._consumers: dict[bool, list[PacketConsumer]] = {True: [], False: []}
@@ -66,22 +93,64 @@ class ChannelSource:
         """A group of pictures is cached, so a new player starts at once."""
         return bool(self._gop)
 
-    def attach_publisher(self, publisher: KeyframeSource) -> int:
-        """Make ``publisher`` the source's publisher; returns its epoch."""
-        self.publisher = publisher
-        self.epoch = next_epoch()
-        self._frame = []
-        self._gop = []
-        self._gop_timestamp = None
-        return self.epoch
+    def attach_publisher(self, publisher: KeyframeSource, role: SourceRole = "primary") -> int:
+        """Put ``publisher`` in ``role``'s slot; returns its epoch.
 
-    def detach_publisher(self, publisher: KeyframeSource) -> None:
-        """Forget ``publisher`` if it is still the current one."""
+        It goes on air at once when its slot is on air or nothing is on air; otherwise
+        the failover policy decides when to arm it.
+        """
+        slot = self.slots[role]
+        slot.publisher = publisher
+        slot.epoch = next_epoch()
+        slot.last_packet_at = self._clock()
+        slot.ended_cleanly = False
+        if role == self.on_air or self.publisher is None:
+            self._go_on_air(slot)
+        return slot.epoch
+
+    def detach_publisher(self, publisher: KeyframeSource, *, cleanly: bool = False) -> None:
+        """Forget ``publisher`` if it is still in its slot."""
+        for slot in self.slots.values():
+            if slot.publisher is publisher:
+                slot.publisher = None
+                slot.ended_cleanly = cleanly
+                if self.armed == slot.role:
+                    self.armed = None
         if self.publisher is publisher:
             self.publisher = None
             self._frame = []
             self._gop = []
             self._gop_timestamp = None
+
+    def arm(self, role: SourceRole) -> None:
+        """Cut to ``role``'s publisher at its next keyframe (asked for now)."""
+        if role == self.on_air and self.publisher is not None:
+            self.armed = None
+            return
+        slot = self.slots[role]
+        if slot.publisher is None:
+            return
+        if self.armed != role:
+            self.armed = role
+            slot.publisher.send_keyframe_request()
+
+    def nudge_armed(self) -> None:
+        """Ask the armed publisher for a keyframe again, rate-limited (it may ignore PLIs)."""
+        if self.armed is None:
+            return
+        publisher = self.slots[self.armed].publisher
+        if publisher is not None and self.keyframe_requests.allow(self._clock()):
+            publisher.send_keyframe_request()
+
+    def _go_on_air(self, slot: PublisherSlot) -> None:
+        self.on_air = slot.role
+        self._on_air_slot = slot
+        self.armed = None
+        self.publisher = slot.publisher
+        self.epoch = slot.epoch
+        self._frame = []
+        self._gop = []
+        self._gop_timestamp = None
 
     def add_consumer(self, consumer: PacketConsumer) -> None:
         for kind in consumer.kinds:
@@ -105,7 +174,9 @@ class ChannelSource:
     def push(self, packet: MediaPacket) -> None:
         """One packet from the current publisher, to every consumer."""
         if packet.epoch != self.epoch:
+            self._off_air(packet)
             return
+        self._on_air_slot.last_packet_at = packet.arrival
         if packet.video and not packet.late:
             self._remember(packet)
         frame = self._frame
@@ -115,6 +186,23 @@ class ChannelSource:
             except Exception:  # one broken subscriber must not stop the others
                 logger.exception("consumer of %s failed; removing it", self.channel)
                 self.remove_consumer(consumer)
+
+    def _off_air(self, packet: MediaPacket) -> None:
+        # The publisher not on air: stamp its health; cut it in at an armed keyframe.
+        for slot in self.slots.values():
+            if slot.epoch == packet.epoch and slot.publisher is not None:
+                slot.last_packet_at = packet.arrival
+                if (
+                    self.armed == slot.role
+                    and packet.video
+                    and packet.keyframe
+                    and packet.frame_start
+                    and not packet.late
+                ):
+                    logger.info("channel %s: the %s is on air", self.channel, slot.role)
+                    self._go_on_air(slot)
+                    self.push(packet)
+                return
 
     def _remember(self, packet: MediaPacket) -> None:
         if packet.frame_start:

@@ -323,7 +323,16 @@ def streams_json(snapshot: MediaSnapshot, *, session_ids: bool) -> dict[str, Any
     return {
         "video_codec": snapshot.video_codec,
         "channels": [
-            {"id": channel.id, "live": channel.live, "subscribers": channel.consumers}
+            {
+                "id": channel.id,
+                "live": channel.live,
+                "subscribers": channel.consumers,
+                "health": channel.health,
+                "since": channel.since.isoformat() if channel.since else None,
+                "source": channel.source,
+                "backup_ready": channel.backup_ready,
+                "lost_total": channel.lost_total,
+            }
             for channel in snapshot.channels
         ],
         "venues": [
@@ -333,6 +342,7 @@ def streams_json(snapshot: MediaSnapshot, *, session_ids: bool) -> dict[str, Any
                 "on_air": output.on_air_channel,
                 "subscribers": output.consumers,
                 "last_switch": output.last_switch.at.isoformat() if output.last_switch else None,
+                "slate": output.on_slate,
             }
             for output in snapshot.venues
         ],

@@ -4,6 +4,11 @@
 keyframe of the new source, audio and video together, and is reported with the moment
 it happened. Subscribers keep their connections: their writers see a new epoch and
 re-base sequence numbers and timestamps, so there is no renegotiation.
+
+With a slate, the output never shows black or a frozen picture: when nothing is routed
+or the routed channel is not live it cuts to the venue's slate at once (the slate
+restarts at its keyframe) and keeps waiting on the channel, which cuts back in at its
+first keyframe. The slate reports itself as channel None.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
-from streaming.feed import PacketConsumer
+from streaming.feed import Feed, PacketConsumer
 from streaming.packet import MediaPacket
 from streaming.ports import SwitchEvent
 from streaming.source import ChannelSource
@@ -20,12 +26,30 @@ from streaming.source import ChannelSource
 logger = logging.getLogger(__name__)
 
 
+class Switchable(Feed, Protocol):
+    """What an output can cut to: a channel's source or the venue's slate (channel None)."""
+
+    @property
+    def channel(self) -> str | None: ...
+
+
+class Slate(Switchable, Protocol):
+    """The venue's slate; ``ready`` once its picture is encoded."""
+
+    @property
+    def ready(self) -> bool: ...
+
+
+def _always_live(channel: str) -> bool:
+    return True
+
+
 class _Tap:
     """Receives one source's packets on behalf of the output."""
 
     kinds = (True, False)
 
-    def __init__(self, output: VenueOutput, source: ChannelSource) -> None:
+    def __init__(self, output: VenueOutput, source: Switchable) -> None:
         self.output = output
         self.source = source
 
@@ -44,10 +68,14 @@ class VenueOutput:
         venue: str,
         sources: Callable[[str], ChannelSource],
         on_switch: Callable[[SwitchEvent], None],
+        slate: Slate | None = None,
+        is_live: Callable[[str], bool] = _always_live,
     ) -> None:
         self._venue = venue
         self._sources = sources
         self._on_switch = on_switch
+        self._slate = slate
+        self._is_live = is_live
         self._routed: str | None = None
         self._active: _Tap | None = None
         self._pending: _Tap | None = None
@@ -67,6 +95,11 @@ class VenueOutput:
         return self._active.source.channel if self._active else None
 
     @property
+    def on_slate(self) -> bool:
+        """The slate is on air."""
+        return self._active is not None and self._active.source is self._slate
+
+    @property
     def consumer_count(self) -> int:
         return len({id(c) for kind in self._consumers.values() for c in kind})
 
@@ -77,26 +110,64 @@ class VenueOutput:
 
     def switch_to(self, channel: str | None) -> None:
         """Route ``channel`` (None: nothing) here; the cut happens at its next keyframe."""
-        source = self._sources(channel) if channel is not None else None
+        if channel is not None:
+            self._sources(channel)  # unknown channels fail before anything changes
         self._routed = channel
-        if self._pending is not None:
-            self._pending.source.remove_consumer(self._pending)
-            self._pending = None
+        self._update(routed=True)
+
+    def refresh(self) -> None:
+        """Show what should be on air now (the routed channel's health or slate changed)."""
+        self._update(routed=False)
+
+    def _update(self, routed: bool) -> None:
+        channel = self._routed
+        source = self._sources(channel) if channel is not None else None
+        slate = self._slate if self._slate is not None and self._slate.ready else None
+        if source is not None and (slate is None or self._is_live(source.channel)):
+            self._arm(source)
+            return
+        if slate is None:  # no slate (yet): as before, nothing (a route to it is reported)
+            self._drop_pending()
+            if routed or self._active is not None:
+                self._cut(None, [])
+            return
+        if self._active is None or self._active.source is not slate:
+            tap = _Tap(self, slate)
+            self._cut(tap, [])
+            slate.add_consumer(tap)
+            slate.request_keyframe()
         if source is None:
-            self._cut(None, [])
-            return
+            self._drop_pending()
+        elif self._pending is None or self._pending.source is not source:
+            # Back on air at the channel's first keyframe, without waiting for a check.
+            self._drop_pending()
+            self._pending = _Tap(self, source)
+            source.add_consumer(self._pending)
+
+    def _arm(self, source: ChannelSource) -> None:
         if self._active is not None and self._active.source is source:
+            self._drop_pending()
             return
+        if self._pending is not None and self._pending.source is source:
+            source.request_keyframe()
+            return
+        self._drop_pending()
         self._pending = _Tap(self, source)
         source.add_consumer(self._pending)
         gop = source.gop_snapshot()
-        if self._active is None and gop:
-            # Nothing on air yet: start with the cached pictures instead of waiting.
+        if (self._active is None or self.on_slate) and gop:
+            # Nothing (or the slate) on air: start with the cached pictures at once
+            # instead of waiting for a keyframe the publisher may never send on request.
             self._cut(self._pending, [])
             for consumer in tuple(self._consumers[True]):
                 consumer.start(gop)
             return
         source.request_keyframe()
+
+    def _drop_pending(self) -> None:
+        if self._pending is not None:
+            self._pending.source.remove_consumer(self._pending)
+            self._pending = None
 
     def add_consumer(self, consumer: PacketConsumer) -> None:
         for kind in consumer.kinds:
@@ -136,6 +207,8 @@ class VenueOutput:
         self._active = tap
         if tap is self._pending:
             self._pending = None
+        if tap is not None and previous is None and tap.source.channel is None:
+            return  # nothing to the slate: still nothing on air, no switch to report
         event = SwitchEvent(self._venue, self.on_air_channel, previous, datetime.now(UTC))
         self._last_switch = event
         try:

@@ -47,19 +47,35 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(sock.getsockname()[1])
 
 
-class FlatVideoTrack(MediaStreamTrack):
+class Stallable:
+    """A synthetic track that can stop producing media (an encoder hang, a pulled cable)."""
+
+    def __init__(self) -> None:
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self._start: float | None = None
+        self._count = 0
+
+    async def _wait_while_stalled(self, interval: float) -> None:
+        if not self.flowing.is_set():
+            await self.flowing.wait()
+            # Resume at the current time instead of catching up with a burst.
+            self._start = time.monotonic() - self._count * interval
+
+
+class FlatVideoTrack(MediaStreamTrack, Stallable):
     """Frames of one flat luma level, so a subscriber can tell publishers apart."""
 
     kind = "video"
 
     def __init__(self, luma: int, width: int = 320, height: int = 240) -> None:
-        super().__init__()
+        MediaStreamTrack.__init__(self)
+        Stallable.__init__(self)
         self.luma = luma
         self.width, self.height = width, height
-        self._start: float | None = None
-        self._count = 0
 
     async def recv(self) -> av.VideoFrame:
+        await self._wait_while_stalled(1 / FPS)
         if self._start is None:
             self._start = time.monotonic()
         due = self._start + self._count / FPS
@@ -74,17 +90,17 @@ class FlatVideoTrack(MediaStreamTrack):
         return frame
 
 
-class SilenceTrack(MediaStreamTrack):
+class SilenceTrack(MediaStreamTrack, Stallable):
     """20 ms of 48 kHz silence at a time."""
 
     kind = "audio"
 
     def __init__(self) -> None:
-        super().__init__()
-        self._start: float | None = None
-        self._count = 0
+        MediaStreamTrack.__init__(self)
+        Stallable.__init__(self)
 
     async def recv(self) -> av.AudioFrame:
+        await self._wait_while_stalled(0.02)
         if self._start is None:
             self._start = time.monotonic()
         due = self._start + self._count * 0.02
@@ -111,6 +127,17 @@ class Publisher:
     pc: RTCPeerConnection
     location: str
     response_headers: Any
+    tracks: tuple[Stallable, ...] = ()
+
+    def stall(self) -> None:
+        """Stop sending media without a goodbye: the connection stays, packets stop."""
+        for track in self.tracks:
+            track.flowing.clear()
+
+    def resume(self) -> None:
+        """Send media again."""
+        for track in self.tracks:
+            track.flowing.set()
 
 
 async def publish(
@@ -121,11 +148,13 @@ async def publish(
     *,
     ignore_keyframe_requests: bool = False,
     relay: RTCIceServer | None = None,
+    size: tuple[int, int] = (320, 240),
 ) -> Publisher:
     """An aiortc publisher of flat frames + silence via WHIP."""
     pc = RTCPeerConnection(client_configuration(relay))
-    pc.addTransceiver(FlatVideoTrack(luma), direction="sendonly")
-    pc.addTransceiver(SilenceTrack(), direction="sendonly")
+    tracks = (FlatVideoTrack(luma, *size), SilenceTrack())
+    for track in tracks:
+        pc.addTransceiver(track, direction="sendonly")
     if ignore_keyframe_requests:
         # Like OBS: picture loss indications are not honoured.
         for transceiver in pc.getTransceivers():
@@ -136,7 +165,7 @@ async def publish(
         body = await response.text()
         assert response.status == 201, body
         await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
-        return Publisher(pc, response.headers["Location"], response.headers)
+        return Publisher(pc, response.headers["Location"], response.headers, tracks)
 
 
 @dataclass
@@ -147,6 +176,7 @@ class Subscriber:
     frames: int = 0
     first_frame_at: float | None = None
     last_luma: int | None = None
+    last_size: tuple[int, int] | None = None
     pts: list[int] = field(default_factory=list)
     audio_frames: int = 0
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -178,6 +208,7 @@ async def _count_video(subscriber: Subscriber, track: MediaStreamTrack) -> None:
                 subscriber.first_frame_at = time.monotonic()
             subscriber.frames += 1
             subscriber.last_luma = _mean_luma(frame)
+            subscriber.last_size = (frame.width, frame.height)
             subscriber.pts.append(int(frame.pts))
             del subscriber.pts[:-600]
     except MediaStreamError:

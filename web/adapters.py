@@ -7,12 +7,14 @@ it needs, and these classes answer one plane's port from the other plane's objec
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
+from typing import Protocol
 
 from signaling.hub import Hub
 from signaling.qa.model import State
 from signaling.routing.service import RoutingService
 from streaming.hub import MediaHub
-from streaming.ports import SwitchEvent
+from streaming.ports import SourceEvent, SourceRole, SourceState, SwitchEvent
 
 
 class MediaPlaneView:
@@ -64,5 +66,42 @@ class SwitchesToRouting:
 
     async def aclose(self) -> None:
         """Wait for the hand-overs still running (the service records each one)."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+
+class SourceHealthRecipient(Protocol):
+    """The control plane's side of source health (``RoutingService.source_changed``)."""
+
+    async def source_changed(
+        self,
+        channel: str,
+        state: SourceState,
+        source: SourceRole | None,
+        backup_ready: bool,
+        at: datetime,
+    ) -> None: ...
+
+
+class SourcesToRouting:
+    """The media hub's source listener: tells the routing service about source health."""
+
+    def __init__(self, service: SourceHealthRecipient) -> None:
+        self._service = service
+        self._loop = asyncio.get_running_loop()
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def source_changed(self, event: SourceEvent) -> None:
+        # Called from the media plane's health timer: hand over, never block it.
+        task = self._loop.create_task(
+            self._service.source_changed(
+                event.channel, event.state, event.source, event.backup_ready, event.at
+            )
+        )
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def aclose(self) -> None:
+        """Wait for the hand-overs still running."""
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)

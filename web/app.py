@@ -36,6 +36,7 @@ from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.metrics import MediaCollector
+from streaming.watchdog import WatchSettings
 from web import (
     api,
     director_page,
@@ -177,7 +178,12 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             settings.video_codec,
             TokenMediaAccess(credentials, event),
             settings.ice.advertised_addresses,
-            settings.media,
+            limits=settings.media,
+            watch=WatchSettings(
+                lost_after=settings.health.lost_after,
+                failover_after=settings.failover.after,
+                failover_mode=settings.failover.mode,
+            ),
         )
         app[MEDIA] = media
         app[METRICS].register(MediaCollector(media))

@@ -16,13 +16,18 @@ from web.media_http import (
 )
 
 
+def _is_backup(request: web.Request) -> bool:
+    """``?backup=1`` makes the publisher the channel's backup source."""
+    return request.query.get("backup", "").lower() in ("1", "true", "yes")
+
+
 async def post_whip(request: web.Request) -> web.Response:
     channel = request.match_info["channel"]
     hub = request.app[MEDIA]
 
     async def publish() -> web.Response:
         offer, token = await read_offer(request)
-        negotiated = await hub.publish(channel, offer, token)
+        negotiated = await hub.publish(channel, offer, token, backup=_is_backup(request))
         return created(request, negotiated)
 
     return await guarded(publish)

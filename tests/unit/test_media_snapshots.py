@@ -262,7 +262,11 @@ def sample_snapshot() -> MediaSnapshot:
     audio_track = dataclasses.replace(subscriber_track, video=False, rtt_s=None)
     return MediaSnapshot(
         video_codec="H264",
-        channels=(ChannelSnapshot("gz-hall-1", True, "p1", 3, True),),
+        channels=(
+            ChannelSnapshot(
+                "gz-hall-1", True, "p1", 3, True, "live", SWITCH.at, "backup", False, "p1", 2
+            ),
+        ),
         venues=(VenueOutputSnapshot("jp", "gz-hall-1", "gz-hall-1", 2, SWITCH),),
         publishers=(
             PublisherSnapshot("p1", "gz-hall-1", "connected", True, 0.41234, 1, (publisher_track,)),
@@ -288,7 +292,18 @@ def test_streams_json_keeps_its_shape() -> None:
     streams = streams_json(sample_snapshot(), session_ids=True)
     assert streams == {
         "video_codec": "H264",
-        "channels": [{"id": "gz-hall-1", "live": True, "subscribers": 3}],
+        "channels": [
+            {
+                "id": "gz-hall-1",
+                "live": True,
+                "subscribers": 3,
+                "health": "live",
+                "since": "2026-12-06T09:00:00+00:00",
+                "source": "backup",
+                "backup_ready": False,
+                "lost_total": 2,
+            }
+        ],
         "venues": [
             {
                 "id": "jp",
@@ -296,6 +311,7 @@ def test_streams_json_keeps_its_shape() -> None:
                 "on_air": "gz-hall-1",
                 "subscribers": 2,
                 "last_switch": "2026-12-06T09:00:00+00:00",
+                "slate": False,
             }
         ],
         "publishers": [
@@ -387,6 +403,10 @@ def test_metrics_read_one_snapshot_and_add_the_ended_totals() -> None:
     lines = {line for line in text.splitlines() if not line.startswith("#")}
     for expected in (
         'venuebridge_media_channel_live{channel="gz-hall-1"} 1.0',
+        'venuebridge_media_source_up{channel="gz-hall-1"} 1.0',
+        'venuebridge_media_source_on_backup{channel="gz-hall-1"} 1.0',
+        'venuebridge_media_source_lost_total{channel="gz-hall-1"} 2.0',
+        'venuebridge_media_venue_on_slate{venue="jp"} 0.0',
         'venuebridge_media_publisher_bitrate_bps{channel="gz-hall-1",kind="video"} 2.5001234e+06',
         'venuebridge_media_publisher_keyframes_total{channel="gz-hall-1",kind="video"} 4.0',
         'venuebridge_media_subscribers{feed="venue:jp"} 1.0',

@@ -110,3 +110,33 @@ def test_routing_settings() -> None:
         load_settings(None, {"VENUEBRIDGE_REHEARSAL": "maybe"})
     with pytest.raises(SettingsError, match="'source_lost_seconds': must be between"):
         load_settings(None, {"VENUEBRIDGE_SOURCE_LOST_SECONDS": "-1"})
+
+
+def test_health_and_failover_settings_from_file_and_environment(tmp_path: Path) -> None:
+    defaults = load_settings(None, {})
+    assert (defaults.health.lost_after, defaults.failover.after) == (1.0, 2.0)
+    assert defaults.failover.mode == "auto"
+    path = tmp_path / "settings.toml"
+    path.write_text('[health]\nlost_after = 1.5\n[failover]\nafter = 4\nmode = "confirm"\n')
+    from_file = load_settings(path, {})
+    assert (from_file.health.lost_after, from_file.failover.after) == (1.5, 4.0)
+    assert from_file.failover.mode == "confirm"
+    env = {"VENUEBRIDGE_FAILOVER_AFTER": "2.5", "VENUEBRIDGE_FAILOVER_MODE": "AUTO"}
+    both = load_settings(path, env)
+    assert (both.failover.after, both.failover.mode) == (2.5, "auto")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"VENUEBRIDGE_HEALTH_LOST_AFTER": "soon"}, "HEALTH_LOST_AFTER: expected a number"),
+        ({"VENUEBRIDGE_HEALTH_LOST_AFTER": "0.1"}, "'health.lost_after': must be between"),
+        ({"VENUEBRIDGE_FAILOVER_AFTER": "0.5"}, "'failover.after': must be between"),
+        ({"VENUEBRIDGE_FAILOVER_AFTER": "1000"}, "'failover.after': must be between"),
+        ({"VENUEBRIDGE_FAILOVER_MODE": "manual"}, "expected one of auto, confirm"),
+    ],
+)
+def test_bad_health_and_failover_values_name_the_key(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, env)
+    assert message in str(caught.value)
