@@ -63,7 +63,16 @@ class Settings:
     pre_roll_seconds: int = 120
     asrun_tolerance_seconds: int = 120
     source_lost_seconds: int = 30
+    # The rehearsal clock: the event shifted so its first session (or ``rehearsal_from``)
+    # starts ``rehearsal_lead_seconds`` after start-up, running ``rehearsal_speed`` times
+    # as fast as real time; records made on it are marked rehearsal.
     rehearsal: bool = False
+    rehearsal_lead_seconds: int = 120
+    rehearsal_from: str | None = None
+    rehearsal_speed: float = 1.0
+    # A node back within this many seconds of its last heartbeat continues the airings
+    # it left on air (with the time it was down as off air) instead of closing them.
+    asrun_restart_grace: float = 60.0
     ice: IceSettings = field(default_factory=IceSettings)
 
 
@@ -85,6 +94,19 @@ def _parse_bool(value: object) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected true or false")
+
+
+def _parse_number(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("expected a number")
 
 
 def _parse_str(value: object) -> str:
@@ -158,6 +180,10 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "asrun_tolerance_seconds": _parse_int,
     "source_lost_seconds": _parse_int,
     "rehearsal": _parse_bool,
+    "rehearsal_lead_seconds": _parse_int,
+    "rehearsal_from": _parse_optional_str,
+    "rehearsal_speed": _parse_number,
+    "asrun.restart_grace": _parse_number,
     "producer_secret": _parse_optional_str,
     "ice.stun_urls": _parse_str_tuple,
     "ice.turn_urls": _parse_str_tuple,
@@ -220,6 +246,17 @@ def _validate(settings: Settings) -> None:
         check("producer_secret", len(settings.producer_secret) >= 16, "needs 16 characters or more")
     for key in ("pre_roll_seconds", "asrun_tolerance_seconds", "source_lost_seconds"):
         check(key, 0 <= getattr(settings, key) <= 86400, "must be between 0 and 86400")
+    check(
+        "rehearsal_lead_seconds",
+        0 <= settings.rehearsal_lead_seconds <= 86400,
+        "must be between 0 and 86400",
+    )
+    check("rehearsal_speed", 0 < settings.rehearsal_speed <= 3600, "must be above 0, at most 3600")
+    check(
+        "asrun.restart_grace",
+        0 <= settings.asrun_restart_grace <= 86400,
+        "must be between 0 and 86400 seconds",
+    )
     ice = settings.ice
     for url in ice.stun_urls:
         check("ice.stun_urls", url.startswith(("stun:", "stuns:")), f"'{url}' is not a stun: URL")
@@ -271,7 +308,8 @@ def load_settings(
         if key.startswith("ice."):
             ice[key.removeprefix("ice.")] = parsed
         else:
-            top[key] = parsed
+            # Other dotted keys name flat fields: ``asrun.restart_grace`` is asrun_restart_grace.
+            top[key.replace(".", "_")] = parsed
     settings = Settings(**top, ice=IceSettings(**ice))
     _validate(settings)
     return settings

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 
 class MediaAccess(Protocol):
@@ -35,3 +35,20 @@ class SwitchListener(Protocol):
     """Told the moment a venue output actually switched (for as-run records)."""
 
     def venue_switched(self, event: SwitchEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEvent:
+    """A channel's health changed (the contract between the issue-11 branches)."""
+
+    channel: str
+    # live: media flowing (first time or back); lost: no media for `health.lost_after` s
+    # while a publisher is connected or just dropped; idle: no publisher.
+    state: Literal["live", "lost", "idle"]
+    source: Literal["primary", "backup"] | None  # which publisher feeds outputs now
+    backup_ready: bool  # a live backup publisher is connected
+    at: datetime  # UTC
+
+
+class SourceListener(Protocol):
+    def source_changed(self, event: SourceEvent) -> None: ...

@@ -7,12 +7,15 @@ it needs, and these classes answer one plane's port from the other plane's objec
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from signaling.hub import Hub
 from signaling.qa.model import State
+from signaling.routing.persisted import SourceName
 from signaling.routing.service import RoutingService
 from streaming.hub import MediaHub
-from streaming.ports import SwitchEvent
+from streaming.ports import SourceEvent, SwitchEvent
 
 
 class MediaPlaneView:
@@ -30,6 +33,12 @@ class MediaPlaneView:
     def audience(self) -> tuple[dict[str, int], dict[str, int]]:
         audience = self._hub.audience()
         return dict(audience.per_venue), dict(audience.per_channel)
+
+    def use_source(self, channel: str, source: SourceName) -> None:
+        # MediaHub.use_source comes with the media plane's failover (issue 11, resmedia).
+        use_source = getattr(self._hub, "use_source", None)
+        if use_source is not None:
+            use_source(channel, source)
 
 
 class HubQuestionCounts:
@@ -49,18 +58,29 @@ class HubQuestionCounts:
 
 
 class SwitchesToRouting:
-    """The media hub's switch listener: tells the routing service what really went on air."""
+    """The media hub's switch and source listener: tells the routing service what really
+    went on air and how each channel's source is doing."""
 
     def __init__(self, service: RoutingService) -> None:
         self._service = service
         self._loop = asyncio.get_running_loop()
         self._pending: set[asyncio.Task[None]] = set()
 
-    def venue_switched(self, event: SwitchEvent) -> None:
+    def _hand_over(self, work: Coroutine[Any, Any, None]) -> None:
         # Called from the media plane's packet path: hand over, never block it.
-        task = self._loop.create_task(self._service.switched(event.venue, event.channel, event.at))
+        task = self._loop.create_task(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    def venue_switched(self, event: SwitchEvent) -> None:
+        self._hand_over(self._service.switched(event.venue, event.channel, event.at))
+
+    def source_changed(self, event: SourceEvent) -> None:
+        self._hand_over(
+            self._service.source_changed(
+                event.channel, event.state, event.source, event.backup_ready, event.at
+            )
+        )
 
     async def aclose(self) -> None:
         """Wait for the hand-overs still running (the service records each one)."""

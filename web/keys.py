@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry
 
 from config import Event, Settings
 from signaling.auth import Credentials, TokenAuthority
+from signaling.clock import Clock
 from signaling.hub import Hub, HubOptions
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
@@ -25,6 +26,9 @@ AUTHORITY = web.AppKey("authority", TokenAuthority)
 CREDENTIALS = web.AppKey("credentials", Credentials)
 HUB_OPTIONS = web.AppKey("hub_options", HubOptions)
 STORE = web.AppKey("store", EventStore)
+
+# The server's clock: the system clock, or the rehearsal clock (issue 11).
+CLOCK = web.AppKey("clock", Clock)
 
 # Routing and as-run records (issue 5): only on the node that runs the automation.
 ROUTING = web.AppKey("routing", RoutingService)

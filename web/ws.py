@@ -90,6 +90,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     clients = hub.clients
     clients.connect(client)
     clients.send(client, encode_frame(_welcome(hub, grant, issued)))
+    await hub.greet(client)
     try:
         async for message in ws:
             if message.type is WSMsgType.TEXT:

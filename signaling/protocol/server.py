@@ -85,6 +85,13 @@ class AutomationAck(Ack, frozen=True, kw_only=True, tag="ack"):
     automation: str
 
 
+class SourceAck(Ack, frozen=True, kw_only=True, tag="ack"):
+    """A director's failover choice was handed to the media plane."""
+
+    channel: str
+    source: str
+
+
 class TalkbackAck(Ack, frozen=True, kw_only=True, tag="ack"):
     venue: str
 
@@ -180,12 +187,26 @@ class VenueRouting(msgspec.Struct, frozen=True, kw_only=True):
     requested: RouteView | None
     on_air: RouteView | None
     on_air_since: str | None
+    # The output shows the slate: nothing routed, black, or its source lost.
+    slate: bool
+    off_air_since: str | None
+
+
+class ChannelHealth(msgspec.Struct, frozen=True, kw_only=True):
+    """A channel's source health, as the media plane last reported it."""
+
+    state: str  # "live" | "lost" | "idle"
+    since: str | None
+    source: str | None  # "primary" | "backup"
+    backup_ready: bool
 
 
 class Routing(ServerFrame, frozen=True, kw_only=True, tag="routing"):
-    """The routing matrix: what each venue output was asked for and what is on air."""
+    """The routing matrix: what each venue output was asked for and what is on air,
+    and the health of every channel."""
 
     venues: list[VenueRouting]
+    channels: dict[str, ChannelHealth]
 
 
 class Talkback(ServerFrame, frozen=True, kw_only=True, tag="talkback"):
@@ -194,8 +215,15 @@ class Talkback(ServerFrame, frozen=True, kw_only=True, tag="talkback"):
     venue: str
     from_: str = msgspec.field(name="from")
     identity: str
+    name: str  # the sender's display name
     text: str
     at: float
+
+
+class TalkbackHistory(ServerFrame, frozen=True, kw_only=True, tag="talkback_history"):
+    """On connect: the last talkback lines this page may hear, oldest first."""
+
+    lines: list[Talkback]
 
 
 AnyFrame = (
@@ -210,6 +238,7 @@ AnyFrame = (
     | Presence
     | Routing
     | Talkback
+    | TalkbackHistory
 )
 
 _encoder = msgspec.json.Encoder()
