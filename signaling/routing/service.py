@@ -197,6 +197,10 @@ class RoutingService:
         self._sources[channel] = source
         await self._flush(changed=True)
 
+    def source_choices(self) -> dict[str, SourceName]:
+        """The failover choices directors made, per channel."""
+        return dict(self._sources)
+
     async def switched(self, venue: str, channel: str | None, at: datetime) -> None:
         """The media plane reports that ``venue``'s output now shows ``channel``."""
         at = self.clock.from_real(at)
