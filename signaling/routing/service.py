@@ -82,7 +82,8 @@ class RoutingService:
         on_change: Callable[[Routing], Awaitable[None]] | None = None,
         questions: QuestionCounts | None = None,
         poll: timedelta = timedelta(seconds=1),
-        heartbeat: timedelta = timedelta(seconds=15),
+        # After a kill -9 the time off air is counted from the last heartbeat: keep it short.
+        heartbeat: timedelta = timedelta(seconds=5),
         keeper: RoutingStateKeeper | None = None,
     ) -> None:
         self.router = router
