@@ -132,7 +132,7 @@ def test_rehearsal_and_restart_grace_settings(tmp_path: Path) -> None:
         load_settings(None, {"VENUEBRIDGE_REHEARSAL_SPEED": "0"})
     with pytest.raises(SettingsError, match="VENUEBRIDGE_REHEARSAL_SPEED: expected a number"):
         load_settings(None, {"VENUEBRIDGE_REHEARSAL_SPEED": "fast"})
-    with pytest.raises(SettingsError, match="'asrun.restart_grace': must be between 0"):
+    with pytest.raises(SettingsError, match=r"'asrun\.restart_grace': must be between 0"):
         load_settings(None, {"VENUEBRIDGE_ASRUN_RESTART_GRACE": "-1"})
     with pytest.raises(SettingsError, match="'rehearsal_lead_seconds': must be between"):
         load_settings(None, {"VENUEBRIDGE_REHEARSAL_LEAD_SECONDS": "100000"})
