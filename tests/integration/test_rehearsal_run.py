@@ -71,7 +71,8 @@ async def rehearsal(tmp_path: Path) -> AsyncIterator[tuple[str, Any, aiohttp.Cli
         asrun_tolerance_seconds=120,
         rehearsal=True,
         rehearsal_speed=SPEED,
-        rehearsal_lead_seconds=4,  # the first session starts 4 real seconds after start-up
+        # The first session starts 8 real seconds after start-up: time to connect the peers.
+        rehearsal_lead_seconds=8,
     )
     app = create_app(settings, future_event())
     server = TestServer(app, host="127.0.0.1", port=0)
@@ -89,7 +90,7 @@ async def test_a_sped_up_rehearsal_runs_the_schedule_and_records_it(
     url, app, http = rehearsal
     began = time.monotonic()
     hub, routing, clock = app[MEDIA], app[ROUTING], app[CLOCK]
-    assert EVENT_START - timedelta(minutes=5) < clock.now() < EVENT_START
+    assert EVENT_START - timedelta(minutes=9) < clock.now() < EVENT_START
     async with http.get(f"{url}/api/schedule") as response:
         served = (await response.json())["clock"]
     assert served["rehearsal"] is True
@@ -127,8 +128,9 @@ async def test_a_sped_up_rehearsal_runs_the_schedule_and_records_it(
         for row in rows:
             start = datetime.fromisoformat(row["actual_start_utc"])
             scheduled = datetime.fromisoformat(row["scheduled_start_utc"])
-            # Taken at the pre-roll on the shifted clock (2031), not at today's date.
-            assert abs((start - scheduled).total_seconds() + 30) < 60, row
+            # Taken at the pre-roll on the shifted clock (2031), not at today's date; two
+            # event minutes are two real seconds of slack for a loaded machine.
+            assert abs((start - scheduled).total_seconds() + 30) < 120, row
             assert row["routed_by"] == "automation"
         # The report on the command line reads the same store.
     finally:
