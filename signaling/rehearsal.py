@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from config.event import Event
 from signaling.clock import MAX_WAIT_SECONDS
+from signaling.protocol.server import RehearsalTime
 
 
 class RehearsalError(ValueError):
@@ -64,6 +65,14 @@ class RehearsalClock:
             timeout = min(timeout, max(0.0, remaining))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), timeout)
+
+    def rehearsal_time(self) -> RehearsalTime:
+        """The clock for the ``welcome`` frame."""
+        return RehearsalTime(
+            real=self.anchor.real.isoformat(),
+            virtual=self.anchor.virtual.isoformat(),
+            speed=self.speed,
+        )
 
     def as_json(self) -> dict[str, Any]:
         """What a page needs to run the same clock: ``virtual + (Date.now() - real) * speed``."""

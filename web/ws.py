@@ -17,12 +17,14 @@ from aiohttp import WSMsgType, web
 
 from signaling.auth import Grant
 from signaling.clients import Client
+from signaling.clock import Clock
 from signaling.errors import SignalingError, Unauthorized
 from signaling.hub import Hub
 from signaling.protocol import PROTOCOL_VERSION, decode, encode_frame
 from signaling.protocol.server import Error, Frame, Welcome
+from signaling.rehearsal import RehearsalClock
 from web.auth import request_token
-from web.keys import CREDENTIALS, HUB
+from web.keys import CLOCK, CREDENTIALS, HUB
 
 logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
@@ -89,7 +91,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     _attach(client, transport)
     clients = hub.clients
     clients.connect(client)
-    clients.send(client, encode_frame(_welcome(hub, grant, issued)))
+    clients.send(client, encode_frame(_welcome(hub, grant, issued, request.app.get(CLOCK))))
     await hub.greet(client)
     try:
         async for message in ws:
@@ -111,7 +113,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-def _welcome(hub: Hub, grant: Grant, issued: str | None) -> Welcome:
+def _welcome(hub: Hub, grant: Grant, issued: str | None, clock: Clock | None) -> Welcome:
     return Welcome(
         v=PROTOCOL_VERSION,
         identity=grant.identity,
@@ -122,6 +124,7 @@ def _welcome(hub: Hub, grant: Grant, issued: str | None) -> Welcome:
         node=hub.node,
         # Kept by the page so the same person (and their votes) survives a reconnect.
         token=issued,
+        rehearsal=clock.rehearsal_time() if isinstance(clock, RehearsalClock) else None,
     )
 
 

@@ -36,6 +36,14 @@ class ServerFrame(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True,
     """The envelope every server frame shares: its ``type`` tag."""
 
 
+class RehearsalTime(msgspec.Struct, frozen=True, kw_only=True):
+    """The server's rehearsal clock: event time = ``virtual + (now - real) * speed``."""
+
+    real: str
+    virtual: str
+    speed: float
+
+
 class Welcome(ServerFrame, frozen=True, kw_only=True, tag="welcome"):
     """The first frame on every socket: who the server thinks this page is."""
 
@@ -48,6 +56,8 @@ class Welcome(ServerFrame, frozen=True, kw_only=True, tag="welcome"):
     node: str
     # Only for an anonymous viewer: kept by the page so its votes survive a reconnect.
     token: str | None = None
+    # Only in a rehearsal: every time the server sends is on this clock, pages run it too.
+    rehearsal: RehearsalTime | None = None
 
 
 class Ack(ServerFrame, frozen=True, kw_only=True, tag="ack"):

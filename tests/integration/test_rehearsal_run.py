@@ -95,6 +95,10 @@ async def test_a_sped_up_rehearsal_runs_the_schedule_and_records_it(
         served = (await response.json())["clock"]
     assert served["rehearsal"] is True
     assert served["speed"] == SPEED
+    # Pages with a socket learn the same clock from their welcome.
+    async with http.ws_connect(f"{url}/ws") as ws:
+        welcome = await ws.receive_json()
+    assert welcome["rehearsal"] == {k: served[k] for k in ("real", "virtual", "speed")}
     peers: list[Any] = []
     try:
         peers.append(await publish(http, f"{url}/whip/hall-1", INGEST_KEY, BRIGHT))

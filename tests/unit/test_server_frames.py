@@ -39,6 +39,23 @@ CASES: list[tuple[ServerFrame, str]] = [
         '{"type":"welcome","v":1,"identity":"op","role":"operator","venue":"jp",'
         '"sessions":["s1"],"channels":["c1"],"node":"ab12"}',
     ),
+    (
+        s.Welcome(
+            v=1,
+            identity="op",
+            role="operator",
+            venue="jp",
+            sessions=[],
+            channels=[],
+            node="ab12",
+            rehearsal=s.RehearsalTime(
+                real="2026-12-06T21:00:00+00:00", virtual="2018-12-21T08:58:00+08:00", speed=10.0
+            ),
+        ),
+        '{"type":"welcome","v":1,"identity":"op","role":"operator","venue":"jp",'
+        '"sessions":[],"channels":[],"node":"ab12","rehearsal":{"real":"2026-12-06T21:00:00+00:00",'
+        '"virtual":"2018-12-21T08:58:00+08:00","speed":10.0}}',
+    ),
     (s.Ack(of="leave"), '{"type":"ack","of":"leave"}'),
     (s.Ack(of="leave", ref="r1"), '{"type":"ack","of":"leave","ref":"r1"}'),
     (
