@@ -141,6 +141,9 @@ class Settings:
     pre_roll_seconds: int = 120
     asrun_tolerance_seconds: int = 120
     source_lost_seconds: int = 30
+    # The rehearsal clock: the event shifted so its first session (or ``rehearsal_from``)
+    # starts ``rehearsal_lead_seconds`` after start-up, running ``rehearsal_speed`` times
+    # as fast as real time; records made on it are marked rehearsal.
     rehearsal: bool = False
     # The HTTP edge (web/server.py): a client must finish its request head and its body
     # within these, idle keep-alive connections close after the third, and at most
@@ -152,6 +155,12 @@ class Settings:
     # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For and
     # X-Forwarded-Proto are believed; from anyone else those headers are ignored.
     trusted_proxies: tuple[str, ...] = ()
+    rehearsal_lead_seconds: int = 120
+    rehearsal_from: str | None = None
+    rehearsal_speed: float = 1.0
+    # A node back within this many seconds of its last heartbeat continues the airings
+    # it left on air (with the time it was down as off air) instead of closing them.
+    asrun_restart_grace: float = 60.0
     ice: IceSettings = field(default_factory=IceSettings)
     limits: ControlLimits = field(default_factory=ControlLimits)
     tokens: TokenSettings = field(default_factory=TokenSettings)
@@ -191,6 +200,19 @@ def _parse_bool(value: object) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected true or false")
+
+
+def _parse_number(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("expected a number")
 
 
 def _parse_str(value: object) -> str:
@@ -264,6 +286,10 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "asrun_tolerance_seconds": _parse_int,
     "source_lost_seconds": _parse_int,
     "rehearsal": _parse_bool,
+    "rehearsal_lead_seconds": _parse_int,
+    "rehearsal_from": _parse_optional_str,
+    "rehearsal_speed": _parse_number,
+    "asrun.restart_grace": _parse_number,
     "producer_secret": _parse_optional_str,
     "http_header_timeout_seconds": _parse_int,
     "http_body_timeout_seconds": _parse_int,
@@ -358,6 +384,17 @@ def _validate(settings: Settings) -> None:
         check(
             "trusted_proxies", _is_network(entry), f"'{entry}' is not an address or a CIDR network"
         )
+    check(
+        "rehearsal_lead_seconds",
+        0 <= settings.rehearsal_lead_seconds <= 86400,
+        "must be between 0 and 86400",
+    )
+    check("rehearsal_speed", 0 < settings.rehearsal_speed <= 3600, "must be above 0, at most 3600")
+    check(
+        "asrun.restart_grace",
+        0 <= settings.asrun_restart_grace <= 86400,
+        "must be between 0 and 86400 seconds",
+    )
     ice = settings.ice
     for url in ice.stun_urls:
         check("ice.stun_urls", url.startswith(("stun:", "stuns:")), f"'{url}' is not a stun: URL")
@@ -446,8 +483,11 @@ def load_settings(
         except ValueError as error:
             raise SettingsError(f"{source}: {error} (got {raw!r})") from None
         section, dot, name = key.partition(".")
-        if dot:
+        if dot and section in sections:
             sections[section][name] = parsed
+        elif dot:
+            # Other dotted keys name flat fields: ``asrun.restart_grace`` is asrun_restart_grace.
+            top[key.replace(".", "_")] = parsed
         else:
             top[key] = parsed
     built = {name: kind(**sections[name]) for name, kind in _SECTIONS.items()}

@@ -20,6 +20,7 @@ from signaling.protocol.server import (
     JoinAck,
     QuestionAck,
     RouteAck,
+    SourceAck,
     TalkbackAck,
     VoteAck,
     encode_frame,
@@ -79,6 +80,7 @@ class Commands:
             m.WatchRouting: self.watch_routing,
             m.Route: self.route,
             m.SetAutomation: self.set_automation,
+            m.UseSource: self.use_source,
         }
         for kind in m.MODERATION:
             self._table[kind] = self.moderate
@@ -169,6 +171,13 @@ class Commands:
         except RoutingError as error:
             raise NotFound(str(error)) from None
         return AutomationAck(venue=message.venue, automation="on" if message.on else "paused")
+
+    async def use_source(self, client: Client, message: m.UseSource) -> Ack | None:
+        self._director(client)
+        if self._event.channel(message.channel) is None:
+            raise NotFound(f"no channel '{message.channel}'")
+        await self._routing().use_source(message.channel, message.source)
+        return SourceAck(channel=message.channel, source=message.source)
 
     async def talkback(self, client: Client, message: m.Talkback) -> Ack | None:
         venue = talkback_venue(client.grant, message.venue)

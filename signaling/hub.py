@@ -8,6 +8,7 @@ handed the parts it needs. The hub builds them, starts and stops them, and nothi
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -33,7 +34,11 @@ from signaling.registry import ClientRegistry, SendStats
 from signaling.revoker import Revoker
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
+from signaling.talkback import hears_talkback
+from signaling.talkback_history import TalkbackHistory
 from signaling.talkback_relay import TalkbackRelay
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +90,7 @@ class Hub:
         self.presence_feed = PresenceFeed(
             self.clients, self.bus, options.presence_interval, options.presence_refresh
         )
-        self.talkback = TalkbackRelay(self.clients, self.bus)
+        self.talkback = TalkbackRelay(self.clients, self.bus, TalkbackHistory(store, event))
         # The set the token authority checks (``TokenAuthority.revocations``), kept current.
         self.revoker = Revoker(
             RevocationLog(store, event.id),
@@ -139,6 +144,19 @@ class Hub:
     def presence(self) -> dict[str, object]:
         """Presence summed over the nodes, as plain JSON values (for HTTP)."""
         return self.presence_feed.counts().as_json()
+
+    async def greet(self, client: Client) -> None:
+        """What a page gets right after its welcome: the talkback it missed."""
+        if not self._hears_any_talkback(client):
+            return
+        try:
+            await self.talkback.replay_to(client)
+        except Exception:
+            # A store that is down must not keep the page from connecting.
+            logger.exception("could not replay the talkback history")
+
+    def _hears_any_talkback(self, client: Client) -> bool:
+        return any(hears_talkback(client.grant, v.id) for v in self.event.venues)
 
     async def handle(self, client: Client, message: m.ClientMessage) -> Ack:
         """Carry out one message for ``client``; its ``ack`` frame, or a ``SignalingError``."""

@@ -43,6 +43,8 @@ def talkback_frame(grant: Grant, venue: str, text: str, at: float) -> Talkback:
         venue=venue,
         from_="operator" if grant.role is Role.OPERATOR else "director",
         identity=grant.identity,
+        # Tokens carry the person's name as their identity (``venuebridge token --name``).
+        name=grant.identity,
         text=text,
         at=at,
     )

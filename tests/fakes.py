@@ -11,12 +11,17 @@ from signaling.records.airing import Airing
 class FakeClock:
     """A clock that moves only when the test says so."""
 
+    speed = 1.0
+
     def __init__(self, start: datetime) -> None:
         self._now = start
         self._moved = asyncio.Event()
 
     def now(self) -> datetime:
         return self._now
+
+    def from_real(self, moment: datetime) -> datetime:
+        return moment  # tests report media times on this clock already
 
     def set(self, moment: datetime) -> None:
         self._now = moment
@@ -58,6 +63,7 @@ class RecordingCrosspoints:
         self.live: set[str] = set()
         self.venue_players: dict[str, int] = {}
         self.channel_players: dict[str, int] = {}
+        self.sources: list[tuple[str, str]] = []
 
     def switch_to(self, venue: str, channel: str | None) -> None:
         self.requests.append((venue, channel))
@@ -67,6 +73,9 @@ class RecordingCrosspoints:
 
     def audience(self) -> tuple[dict[str, int], dict[str, int]]:
         return dict(self.venue_players), dict(self.channel_players)
+
+    def use_source(self, channel: str, source: str) -> None:
+        self.sources.append((channel, source))
 
 
 class MemoryAppendLog:

@@ -7,14 +7,15 @@ it needs, and these classes answer one plane's port from the other plane's objec
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Coroutine
+from typing import Any
 
 from signaling.hub import Hub
 from signaling.qa.model import State
+from signaling.routing.persisted import SourceName
 from signaling.routing.service import RoutingService
 from streaming.hub import MediaHub
-from streaming.ports import SourceEvent, SourceRole, SourceState, SwitchEvent
+from streaming.ports import SourceEvent, SwitchEvent
 
 
 class MediaPlaneView:
@@ -32,6 +33,9 @@ class MediaPlaneView:
     def audience(self) -> tuple[dict[str, int], dict[str, int]]:
         audience = self._hub.audience()
         return dict(audience.per_venue), dict(audience.per_channel)
+
+    def use_source(self, channel: str, source: SourceName) -> None:
+        self._hub.use_source(channel, source)
 
 
 class HubQuestionCounts:
@@ -51,57 +55,31 @@ class HubQuestionCounts:
 
 
 class SwitchesToRouting:
-    """The media hub's switch listener: tells the routing service what really went on air."""
+    """The media hub's switch and source listener: tells the routing service what really
+    went on air and how each channel's source is doing."""
 
     def __init__(self, service: RoutingService) -> None:
         self._service = service
         self._loop = asyncio.get_running_loop()
         self._pending: set[asyncio.Task[None]] = set()
 
-    def venue_switched(self, event: SwitchEvent) -> None:
+    def _hand_over(self, work: Coroutine[Any, Any, None]) -> None:
         # Called from the media plane's packet path: hand over, never block it.
-        task = self._loop.create_task(self._service.switched(event.venue, event.channel, event.at))
+        task = self._loop.create_task(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def aclose(self) -> None:
-        """Wait for the hand-overs still running (the service records each one)."""
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
-
-
-class SourceHealthRecipient(Protocol):
-    """The control plane's side of source health (``RoutingService.source_changed``)."""
-
-    async def source_changed(
-        self,
-        channel: str,
-        state: SourceState,
-        source: SourceRole | None,
-        backup_ready: bool,
-        at: datetime,
-    ) -> None: ...
-
-
-class SourcesToRouting:
-    """The media hub's source listener: tells the routing service about source health."""
-
-    def __init__(self, service: SourceHealthRecipient) -> None:
-        self._service = service
-        self._loop = asyncio.get_running_loop()
-        self._pending: set[asyncio.Task[None]] = set()
+    def venue_switched(self, event: SwitchEvent) -> None:
+        self._hand_over(self._service.switched(event.venue, event.channel, event.at))
 
     def source_changed(self, event: SourceEvent) -> None:
-        # Called from the media plane's health timer: hand over, never block it.
-        task = self._loop.create_task(
+        self._hand_over(
             self._service.source_changed(
                 event.channel, event.state, event.source, event.backup_ready, event.at
             )
         )
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
 
     async def aclose(self) -> None:
-        """Wait for the hand-overs still running."""
+        """Wait for the hand-overs still running (the service records each one)."""
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)

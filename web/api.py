@@ -11,8 +11,10 @@ from aiohttp import web
 from config import Event, Session
 from config.calendar_export import venue_calendar
 from config.schedule import sessions_for_venue
+from signaling.clock import Clock
+from signaling.rehearsal import RehearsalClock
 from web.errors import http_error
-from web.keys import EVENT, SETTINGS, STARTED_AT
+from web.keys import CLOCK, EVENT, SETTINGS, STARTED_AT
 
 
 def _utc(moment: datetime) -> str:
@@ -37,10 +39,23 @@ def session_json(event: Event, session: Session) -> dict[str, Any]:
     }
 
 
-def schedule_json(event: Event, venue_id: str | None = None) -> dict[str, Any]:
+def clock_json(clock: Clock | None) -> dict[str, Any]:
+    """The server's clock for pages: event time = ``virtual + (now - real) * speed``.
+
+    Outside a rehearsal it is the wall clock (``rehearsal`` false, speed 1).
+    """
+    if isinstance(clock, RehearsalClock):
+        return clock.as_json()
+    return {"rehearsal": False, "real": None, "virtual": None, "speed": 1.0}
+
+
+def schedule_json(
+    event: Event, venue_id: str | None = None, clock: Clock | None = None
+) -> dict[str, Any]:
     """The event and its sessions; with ``venue_id``, only the sessions of that venue."""
     sessions = event.sessions if venue_id is None else sessions_for_venue(event, venue_id)
     return {
+        "clock": clock_json(clock),
         "event": {"id": event.id, "name": event.name, "time_zone": event.time_zone.key},
         "venues": [
             {
@@ -65,7 +80,7 @@ async def get_schedule(request: web.Request) -> web.Response:
     venue_id = request.query.get("venue")
     if venue_id is not None and event.venue(venue_id) is None:
         raise http_error(web.HTTPNotFound, f"unknown venue '{venue_id}'")
-    return web.json_response(schedule_json(event, venue_id))
+    return web.json_response(schedule_json(event, venue_id, request.app.get(CLOCK)))
 
 
 async def get_venue_calendar(request: web.Request) -> web.Response:

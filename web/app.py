@@ -24,13 +24,15 @@ from aiohttp import web
 from config import Event, Settings, load_event
 from signaling.auth import Credentials, TokenMediaAccess
 from signaling.auth.anonymous import AnonymousMinter
-from signaling.clock import SystemClock
+from signaling.clock import Clock, SystemClock
 from signaling.hub import Hub, HubOptions
 from signaling.protocol.budget import MessageRate
 from signaling.qa.limits import Limits, Rate
 from signaling.records.airing import Judgement
 from signaling.records.recovery import open_asrun_log
 from signaling.records.store import AiringStore
+from signaling.rehearsal import RehearsalPlan, rehearsal_clock
+from signaling.routing.persisted import RoutingStateKeeper
 from signaling.routing.router import Router
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
@@ -63,6 +65,7 @@ from web.hygiene import body_deadline
 from web.keys import (
     ANONYMOUS,
     AUTHORITY,
+    CLOCK,
     CREDENTIALS,
     EVENT,
     HUB,
@@ -162,12 +165,20 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         app[AUTHORITY] = backends.authority
         app[CREDENTIALS] = credentials
         app[STORE] = backends.store
+        clock = app[CLOCK] = await _clock(settings, event, backends.store)
 
         options = app[HUB_OPTIONS]
         app[ANONYMOUS] = AnonymousMinter(backends.authority, options.limits.anonymous_per_address)
         # The hub's revoker keeps the authority's revocation set current.
         revocations = backends.authority.revocations
-        hub = Hub(event, backends.store, backends.bus, options, revocations=revocations)
+        hub = Hub(
+            event,
+            backends.store,
+            backends.bus,
+            options,
+            clock=lambda: clock.now().timestamp(),
+            revocations=revocations,
+        )
         app[HUB] = hub
         app[METRICS].register(metrics.HubCollector(hub))
         await hub.start()
@@ -184,6 +195,8 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
                 failover_after=settings.failover.after,
                 failover_mode=settings.failover.mode,
             ),
+            # The slate names each venue's next session: on the rehearsal clock too.
+            now=clock.now,
         )
         app[MEDIA] = media
         app[METRICS].register(MediaCollector(media))
@@ -191,23 +204,44 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         stack.push_async_callback(media.aclose)
 
         if settings.routing:
-            routing = _routing(settings, event, backends.store, hub, media)
+            routing = _routing(settings, event, backends.store, hub, media, clock)
             app[ROUTING] = await stack.enter_async_context(routing)
         yield
 
 
+async def _clock(settings: Settings, event: Event, store: EventStore) -> Clock:
+    """The system clock, or in a rehearsal the event's time shifted to start soon."""
+    if not settings.rehearsal:
+        return SystemClock()
+    plan = RehearsalPlan(
+        lead=timedelta(seconds=settings.rehearsal_lead_seconds),
+        from_session=settings.rehearsal_from,
+        speed=settings.rehearsal_speed,
+    )
+    clock = await rehearsal_clock(store, event, plan, SystemClock().now())
+    logger.info(
+        "rehearsal clock: event time %s now, %gx real time",
+        clock.now().isoformat(timespec="seconds"),
+        clock.speed,
+    )
+    return clock
+
+
 @contextlib.asynccontextmanager
 async def _routing(
-    settings: Settings, event: Event, events: EventStore, hub: Hub, media: MediaHub
+    settings: Settings, event: Event, events: EventStore, hub: Hub, media: MediaHub, clock: Clock
 ) -> AsyncIterator[RoutingService]:
     """The schedule automation and as-run records, on the node that runs them."""
-    clock = SystemClock()
     store = AiringStore(events, event.id)
     rules = Judgement(
         tolerance=timedelta(seconds=settings.asrun_tolerance_seconds),
         source_lost_limit=timedelta(seconds=settings.source_lost_seconds),
     )
-    log = await open_asrun_log(store, event, rules, clock.now(), rehearsal=settings.rehearsal)
+    # The grace is real time; on a sped-up rehearsal clock it covers more event time.
+    grace = timedelta(seconds=settings.asrun_restart_grace) * clock.speed
+    log = await open_asrun_log(
+        store, event, rules, clock.now(), rehearsal=settings.rehearsal, restart_grace=grace
+    )
     service = RoutingService(
         Router(event, pre_roll=timedelta(seconds=settings.pre_roll_seconds)),
         log,
@@ -216,10 +250,13 @@ async def _routing(
         store,
         on_change=hub.push_routing,
         questions=HubQuestionCounts(hub),
+        keeper=RoutingStateKeeper(events, event.id),
     )
     hub.routing = service
     switches = SwitchesToRouting(service)
     media.add_switch_listener(switches)
+    media.add_source_listener(switches)
+    await service.restore()
     runner = asyncio.get_running_loop().create_task(service.run(), name="routing")
     try:
         yield service
@@ -229,3 +266,4 @@ async def _routing(
         with contextlib.suppress(asyncio.CancelledError):
             await runner
         await switches.aclose()
+        await service.stop()

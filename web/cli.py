@@ -41,6 +41,13 @@ def _settings(args: argparse.Namespace) -> Settings:
         value = getattr(args, name, None)
         if value is not None:
             changes[name] = value
+    # --rehearse-from and --rehearse-speed imply --rehearse.
+    if getattr(args, "rehearse", False):
+        changes["rehearsal"] = True
+    if getattr(args, "rehearse_from", None) is not None:
+        changes.update(rehearsal=True, rehearsal_from=args.rehearse_from)
+    if getattr(args, "rehearse_speed", None) is not None:
+        changes.update(rehearsal=True, rehearsal_speed=args.rehearse_speed)
     return replace(settings, **changes) if changes else settings
 
 
@@ -48,6 +55,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
     event = load_event(settings.event_file)
+    if settings.rehearsal_from is not None and event.session(settings.rehearsal_from) is None:
+        print(
+            f"venuebridge: no session '{settings.rehearsal_from}' to rehearse from", file=sys.stderr
+        )
+        return 2
     private_dir(settings.data_dir)
     app = create_app(settings, event)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
@@ -250,6 +262,16 @@ async def _revoke(settings: Settings, event: Event, args: argparse.Namespace) ->
         return entry.describe()
 
 
+def _speed(text: str) -> float:
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = 0.0
+    if not 0 < speed <= 3600:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a speed between 0 and 3600")
+    return speed
+
+
 def parse_ttl(text: str) -> float:
     """``90``, ``90s``, ``15m``, ``12h`` or ``3d`` as seconds."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -278,6 +300,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on")
     serve.add_argument("--port", type=int, help="HTTP port")
     serve.add_argument("--data-dir", type=Path, help="where the store and secret live")
+    serve.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="rehearsal clock: the first session starts a few minutes from now",
+    )
+    serve.add_argument("--rehearse-from", metavar="SESSION", help="rehearse from this session")
+    serve.add_argument(
+        "--rehearse-speed", type=_speed, metavar="N", help="run the rehearsal clock N times faster"
+    )
     serve.set_defaults(run=cmd_serve)
 
     check = commands.add_parser("check", help="validate an event file and summarise it")

@@ -13,7 +13,7 @@ from config import ChannelKind
 from web.api import schedule_json
 from web.auth import require_director
 from web.display_names import display_names
-from web.keys import EVENT
+from web.keys import CLOCK, EVENT
 
 
 @aiohttp_jinja2.template("director.html")
@@ -21,7 +21,9 @@ async def director_page(request: web.Request) -> dict[str, Any]:
     grant = require_director(request, "The director's page")
     event = request.app[EVENT]
     # The schedule goes into the page as JSON for "now / next"; "</" cannot close the script.
-    schedule = json.dumps(schedule_json(event), ensure_ascii=False).replace("</", "<\\/")
+    schedule = json.dumps(
+        schedule_json(event, clock=request.app.get(CLOCK)), ensure_ascii=False
+    ).replace("</", "<\\/")
     return {
         "event": event,
         "grant": grant,

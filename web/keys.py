@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 from config import Event, Settings
 from signaling.auth import Credentials, TokenAuthority
 from signaling.auth.anonymous import AnonymousMinter
+from signaling.clock import Clock
 from signaling.hub import Hub, HubOptions
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
@@ -28,6 +29,9 @@ HUB_OPTIONS = web.AppKey("hub_options", HubOptions)
 STORE = web.AppKey("store", EventStore)
 # Identities for /ws clients without a token, minted at a bounded rate per address.
 ANONYMOUS = web.AppKey("anonymous", AnonymousMinter)
+
+# The server's clock: the system clock, or the rehearsal clock (issue 11).
+CLOCK = web.AppKey("clock", Clock)
 
 # Routing and as-run records (issue 5): only on the node that runs the automation.
 ROUTING = web.AppKey("routing", RoutingService)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -11,11 +10,18 @@ from aiohttp import web
 from config.event import Part
 from signaling.auth.grants import Grant
 from signaling.records.airing import Airing
-from signaling.records.report import airing_row, to_csv, totals_by_part, totals_by_venue
+from signaling.records.report import (
+    airing_row,
+    airing_title,
+    off_air_json,
+    to_csv,
+    totals_by_part,
+    totals_by_venue,
+)
 from signaling.records.store import AiringStore
 from signaling.records.timeline import WIDTH, venue_timeline
 from web.auth import require_director
-from web.keys import EVENT, ROUTING, STORE
+from web.keys import CLOCK, EVENT, ROUTING, STORE
 
 
 def _require_director(request: web.Request) -> Grant:
@@ -35,7 +41,7 @@ async def _airings(request: web.Request) -> list[Airing]:
 async def get_records_json(request: web.Request) -> web.Response:
     _require_director(request)
     event = request.app[EVENT]
-    rows = [airing_row(event, a) for a in await _airings(request)]
+    rows = [airing_row(event, a) | {"off_air": off_air_json(a)} for a in await _airings(request)]
     return web.json_response({"event": event.id, "airings": rows})
 
 
@@ -56,7 +62,7 @@ async def records_page(request: web.Request) -> dict[str, Any]:
     _require_director(request)
     event = request.app[EVENT]
     airings = await _airings(request)
-    now = datetime.now(UTC)
+    now = request.app[CLOCK].now()
     cells: dict[tuple[str, str], list[Airing]] = {}
     for airing in airings:
         cells.setdefault((airing.session, airing.venue), []).append(airing)
@@ -68,6 +74,10 @@ async def records_page(request: web.Request) -> dict[str, Any]:
         "cells": cells,
         "scheduled": scheduled,
         "timelines": [venue_timeline(event, v.id, airings, now) for v in event.venues],
+        "unscheduled": [a for a in airings if a.unscheduled],
+        "off_air": [a for a in airings if a.off_air],
+        "title_of": lambda airing: airing_title(event, airing),
+        "now": now,
         "venue_totals": totals_by_venue(event, airings),
         "part_totals": totals_by_part(event, airings),
         "part_labels": {p.value: p.label for p in Part},

@@ -21,7 +21,7 @@ from signaling.errors import Forbidden
 from web.auth import require_director, require_grant
 from web.display_names import display_names
 from web.errors import http_error
-from web.keys import EVENT, HUB, MEDIA
+from web.keys import CLOCK, EVENT, HUB, MEDIA
 
 
 def _grant(request: web.Request, what: str) -> Grant:
@@ -88,10 +88,12 @@ async def returns_wall(request: web.Request) -> web.Response:
 
 
 def page_moment(request: web.Request) -> datetime:
-    """The page's clock: ``?at=`` (ISO 8601, rehearsals and tests) pins it, else now."""
+    """The page's clock: ``?at=`` (ISO 8601, rehearsals and tests) pins it, else the
+    server's clock (the rehearsal clock in a rehearsal)."""
     at = request.query.get("at")
     if not at:
-        return datetime.now(UTC)
+        clock = request.app.get(CLOCK)
+        return clock.now() if clock is not None else datetime.now(UTC)
     try:
         moment = datetime.fromisoformat(at)
     except ValueError:

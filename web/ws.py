@@ -20,16 +20,18 @@ from aiohttp import WSMsgType, web
 
 from signaling.auth import Grant
 from signaling.clients import Client
+from signaling.clock import Clock
 from signaling.errors import BadMessage, RateLimited, SignalingError, Unauthorized
 from signaling.hub import Hub
 from signaling.protocol import PROTOCOL_VERSION, ClientMessage, decode, encode_frame
 from signaling.protocol.budget import ConnectionBudget, Verdict
 from signaling.protocol.messages import Join
 from signaling.protocol.server import Error, Frame, Welcome
+from signaling.rehearsal import RehearsalClock
 from signaling.revoker import REVOKED
 from web.auth import request_token
 from web.client import client_address
-from web.keys import ANONYMOUS, CREDENTIALS, HUB
+from web.keys import ANONYMOUS, CLOCK, CREDENTIALS, HUB
 
 logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
@@ -102,7 +104,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     _attach(client, transport)
     clients = hub.clients
     clients.connect(client)
-    clients.send(client, encode_frame(_welcome(hub, grant, issued)))
+    clients.send(client, encode_frame(_welcome(hub, grant, issued, request.app.get(CLOCK))))
+    await hub.greet(client)
     budget = ConnectionBudget(options.messages, time.monotonic())
     try:
         async for message in ws:
@@ -126,7 +129,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-def _welcome(hub: Hub, grant: Grant, issued: str | None) -> Welcome:
+def _welcome(hub: Hub, grant: Grant, issued: str | None, clock: Clock | None) -> Welcome:
     return Welcome(
         v=PROTOCOL_VERSION,
         identity=grant.identity,
@@ -137,6 +140,7 @@ def _welcome(hub: Hub, grant: Grant, issued: str | None) -> Welcome:
         node=hub.node,
         # Kept by the page so the same person (and their votes) survives a reconnect.
         token=issued,
+        rehearsal=clock.rehearsal_time() if isinstance(clock, RehearsalClock) else None,
     )
 
 

@@ -161,6 +161,13 @@ class SetAutomation(Message, frozen=True, tag="set_automation"):
     on: bool = True
 
 
+class UseSource(Message, frozen=True, tag="use_source"):
+    """A director's failover choice: which publisher of ``channel`` feeds the outputs."""
+
+    channel: Id = ""
+    source: Literal["primary", "backup"] = "primary"
+
+
 ClientMessage = (
     Join
     | Leave
@@ -184,6 +191,7 @@ ClientMessage = (
     | WatchRouting
     | Route
     | SetAutomation
+    | UseSource
 )
 
 # Commands a moderator of the room (or an admin) may send.

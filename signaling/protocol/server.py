@@ -36,6 +36,14 @@ class ServerFrame(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True,
     """The envelope every server frame shares: its ``type`` tag."""
 
 
+class RehearsalTime(msgspec.Struct, frozen=True, kw_only=True):
+    """The server's rehearsal clock: event time = ``virtual + (now - real) * speed``."""
+
+    real: str
+    virtual: str
+    speed: float
+
+
 class Welcome(ServerFrame, frozen=True, kw_only=True, tag="welcome"):
     """The first frame on every socket: who the server thinks this page is."""
 
@@ -48,6 +56,8 @@ class Welcome(ServerFrame, frozen=True, kw_only=True, tag="welcome"):
     node: str
     # Only for an anonymous viewer: kept by the page so its votes survive a reconnect.
     token: str | None = None
+    # Only in a rehearsal: every time the server sends is on this clock, pages run it too.
+    rehearsal: RehearsalTime | None = None
 
 
 class Ack(ServerFrame, frozen=True, kw_only=True, tag="ack"):
@@ -83,6 +93,13 @@ class RouteAck(Ack, frozen=True, kw_only=True, tag="ack"):
 class AutomationAck(Ack, frozen=True, kw_only=True, tag="ack"):
     venue: str
     automation: str
+
+
+class SourceAck(Ack, frozen=True, kw_only=True, tag="ack"):
+    """A director's failover choice was handed to the media plane."""
+
+    channel: str
+    source: str
 
 
 class TalkbackAck(Ack, frozen=True, kw_only=True, tag="ack"):
@@ -180,12 +197,26 @@ class VenueRouting(msgspec.Struct, frozen=True, kw_only=True):
     requested: RouteView | None
     on_air: RouteView | None
     on_air_since: str | None
+    # The output shows the slate: nothing routed, black, or its source lost.
+    slate: bool
+    off_air_since: str | None
+
+
+class ChannelHealth(msgspec.Struct, frozen=True, kw_only=True):
+    """A channel's source health, as the media plane last reported it."""
+
+    state: str  # "live" | "lost" | "idle"
+    since: str | None
+    source: str | None  # "primary" | "backup"
+    backup_ready: bool
 
 
 class Routing(ServerFrame, frozen=True, kw_only=True, tag="routing"):
-    """The routing matrix: what each venue output was asked for and what is on air."""
+    """The routing matrix: what each venue output was asked for and what is on air,
+    and the health of every channel."""
 
     venues: list[VenueRouting]
+    channels: dict[str, ChannelHealth]
 
 
 class Talkback(ServerFrame, frozen=True, kw_only=True, tag="talkback"):
@@ -194,8 +225,15 @@ class Talkback(ServerFrame, frozen=True, kw_only=True, tag="talkback"):
     venue: str
     from_: str = msgspec.field(name="from")
     identity: str
+    name: str  # the sender's display name
     text: str
     at: float
+
+
+class TalkbackHistory(ServerFrame, frozen=True, kw_only=True, tag="talkback_history"):
+    """On connect: the last talkback lines this page may hear, oldest first."""
+
+    lines: list[Talkback]
 
 
 AnyFrame = (
@@ -210,6 +248,7 @@ AnyFrame = (
     | Presence
     | Routing
     | Talkback
+    | TalkbackHistory
 )
 
 _encoder = msgspec.json.Encoder()

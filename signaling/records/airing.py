@@ -5,6 +5,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
+
+# Why a venue saw the slate or nothing during an airing.
+OffAirCause = Literal["source_lost", "slate", "failover", "server_down"]
+OFF_AIR_CAUSES: tuple[OffAirCause, ...] = ("source_lost", "slate", "failover", "server_down")
 
 
 class Status(enum.Enum):
@@ -23,6 +28,19 @@ class Judgement:
     tolerance: timedelta = timedelta(minutes=2)
     # A source gone longer than this (at once) during an airing makes it failed.
     source_lost_limit: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class OffAir:
+    """A stretch of an airing when the venue did not see the session; ``end`` None: still."""
+
+    start: datetime
+    end: datetime | None
+    cause: OffAirCause
+
+    def seconds(self, now: datetime | None = None) -> float:
+        end = self.end or now
+        return max(0.0, (end - self.start).total_seconds()) if end else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +63,25 @@ class Airing:
     questions_asked: int = 0
     questions_answered: int = 0
     note: str = ""
+    # A director's route that carried no scheduled session: the times are the actual ones.
+    unscheduled: bool = False
+    off_air: tuple[OffAir, ...] = ()
 
     @property
     def open(self) -> bool:
         return self.status is Status.ON_AIR
+
+    def seconds_off_air(self, now: datetime | None = None) -> float:
+        """The total time off air (an interval still open counts up to ``now``)."""
+        return round(sum(interval.seconds(now) for interval in self.off_air), 3)
 
 
 def judge(airing: Airing, ended_at: datetime, rules: Judgement) -> Status:
     """The status of an airing that ended at ``ended_at``."""
     if airing.longest_source_loss > rules.source_lost_limit.total_seconds():
         return Status.FAILED
+    if airing.unscheduled:
+        return Status.AIRED  # nothing to be early or late against
     if ended_at < airing.scheduled_end - rules.tolerance:
         return Status.CUT_SHORT
     if ended_at > airing.scheduled_end + rules.tolerance:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from config.event import Event
-from signaling.records.airing import Airing, Judgement, Status, judge
+from signaling.records.airing import Airing, Judgement, OffAir, OffAirCause, Status, judge
 from signaling.routing.router import Take
 
 
@@ -29,6 +29,7 @@ class AsRunLog:
         self.rehearsal = False
         self._airings: dict[str, Airing] = {a.id: a for a in airings}
         self._lost_since: dict[str, datetime] = {}
+        self._lost_cause: dict[str, OffAirCause] = {}
 
     def airings(self) -> list[Airing]:
         return sorted(self._airings.values(), key=lambda a: (a.scheduled_start, a.venue, a.id))
@@ -53,14 +54,24 @@ class AsRunLog:
     def _close(self, airing: Airing, at: datetime, note: str = "") -> Airing:
         lost_since = self._lost_since.get(airing.channel or "")
         if lost_since is not None:
-            airing = self._with_loss(airing, at - lost_since)
+            airing = self._with_loss(airing, at, lost_since)
+        airing = _end_off_air(airing, at)
         status = judge(airing, at, self.rules)
         return self._put(replace(airing, actual_end=at, status=status, note=note or airing.note))
 
     @staticmethod
-    def _with_loss(airing: Airing, lost: timedelta) -> Airing:
-        seconds = lost.total_seconds()
+    def _with_loss(airing: Airing, at: datetime, lost_since: datetime) -> Airing:
+        # A source lost before the airing began counts from the airing's start.
+        began = max(lost_since, airing.actual_start) if airing.actual_start else lost_since
+        seconds = max(0.0, (at - began).total_seconds())
         return replace(airing, longest_source_loss=max(airing.longest_source_loss, seconds))
+
+    def _off_air_if_lost(self, airing: Airing) -> Airing:
+        """A new airing of a channel that shows nothing starts off air."""
+        channel = airing.channel or ""
+        if channel not in self._lost_since or airing.actual_start is None:
+            return airing
+        return _begin_off_air(airing, airing.actual_start, self._lost_cause[channel])
 
     def taken(self, take: Take) -> list[Airing]:
         """A venue output switched: close what it carried, open the new session's airing."""
@@ -68,10 +79,12 @@ class AsRunLog:
         changed = []
         current = self.open_on(route.venue)
         if current is not None:
-            if (current.session, current.channel) == (route.session, route.channel):
-                return []  # the same airing, confirmed again
+            if (current.session, current.channel) == (route.session or "", route.channel):
+                return self._confirmed(current, take)
             changed.append(self._close(current, at))
         session = self.event.session(route.session) if route.session else None
+        if session is None and route.channel is not None and route.manual:
+            changed.append(self._put(self._unscheduled(take)))
         if session is not None:
             airing = Airing(
                 id=self._new_id(session.id, route.venue),
@@ -86,21 +99,67 @@ class AsRunLog:
                 routed_by=route.by,
                 rehearsal=self.rehearsal,
             )
-            changed.append(self._put(airing))
+            changed.append(self._put(self._off_air_if_lost(airing)))
         return changed
 
-    def source_lost(self, channel_id: str, at: datetime) -> None:
-        self._lost_since.setdefault(channel_id, at)
+    def _confirmed(self, current: Airing, take: Take) -> list[Airing]:
+        """The output shows the airing it already carried (a restart, a director's take)."""
+        airing = _end_off_air(current, take.taken_at, only="server_down")
+        if take.route.manual:
+            airing = replace(airing, routed_by=take.route.by)
+        if airing == current:
+            return []
+        return [self._put(airing)]
 
-    def source_back(self, channel_id: str, at: datetime) -> list[Airing]:
-        """The channel's publisher is back: count a reconnect on every airing it feeds."""
+    def _unscheduled(self, take: Take) -> Airing:
+        route, at = take.route, take.taken_at
+        n = 1 + sum(1 for a in self._airings.values() if a.unscheduled and a.venue == route.venue)
+        airing = Airing(
+            id=f"unscheduled@{route.venue}#{n}",
+            session="",
+            venue=route.venue,
+            channel=route.channel,
+            scheduled_start=at,
+            scheduled_end=at,
+            actual_start=at,
+            actual_end=None,
+            status=Status.ON_AIR,
+            routed_by=route.by,
+            rehearsal=self.rehearsal,
+            unscheduled=True,
+        )
+        return self._off_air_if_lost(airing)
+
+    def source_lost(
+        self, channel_id: str, at: datetime, cause: OffAirCause = "source_lost"
+    ) -> list[Airing]:
+        """The channel shows nothing: every airing it feeds goes off air from ``at``."""
+        self._lost_since.setdefault(channel_id, at)
+        self._lost_cause[channel_id] = cause
+        changed = []
+        for airing in list(self._airings.values()):
+            if airing.open and airing.channel == channel_id:
+                updated = _begin_off_air(airing, at, cause)
+                if updated != airing:
+                    changed.append(self._put(updated))
+        return changed
+
+    def source_back(
+        self, channel_id: str, at: datetime, cause: OffAirCause | None = None
+    ) -> list[Airing]:
+        """The channel's publisher is back: count a reconnect on every airing it feeds.
+
+        ``cause`` renames the interval that ends now (a backup took over: "failover").
+        """
         lost_since = self._lost_since.pop(channel_id, None)
+        self._lost_cause.pop(channel_id, None)
         if lost_since is None:
             return []
         changed = []
         for airing in list(self._airings.values()):
             if airing.open and airing.channel == channel_id:
-                airing = self._with_loss(airing, at - lost_since)
+                airing = self._with_loss(airing, at, lost_since)
+                airing = _end_off_air(airing, at, cause=cause)
                 changed.append(self._put(replace(airing, reconnects=airing.reconnects + 1)))
         return changed
 
@@ -164,6 +223,27 @@ class AsRunLog:
                 changed.append(self._put(skipped))
         return changed
 
+    def continue_after_restart(self, last_alive: datetime, now: datetime) -> list[Airing]:
+        """A restart within the grace period: open airings go on, off air since ``last_alive``.
+
+        The interruption ends when the output shows the airing again (``taken``).
+        """
+        changed = []
+        for airing in list(self._airings.values()):
+            if airing.open:
+                airing = _begin_off_air(_end_off_air(airing, last_alive), last_alive, "server_down")
+                note = f"continued after a restart at {now.isoformat(timespec='seconds')}"
+                changed.append(self._put(replace(airing, note=note)))
+        return changed
+
+    def stop(self, at: datetime) -> list[Airing]:
+        """A clean stop: every open airing ends now."""
+        return [
+            self._close(a, at, note="closed at a clean stop of the server")
+            for a in list(self._airings.values())
+            if a.open
+        ]
+
     def recover(self, last_alive: datetime) -> list[Airing]:
         """Close airings left open by an unclean stop, at the last moment the node was alive.
 
@@ -176,3 +256,28 @@ class AsRunLog:
             for a in list(self._airings.values())
             if a.open
         ]
+
+
+def _begin_off_air(airing: Airing, at: datetime, cause: OffAirCause) -> Airing:
+    """``airing`` with an interval opened at ``at`` (unless one is open already)."""
+    if any(interval.end is None for interval in airing.off_air):
+        return airing
+    start = max(at, airing.actual_start) if airing.actual_start else at
+    return replace(airing, off_air=(*airing.off_air, OffAir(start, None, cause)))
+
+
+def _end_off_air(
+    airing: Airing,
+    at: datetime,
+    *,
+    only: OffAirCause | None = None,
+    cause: OffAirCause | None = None,
+) -> Airing:
+    """``airing`` with its open interval (of cause ``only``, if named) ended at ``at``."""
+    intervals = []
+    for interval in airing.off_air:
+        if interval.end is None and (only is None or interval.cause == only):
+            end = max(at, interval.start)  # never ends before it starts
+            interval = OffAir(interval.start, end, cause or interval.cause)
+        intervals.append(interval)
+    return replace(airing, off_air=tuple(intervals))

@@ -37,6 +37,9 @@ CSV_COLUMNS = (
     "peak_channel_viewers",
     "reconnects",
     "longest_source_loss_seconds",
+    "off_air_seconds",
+    "off_air",
+    "unscheduled",
     "questions_asked",
     "questions_answered",
     "note",
@@ -58,35 +61,77 @@ def _delta(actual: datetime | None, scheduled: datetime) -> float | None:
     return round((actual - scheduled).total_seconds(), 3) if actual else None
 
 
+def airing_title(event: Event, airing: Airing) -> str:
+    """The session's title, or for an unscheduled airing what it carried."""
+    session = event.session(airing.session)
+    if session is not None:
+        return session.title
+    if airing.unscheduled:
+        channel = event.channel(airing.channel or "")
+        return f"Unscheduled: {channel.title if channel else airing.channel or 'nothing'}"
+    return airing.session
+
+
+def off_air_text(airing: Airing) -> str:
+    """The off-air intervals in one cell: ``cause start/end; ...`` (UTC, end empty if open)."""
+    return "; ".join(
+        f"{interval.cause} {_utc(interval.start)}/{_utc(interval.end)}"
+        for interval in airing.off_air
+    )
+
+
+def off_air_json(airing: Airing) -> list[dict[str, Any]]:
+    return [
+        {
+            "cause": interval.cause,
+            "start_utc": _utc(interval.start),
+            "end_utc": _utc(interval.end) or None,
+            "seconds": round(interval.seconds(), 3) if interval.end else None,
+        }
+        for interval in airing.off_air
+    ]
+
+
 def airing_row(event: Event, airing: Airing) -> dict[str, Any]:
     """One airing as an export row: UTC and venue-local times, deltas, counters."""
     session = event.session(airing.session)
     venue = event.venue(airing.venue)
+    # An unscheduled airing has no schedule to compare with: those cells stay empty.
+    scheduled = not airing.unscheduled
     return {
         "airing": airing.id,
         "session": airing.session,
-        "title": session.title if session else airing.session,
+        "title": airing_title(event, airing),
         "part": session.part.value if session else "",
         "venue": airing.venue,
         "venue_time_zone": venue.time_zone.key if venue else "",
         "channel": airing.channel or "",
         "status": airing.status.value,
-        "scheduled_start_utc": _utc(airing.scheduled_start),
-        "scheduled_end_utc": _utc(airing.scheduled_end),
+        "scheduled_start_utc": _utc(airing.scheduled_start) if scheduled else "",
+        "scheduled_end_utc": _utc(airing.scheduled_end) if scheduled else "",
         "actual_start_utc": _utc(airing.actual_start),
         "actual_end_utc": _utc(airing.actual_end),
-        "scheduled_start_local": _local(airing.scheduled_start, event, airing.venue),
-        "scheduled_end_local": _local(airing.scheduled_end, event, airing.venue),
+        "scheduled_start_local": _local(airing.scheduled_start, event, airing.venue)
+        if scheduled
+        else "",
+        "scheduled_end_local": _local(airing.scheduled_end, event, airing.venue)
+        if scheduled
+        else "",
         "actual_start_local": _local(airing.actual_start, event, airing.venue),
         "actual_end_local": _local(airing.actual_end, event, airing.venue),
-        "start_delta_seconds": _delta(airing.actual_start, airing.scheduled_start),
-        "end_delta_seconds": _delta(airing.actual_end, airing.scheduled_end),
+        "start_delta_seconds": _delta(airing.actual_start, airing.scheduled_start)
+        if scheduled
+        else None,
+        "end_delta_seconds": _delta(airing.actual_end, airing.scheduled_end) if scheduled else None,
         "routed_by": airing.routed_by,
         "rehearsal": airing.rehearsal,
         "peak_venue_viewers": airing.peak_venue_viewers,
         "peak_channel_viewers": airing.peak_channel_viewers,
         "reconnects": airing.reconnects,
         "longest_source_loss_seconds": airing.longest_source_loss,
+        "off_air_seconds": airing.seconds_off_air(),
+        "off_air": off_air_text(airing),
+        "unscheduled": airing.unscheduled,
         "questions_asked": airing.questions_asked,
         "questions_answered": airing.questions_answered,
         "note": airing.note,
@@ -100,10 +145,11 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """Counts of airings by status, and minutes actually on air."""
+    """Counts of airings by status, minutes actually on air, seconds off air within them."""
 
     by_status: dict[str, int]
     minutes_on_air: float
+    seconds_off_air: float = 0.0
 
     @property
     def total(self) -> int:
@@ -113,11 +159,14 @@ class Totals:
 def _totals(airings: Iterable[Airing]) -> Totals:
     counts: Counter[str] = Counter()
     minutes = 0.0
+    off_air = 0.0
     for airing in airings:
         counts[airing.status.value] += 1
+        off_air += airing.seconds_off_air()
         if airing.actual_start and airing.actual_end:
             minutes += (airing.actual_end - airing.actual_start).total_seconds() / 60
-    return Totals({s.value: counts.get(s.value, 0) for s in Status}, round(minutes, 1))
+    by_status = {s.value: counts.get(s.value, 0) for s in Status}
+    return Totals(by_status, round(minutes, 1), round(off_air, 1))
 
 
 def totals_by_venue(event: Event, airings: list[Airing]) -> dict[str, Totals]:
@@ -126,6 +175,7 @@ def totals_by_venue(event: Event, airings: list[Airing]) -> dict[str, Totals]:
 
 def totals_by_part(event: Event, airings: list[Airing]) -> dict[str, Totals]:
     part_of = {s.id: s.part.value for s in event.sessions}
+    part_of[""] = "unscheduled"
     parts = sorted({part_of.get(a.session, "") for a in airings})
     return {p: _totals(a for a in airings if part_of.get(a.session, "") == p) for p in parts}
 
@@ -139,24 +189,35 @@ def terminal_report(event: Event, airings: list[Airing]) -> str:
         if not mine:
             lines.append("  (nothing recorded)")
         for airing in mine:
-            session = event.session(airing.session)
             zone = venue.time_zone
             planned = (
                 f"{airing.scheduled_start.astimezone(zone):%m-%d %H:%M}"
                 f"-{airing.scheduled_end.astimezone(zone):%H:%M}"
             )
+            if airing.unscheduled:
+                planned = "unscheduled"
             actual = "—"
             if airing.actual_start:
                 end = f"{airing.actual_end.astimezone(zone):%H:%M:%S}" if airing.actual_end else "…"
                 actual = f"{airing.actual_start.astimezone(zone):%H:%M:%S}-{end}"
             flag = " [rehearsal]" if airing.rehearsal else ""
-            title = session.title if session else airing.session
+            title = airing_title(event, airing)
             lines.append(
                 f"  {planned:<17} {actual:<19} {airing.status.value:<9} "
                 f"{airing.routed_by or '-':<14} {title[:60]}{flag}"
             )
+            for interval in airing.off_air:
+                end = f"{interval.end.astimezone(zone):%H:%M:%S}" if interval.end else "…"
+                lasted = f"{interval.seconds():.1f} s" if interval.end else "still"
+                lines.append(
+                    f"  {'':<17} off air {interval.start.astimezone(zone):%H:%M:%S}-{end} "
+                    f"({lasted}, {interval.cause.replace('_', ' ')})"
+                )
         total = _totals(mine)
         summary = ", ".join(f"{k} {v}" for k, v in total.by_status.items() if v)
-        lines.append(f"  total: {summary or 'none'}; {total.minutes_on_air} min on air")
+        lines.append(
+            f"  total: {summary or 'none'}; {total.minutes_on_air} min on air, "
+            f"{total.seconds_off_air} s off air"
+        )
         lines.append("")
     return "\n".join(lines)

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any, Protocol
 
-from signaling.records.airing import Airing, Status
+from signaling.records.airing import Airing, OffAir, Status
 
 # Appends retry when another writer moved the stream on; this bounds a pathological race.
 MAX_APPEND_ATTEMPTS = 50
@@ -35,6 +35,8 @@ def airing_to_json(airing: Airing) -> str:
             value = value.isoformat()
         elif isinstance(value, Status):
             value = value.value
+        elif name == "off_air":
+            value = [_interval_json(interval) for interval in airing.off_air]
         data[name] = value
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -45,8 +47,19 @@ def airing_from_json(text: str) -> Airing:
         if data.get(name):
             data[name] = datetime.fromisoformat(data[name])
     data["status"] = Status(data["status"])
+    data["off_air"] = tuple(_interval(item) for item in data.get("off_air", ()))
     known = {k: v for k, v in data.items() if k in Airing.__dataclass_fields__}
     return Airing(**known)
+
+
+def _interval_json(interval: OffAir) -> dict[str, Any]:
+    end = interval.end.isoformat() if interval.end else None
+    return {"start": interval.start.isoformat(), "end": end, "cause": interval.cause}
+
+
+def _interval(data: dict[str, Any]) -> OffAir:
+    end = datetime.fromisoformat(data["end"]) if data.get("end") else None
+    return OffAir(datetime.fromisoformat(data["start"]), end, data["cause"])
 
 
 class AiringStore:

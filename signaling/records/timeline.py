@@ -24,6 +24,7 @@ class TimelineRow:
     scheduled: Bar
     actual: Bar | None
     title: str  # tooltip text
+    off_air: tuple[Bar, ...] = ()  # stretches the venue saw the slate or nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +68,18 @@ def venue_timeline(event: Event, venue_id: str, airings: list[Airing], now: date
         actual = None
         if airing.actual_start is not None:
             actual = _bar(airing.actual_start, airing.actual_end or now, origin, span)
-        title = session.title if session else airing.session
+        off_air = tuple(_bar(i.start, i.end or now, origin, span) for i in airing.off_air)
+        title = session.title if session else "Unscheduled" if airing.unscheduled else ""
+        title = title or airing.session
         rows.append(
             TimelineRow(
                 label=title,
                 status=airing.status.value,
                 scheduled=_bar(airing.scheduled_start, airing.scheduled_end, origin, span),
                 actual=actual,
-                title=f"{title} · {airing.status.value.replace('_', ' ')}",
+                title=f"{title} · {airing.status.value.replace('_', ' ')}"
+                + (f" · {airing.seconds_off_air(now):.0f} s off air" if airing.off_air else ""),
+                off_air=off_air,
             )
         )
     ticks = []

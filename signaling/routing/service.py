@@ -1,9 +1,10 @@
 """The routing service: runs the automation on a clock and talks to the media plane.
 
 It owns the ``Router`` and the ``AsRunLog``; the media plane is reached through the
-``MediaView`` port (crosspoints, live sources, audience) and reports back through
-``switched``. Every change of the matrix
-is handed to ``on_change`` (the control plane broadcasts it to directors).
+``MediaView`` port (crosspoints, live sources, audience, failover choice) and reports
+back through ``switched`` and ``source_changed``. Every change of the matrix is handed
+to ``on_change`` (the control plane broadcasts it to every page watching routing), and
+the state directors set is kept through ``RoutingStateKeeper`` so a restart keeps it.
 """
 
 from __future__ import annotations
@@ -11,14 +12,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from signaling.clock import Clock
-from signaling.protocol.server import RouteView, Routing, VenueRouting, as_json
-from signaling.records.airing import Airing
+from signaling.protocol.server import ChannelHealth, RouteView, Routing, VenueRouting, as_json
+from signaling.records.airing import Airing, OffAirCause
 from signaling.records.log import AsRunLog
+from signaling.routing.persisted import (
+    RoutingStateKeeper,
+    SourceName,
+    restore_routing,
+    routing_state,
+)
 from signaling.routing.router import Route, Router
+
+SourceState = Literal["live", "lost", "idle"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +43,20 @@ class MediaView(Protocol):
     def audience(self) -> tuple[dict[str, int], dict[str, int]]:
         """Players per venue output and per channel, now."""
         ...
+
+    def use_source(self, channel: str, source: SourceName) -> None:
+        """Feed ``channel``'s outputs from its primary or its backup publisher."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What the media plane last said about a channel, in clock time."""
+
+    state: SourceState
+    since: datetime
+    source: SourceName | None
+    backup_ready: bool
 
 
 class QuestionCounts(Protocol):
@@ -58,7 +82,9 @@ class RoutingService:
         on_change: Callable[[Routing], Awaitable[None]] | None = None,
         questions: QuestionCounts | None = None,
         poll: timedelta = timedelta(seconds=1),
-        heartbeat: timedelta = timedelta(seconds=15),
+        # After a kill -9 the time off air is counted from the last heartbeat: keep it short.
+        heartbeat: timedelta = timedelta(seconds=5),
+        keeper: RoutingStateKeeper | None = None,
     ) -> None:
         self.router = router
         self.log = log
@@ -72,8 +98,31 @@ class RoutingService:
         self._wake = asyncio.Event()
         self._pending: list[Airing] = []
         self._last_beat: datetime | None = None
+        self.keeper = keeper
+        self._health: dict[str, Health] = {}
+        self._sources: dict[str, SourceName] = {}
+        self._off_air_since: dict[str, datetime] = {}
 
     # -- the loop -------------------------------------------------------------------
+
+    async def restore(self) -> None:
+        """Put back what directors set before a restart and route it again (before ``run``)."""
+        if self.keeper is not None:
+            document = await self.keeper.load()
+            if document is not None:
+                self._sources = restore_routing(self.router, document)
+        for channel, source in self._sources.items():
+            self.media.use_source(channel, source)
+        for state in self.router.states():
+            if state.requested is not None:
+                self.media.switch_to(state.venue, state.requested.channel)
+
+    async def stop(self) -> None:
+        """A clean stop: open airings end now, and the log says it was alive until now."""
+        now = self.clock.now()
+        self._pending.extend(self.log.stop(now))
+        await self._flush(changed=False)
+        await self.sink.alive(now)
 
     async def run(self) -> None:
         """Drive the automation until cancelled."""
@@ -81,7 +130,8 @@ class RoutingService:
             await self.step()
             now = self.clock.now()
             moment = self.router.next_change(now)
-            poll = now + self.poll
+            # Polls and heartbeats are real-time duties: a sped-up clock must not hurry them.
+            poll = now + self.poll * self.clock.speed
             moment = poll if moment is None else min(moment, poll)
             self._wake.clear()
             await self.clock.wait_until(moment, self._wake)
@@ -94,7 +144,7 @@ class RoutingService:
             self._apply(route)
         self._watch_media(now)
         self._pending.extend(self.log.sweep(now))
-        beat = self._last_beat is None or now - self._last_beat >= self.heartbeat
+        beat = self._last_beat is None or now - self._last_beat >= self.heartbeat * self.clock.speed
         if beat:
             await self._count_questions()
         await self._flush(changed=bool(routes))
@@ -105,9 +155,10 @@ class RoutingService:
     def _watch_media(self, now: datetime) -> None:
         """Source losses and returns of what is on air, and the audience peaks."""
         live = self.media.live_channels()
-        on_air = {a.channel for a in self.log.open_airings() if a.channel}
+        # Channels the media plane reports health for are judged by those reports alone.
+        on_air = {a.channel for a in self.log.open_airings() if a.channel} - set(self._health)
         for channel in on_air - live:
-            self.log.source_lost(channel, now)
+            self._pending.extend(self.log.source_lost(channel, now))
         for channel in on_air & live:
             self._pending.extend(self.log.source_back(channel, now))
         self._pending.extend(self.log.viewers(*self.media.audience()))
@@ -141,12 +192,47 @@ class RoutingService:
             self._apply(route)
         await self._flush(changed=True)
 
+    async def use_source(self, channel: str, source: SourceName) -> None:
+        """A director's failover choice; kept, and applied again after a restart."""
+        self.media.use_source(channel, source)
+        self._sources[channel] = source
+        await self._flush(changed=True)
+
+    def source_choices(self) -> dict[str, SourceName]:
+        """The failover choices directors made, per channel."""
+        return dict(self._sources)
+
     async def switched(self, venue: str, channel: str | None, at: datetime) -> None:
         """The media plane reports that ``venue``'s output now shows ``channel``."""
+        at = self.clock.from_real(at)
         take = self.router.taken(venue, channel, at)
         if take is None:
             return
         self._pending.extend(self.log.taken(take))
+        await self._flush(changed=True)
+
+    async def source_changed(
+        self,
+        channel: str,
+        state: SourceState,
+        source: SourceName | None,
+        backup_ready: bool,
+        at: datetime,
+    ) -> None:
+        """The media plane reports a channel's health; records and the matrix follow."""
+        at = self.clock.from_real(at)
+        before = self._health.get(channel)
+        since = before.since if before is not None and before.state == state else at
+        self._health[channel] = Health(state, since, source, backup_ready)
+        if state == "live":
+            # Back on the other publisher: the time off air was the failover's.
+            failover = before is not None and before.source not in (None, source)
+            self._pending.extend(
+                self.log.source_back(channel, at, "failover" if failover else None)
+            )
+        else:
+            cause: OffAirCause = "source_lost" if state == "lost" else "slate"
+            self._pending.extend(self.log.source_lost(channel, at, cause))
         await self._flush(changed=True)
 
     def _apply(self, route: Route) -> None:
@@ -163,7 +249,14 @@ class RoutingService:
         if self._pending:
             pending, self._pending = self._pending, []
             await self.sink.save(pending)
-        if changed and self.on_change is not None:
+        if not changed:
+            return
+        if self.keeper is not None:
+            try:
+                await self.keeper.save(routing_state(self.router, dict(self._sources)))
+            except Exception:
+                logger.exception("could not keep the routing state")
+        if self.on_change is not None:
             try:
                 await self.on_change(self.matrix_frame())
             except Exception:
@@ -171,11 +264,28 @@ class RoutingService:
 
     # -- views ------------------------------------------------------------------------
 
+    def _shows_slate(self, channel: str | None, live: set[str]) -> bool:
+        if channel is None:
+            return True
+        health = self._health.get(channel)
+        return health.state != "live" if health is not None else channel not in live
+
     def matrix_frame(self) -> Routing:
-        """The routing matrix as the director page shows it."""
+        """The routing matrix as the director page shows it, with every channel's health."""
+        live = self.media.live_channels()
+        now = self.clock.now()
         venues = []
         for state in self.router.states():
             requested, on_air = state.requested, state.on_air
+            channel = on_air.route.channel if on_air else None
+            slate = self._shows_slate(channel, live)
+            off_air_since = None
+            if slate:
+                health = self._health.get(channel) if channel else None
+                began = health.since if health is not None else now
+                off_air_since = self._off_air_since.setdefault(state.venue, began)
+            else:
+                self._off_air_since.pop(state.venue, None)
             venues.append(
                 VenueRouting(
                     venue=state.venue,
@@ -184,9 +294,29 @@ class RoutingService:
                     requested=_route_view(requested),
                     on_air=_route_view(on_air.route) if on_air else None,
                     on_air_since=on_air.taken_at.isoformat() if on_air else None,
+                    slate=slate,
+                    off_air_since=off_air_since.isoformat() if off_air_since else None,
                 )
             )
-        return Routing(venues=venues)
+        channels = {}
+        for channel_id in (c.id for c in self.router.event.channels):
+            health = self._health.get(channel_id)
+            if health is None:
+                is_live = channel_id in live
+                channels[channel_id] = ChannelHealth(
+                    state="live" if is_live else "idle",
+                    since=None,
+                    source="primary" if is_live else None,
+                    backup_ready=False,
+                )
+            else:
+                channels[channel_id] = ChannelHealth(
+                    state=health.state,
+                    since=health.since.isoformat(),
+                    source=health.source,
+                    backup_ready=health.backup_ready,
+                )
+        return Routing(venues=venues, channels=channels)
 
     def matrix(self) -> dict[str, Any]:
         """The same matrix as plain JSON values (for ``GET /api/routing``)."""

@@ -43,5 +43,24 @@ class RedisEventStore:
     async def last_seq(self, room: str) -> int:
         return int(await self._redis.llen(self._key(room)))
 
+    async def put_value(self, key: str, value: str) -> None:
+        await self._redis.set(f"{self._prefix}:value:{key}", value)
+
+    async def get_value(self, key: str) -> str | None:
+        value = await self._redis.get(f"{self._prefix}:value:{key}")
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def push_recent(self, key: str, item: str, keep: int) -> None:
+        name = f"{self._prefix}:recent:{key}"
+        # One round trip, applied as a unit: the list never holds more than ``keep``.
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(name, item)
+            pipe.ltrim(name, -keep, -1)
+            await pipe.execute()
+
+    async def recent(self, key: str) -> list[str]:
+        items = await self._redis.lrange(f"{self._prefix}:recent:{key}", 0, -1)
+        return [item.decode() if isinstance(item, bytes) else item for item in items]
+
     async def aclose(self) -> None:
         """The connection belongs to whoever made it; nothing to release here."""

@@ -26,6 +26,16 @@ CREATE TABLE IF NOT EXISTS room_events (
     body TEXT NOT NULL,
     PRIMARY KEY (room, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_values (
+    key TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recent_items (
+    key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (key, seq)
+) WITHOUT ROWID;
 """
 
 
@@ -100,6 +110,41 @@ class SqliteEventStore:
         )
         return int(last)
 
+    def _put_value(self, key: str, value: str) -> None:
+        self._db().execute(
+            "INSERT INTO state_values (key, body) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+            (key, value),
+        )
+
+    def _get_value(self, key: str) -> str | None:
+        row = self._db().execute("SELECT body FROM state_values WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _push_recent(self, key: str, item: str, keep: int) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            (last,) = db.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM recent_items WHERE key = ?", (key,)
+            ).fetchone()
+            db.execute(
+                "INSERT INTO recent_items (key, seq, body) VALUES (?, ?, ?)", (key, last + 1, item)
+            )
+            db.execute(
+                "DELETE FROM recent_items WHERE key = ? AND seq <= ?", (key, last + 1 - keep)
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _recent(self, key: str) -> list[str]:
+        rows = self._db().execute(
+            "SELECT body FROM recent_items WHERE key = ? ORDER BY seq", (key,)
+        )
+        return [str(body) for (body,) in rows]
+
     def _close(self) -> None:
         if self._connection is not None:
             self._connection.close()
@@ -113,6 +158,18 @@ class SqliteEventStore:
 
     async def last_seq(self, room: str) -> int:
         return await self._run(partial(self._last_seq, room))
+
+    async def put_value(self, key: str, value: str) -> None:
+        await self._run(partial(self._put_value, key, value))
+
+    async def get_value(self, key: str) -> str | None:
+        return await self._run(partial(self._get_value, key))
+
+    async def push_recent(self, key: str, item: str, keep: int) -> None:
+        await self._run(partial(self._push_recent, key, item, keep))
+
+    async def recent(self, key: str) -> list[str]:
+        return await self._run(partial(self._recent, key))
 
     async def aclose(self) -> None:
         await self._run(partial(self._close))

@@ -104,3 +104,34 @@ async def test_the_revocation_list_is_kept_in_order_and_read_once(backend: Backe
     finally:
         if backend.name == "sqlite":
             await again.aclose()
+
+
+async def test_a_value_is_replaced_and_survives_reopening(backend: Backend) -> None:
+    store = backend.store
+    assert await store.get_value("routing") is None
+    await store.put_value("routing", '{"v":1}')
+    await store.put_value("routing", '{"v":2} 你好')
+    assert await store.get_value("routing") == '{"v":2} 你好'
+    assert await store.get_value("other") is None
+    again = await backend.reopen()
+    try:
+        assert await again.get_value("routing") == '{"v":2} 你好'
+    finally:
+        if backend.name == "sqlite":
+            await again.aclose()
+
+
+async def test_recent_lists_keep_only_their_last_items(backend: Backend) -> None:
+    store = backend.store
+    assert await store.recent("talkback:jp") == []
+    for i in range(7):
+        await store.push_recent("talkback:jp", f"line {i}", keep=5)
+    await store.push_recent("talkback:us", "elsewhere", keep=5)
+    assert await store.recent("talkback:jp") == [f"line {i}" for i in range(2, 7)]
+    assert await store.recent("talkback:us") == ["elsewhere"]
+    again = await backend.reopen()
+    try:
+        assert await again.recent("talkback:jp") == [f"line {i}" for i in range(2, 7)]
+    finally:
+        if backend.name == "sqlite":
+            await again.aclose()

@@ -19,7 +19,7 @@ from streaming.ports import SourceRole, SourceState
 from tests.helpers import eventually
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
 from tests.media_peers import Subscriber, needs_network, publish, subscribe
-from web.adapters import SourcesToRouting
+from web.adapters import SwitchesToRouting
 from web.app import create_app
 
 pytestmark = [pytest.mark.network, needs_network]
@@ -64,7 +64,7 @@ async def test_source_events_reach_routing_and_confirm_mode_waits_for_the_direct
 ) -> None:
     server, hub = confirming_server, confirming_server.hub
     routing = FakeRouting()
-    adapter = SourcesToRouting(routing)
+    adapter = SwitchesToRouting(routing)
     hub.add_source_listener(adapter)
     peers: list[Any] = []
     try:

@@ -39,6 +39,23 @@ CASES: list[tuple[ServerFrame, str]] = [
         '{"type":"welcome","v":1,"identity":"op","role":"operator","venue":"jp",'
         '"sessions":["s1"],"channels":["c1"],"node":"ab12"}',
     ),
+    (
+        s.Welcome(
+            v=1,
+            identity="op",
+            role="operator",
+            venue="jp",
+            sessions=[],
+            channels=[],
+            node="ab12",
+            rehearsal=s.RehearsalTime(
+                real="2026-12-06T21:00:00+00:00", virtual="2018-12-21T08:58:00+08:00", speed=10.0
+            ),
+        ),
+        '{"type":"welcome","v":1,"identity":"op","role":"operator","venue":"jp",'
+        '"sessions":[],"channels":[],"node":"ab12","rehearsal":{"real":"2026-12-06T21:00:00+00:00",'
+        '"virtual":"2018-12-21T08:58:00+08:00","speed":10.0}}',
+    ),
     (s.Ack(of="leave"), '{"type":"ack","of":"leave"}'),
     (s.Ack(of="leave", ref="r1"), '{"type":"ack","of":"leave","ref":"r1"}'),
     (
@@ -148,18 +165,49 @@ CASES: list[tuple[ServerFrame, str]] = [
                     ),
                     on_air=None,
                     on_air_since=None,
+                    slate=True,
+                    off_air_since="2018-12-21T08:57:00+08:00",
                 )
-            ]
+            ],
+            channels={
+                "gz-hall-1": s.ChannelHealth(
+                    state="lost",
+                    since="2018-12-21T08:57:00+08:00",
+                    source="primary",
+                    backup_ready=True,
+                ),
+                "jp-return": s.ChannelHealth(
+                    state="idle", since=None, source=None, backup_ready=False
+                ),
+            },
         ),
         '{"type":"routing","venues":[{"venue":"jp","automation":"on",'
         '"held_by_director":false,"requested":{"channel":"gz-hall-1","session":"opening",'
         '"by":"automation","requested_at":"2018-12-21T08:58:00+08:00"},"on_air":null,'
-        '"on_air_since":null}]}',
+        '"on_air_since":null,"slate":true,"off_air_since":"2018-12-21T08:57:00+08:00"}],'
+        '"channels":{"gz-hall-1":{"state":"lost","since":"2018-12-21T08:57:00+08:00",'
+        '"source":"primary","backup_ready":true},'
+        '"jp-return":{"state":"idle","since":null,"source":null,"backup_ready":false}}}',
     ),
     (
-        s.Talkback(venue="jp", from_="operator", identity="op", text="<b>hi</b>", at=1.5),
-        '{"type":"talkback","venue":"jp","from":"operator","identity":"op",'
+        s.SourceAck(of="use_source", channel="gz-hall-1", source="backup"),
+        '{"type":"ack","of":"use_source","channel":"gz-hall-1","source":"backup"}',
+    ),
+    (
+        s.Talkback(
+            venue="jp", from_="operator", identity="op", name="Op Sato", text="<b>hi</b>", at=1.5
+        ),
+        '{"type":"talkback","venue":"jp","from":"operator","identity":"op","name":"Op Sato",'
         '"text":"<b>hi</b>","at":1.5}',
+    ),
+    (
+        s.TalkbackHistory(
+            lines=[
+                s.Talkback(venue="jp", from_="director", identity="W", name="W", text="ok", at=2.5)
+            ]
+        ),
+        '{"type":"talkback_history","lines":[{"type":"talkback","venue":"jp","from":"director",'
+        '"identity":"W","name":"W","text":"ok","at":2.5}]}',
     ),
 ]
 

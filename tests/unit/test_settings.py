@@ -140,3 +140,29 @@ def test_bad_health_and_failover_values_name_the_key(env: dict[str, str], messag
     with pytest.raises(SettingsError) as caught:
         load_settings(None, env)
     assert message in str(caught.value)
+
+
+def test_rehearsal_and_restart_grace_settings(tmp_path: Path) -> None:
+    assert Settings().asrun_restart_grace == 60.0
+    assert Settings().rehearsal_lead_seconds == 120
+    file = tmp_path / "settings.toml"
+    file.write_text(
+        'rehearsal = true\nrehearsal_from = "opening"\nrehearsal_speed = 60\n'
+        "[asrun]\nrestart_grace = 15.5\n"
+    )
+    settings = load_settings(file, {"VENUEBRIDGE_REHEARSAL_LEAD_SECONDS": "30"})
+    assert settings.rehearsal
+    assert settings.rehearsal_from == "opening"
+    assert settings.rehearsal_speed == 60.0
+    assert settings.rehearsal_lead_seconds == 30
+    assert settings.asrun_restart_grace == 15.5
+    env = load_settings(None, {"VENUEBRIDGE_ASRUN_RESTART_GRACE": "5"})
+    assert env.asrun_restart_grace == 5.0
+    with pytest.raises(SettingsError, match="'rehearsal_speed': must be above 0"):
+        load_settings(None, {"VENUEBRIDGE_REHEARSAL_SPEED": "0"})
+    with pytest.raises(SettingsError, match="VENUEBRIDGE_REHEARSAL_SPEED: expected a number"):
+        load_settings(None, {"VENUEBRIDGE_REHEARSAL_SPEED": "fast"})
+    with pytest.raises(SettingsError, match=r"'asrun\.restart_grace': must be between 0"):
+        load_settings(None, {"VENUEBRIDGE_ASRUN_RESTART_GRACE": "-1"})
+    with pytest.raises(SettingsError, match="'rehearsal_lead_seconds': must be between"):
+        load_settings(None, {"VENUEBRIDGE_REHEARSAL_LEAD_SECONDS": "100000"})
