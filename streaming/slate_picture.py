@@ -68,16 +68,17 @@ def render(text: SlateText) -> Image.Image:
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     lines: list[tuple[str, int, tuple[int, int, int]]] = [
-        (text.event, 34, FOREGROUND),
-        (text.venue, 48, ACCENT),
-        (STAND_BY_CJK if cjk else STAND_BY, 30, FOREGROUND),
+        (text.event, 36, FOREGROUND),
+        (text.venue, 64, ACCENT),
+        (STAND_BY_CJK if cjk else STAND_BY, 48, FOREGROUND),
     ]
+    # Sized to be read from the back of a room on a projector.
     if text.next_session is not None:
-        lines.append((f"Next: {text.next_session}", 36, FOREGROUND))
-        lines.append((text.starts or "", 32, ACCENT))
+        lines.append((f"Next: {text.next_session}", 44, FOREGROUND))
+        lines.append((text.starts or "", 40, ACCENT))
     else:
-        lines.append(("No further sessions are scheduled here.", 36, FOREGROUND))
-    y = 150.0
+        lines.append(("No further sessions are scheduled here.", 40, FOREGROUND))
+    y = 110.0
     for words, size, colour in lines:
         font = _font(size, cjk)
         words = _fit(draw, words, font)
