@@ -13,7 +13,7 @@ from config import ChannelKind
 from web.api import schedule_json
 from web.auth import require_director
 from web.display_names import display_names
-from web.keys import EVENT
+from web.keys import EVENT, SETTINGS
 
 
 @aiohttp_jinja2.template("director.html")
@@ -29,7 +29,17 @@ async def director_page(request: web.Request) -> dict[str, Any]:
         "returns": [c for c in event.channels if c.kind is ChannelKind.RETURN],
         "schedule_json": Markup(schedule),
         "names": display_names(event),
+        "failover_mode": failover_mode(request.app[SETTINGS]),
     }
+
+
+def failover_mode(settings: object) -> str:
+    """``failover.mode`` ("auto" or "confirm"): whether the page offers use backup/primary."""
+    # The failover settings arrive with the media plane's part of issue 11; until then (and
+    # for any shape they take: a [failover] table or a flat key) the mode is "auto".
+    failover = getattr(settings, "failover", None)
+    mode = getattr(failover, "mode", None) or getattr(settings, "failover_mode", None) or "auto"
+    return str(getattr(mode, "value", mode))
 
 
 def setup(app: web.Application) -> None:

@@ -50,12 +50,15 @@ const projector = new Link({
   onState: (state, detail) => { projectorLink = { state, detail }; showProjector(); },
 });
 
+// The matrix is believed only while the control socket is up: a stale one would lie.
+let controlOnline = false;
+
 function showProjector() {
   const pill = $("projector-state");
-  const output = outputState(lastRouting, venue);
+  const output = controlOnline ? outputState(lastRouting, venue) : { state: "unknown" };
   if (output.state === "lost") {
     showState(pill, "lost", "", { lost: "Signal interrupted, reconnecting…" });
-  } else if (projectorLink.state === "live" && output.state === "slate") {
+  } else if (output.state === "slate") {
     showState(pill, "slate", "", { slate: "Nothing is routed here (slate)" });
   } else {
     showState(pill, projectorLink.state, projectorLink.detail,
@@ -203,7 +206,11 @@ function showRouting(frame) {
 let talkback = null;
 const socket = new ReconnectingSocket({
   token, resume: () => [{ type: "present", venue }],
-  onStatus: (s) => showState($("ws-status"), s, "", { online: "control: online", offline: "control: reconnecting", connecting: "control: connecting" }),
+  onStatus: (s) => {
+    controlOnline = s === "online";
+    showProjector();
+    showState($("ws-status"), s, "", { online: "control: online", offline: "control: reconnecting", connecting: "control: connecting" });
+  },
   onFrame: (frame) => {
     if (talkback) talkback.receive(frame);
     if (frame.type === "routing") showRouting(/** @type {import("../lib/frames.js").RoutingFrame} */ (frame));
