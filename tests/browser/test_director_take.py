@@ -93,7 +93,9 @@ async def test_preset_then_take_confirmation_alarm_and_monitors(
         dialog = director.locator("#confirm-take")
         await dialog.wait_for(state="visible")
         listed = await dialog.locator("#confirm-list").text_content() or ""
-        assert "Japan sub-venue (Tokyo): Hall 1 - Summit Hall (on air) → Hall 2 - Forum Hall" in listed
+        assert (
+            "Japan sub-venue (Tokyo): Hall 1 - Summit Hall (on air) → Hall 2 - Forum Hall" in listed
+        )
         await dialog.locator("button[value=cancel]").click()
         await dialog.wait_for(state="hidden")
         assert requested(server, "jp") == "gz-hall-1"
@@ -113,13 +115,17 @@ async def test_preset_then_take_confirmation_alarm_and_monitors(
         # Monitors: both live sources and both routed outputs play, with their tallies.
         for key in ("channel:gz-hall-1", "channel:gz-hall-2", "venue:jp", "venue:us"):
             await eventually(
-                lambda k=key: _at_least(monitor_frames(director, k), 10), f"{key} monitor frames", 20
+                lambda k=key: _at_least(monitor_frames(director, k), 10),
+                f"{key} monitor frames",
+                20,
             )
         hall1 = director.locator('[data-monitor=channel][data-channel="gz-hall-1"]')
         assert "on air at United States sub-venue (Silicon Valley)" in (
             await hall1.locator("[data-tally]").text_content() or ""
         )
-        assert await director.locator('[data-monitor=channel][data-channel="gz-hall-3"]').is_hidden()
+        assert await director.locator(
+            '[data-monitor=channel][data-channel="gz-hall-3"]'
+        ).is_hidden()
 
         # Hall 1's source is lost: the alarm names it and the venue it leaves dark.
         await director.check("#alarm-sound")

@@ -68,7 +68,8 @@ async def test_publish_page_comes_back_after_the_server_restarts(
     await eventually(lambda: _says(page, "live"), "the page to say live")
     camera = await page.input_value("#camera")
     microphone = await page.input_value("#microphone")
-    assert camera and microphone
+    assert camera
+    assert microphone
 
     # The tally: Japan's output carries the channel.
     async with aiohttp.ClientSession() as http:
@@ -93,7 +94,9 @@ async def test_publish_page_comes_back_after_the_server_restarts(
         try:
             player = await _frames_at_a_player(http, runner.app, f"{url}/whep/gz-hall-2")
             back_after = time.monotonic() - started
-            print(f"\npublish page after a server restart: frames at a player in {back_after:.2f} s")
+            print(
+                f"\npublish page after a server restart: frames at a player in {back_after:.2f} s"
+            )
             assert back_after <= RESTART_BOUND_S
             await player.close()
             await eventually(lambda: _says(page, "live"), "the page to say live again")

@@ -193,7 +193,7 @@ function showRouting(frame) {
   let text = onAir && onAir.channel
     ? `On air here: ${routedName(onAir)}, routed by ${onAir.by}`
     : "Nothing is routed here (slate)";
-  if (output.state === "lost") text = `Signal interrupted, reconnecting… ${text}`;
+  if (output.state === "lost") text = `Signal interrupted, reconnecting… · ${text}`;
   else if (output.state === "slate" && onAir && onAir.channel) text += " · the slate is showing";
   if (pending) text += ` · switching to ${routedName(pending)}…`;
   el.textContent = text;
