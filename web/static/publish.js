@@ -29,6 +29,7 @@ const devices = new DevicePicker(byId("camera", HTMLSelectElement), byId("microp
 /** @type {RoutingFrame | null} */
 let matrix = null;
 let lastDetail = "";
+let controlOnline = false;
 
 const link = new Link({
   kind: "publish", endpoint: endpoint(), codec: page.dataset.codec || "",
@@ -50,7 +51,9 @@ function render() {
       setStatus(status, "stopped", "Stopped.");
       break;
     case "connecting":
-      setStatus(status, "connecting", `Connecting${role}…`);
+      // A new attempt after a failure is still a reconnect, not a first start.
+      if (link.reconnects > 0) setStatus(status, "reconnecting", `Reconnecting${role}: trying now…`);
+      else setStatus(status, "connecting", `Connecting${role}…`);
       break;
     case "live":
       setStatus(status, "live", `Live${role}: the server receives your camera and microphone.`);
@@ -73,8 +76,10 @@ function renderTally() {
   if (!venues.length) return;
   const where = venues.map((v) => venueName(v)).join(", ");
   const standby = backupBox.checked && health !== null && health.source !== "backup";
-  tally.dataset.state = standby ? "standby" : "on-air";
-  tally.textContent = standby ? `STANDBY: the primary is on air at ${where}` : `ON AIR at ${where}`;
+  const text = standby ? `STANDBY: the primary is on air at ${where}` : `ON AIR at ${where}`;
+  // Without the server the matrix may be out of date: say so rather than claim it.
+  tally.dataset.state = !controlOnline ? "stale" : standby ? "standby" : "on-air";
+  tally.textContent = controlOnline ? text : `Last known: ${text} (the server is unreachable)`;
 }
 
 async function start() {
@@ -127,6 +132,7 @@ setInterval(() => { if (link.state === "retrying" || link.state === "waiting" ||
 // The matrix for the tally; a welcome after an outage also means the server is back.
 const socket = new ReconnectingSocket({
   resume: () => [{ type: "watch_routing" }],
+  onStatus: (state) => { controlOnline = state === "online"; renderTally(); },
   onFrame: (frame) => {
     if (frame.type === "routing") { matrix = /** @type {RoutingFrame} */ (frame); renderTally(); }
   },
