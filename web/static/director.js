@@ -155,7 +155,8 @@ function renderStatus() {
     const output = streams.venues.find((v) => v.id === id);
     const players = streams.subscribers.filter((s) => s.feed === `venue:${id}`);
     // This page's own monitor of the output is not an audience.
-    const audience = Math.max(0, players.length - (monitors.links.has(`venue:${id}`) ? 1 : 0));
+    const monitor = monitors.links.get(`venue:${id}`);
+    const audience = Math.max(0, players.length - (monitor && monitor.state === "live" ? 1 : 0));
     const video = players.flatMap((p) => p.tracks.filter((t) => t.kind === "video"));
     const worstLoss = Math.max(0, ...video.map((t) => t.packets_lost || 0));
     const rtt = Math.max(0, ...video.map((t) => t.rtt_s || 0));

@@ -148,7 +148,9 @@ export class Link {
     } catch (error) {
       if (attempt !== this.attempt || !this.wanted) return;
       const status = error instanceof ExchangeError ? error.status : 0;
-      const detail = error instanceof Error ? error.message : String(error);
+      // fetch() rejects with a TypeError when it cannot reach the server at all.
+      const detail = error instanceof TypeError ? "the server is unreachable"
+        : error instanceof Error ? error.message : String(error);
       if (status === 401 || status === 403) {
         // Retrying soon cannot help; keep trying slowly in case the sign-in is renewed.
         this.delay = MAX_DELAY;
