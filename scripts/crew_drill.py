@@ -203,7 +203,9 @@ async def drill(args: argparse.Namespace) -> None:
                 "phone": await open_page(browser, f"{base}/session/{SESSION}", phone=True),
             }
             await asyncio.sleep(3)
+            # Preset the crosspoint, then TAKE (nothing is on air there yet: no confirmation).
             await crew["director"].click(f".xpt[data-venue='{VENUE}'][data-channel='{CHANNEL}']")
+            await crew["director"].click("#take")
             phone = crew["phone"]
             for text in ("How do overseas talents get a visa?", "Which cities hire most?"):
                 await phone.fill("#ask-text", text)

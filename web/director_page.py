@@ -13,7 +13,7 @@ from config import ChannelKind
 from web.api import schedule_json
 from web.auth import require_director
 from web.display_names import display_names
-from web.keys import CLOCK, EVENT
+from web.keys import CLOCK, EVENT, SETTINGS
 
 
 @aiohttp_jinja2.template("director.html")
@@ -31,6 +31,8 @@ async def director_page(request: web.Request) -> dict[str, Any]:
         "returns": [c for c in event.channels if c.kind is ChannelKind.RETURN],
         "schedule_json": Markup(schedule),
         "names": display_names(event),
+        # Whether the page offers "use backup / use primary" (``[failover] mode``).
+        "failover_mode": request.app[SETTINGS].failover.mode,
     }
 
 

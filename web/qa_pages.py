@@ -75,6 +75,10 @@ def landing(grant: Grant) -> str:
         return f"/moderate/{grant.sessions[0]}"
     if grant.role is Role.OPERATOR and grant.venue:
         return f"/venue/{grant.venue}"
+    if grant.role is Role.PRODUCER and grant.channels:
+        # One channel: its publish page; several (or all): the chooser (web/media_pages.py).
+        one = len(grant.channels) == 1 and grant.channels[0] != "*"
+        return f"/publish/{grant.channels[0]}" if one else "/publish"
     if grant.directs:
         return "/director"
     return "/"

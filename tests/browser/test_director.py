@@ -118,6 +118,15 @@ async def running(tmp_path: Path) -> AsyncIterator[tuple[str, Any]]:
         await server.close()
 
 
+async def take_confirmed(director: Page) -> None:
+    """TAKE the preset; the venue is on air, so the page asks first: confirm."""
+    await director.click("#take")
+    dialog = director.locator("#confirm-take")
+    await dialog.wait_for(state="visible")
+    await dialog.locator("button[value=take]").click()
+    await dialog.wait_for(state="hidden")
+
+
 async def brightness(page: Page) -> float:
     value: float = await page.evaluate(BRIGHTNESS)
     return value
@@ -160,9 +169,10 @@ async def test_director_routes_and_the_venue_player_follows(
 
             await eventually(lambda: shows(150, 255), "the projector to show hall 1", 15)
 
-            # The director takes Tokyo to hall 2 (dark) by hand.
+            # The director takes Tokyo to hall 2 (dark) by hand: preset, TAKE, confirm.
             hall2 = director.locator('button.xpt[data-venue="jp"][data-channel="hall-2"]')
             await hall2.click()
+            await take_confirmed(director)
             await hall2.and_(director.locator(".on-air")).wait_for(timeout=10000)
             await eventually(lambda: shows(0, 100), "the projector to show hall 2", 15)
             assert "Director Wang" in (await hall2.get_attribute("title") or "")
@@ -184,6 +194,7 @@ async def test_director_routes_and_the_venue_player_follows(
 
             # Back to the schedule's choice, then let the keynote end.
             await hall1.click()
+            await take_confirmed(director)
             await eventually(lambda: shows(150, 255), "the projector back on hall 1", 15)
 
             def keynote(venue: str) -> list[Any]:

@@ -1,8 +1,13 @@
 // @ts-check
-// The director's routing matrix: crosspoints over the websocket, the matrix as the server
-// reports it (on air only once the media plane took the cut), automation per venue,
-// what is on now and next, and each venue's operator and link state.
+// The director's routing matrix: crosspoints preset, then taken (TAKE or Enter) over the
+// websocket, the matrix as the server reports it (on air only once the media plane took
+// the cut), automation per venue, what is on now and next, each venue's operator and link
+// state, the alarm for lost sources and the monitors (director/*.js).
 import { TalkbackPanel } from "./venue/talkback.js";
+import { Alarm } from "./director/alarm.js";
+import { Monitors } from "./director/monitors.js";
+import { Presets, confirmCuts, cutsOnAir, routeName } from "./director/take.js";
+import { venueName } from "./lib/names.js";
 import { ReconnectingSocket } from "./lib/socket.js";
 import { byId, el, errorMessage, pageData } from "./lib/dom.js";
 import { pageNow, timeIn, timeOrDateIn } from "./lib/time.js";
@@ -32,6 +37,10 @@ let presence = { operators_by_venue: {} };
 let streams = { venues: [], publishers: [], subscribers: [] };
 /** @type {RoutingFrame | null} */
 let matrix = null;
+const presets = new Presets();
+const takeButton = byId("take", HTMLButtonElement);
+const clearButton = byId("clear-preset", HTMLButtonElement);
+const alarm = new Alarm(byId("alarm"), byId("alarm-sound", HTMLInputElement));
 
 /** @param {string} text */
 function say(text) {
@@ -39,6 +48,7 @@ function say(text) {
 }
 
 function renderMatrix() {
+  renderPresets();
   if (!matrix) return;
   for (const row of matrix.venues) {
     const onAir = row.on_air ? row.on_air.channel : null;
@@ -62,6 +72,43 @@ function renderMatrix() {
     }
   }
   renderNowNext();
+}
+
+// The preset highlight, the TAKE button and a line saying what TAKE would do.
+function renderPresets() {
+  for (const button of matrixEl.querySelectorAll("button.xpt")) {
+    if (!(button instanceof HTMLButtonElement)) continue;
+    button.classList.toggle("preset", presets.has(button.dataset.venue || "", button.dataset.channel || null));
+  }
+  takeButton.disabled = presets.size === 0;
+  clearButton.disabled = presets.size === 0;
+  byId("preset-summary").textContent = presets.size
+    ? `Preset: ${presets.entries().map(([v, c]) => `${venueName(v)} → ${routeName(c)}`).join(" · ")}. TAKE (Enter) or Esc.`
+    : "Click crosspoints to preset them, then TAKE (Enter). Esc clears.";
+}
+
+let taking = false;
+// Sends every preset; a route that takes a venue off what it has on air asks first.
+async function take() {
+  if (taking || presets.size === 0) return;
+  taking = true;
+  try {
+    const routes = presets.entries();
+    const cuts = cutsOnAir(routes, matrix);
+    if (cuts.length && !(await confirmCuts(byId("confirm-take", HTMLDialogElement), byId("confirm-list"), cuts))) return;
+    say("");
+    for (const [venue, channel] of routes) {
+      try {
+        await signal.send({ type: "route", venue, channel });
+        if (presets.has(venue, channel)) presets.toggle(venue, channel);
+      } catch (error) {
+        say(`Could not route ${venueName(venue)}: ${errorMessage(error)}`);
+      }
+    }
+  } finally {
+    taking = false;
+    renderPresets();
+  }
 }
 
 /**
@@ -107,6 +154,9 @@ function renderStatus() {
     const operators = presence.operators_by_venue[id] || 0;
     const output = streams.venues.find((v) => v.id === id);
     const players = streams.subscribers.filter((s) => s.feed === `venue:${id}`);
+    // This page's own monitor of the output is not an audience.
+    const monitor = monitors.links.get(`venue:${id}`);
+    const audience = Math.max(0, players.length - (monitor && monitor.state === "live" ? 1 : 0));
     const video = players.flatMap((p) => p.tracks.filter((t) => t.kind === "video"));
     const worstLoss = Math.max(0, ...video.map((t) => t.packets_lost || 0));
     const rtt = Math.max(0, ...video.map((t) => t.rtt_s || 0));
@@ -114,12 +164,12 @@ function renderStatus() {
     const backVideo = back ? back.tracks.find((t) => t.kind === "video") : undefined;
     let light = "green";
     if (!operators) light = "grey";
-    if (players.length === 0 && output && output.on_air) light = "amber";
+    if (audience === 0 && output && output.on_air) light = "amber";
     if (worstLoss > 50 || rtt > 0.4) light = "red";
     // One fact per line, so the column stays narrow and nothing is cut off.
     const lines = [
       operators ? `operator online${operators > 1 ? ` (${operators})` : ""}` : "no operator",
-      `${players.length} ${players.length === 1 ? "player" : "players"}`,
+      `${audience} ${audience === 1 ? "player" : "players"}`,
     ];
     if (video.length) lines.push(`loss ${worstLoss} · RTT ${Math.round(rtt * 1000)} ms`);
     if (backVideo) lines.push(`return ${Math.round((backVideo.bitrate_bps || 0) / 1000)} kb/s · ${backVideo.fps || 0} fps`);
@@ -142,21 +192,56 @@ const signal = new ReconnectingSocket({
   resume: () => [{ type: "watch_routing" }, { type: "watch_presence" }],
   onFrame: (frame) => {
     talkback.receive(frame);
-    if (frame.type === "routing") { matrix = /** @type {RoutingFrame} */ (frame); renderMatrix(); }
+    if (frame.type === "routing") {
+      matrix = /** @type {RoutingFrame} */ (frame);
+      renderMatrix();
+      alarm.update(matrix);
+      monitors.update(matrix, publishing());
+    }
     if (frame.type === "presence") { presence = /** @type {PresenceFrame} */ (frame); renderStatus(); }
   },
   onUnauthorized: (error) => say(`${error.message}: open your invite link again.`),
+  onWelcome: () => monitors.nudge(),
 });
+
+const monitors = new Monitors(byId("monitors"), {
+  failover: byId("director").dataset.failover || "auto",
+  send: (message) => signal.send(message),
+  onError: say,
+});
+
+/** Channels with a live publisher, from the last /api/streams poll. */
+function publishing() {
+  return new Set(streams.publishers.filter((p) => p.live).map((p) => p.channel));
+}
 
 const talkback = new TalkbackPanel(byId("talkback"), signal);
 
 matrixEl.addEventListener("click", (event) => {
   const button = event.target instanceof Element ? event.target.closest("button.xpt") : null;
   if (!(button instanceof HTMLButtonElement)) return;
-  const channel = button.dataset.channel || null;
-  say("");
-  signal.send({ type: "route", venue: button.dataset.venue, channel })
-    .catch((error) => say(`Could not route: ${errorMessage(error)}`));
+  presets.toggle(button.dataset.venue || "", button.dataset.channel || null);
+  renderPresets();
+});
+
+takeButton.addEventListener("click", () => { take(); });
+clearButton.addEventListener("click", () => { presets.clear(); renderPresets(); });
+// Enter takes (also from a focused crosspoint, where Space still selects); Esc clears.
+// Typing in a field and the confirmation dialog keep their keys.
+document.addEventListener("keydown", (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  if (!target || target.closest("dialog, input, textarea, select, #talkback")) return;
+  const onButton = target.closest("button, a");
+  if (event.key === "Enter" && (!onButton || onButton.matches("button.xpt, #take")) && presets.size) {
+    event.preventDefault();
+    take();
+  } else if (event.key === " " && !onButton && presets.size) {
+    event.preventDefault();
+    take();
+  } else if (event.key === "Escape" && presets.size) {
+    presets.clear();
+    renderPresets();
+  }
 });
 
 matrixEl.addEventListener("change", (event) => {
@@ -169,7 +254,11 @@ matrixEl.addEventListener("change", (event) => {
 async function pollStreams() {
   try {
     const response = await fetch("/api/streams");
-    if (response.ok) { streams = await response.json(); renderStatus(); }
+    if (response.ok) {
+      streams = await response.json();
+      renderStatus();
+      monitors.update(matrix, publishing());
+    }
   } catch {
     // The server may be restarting; the next poll tries again.
   }
@@ -181,3 +270,4 @@ renderNowNext();
 setInterval(renderNowNext, 15000);
 pollStreams();
 setInterval(pollStreams, 2000);
+window.vbDirector = { socket: signal, monitors: monitors.links };

@@ -85,7 +85,8 @@ export async function exchange(pc, endpoint, token) {
   const headers = { "Content-Type": "application/sdp" };
   if (token) headers.Authorization = `Bearer ${token}`;
   const offer = pc.localDescription ? pc.localDescription.sdp : "";
-  const response = await fetch(endpoint, { method: "POST", headers, body: offer });
+  // The invite cookie signs the page in; a Bearer token only when the page has one.
+  const response = await fetch(endpoint, { method: "POST", headers, body: offer, credentials: "same-origin" });
   if (response.status !== 201) {
     throw new ExchangeError(`${response.status}: ${(await response.text()).trim()}`, response.status,
       Number(response.headers.get("Retry-After") || 0));

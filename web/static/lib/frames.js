@@ -15,11 +15,28 @@
  * @property {string} venue
  * @property {Crosspoint | null} requested
  * @property {Crosspoint | null} on_air
- * @property {"on" | "off"} automation
+ * @property {"on" | "off" | "paused"} automation
  * @property {boolean} [held_by_director]
+ * @property {string | null} [on_air_since]
+ * @property {boolean} [slate] the output shows the slate: nothing routed, black, or its source lost
+ * @property {string | null} [off_air_since] since when the output has not shown its source
  */
 
-/** @typedef {{ type: "routing", venues: RoutingRow[] }} RoutingFrame */
+/**
+ * A source's health as the media plane reports it (issue 11).
+ * @typedef {object} ChannelHealth
+ * @property {"live" | "lost" | "idle"} state live: media flowing; lost: none for a moment
+ *   while a publisher is (or just was) connected; idle: no publisher
+ * @property {string | null} since
+ * @property {"primary" | "backup" | null} source which publisher feeds the outputs now
+ * @property {boolean} backup_ready a live backup publisher is connected
+ */
+
+/**
+ * The routing matrix. `channels` comes with source health; a server without it leaves
+ * it out and the pages read every source as healthy.
+ * @typedef {{ type: "routing", venues: RoutingRow[], channels?: Record<string, ChannelHealth> }} RoutingFrame
+ */
 
 /**
  * Counts of who is connected, summed over the nodes.

@@ -7,6 +7,8 @@ declare global {
     vbPc?: RTCPeerConnection | null;
     vbPlayer?: import("../venue/link.js").Link;
     vbConsole?: { projector: import("../venue/link.js").Link; returnFeed: import("../venue/link.js").Link; socket: import("./socket.js").ReconnectingSocket };
+    vbPublish?: { link: import("../venue/link.js").Link; socket: import("./socket.js").ReconnectingSocket };
+    vbDirector?: { socket: import("./socket.js").ReconnectingSocket; monitors: Map<string, import("../venue/link.js").Link> };
     vbWall?: { links: Record<string, import("../venue/link.js").Link>; socket: import("./socket.js").ReconnectingSocket };
   }
 }

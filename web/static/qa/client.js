@@ -114,11 +114,12 @@ export class RoomState {
  * @property {(frame: Frame, changed: boolean) => void} onFrame
  * @property {(status: SocketStatus) => void} [onStatus]
  * @property {{ channel?: string, venue?: string }} [present] what the page shows, for presence
+ * @property {Array<Record<string, unknown>>} [also] more messages to send after every welcome
  */
 
 export class Connection {
   /** @param {ConnectionOptions} options */
-  constructor({ room, onFrame, onStatus, present }) {
+  constructor({ room, onFrame, onStatus, present, also = [] }) {
     this.room = room;
     this.state = new RoomState(room);
     /** @type {string | null} the anonymous token this connection was opened with */
@@ -129,6 +130,7 @@ export class Connection {
       resume: () => [
         { type: "join", room, last_event_id: this.state.eventId },
         ...(present ? [{ type: "present", ...present }] : []),
+        ...also,
       ],
       onFrame: (frame) => {
         if (frame.type === "welcome" && frame.token) localStorage.setItem(ANON_KEY, frame.token);

@@ -6,7 +6,9 @@ import { watchHealth } from "./health.js";
 import { TalkbackPanel } from "./talkback.js";
 import { loadSchedule, renderSchedule } from "./schedule.js";
 import { ReconnectingSocket } from "../lib/socket.js";
+import { DevicePicker } from "../lib/devices.js";
 import { byId, errorMessage } from "../lib/dom.js";
+import { outputState } from "../lib/onair.js";
 import { clockIn, pageNow, timeIn, timeOrDateIn } from "../lib/time.js";
 
 /** @typedef {import("./schedule.js").ScheduleSession} ScheduleSession */
@@ -19,9 +21,8 @@ const zone = root.dataset.zone || "UTC";
 const codec = root.dataset.codec || "";
 const returnChannel = root.dataset.return || "";
 const $ = byId;
-const DEVICES_KEY = `vb.venue.${venue}.devices`;
-const cameraSelect = byId("camera", HTMLSelectElement);
-const microphoneSelect = byId("microphone", HTMLSelectElement);
+const devices = new DevicePicker(byId("camera", HTMLSelectElement), byId("microphone", HTMLSelectElement),
+  `vb.venue.${venue}.devices`);
 const goLive = byId("go-live", HTMLButtonElement);
 const stopLive = byId("stop-live", HTMLButtonElement);
 const relaySession = byId("relay-session", HTMLSelectElement);
@@ -37,11 +38,33 @@ function showState(pill, state, detail, labels) {
   pill.textContent = `${labels[state] || state}${detail ? ` · ${detail}` : ""}`;
 }
 
-// ---- projector: the venue output, played until the page closes
+// ---- projector: the venue output, played until the page closes. Its pill says what the
+// room sees: the WHEP link's state, and once that plays, what the matrix has on air here
+// (a lost source or the slate is never "playing").
+/** @type {import("../lib/frames.js").RoutingFrame | null} the last matrix the server pushed */
+let lastRouting = null;
+/** @type {{ state: string, detail: string }} */
+let projectorLink = { state: "idle", detail: "" };
 const projector = new Link({
   kind: "play", endpoint: `/whep/venue/${encodeURIComponent(venue)}`, video: byId("projector", HTMLVideoElement),
-  onState: (s, d) => showState($("projector-state"), s, d, { live: "playing", connecting: "connecting", waiting: "waiting", retrying: "reconnecting" }),
+  onState: (state, detail) => { projectorLink = { state, detail }; showProjector(); },
 });
+
+// The matrix is believed only while the control socket is up: a stale one would lie.
+let controlOnline = false;
+
+function showProjector() {
+  const pill = $("projector-state");
+  const output = controlOnline ? outputState(lastRouting, venue) : { state: "unknown" };
+  if (output.state === "lost") {
+    showState(pill, "lost", "", { lost: "Signal interrupted, reconnecting…" });
+  } else if (output.state === "slate") {
+    showState(pill, "slate", "", { slate: "Nothing is routed here (slate)" });
+  } else {
+    showState(pill, projectorLink.state, projectorLink.detail,
+      { live: "playing", connecting: "connecting", waiting: "waiting", retrying: "reconnecting", error: "not allowed" });
+  }
+}
 projector.start();
 watchHealth(projector, $("health-in"));
 $("projector-full").addEventListener("click", () => $("projector-box").requestFullscreen?.());
@@ -51,47 +74,16 @@ $("projector-sound").addEventListener("click", () => {
   $("projector-sound").textContent = video.muted ? "Sound on" : "Mute";
 });
 
-// ---- return feed: chosen devices are remembered per venue
-/** @type {MediaStream | null} */
-let stream = null;
-/** @type {{ camera?: string, microphone?: string }} */
-const saved = JSON.parse(localStorage.getItem(DEVICES_KEY) || "{}");
-
-async function listDevices() {
-  const devices = await navigator.mediaDevices.enumerateDevices();
-  /** @type {Array<[HTMLSelectElement, MediaDeviceKind, "camera" | "microphone"]>} */
-  const pickers = [[cameraSelect, "videoinput", "camera"], [microphoneSelect, "audioinput", "microphone"]];
-  for (const [select, kind, key] of pickers) {
-    select.replaceChildren();
-    devices.filter((d) => d.kind === kind).forEach((d, i) => {
-      select.append(new Option(d.label || `${kind} ${i + 1}`, d.deviceId));
-    });
-    const remembered = saved[key];
-    if (remembered && [...select.options].some((o) => o.value === remembered)) select.value = remembered;
-  }
-}
-
+// ---- return feed: chosen devices are remembered per venue (lib/devices.js)
 async function openDevices() {
-  const camera = cameraSelect.value; const microphone = microphoneSelect.value;
-  const media = await navigator.mediaDevices.getUserMedia({
-    video: { ...(camera ? { deviceId: { exact: camera } } : {}), width: 1280, height: 720, frameRate: 30 },
-    audio: microphone ? { deviceId: { exact: microphone } } : true,
-  });
-  if (stream) stream.getTracks().forEach((t) => t.stop());
-  stream = media;
+  const stream = await devices.open();
   byId("preview", HTMLVideoElement).srcObject = stream;
   return stream;
 }
 
-function rememberDevices() {
-  saved.camera = cameraSelect.value;
-  saved.microphone = microphoneSelect.value;
-  localStorage.setItem(DEVICES_KEY, JSON.stringify(saved));
-}
-
-for (const id of ["camera", "microphone"]) {
-  $(id).addEventListener("change", async () => {
-    rememberDevices();
+for (const select of [devices.camera, devices.microphone]) {
+  select.addEventListener("change", async () => {
+    devices.remember();
     await openDevices();
     if (returnFeed.wanted) { await returnFeed.stop(); returnFeed.start(); }
   });
@@ -99,16 +91,16 @@ for (const id of ["camera", "microphone"]) {
 
 const returnFeed = new Link({
   kind: "publish", endpoint: `/whip/${encodeURIComponent(returnChannel)}`, codec,
-  stream: () => stream,
+  stream: () => devices.stream,
   onState: (s, d) => showState($("return-state"), s, d, { idle: "not live", live: "live", connecting: "connecting", retrying: "reconnecting" }),
 });
 watchHealth(returnFeed, $("health-out"));
 
 $("go-live").addEventListener("click", async () => {
   try {
-    if (!stream) await openDevices();
-    await listDevices();
-    rememberDevices();
+    if (!devices.stream) await openDevices();
+    await devices.list();
+    devices.remember();
     returnFeed.start();
     goLive.disabled = true; stopLive.disabled = false;
   } catch (error) {
@@ -119,7 +111,7 @@ $("stop-live").addEventListener("click", async () => {
   await returnFeed.stop();
   goLive.disabled = false; stopLive.disabled = true;
 });
-navigator.mediaDevices.enumerateDevices().then(() => listDevices()).catch(() => {});
+devices.list().catch(() => {});
 
 // ---- clock and schedule, in the venue's time zone
 /** @type {ScheduleSession[]} */
@@ -188,23 +180,25 @@ function routedName(point) {
   return session ? `${session.title} (${channel})` : channel;
 }
 
-/** @type {import("../lib/frames.js").RoutingFrame | null} */
-let lastRouting = null;
-
 /** @param {import("../lib/frames.js").RoutingFrame} frame */
 function showRouting(frame) {
   lastRouting = frame;
+  showProjector();
   const row = frame.venues.find((v) => v.venue === venue);
   const el = document.getElementById("projector-routed");
   if (!row || !el) return;
   const onAir = row.on_air;
+  const output = outputState(frame, venue);
   const pending = row.requested && (!onAir || row.requested.channel !== onAir.channel) ? row.requested : null;
   let text = onAir && onAir.channel
     ? `On air here: ${routedName(onAir)}, routed by ${onAir.by}`
-    : "Nothing is routed to this venue right now";
+    : "Nothing is routed here (slate)";
+  if (output.state === "lost") text = `Signal interrupted, reconnecting… · ${text}`;
+  else if (output.state === "slate" && onAir && onAir.channel) text += " · the slate is showing";
   if (pending) text += ` · switching to ${routedName(pending)}…`;
   el.textContent = text;
   el.dataset.channel = onAir && onAir.channel ? onAir.channel : "";
+  el.dataset.state = output.state;
 }
 
 // ---- control socket: presence, talkback, routing
@@ -212,7 +206,11 @@ function showRouting(frame) {
 let talkback = null;
 const socket = new ReconnectingSocket({
   resume: () => [{ type: "present", venue }],
-  onStatus: (s) => showState($("ws-status"), s, "", { online: "control: online", offline: "control: reconnecting", connecting: "control: connecting" }),
+  onStatus: (s) => {
+    controlOnline = s === "online";
+    showProjector();
+    showState($("ws-status"), s, "", { online: "control: online", offline: "control: reconnecting", connecting: "control: connecting" });
+  },
   onFrame: (frame) => {
     if (talkback) talkback.receive(frame);
     if (frame.type === "routing") showRouting(/** @type {import("../lib/frames.js").RoutingFrame} */ (frame));

@@ -7,6 +7,7 @@ export const STRINGS = {
   en: {
     watch: "Watch", viewers: "watching", status_connecting: "Connecting…", status_live: "Playing",
     status_waiting: "Not live yet; retrying…", status_retrying: "Reconnecting…", status_idle: "Stopped",
+    status_lost: "Signal interrupted, reconnecting…", status_error: "Not allowed to watch",
     qa: "Questions", ask_placeholder: "Your question for the speakers", ask: "Ask", name_placeholder: "Name (optional)",
     vote: "▲", answered: "Answered", no_questions: "No questions yet.", schedule: "Schedule",
     your_time: "Your time", event_time: "Event time", on_air: "On air", next: "Next",
@@ -16,6 +17,7 @@ export const STRINGS = {
   zh: {
     watch: "观看", viewers: "人在看", status_connecting: "正在连接…", status_live: "正在播放",
     status_waiting: "尚未开播，正在重试…", status_retrying: "正在重新连接…", status_idle: "已停止",
+    status_lost: "信号中断，正在重连…", status_error: "无权观看",
     qa: "互动提问", ask_placeholder: "向嘉宾提问", ask: "提问", name_placeholder: "姓名（可选）",
     vote: "▲", answered: "已回答", no_questions: "暂无提问。", schedule: "日程",
     your_time: "您的时间", event_time: "大会时间", on_air: "正在直播", next: "即将开始",

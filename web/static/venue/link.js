@@ -2,6 +2,8 @@
 // A WHEP player or WHIP publisher that keeps itself connected: when the session fails,
 // is ended by the server or the server restarts, it starts a new one with backoff
 // (0.5 s doubling to 5 s) and reports its state; the page never needs a reload.
+// Requests carry the page's cookie (the invite link's sign-in) and a Bearer token only
+// when the page was given one (a stream key).
 import { ExchangeError, exchange, preferCodec } from "../webrtc-http.js";
 
 /** @typedef {"idle" | "connecting" | "live" | "waiting" | "retrying" | "error"} LinkState */
@@ -21,6 +23,8 @@ const FIRST_DELAY = 500;
 const MAX_DELAY = 5000;
 const CHECK_EVERY = 1000;
 const STALL_MS = 4000;
+// ICE may say "disconnected" for a moment and recover by itself; longer is a lost path.
+const DISCONNECTED_MS = 3000;
 
 export class Link {
   /** @param {LinkOptions} options */
@@ -49,6 +53,15 @@ export class Link {
     this.lastProgress = 0;
     /** @type {LinkState} */
     this.state = "idle";
+    /** @type {number} performance.now() of the next attempt while waiting to retry */
+    this.retryAt = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.disconnectTimer = undefined;
+  }
+
+  /** Whole seconds until the next attempt (0 when none is scheduled). */
+  retryIn() {
+    return Math.max(0, Math.ceil((this.retryAt - performance.now()) / 1000));
   }
 
   start() {
@@ -64,7 +77,7 @@ export class Link {
     const url = this.url;
     this.teardown();
     this.setState("idle", "");
-    if (url) await fetch(url, { method: "DELETE", headers: this.headers() }).catch(() => {});
+    if (url) await fetch(url, { method: "DELETE", headers: this.headers(), credentials: "same-origin" }).catch(() => {});
   }
 
   // A hint that the server is back (its websocket reconnected): retry now, from the start
@@ -91,6 +104,7 @@ export class Link {
   }
 
   teardown() {
+    clearTimeout(this.disconnectTimer);
     clearInterval(this.checker);
     this.checker = undefined;
     if (this.pc) this.pc.close();
@@ -100,6 +114,7 @@ export class Link {
 
   async connect() {
     const attempt = ++this.attempt;
+    this.retryAt = 0;
     this.teardown();
     this.setState("connecting", "");
     const pc = new RTCPeerConnection();
@@ -132,8 +147,17 @@ export class Link {
       this.checker = setInterval(() => this.check(pc, url), CHECK_EVERY);
     } catch (error) {
       if (attempt !== this.attempt || !this.wanted) return;
-      const waiting = error instanceof ExchangeError && error.status === 409;
-      this.retry(waiting ? "waiting" : "retrying", error instanceof Error ? error.message : String(error));
+      const status = error instanceof ExchangeError ? error.status : 0;
+      // fetch() rejects with a TypeError when it cannot reach the server at all.
+      const detail = error instanceof TypeError ? "the server is unreachable"
+        : error instanceof Error ? error.message : String(error);
+      if (status === 401 || status === 403) {
+        // Retrying soon cannot help; keep trying slowly in case the sign-in is renewed.
+        this.delay = MAX_DELAY;
+        this.retry("error", detail);
+        return;
+      }
+      this.retry(status === 409 ? "waiting" : "retrying", detail);
     }
   }
 
@@ -142,6 +166,11 @@ export class Link {
     if (pc !== this.pc || !this.wanted) return;
     if (pc.connectionState === "failed" || pc.connectionState === "closed") {
       this.retry("retrying", `connection ${pc.connectionState}`);
+    } else if (pc.connectionState === "disconnected") {
+      clearTimeout(this.disconnectTimer);
+      this.disconnectTimer = setTimeout(() => {
+        if (pc === this.pc && pc.connectionState === "disconnected") this.retry("retrying", "connection lost");
+      }, DISCONNECTED_MS);
     }
   }
 
@@ -157,7 +186,7 @@ export class Link {
     try {
       // An empty trickle fragment (RFC 8840) changes nothing but 404s for a dead session.
       const response = await fetch(url, {
-        method: "PATCH", body: "",
+        method: "PATCH", body: "", credentials: "same-origin",
         headers: { ...this.headers(), "Content-Type": "application/trickle-ice-sdpfrag" },
       });
       if (pc !== this.pc) return;
@@ -189,8 +218,9 @@ export class Link {
     const delay = this.delay;
     this.delay = Math.min(this.delay * 2, MAX_DELAY);
     this.reconnects += 1;
+    this.retryAt = performance.now() + delay;
     this.setState(state, `${detail} · retry in ${(delay / 1000).toFixed(1)} s`);
-    this.timer = setTimeout(() => { if (this.wanted) this.connect(); }, delay);
+    this.timer = setTimeout(() => { this.retryAt = 0; if (this.wanted) this.connect(); }, delay);
   }
 }
 

@@ -8,9 +8,11 @@ import { Connection } from "../qa/client.js";
 import { ReconnectingSocket } from "../lib/socket.js";
 import { byId, el, errorMessage } from "../lib/dom.js";
 import { browserZone, pageNow } from "../lib/time.js";
+import { isLost } from "../lib/onair.js";
 
 /** @typedef {import("../qa/client.js").Question} Question */
 /** @typedef {import("./schedule.js").ScheduleSession} ScheduleSession */
+/** @typedef {import("../lib/frames.js").RoutingFrame} RoutingFrame */
 
 const page = byId("watch-page");
 const channel = page.dataset.channel || "";
@@ -20,21 +22,49 @@ const qa = Boolean(page.dataset.qa);
 let lang = chosenLanguage();
 let t = translate(lang);
 
+/** @type {RoutingFrame | null} the routing matrix: it says when the channel's source is lost */
+let matrix = null;
+/** @type {ScheduleSession[]} */
+let sessions = [];
+
 const player = new Link({
   kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`, video: byId("player", HTMLVideoElement),
-  onState: (state) => {
+  onState: () => {
     window.vbPc = player.pc;
-    byId("status").dataset.state = state;
-    byId("status").textContent = t(`status_${state}`);
+    showStatus();
   },
 });
+
+// Never "playing" or "not started" while the source is lost: the matrix says so, or the
+// channel is not live while its schedule says a session is on (a server that just
+// restarted does not know the source yet).
+function showStatus() {
+  /** @type {string} */
+  let key = player.state;
+  if (isLost(matrix, channel)) key = "lost";
+  else if (player.state === "waiting" && scheduledNow()) key = "lost";
+  byId("status").dataset.state = key;
+  byId("status").textContent = t(`status_${key}`);
+}
+
+function scheduledNow() {
+  const now = pageNow().getTime();
+  return sessions.some((s) => Date.parse(s.start) <= now && now < Date.parse(s.end));
+}
+
+/** @param {import("../lib/socket.js").Frame} frame */
+function receiveRouting(frame) {
+  if (frame.type !== "routing") return;
+  matrix = /** @type {RoutingFrame} */ (frame);
+  showStatus();
+}
 player.start();
 
 // ---- language switch
 byId("language").addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh";
   t = translate(lang);
-  byId("status").textContent = t(`status_${player.state}`);
+  showStatus();
   const askMessage = document.getElementById("ask-message");
   if (askMessage) askMessage.textContent = "";
   drawSchedule();
@@ -52,8 +82,6 @@ setInterval(() => countViewers().catch(() => {}), 3000);
 // ---- schedule: this channel's sessions, in the viewer's zone or the event's
 const myZone = browserZone();
 let zone = myZone;
-/** @type {ScheduleSession[]} */
-let sessions = [];
 function drawSchedule() {
   byId("zone-name").textContent = zone;
   renderSchedule(byId("schedule"), sessions, zone, pageNow(), {
@@ -71,6 +99,7 @@ for (const [id, value] of /** @type {Array<[string, () => string]>} */ ([["zone-
 loadSchedule().then((data) => {
   sessions = data.sessions.filter((s) => s.channel === channel);
   drawSchedule();
+  showStatus();
 }).catch(() => {});
 setInterval(drawSchedule, 30000);
 
@@ -119,7 +148,8 @@ function showError(error) {
 
 if (qa) {
   const room = new Connection({
-    room: session, present: { channel }, onFrame: (_frame, changed) => { if (changed) drawQuestions(); },
+    room: session, present: { channel }, also: [{ type: "watch_routing" }],
+    onFrame: (frame, changed) => { receiveRouting(frame); if (changed) drawQuestions(); },
     onStatus: (status) => { if (status === "online") player.nudge(); },
   });
   connection = room;
@@ -140,7 +170,10 @@ if (qa) {
     }
   });
 } else {
-  new ReconnectingSocket({ resume: () => [{ type: "present", channel }], onWelcome: () => player.nudge() });
+  new ReconnectingSocket({
+    resume: () => [{ type: "present", channel }, { type: "watch_routing" }],
+    onFrame: receiveRouting, onWelcome: () => player.nudge(),
+  });
 }
 
 // ---- /watch/{channel} follows the channel: the server picked the session on it now and
