@@ -66,7 +66,9 @@ async def test_console_and_viewers_say_the_signal_is_interrupted(
         console = await context.new_page()
         console.on("pageerror", lambda e: errors.append(str(e)))
         await health.attach(console)
-        await console.goto(f"{server.url}/venue/jp?token={operator}&at={DURING_JP_FORUM}")
+        # The invite link signs the console in (cookie); then the page at the pinned time.
+        await console.goto(f"{server.url}/join?token={operator}")
+        await console.goto(f"{server.url}/venue/jp?at={DURING_JP_FORUM}")
         viewers: list[tuple[Any, str]] = []
         for query, words in (
             (f"session={JP_ROOM}&lang=en", INTERRUPTED_EN),  # the Q&A page's socket
