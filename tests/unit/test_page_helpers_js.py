@@ -69,3 +69,30 @@ def test_reconnect_backoff_doubles_to_a_cap_with_jitter_in_the_upper_half() -> N
     )
     assert delays["high"] == [500, 1000, 2000, 4000, 8000, 8000, 8000]
     assert delays["low"] == [250, 500, 1000, 2000, 4000, 4000, 4000]
+
+
+def test_pages_run_on_the_servers_rehearsal_clock() -> None:
+    shown = run_module(
+        """
+        globalThis.location = { search: "" };
+        const wall = Date.now();
+        const before = time.pageNow().getTime();
+        // The server says: 10 s of real time ago it was 2031-03-01T09:00 on a 60x clock.
+        time.setServerClock({
+          real: new Date(wall - 10000).toISOString(),
+          virtual: "2031-03-01T09:00:00Z",
+          speed: 60,
+        });
+        const rehearsing = time.pageNow().getTime() - Date.parse("2031-03-01T09:00:00Z");
+        globalThis.location = { search: "?at=2018-12-21T02:00:00Z" };
+        const pinned = time.pageNow().toISOString().slice(0, 16);  // ?at= still wins
+        globalThis.location = { search: "" };
+        time.setServerClock(null);
+        const back = time.pageNow().getTime() - Date.now();
+        return { wallOk: Math.abs(before - wall) < 1000, rehearsing, pinned, back };
+        """
+    )
+    assert shown["wallOk"] is True
+    assert 599_000 <= shown["rehearsing"] <= 605_000  # 10 s real = 10 min of event time
+    assert shown["pinned"] == "2018-12-21T02:00"
+    assert abs(shown["back"]) < 1000

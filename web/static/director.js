@@ -10,7 +10,7 @@ import { Presets, confirmCuts, cutsOnAir, routeName } from "./director/take.js";
 import { venueName } from "./lib/names.js";
 import { ReconnectingSocket } from "./lib/socket.js";
 import { byId, el, errorMessage, pageData } from "./lib/dom.js";
-import { pageNow, timeIn, timeOrDateIn } from "./lib/time.js";
+import { pageNow, setServerClock, timeIn, timeOrDateIn } from "./lib/time.js";
 
 /** @typedef {import("./lib/frames.js").RoutingFrame} RoutingFrame */
 /** @typedef {import("./lib/frames.js").PresenceFrame} PresenceFrame */
@@ -23,8 +23,10 @@ import { pageNow, timeIn, timeOrDateIn } from "./lib/time.js";
  * @typedef {{ venues: Array<{ id: string, on_air?: boolean }>, publishers: Array<{ channel: string, live: boolean, tracks: TrackStats[] }>, subscribers: Array<{ feed: string, tracks: TrackStats[] }> }} Streams
  */
 
-/** @type {{ venues: Venue[], sessions: ScheduleSession[] }} */
+/** @type {{ venues: Venue[], sessions: ScheduleSession[], clock?: import("./lib/time.js").ServerClock & { rehearsal: boolean } }} */
 const schedule = pageData("schedule-data");
+// In a rehearsal the page runs on the server's clock (the socket's welcome says so too).
+if (schedule.clock && schedule.clock.rehearsal) setServerClock(schedule.clock);
 const statusEl = byId("status");
 const messageEl = byId("message");
 const matrixEl = byId("matrix");

@@ -3,6 +3,7 @@
 // Reconnects with capped exponential backoff and jitter, ignores events from a socket it
 // has already replaced, stops on 4401 (a bad token: retrying cannot help) and, after each
 // welcome, sends what the page asks to resume (the Q&A client's join with last_event_id).
+import { setServerClock } from "./time.js";
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 8000;
@@ -132,6 +133,8 @@ export class ReconnectingSocket {
     if (frame.type === "welcome") {
       this.failures = 0;
       this.welcome = frame;
+      // Every time the server sends is on its clock: in a rehearsal, the page runs it too.
+      setServerClock(/** @type {{ rehearsal?: import("./time.js").ServerClock | null }} */ (frame).rehearsal);
       this.status("online");
       const resume = this.options.resume ? this.options.resume() : [];
       for (const message of resume) this.send(message).catch(() => {});

@@ -15,13 +15,42 @@ export function toDate(at) {
 /** @type {number | undefined} */
 let openedAt;
 
-/** Now, or the `?at=` moment of the URL, still ticking from when the page opened. */
+/**
+ * The server's rehearsal clock, when it runs one: event time = virtual + (now - real) * speed.
+ * @typedef {{ real: string, virtual: string, speed: number }} ServerClock
+ */
+
+/** @type {{ real: number, virtual: number, speed: number } | null} */
+let serverClock = null;
+
+/**
+ * Run the page on the server's rehearsal clock (from the welcome frame or /api/schedule);
+ * null or a clock without times goes back to the wall clock.
+ * @param {Partial<ServerClock> | null | undefined} clock
+ */
+export function setServerClock(clock) {
+  const real = clock && clock.real ? Date.parse(clock.real) : NaN;
+  const virtual = clock && clock.virtual ? Date.parse(clock.virtual) : NaN;
+  serverClock = Number.isNaN(real) || Number.isNaN(virtual)
+    ? null
+    : { real, virtual, speed: Number(clock && clock.speed) || 1 };
+}
+
+/**
+ * Now: the `?at=` moment of the URL (still ticking from when the page opened), else the
+ * server's rehearsal clock when it runs one, else the wall clock.
+ */
 export function pageNow() {
   const at = new URLSearchParams(location.search).get("at");
   const pinned = at ? Date.parse(at) : NaN;
-  if (Number.isNaN(pinned)) return new Date();
-  openedAt ??= performance.now();
-  return new Date(pinned + (performance.now() - openedAt));
+  if (!Number.isNaN(pinned)) {
+    openedAt ??= performance.now();
+    return new Date(pinned + (performance.now() - openedAt));
+  }
+  if (serverClock) {
+    return new Date(serverClock.virtual + (Date.now() - serverClock.real) * serverClock.speed);
+  }
+  return new Date();
 }
 
 /** The reader's own zone as the browser reports it. */

@@ -3,6 +3,7 @@
 import { Connection, otherLanguage } from "./client.js";
 import { byId } from "../lib/dom.js";
 import { venueName } from "../lib/names.js";
+import { pageNow } from "../lib/time.js";
 
 const root = byId("stage");
 const connection = new Connection({
@@ -34,7 +35,7 @@ function tick() {
   if (!timer || !timer.seconds || timer.started_at === null) {
     box.hidden = true;
   } else {
-    const left = Math.max(0, Math.ceil(timer.started_at + timer.seconds - Date.now() / 1000));
+    const left = Math.max(0, Math.ceil(timer.started_at + timer.seconds - pageNow().getTime() / 1000));
     box.hidden = false;
     box.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
     box.classList.toggle("over", left === 0);

@@ -1,6 +1,6 @@
 // @ts-check
 // The schedule of a venue or channel: loading it, "on air now / next", and the list.
-import { timeIn } from "../lib/time.js";
+import { setServerClock, timeIn } from "../lib/time.js";
 
 /**
  * A session as /api/schedule gives it (times are ISO strings in UTC).
@@ -22,7 +22,9 @@ export async function loadSchedule(venue) {
   const query = venue ? `?venue=${encodeURIComponent(venue)}` : "";
   const response = await fetch(`/api/schedule${query}`);
   if (!response.ok) throw new Error(`schedule: ${response.status}`);
-  return response.json();
+  const body = await response.json();
+  if (body.clock && body.clock.rehearsal) setServerClock(body.clock);
+  return body;
 }
 
 /**
