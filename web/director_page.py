@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from markupsafe import Markup
 
 from config import ChannelKind
 from web.api import schedule_json
@@ -20,16 +18,15 @@ from web.keys import CLOCK, EVENT, SETTINGS
 async def director_page(request: web.Request) -> dict[str, Any]:
     grant = require_director(request, "The director's page")
     event = request.app[EVENT]
-    # The schedule goes into the page as JSON for "now / next"; "</" cannot close the script.
-    schedule = json.dumps(
-        schedule_json(event, clock=request.app.get(CLOCK)), ensure_ascii=False
-    ).replace("</", "<\\/")
     return {
         "event": event,
         "grant": grant,
         "programme": [c for c in event.channels if c.kind is ChannelKind.PROGRAMME],
         "returns": [c for c in event.channels if c.kind is ChannelKind.RETURN],
-        "schedule_json": Markup(schedule),
+        # For "now / next", written by the template's ``tojson``: it escapes every "<", so
+        # no title (not "</script>", nor "<!--<script>", which would swallow the rest of
+        # the page) can end the data block early.
+        "schedule": schedule_json(event, clock=request.app.get(CLOCK)),
         "names": display_names(event),
         # Whether the page offers "use backup / use primary" (``[failover] mode``).
         "failover_mode": request.app[SETTINGS].failover.mode,
