@@ -12,6 +12,7 @@ import random
 import struct
 from collections.abc import Sequence
 
+from streaming.consumers import Consumers
 from streaming.feed import PacketConsumer
 from streaming.packet import MediaPacket
 from streaming.slate_picture import VIDEO_CLOCK, SlateClip
@@ -37,7 +38,7 @@ class SlateFeed:
         self.video_codec = video_codec
         self.epoch = next_epoch()
         self._clip: SlateClip | None = None
-        self._consumers: dict[bool, list[PacketConsumer]] = {True: [], False: []}
+        self._consumers = Consumers()
         self._sequence = {True: rng.randrange(1 << 16), False: rng.randrange(1 << 16)}
         self._audio_timestamp = rng.randrange(1 << 32)
         self._video_base = rng.randrange(1 << 32)
@@ -54,7 +55,7 @@ class SlateFeed:
 
     @property
     def consumer_count(self) -> int:
-        return len({id(c) for kind in self._consumers.values() for c in kind})
+        return self._consumers.count()
 
     def load(self, clip: SlateClip) -> None:
         """Play ``clip`` from its keyframe on."""
@@ -62,14 +63,10 @@ class SlateFeed:
         self._index = 0
 
     def add_consumer(self, consumer: PacketConsumer) -> None:
-        for kind in consumer.kinds:
-            if consumer not in self._consumers[kind]:
-                self._consumers[kind].append(consumer)
+        self._consumers.add(consumer)
 
     def remove_consumer(self, consumer: PacketConsumer) -> None:
-        for consumers in self._consumers.values():
-            if consumer in consumers:
-                consumers.remove(consumer)
+        self._consumers.remove(consumer)
 
     def gop_snapshot(self) -> list[MediaPacket]:
         """Nothing cached: a keyframe request restarts the loop at once instead."""

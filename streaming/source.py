@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from streaming.consumers import Consumers
 from streaming.feed import PacketConsumer
 from streaming.packet import MediaPacket
 from streaming.ports import SourceRole
@@ -75,7 +76,7 @@ class ChannelSource:
         self._on_air_slot = self.slots["primary"]
         self._clock = clock
         # Consumers by kind (True: video), so the fan-out loop does no dispatching.
-        self._consumers: dict[bool, list[PacketConsumer]] = {True: [], False: []}
+        self._consumers = Consumers()
         self._frame: list[MediaPacket] = []
         self._gop: list[MediaPacket] = []
         self._gop_timestamp: int | None = None
@@ -86,7 +87,7 @@ class ChannelSource:
 
     @property
     def consumer_count(self) -> int:
-        return len({id(c) for kind in self._consumers.values() for c in kind})
+        return self._consumers.count()
 
     @property
     def has_cached_keyframe(self) -> bool:
@@ -153,14 +154,10 @@ class ChannelSource:
         self._gop_timestamp = None
 
     def add_consumer(self, consumer: PacketConsumer) -> None:
-        for kind in consumer.kinds:
-            if consumer not in self._consumers[kind]:
-                self._consumers[kind].append(consumer)
+        self._consumers.add(consumer)
 
     def remove_consumer(self, consumer: PacketConsumer) -> None:
-        for consumers in self._consumers.values():
-            if consumer in consumers:
-                consumers.remove(consumer)
+        self._consumers.remove(consumer)
 
     def gop_snapshot(self) -> list[MediaPacket]:
         """The last group of pictures, from a keyframe to now (empty if none)."""

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
+from streaming.consumers import Consumers
 from streaming.feed import Feed, PacketConsumer
 from streaming.packet import MediaPacket
 from streaming.ports import SwitchEvent
@@ -79,7 +80,7 @@ class VenueOutput:
         self._routed: str | None = None
         self._active: _Tap | None = None
         self._pending: _Tap | None = None
-        self._consumers: dict[bool, list[PacketConsumer]] = {True: [], False: []}
+        self._consumers = Consumers()
         self._last_switch: SwitchEvent | None = None
 
     @property
@@ -101,7 +102,7 @@ class VenueOutput:
 
     @property
     def consumer_count(self) -> int:
-        return len({id(c) for kind in self._consumers.values() for c in kind})
+        return self._consumers.count()
 
     @property
     def last_switch(self) -> SwitchEvent | None:
@@ -170,14 +171,10 @@ class VenueOutput:
             self._pending = None
 
     def add_consumer(self, consumer: PacketConsumer) -> None:
-        for kind in consumer.kinds:
-            if consumer not in self._consumers[kind]:
-                self._consumers[kind].append(consumer)
+        self._consumers.add(consumer)
 
     def remove_consumer(self, consumer: PacketConsumer) -> None:
-        for consumers in self._consumers.values():
-            if consumer in consumers:
-                consumers.remove(consumer)
+        self._consumers.remove(consumer)
 
     def gop_snapshot(self) -> list[MediaPacket]:
         return self._active.source.gop_snapshot() if self._active else []
