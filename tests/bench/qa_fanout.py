@@ -125,6 +125,8 @@ class Server:
             "VENUEBRIDGE_LOG_LEVEL": "WARNING",
             # Every benchmark client is a new anonymous viewer on 127.0.0.1.
             "VENUEBRIDGE_LIMITS_ANONYMOUS_BURST_PER_ADDRESS": "1000000",
+            # Thousands of sockets from one process: above the edge's connection cap.
+            "VENUEBRIDGE_HTTP_MAX_CONNECTIONS": "30000",
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "web", "serve", "--host", "127.0.0.1", "--port",
