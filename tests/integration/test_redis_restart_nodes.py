@@ -160,6 +160,7 @@ async def test_media_and_qa_through_a_redis_restart(
         back = time.monotonic()
 
         asked: list[str] = []
+        refused: list[str] = []
 
         async def crossed() -> bool:
             # Asking may be refused while a node is still reconnecting: ask again then.
@@ -167,6 +168,8 @@ async def test_media_and_qa_through_a_redis_restart(
                 reply = await on_b.request({"type": "ask", "room": ROOM, "text": "After?"})
                 if reply["type"] == "ack":
                     asked.append(reply["question"])
+                else:
+                    refused.append(str(reply.get("code")))
                 return False
             return on_a.question(asked[0]) is not None
 
@@ -185,6 +188,7 @@ async def test_media_and_qa_through_a_redis_restart(
                     "redis_down_s": round(back - stopped, 2),
                     "longest_media_gap_s": round(gap, 3),
                     "question_b_to_a_after_s": round(qa_after, 2),
+                    "asks_refused_after_redis_back": refused,
                 }
             )
         )
