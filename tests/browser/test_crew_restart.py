@@ -190,6 +190,7 @@ async def crew_through_a_restart(
     await eventually(lambda: says(console, "#ws-status", "online"), "console online", 10)
     await eventually(lambda: says(producer, "#status", "^live Live"), "producer live", 10)
     await eventually(lambda: says(producer, "#tally", "^on-air ON AIR at Japan"), "tally", 10)
+    await eventually(lambda: says(phone, "#status", "^live Playing"), "the phone playing", 10)
     for name, page in (("console", console), ("producer", producer), ("phone", phone)):
         await page.screenshot(path=shots / f"back-{name}.png")
 
