@@ -175,6 +175,9 @@ class Subscriber:
     started: float
     frames: int = 0
     first_frame_at: float | None = None
+    last_frame_at: float | None = None
+    # The longest wait between two decoded video frames (reset it to measure a window).
+    longest_gap: float = 0.0
     last_luma: int | None = None
     last_size: tuple[int, int] | None = None
     pts: list[int] = field(default_factory=list)
@@ -204,8 +207,13 @@ async def _count_video(subscriber: Subscriber, track: MediaStreamTrack) -> None:
     try:
         while True:
             frame = await track.recv()
+            now = time.monotonic()
             if subscriber.first_frame_at is None:
-                subscriber.first_frame_at = time.monotonic()
+                subscriber.first_frame_at = now
+            if subscriber.last_frame_at is not None:
+                gap = now - subscriber.last_frame_at
+                subscriber.longest_gap = max(subscriber.longest_gap, gap)
+            subscriber.last_frame_at = now
             subscriber.frames += 1
             subscriber.last_luma = _mean_luma(frame)
             subscriber.last_size = (frame.width, frame.height)

@@ -107,9 +107,9 @@ class NodeBus:
                 for catch_up in self._resubscribed:
                     await catch_up()
                 return messages
-            except Exception:
+            except Exception as error:
                 reraise_if_cancelling()
-                logger.warning("bus still unavailable; retrying")
+                logger.warning("bus still unavailable (%s); retrying", error)
         return None
 
     async def _dispatch(self, message: Any) -> None:
