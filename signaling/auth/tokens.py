@@ -85,7 +85,8 @@ class TokenAuthority:
             "role": grant.role.value,
             "iat": issued,
             "exp": int(issued + ttl),
-            "jti": secrets.token_urlsafe(12),
+            # Hex: an id never starts with "-", so `venuebridge revoke --token-id ID` parses.
+            "jti": secrets.token_hex(12),
         }
         if grant.venue:
             claims["venue"] = grant.venue

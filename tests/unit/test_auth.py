@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -34,6 +35,16 @@ def test_mint_and_verify_round_trip() -> None:
     authority = TokenAuthority(SECRET, audience="coet2018")
     grant = Grant("mod-1", Role.MODERATOR, sessions=("opening", "ip-seminar"))
     assert authority.verify(authority.mint(grant, ttl=60)) == grant
+
+
+def test_token_ids_can_be_typed_on_a_command_line() -> None:
+    # A urlsafe id could start with "-", which `revoke --token-id ID` takes for an option.
+    authority = TokenAuthority(SECRET, audience="coet2018")
+    grant = Grant("anna", Role.VIEWER)
+    for _ in range(200):
+        token_id = authority.verify(authority.mint(grant, ttl=60)).token_id
+        assert token_id is not None
+        assert re.fullmatch(r"[0-9a-f]{24}", token_id), token_id
 
 
 def test_expired_forged_and_foreign_tokens_are_refused() -> None:
