@@ -14,6 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.setting_values import (
+    parse_bool,
+    parse_choice,
+    parse_float,
+    parse_int,
+    parse_number,
+    parse_optional_int,
+    parse_optional_path,
+    parse_optional_str,
+    parse_path,
+    parse_str,
+    parse_str_tuple,
+)
+
 ENV_PREFIX = "VENUEBRIDGE_"
 # Names the settings file itself; the other VENUEBRIDGE_* variables name settings.
 SETTINGS_FILE_ENV = "VENUEBRIDGE_SETTINGS"
@@ -169,146 +183,44 @@ class Settings:
     failover: FailoverSettings = field(default_factory=FailoverSettings)
 
 
-def _parse_int(value: object) -> int:
-    if isinstance(value, bool):
-        raise ValueError("expected a whole number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    raise ValueError("expected a whole number")
-
-
-def _parse_float(value: object) -> float:
-    if isinstance(value, bool):
-        raise ValueError("expected a number")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-    raise ValueError("expected a number")
-
-
-def _parse_bool(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
-        return True
-    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("expected true or false")
-
-
-def _parse_number(value: object) -> float:
-    if isinstance(value, bool):
-        raise ValueError("expected a number")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-    raise ValueError("expected a number")
-
-
-def _parse_str(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError("expected a string")
-    return value.strip()
-
-
-def _parse_optional_str(value: object) -> str | None:
-    text = _parse_str(value)
-    return text or None
-
-
-def _parse_optional_int(value: object) -> int | None:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return _parse_int(value)
-
-
-def _parse_path(value: object) -> Path:
-    text = _parse_str(value)
-    if not text:
-        raise ValueError("expected a path")
-    return Path(text)
-
-
-def _parse_optional_path(value: object) -> Path | None:
-    text = _parse_str(value)
-    return Path(text) if text else None
-
-
-def _parse_str_tuple(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        items: list[object] = list(value.split(","))
-    elif isinstance(value, list):
-        items = list(value)
-    else:
-        raise ValueError("expected a list of strings or a comma-separated string")
-    result = []
-    for item in items:
-        if not isinstance(item, str):
-            raise ValueError("expected a list of strings")
-        if item.strip():
-            result.append(item.strip())
-    return tuple(result)
-
-
-def _parse_choice(choices: tuple[str, ...], *, upper: bool) -> Callable[[object], str]:
-    def parse(value: object) -> str:
-        text = _parse_str(value)
-        text = text.upper() if upper else text.lower()
-        if text not in choices:
-            raise ValueError(f"expected one of {', '.join(choices)}")
-        return text
-
-    return parse
-
-
 _PARSERS: dict[str, Callable[[object], Any]] = {
-    "host": _parse_str,
-    "port": _parse_int,
-    "data_dir": _parse_path,
-    "event_file": _parse_optional_path,
-    "log_level": _parse_choice(LOG_LEVELS, upper=True),
-    "log_format": _parse_choice(LOG_FORMATS, upper=False),
-    "public_url": _parse_optional_str,
-    "redis_url": _parse_optional_str,
-    "video_codec": _parse_choice(VIDEO_CODECS, upper=True),
-    "routing": _parse_bool,
-    "pre_roll_seconds": _parse_int,
-    "asrun_tolerance_seconds": _parse_int,
-    "source_lost_seconds": _parse_int,
-    "rehearsal": _parse_bool,
-    "rehearsal_lead_seconds": _parse_int,
-    "rehearsal_from": _parse_optional_str,
-    "rehearsal_speed": _parse_number,
-    "asrun.restart_grace": _parse_number,
-    "producer_secret": _parse_optional_str,
-    "http_header_timeout_seconds": _parse_int,
-    "http_body_timeout_seconds": _parse_int,
-    "http_keepalive_seconds": _parse_int,
-    "http_max_connections": _parse_int,
-    "trusted_proxies": _parse_str_tuple,
-    "ice.stun_urls": _parse_str_tuple,
-    "ice.turn_urls": _parse_str_tuple,
-    "ice.turn_secret": _parse_optional_str,
-    "ice.turn_credential_ttl": _parse_int,
-    "ice.advertised_addresses": _parse_str_tuple,
-    "ice.udp_port_min": _parse_optional_int,
-    "ice.udp_port_max": _parse_optional_int,
-    **{f"limits.{name}": _parse_int for name in ControlLimits.__dataclass_fields__},
-    **{f"tokens.{name}": _parse_int for name in TokenSettings.__dataclass_fields__},
-    **{f"media.{name}": _parse_int for name in MediaSettings.__dataclass_fields__},
-    "health.lost_after": _parse_float,
-    "failover.after": _parse_float,
-    "failover.mode": _parse_choice(FAILOVER_MODES, upper=False),
+    "host": parse_str,
+    "port": parse_int,
+    "data_dir": parse_path,
+    "event_file": parse_optional_path,
+    "log_level": parse_choice(LOG_LEVELS, upper=True),
+    "log_format": parse_choice(LOG_FORMATS, upper=False),
+    "public_url": parse_optional_str,
+    "redis_url": parse_optional_str,
+    "video_codec": parse_choice(VIDEO_CODECS, upper=True),
+    "routing": parse_bool,
+    "pre_roll_seconds": parse_int,
+    "asrun_tolerance_seconds": parse_int,
+    "source_lost_seconds": parse_int,
+    "rehearsal": parse_bool,
+    "rehearsal_lead_seconds": parse_int,
+    "rehearsal_from": parse_optional_str,
+    "rehearsal_speed": parse_number,
+    "asrun.restart_grace": parse_number,
+    "producer_secret": parse_optional_str,
+    "http_header_timeout_seconds": parse_int,
+    "http_body_timeout_seconds": parse_int,
+    "http_keepalive_seconds": parse_int,
+    "http_max_connections": parse_int,
+    "trusted_proxies": parse_str_tuple,
+    "ice.stun_urls": parse_str_tuple,
+    "ice.turn_urls": parse_str_tuple,
+    "ice.turn_secret": parse_optional_str,
+    "ice.turn_credential_ttl": parse_int,
+    "ice.advertised_addresses": parse_str_tuple,
+    "ice.udp_port_min": parse_optional_int,
+    "ice.udp_port_max": parse_optional_int,
+    **{f"limits.{name}": parse_int for name in ControlLimits.__dataclass_fields__},
+    **{f"tokens.{name}": parse_int for name in TokenSettings.__dataclass_fields__},
+    **{f"media.{name}": parse_int for name in MediaSettings.__dataclass_fields__},
+    "health.lost_after": parse_float,
+    "failover.after": parse_float,
+    "failover.mode": parse_choice(FAILOVER_MODES, upper=False),
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.
 _SECTIONS: dict[str, type[Any]] = {
