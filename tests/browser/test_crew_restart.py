@@ -161,6 +161,12 @@ async def crew_through_a_restart(
     )
     await eventually(lambda: says(producer, "#status", "reconnecting"), "producer reconnecting")
     await eventually(lambda: says(phone, "#status", "connecting"), "phone reconnecting", 10)
+    # What the console last heard from the server is labelled as such.
+    await eventually(
+        lambda: says(console, "#projector-routed", "Last known: On air here.*unreachable"),
+        "the console's last known route",
+        10,
+    )
     assert not await says(producer, "#tally", "^on-air")
     down_screens = {
         "console_control": await state_of(console, "#ws-status"),

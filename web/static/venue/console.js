@@ -196,6 +196,8 @@ function showRouting(frame) {
   if (output.state === "lost") text = `Signal interrupted, reconnecting… · ${text}`;
   else if (output.state === "slate" && onAir && onAir.channel) text += " · the slate is showing";
   if (pending) text += ` · switching to ${routedName(pending)}…`;
+  // Without the control socket this is only what the server said last: say so.
+  if (!controlOnline) text = `Last known: ${text} (the server is unreachable)`;
   el.textContent = text;
   el.dataset.channel = onAir && onAir.channel ? onAir.channel : "";
   el.dataset.state = output.state;
@@ -208,7 +210,7 @@ const socket = new ReconnectingSocket({
   resume: () => [{ type: "present", venue }],
   onStatus: (s) => {
     controlOnline = s === "online";
-    showProjector();
+    if (lastRouting) showRouting(lastRouting); else showProjector();
     showState($("ws-status"), s, "", { online: "control: online", offline: "control: reconnecting", connecting: "control: connecting" });
   },
   onFrame: (frame) => {
