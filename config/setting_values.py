@@ -43,19 +43,6 @@ def parse_bool(value: object) -> bool:
     raise ValueError("expected true or false")
 
 
-def parse_number(value: object) -> float:
-    if isinstance(value, bool):
-        raise ValueError("expected a number")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-    raise ValueError("expected a number")
-
-
 def parse_str(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("expected a string")
