@@ -19,8 +19,9 @@ from config.settings import replace
 from signaling.auth import ALL, Grant, Role, new_identity
 from signaling.auth.revocation import RevocationLog, revoke_role, revoke_token
 from signaling.bus.node import NodeBus
-from signaling.errors import Unauthorized
+from signaling.errors import SignalingError, Unauthorized
 from signaling.files import private_dir
+from signaling.invites import InviteDesk, InviteLog, InviteRequest
 from signaling.records.airing import Airing
 from signaling.records.report import airing_row, terminal_report, to_csv
 from signaling.records.store import AiringStore
@@ -219,9 +220,19 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 async def _mint(settings: Settings, event: Event, grant: Grant, ttl: float) -> str:
-    """Signed with the secret the server uses (data dir, or the one shared on Redis)."""
+    """Signed with the secret the server uses (data dir, or the one shared on Redis).
+
+    Listed on ``/admin/invites`` like the page's own invites (labelled with its identity).
+    """
     async with open_backends(settings, event) as backends:
-        return backends.authority.mint(grant, ttl)
+        desk = InviteDesk(backends.authority, InviteLog(backends.store, event.id), settings.invites)
+        label = grant.identity[: settings.invites.max_label_chars]
+        asked = InviteRequest(grant.role, label, ttl, grant.venue, grant.sessions, grant.channels)
+        try:
+            invite = await desk.issue(asked, CLI_ACTOR, time.time(), identity=grant.identity)
+        except SignalingError as error:
+            raise ValueError(error.message) from None
+        return invite.token
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
