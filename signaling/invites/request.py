@@ -96,9 +96,12 @@ def _scope(form: Form, role: Role, event: Event) -> Scope:
         sessions = _many(form, "session")
         if not sessions:
             raise BadMessage("a moderator invite needs at least one session")
-        unknown = [s for s in sessions if s != ALL and event.session(s) is None]
-        if unknown:
-            raise BadMessage(f"there is no session '{_shown(unknown[0])}' in this event")
+        for session_id in sessions:
+            session = None if session_id == ALL else event.session(session_id)
+            if session_id != ALL and session is None:
+                raise BadMessage(f"there is no session '{_shown(session_id)}' in this event")
+            if session is not None and not session.qa:
+                raise BadMessage(f"the session '{session_id}' has no Q&A to moderate")
         return None, ((ALL,) if ALL in sessions else sessions), ()
     if role is Role.PRODUCER:
         channels = _many(form, "channel")

@@ -28,14 +28,18 @@ def _refusal(event: Event, **fields: str | list[str]) -> str:
 
 
 def test_each_role_takes_only_the_scope_it_needs(reference_event: Event) -> None:
-    scopes = {"venue": "jp", "session": ["opening"], "channel": ["gz-hall-1", "gz-hall-2"]}
+    scopes = {
+        "venue": "jp",
+        "session": ["overseas-talents-summit"],
+        "channel": ["gz-hall-1", "gz-hall-2"],
+    }
     made = {
         role.value: _parse(reference_event, role=role.value, label="x", hours="2", **scopes)
         for role in Role
     }
     assert made["operator"].venue == "jp"
     assert made["operator"].channels == ()
-    assert made["moderator"].sessions == ("opening",)
+    assert made["moderator"].sessions == ("overseas-talents-summit",)
     assert made["producer"].channels == ("gz-hall-1", "gz-hall-2")
     for role in ("viewer", "director", "admin"):
         request = made[role]
@@ -58,8 +62,17 @@ def test_every_to_all_collapses_to_the_wildcard(reference_event: Event) -> None:
         ({"role": "operator", "label": "x", "hours": "1", "venue": "mars"}, "no venue 'mars'"),
         ({"role": "moderator", "label": "x", "hours": "1"}, "needs at least one session"),
         (
-            {"role": "moderator", "label": "x", "hours": "1", "session": ["opening", "nope"]},
+            {
+                "role": "moderator",
+                "label": "x",
+                "hours": "1",
+                "session": ["overseas-talents-summit", "nope"],
+            },
             "no session 'nope'",
+        ),
+        (
+            {"role": "moderator", "label": "x", "hours": "1", "session": "opening"},
+            "'opening' has no Q&A to moderate",
         ),
         ({"role": "producer", "label": "x", "hours": "1"}, "needs at least one channel"),
         ({"role": "producer", "label": "x", "hours": "1", "channel": "tv"}, "no channel 'tv'"),
