@@ -103,9 +103,10 @@ async def _context(request: web.Request, admin: Grant, **extra: Any) -> dict[str
 
 def _render(request: web.Request, context: dict[str, Any], status: int = 200) -> web.Response:
     response = aiohttp_jinja2.render_template("invites.html", request, context, status=status)
-    # The page holds live tokens: never cached, and no link target learns where it came from.
+    # The page holds live tokens: never cached, and no other site learns its address.
+    # ("no-referrer" would also make Chromium send ``Origin: null`` with the page's forms.)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -164,7 +165,7 @@ async def invite_qr(request: web.Request) -> web.Response:
     return web.Response(
         body=svg.getvalue(),
         content_type="image/svg+xml",
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        headers={"Cache-Control": "no-store"},
     )
 
 
