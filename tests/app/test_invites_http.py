@@ -82,6 +82,7 @@ async def test_only_admins_see_the_page(client: TestClient[Any, Any]) -> None:
     page = await client.get(PAGE, headers=admin)
     assert page.status == 200
     assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "same-origin"
     assert "No invites yet" in await page.text()
 
 
@@ -286,3 +287,25 @@ async def test_tokens_from_the_command_line_are_listed(
         assert [(r.invite.label, r.invite.created_by, r.invite.token) for r in rows] == [
             ("seoul-desk", "command line", token)
         ]
+
+
+async def test_a_label_is_text_never_markup(client: TestClient[Any, Any]) -> None:
+    as_admin(client)
+    label = '<img src=x onerror="alert(1)">'
+    invite_id = await created_id(client, role="viewer", label=label, hours="1")
+    html = await (await client.get(PAGE)).text()
+    assert label not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
+    assert f'id="invite-{invite_id}"' in html
+
+
+async def test_a_flood_of_scope_values_gets_one_clear_error(client: TestClient[Any, Any]) -> None:
+    as_admin(client)
+    channels = [f"c{n}" for n in range(900)]
+    response = await create(client, role="producer", label="x", hours="1", channel=channels)
+    assert response.status == 400
+    assert "there is no channel 'c0' in this event" in await response.text()
+    # aiohttp itself refuses a form of more than 1000 fields.
+    flood = [f"c{n}" for n in range(5000)]
+    response = await create(client, role="producer", label="x", hours="1", channel=flood)
+    assert response.status == 413
