@@ -16,18 +16,18 @@ function showScope() {
 }
 
 /**
- * Copies `text`; without the clipboard API (plain http), selects the link's field instead
- * so the person can copy it themselves.
+ * Copies the link in the button's row; without the clipboard API (plain http, not
+ * localhost), selects the link's field instead so the person can copy it themselves.
  * @param {HTMLButtonElement} button
- * @param {string} text
  */
-async function copyLink(button, text) {
+async function copyLink(button) {
+  const field = button.parentElement?.querySelector("input.invite-link");
+  if (!(field instanceof HTMLInputElement)) return;
   try {
-    await navigator.clipboard.writeText(text);
+    await navigator.clipboard.writeText(field.value);
     button.textContent = "Copied";
   } catch {
-    const field = button.parentElement?.querySelector("input.invite-link");
-    if (field instanceof HTMLInputElement) field.select();
+    field.select();
     button.textContent = "Selected: press Ctrl+C";
   }
   setTimeout(() => { button.textContent = "Copy link"; }, 2500);
@@ -38,7 +38,7 @@ showScope();
 for (const button of document.querySelectorAll("button.copy")) {
   if (!(button instanceof HTMLButtonElement)) continue;
   button.hidden = false;
-  button.addEventListener("click", () => { void copyLink(button, button.dataset.copy || ""); });
+  button.addEventListener("click", () => { void copyLink(button); });
 }
 for (const form of document.querySelectorAll("form.revoke-form")) {
   form.addEventListener("submit", (event) => {
