@@ -118,3 +118,22 @@ async def test_an_invite_made_on_one_node_is_listed_and_revoked_on_another(
     assert socket_on_a.ws.close_code == 4401
     rows = await a.app[INVITES].rows(time.time())
     assert [r.state for r in rows if r.invite.id == invite_id] == ["revoked"]
+
+
+async def test_expired_invites_make_room_under_the_cap(backend: Backend) -> None:
+    from config.settings import InviteSettings
+    from signaling.auth import TokenAuthority
+    from signaling.errors import Refused
+    from signaling.invites import InviteDesk, InviteRequest
+
+    authority = TokenAuthority(b"k" * 32, audience="ev")
+    desk = InviteDesk(authority, InviteLog(backend.store, "ev"), InviteSettings(max_per_event=1))
+    asked = InviteRequest(Role.VIEWER, "one hour", 3600)
+    now = time.time()
+    first = await desk.issue(asked, "root", now)
+    assert first.expires_at == int(first.created_at + 3600)
+    with pytest.raises(Refused, match="max_per_event"):
+        await desk.issue(asked, "root", now + 10)
+    later = await desk.issue(asked, "root", now + 3601)
+    assert [r.invite.id for r in await desk.rows(now + 3602)] == [later.id, first.id]
+    assert [r.state for r in await desk.rows(now + 3602)] == ["active", "expired"]
