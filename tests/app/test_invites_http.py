@@ -260,6 +260,8 @@ async def test_revoking_on_the_page_closes_the_invites_sockets(
         assert response.status == 200  # followed to the page
         await eventually(lambda: socket.ws.closed, "the invite's socket to close")
         assert socket.ws.close_code == 4401
+        # The page is told why before the socket closes.
+        assert any(frame.get("code") == "token_revoked" for frame in socket.frames), socket.frames
 
 
 async def test_invites_survive_a_restart(settings: Settings, reference_event: Event) -> None:

@@ -1,19 +1,27 @@
 """The invite page in Chromium: an admin creates a producer invite, a second browser opens
-its link and lands signed in on /publish/{channel}, the admin revokes it, the producer's
-socket is cut off and the link is refused."""
+its link, lands signed in on /publish/{channel} and publishes its camera; the admin revokes
+the invite, the producer's socket is cut off, its page stops publishing, and the link is
+refused."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from playwright.async_api import Browser, Dialog, Page
 
 from tests.control.support import mint
 from tests.helpers import eventually
+from tests.integration.conftest import MediaServer
+from tests.media_peers import needs_network
+from web.keys import MEDIA
 
-pytestmark = [pytest.mark.browser, pytest.mark.requires("chromium")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.network,
+    needs_network,
+    pytest.mark.requires("chromium"),
+]
 
 
 async def _create(page: Page, role: str, label: str, hours: str, **scope: str) -> str:
@@ -34,8 +42,13 @@ async def _state(page: Page, invite_id: str) -> str | None:
 
 
 async def test_an_admin_invites_a_producer_then_revokes_the_invite(
-    app: web.Application, live_url: str, browser: Browser, shots: Path
+    media_server: MediaServer, browser: Browser, shots: Path
 ) -> None:
+    app, live_url = media_server.app, media_server.url
+
+    def hall_live() -> bool:
+        return bool(app[MEDIA].channel("gz-hall-3").live)
+
     admin_context = await browser.new_context()
     await admin_context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_url)
     admin = await admin_context.new_page()
@@ -93,6 +106,8 @@ async def test_an_admin_invites_a_producer_then_revokes_the_invite(
     await eventually(
         lambda: _equals(producer_socket_role(), "producer"), "the producer's socket to open"
     )
+    await producer.click("#start")  # WHIP with the cookie
+    await eventually(lambda: hall_live(), "hall 3 to be live from the invited browser", within=20)
 
     # The list shows when the link was used.
     await admin.reload()
@@ -113,6 +128,10 @@ async def test_an_admin_invites_a_producer_then_revokes_the_invite(
         lambda: _equals(producer.evaluate("window.vbPublish.socket.stopped"), True),
         "the revoked producer's socket to be cut off",
     )
+    # The page stops publishing on the revoked sign-in and says why.
+    await eventually(lambda: not hall_live(), "hall 3's publisher to stop", within=10)
+    said = await producer.text_content("#status") or ""
+    assert "Publishing stopped: the token has been revoked" in said
     await admin.screenshot(path=str(shots / "admin-invites-revoked.png"), full_page=True)
 
     stranger = await (await browser.new_context()).new_page()
