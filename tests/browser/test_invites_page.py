@@ -151,3 +151,23 @@ async def _equals(value: object, wanted: object) -> bool:
 
 async def _accept(dialog: Dialog) -> None:
     await dialog.accept()
+
+
+async def test_the_page_works_without_javascript(
+    media_server: MediaServer, browser: Browser
+) -> None:
+    app, url = media_server.app, media_server.url
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{url}/join?token={mint(app, 'admin', 'No-script admin')}")
+    # Every scope field shows; only the chosen role's is used.
+    assert await page.is_visible("#invite-venue")
+    assert await page.is_visible("#invite-channel")
+    invite_id = await _create(page, "operator", "Seoul desk", "8", venue="kr", channel="gz-expo")
+    row = page.locator(f"#invite-{invite_id}")
+    assert "venue kr" in (await row.text_content() or "")
+    assert not await row.locator("button.copy").is_visible()  # needs the script
+    assert await row.locator("input.invite-link").input_value()
+    async with page.expect_navigation():
+        await row.locator("button.revoke").click()  # no confirm() without the script
+    assert await _state(page, invite_id) == "revoked"
