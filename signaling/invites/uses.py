@@ -57,6 +57,7 @@ class UseRecorder:
         self._clock = clock
         self._pending: dict[tuple[str, str], float] = {}
         self.dropped = 0
+        self._reported = 0
         self._task: asyncio.Task[None] | None = None
 
     def note(self, grant: Grant, kind: str = "seen") -> None:
@@ -73,6 +74,13 @@ class UseRecorder:
     async def flush(self) -> int:
         """Write what was noted since the last flush; returns how many values were written."""
         pending, self._pending = self._pending, {}
+        if self.dropped > self._reported:
+            logger.warning(
+                "%d invite uses not recorded: more tokens used within one interval than "
+                "invites.max_per_event",
+                self.dropped - self._reported,
+            )
+            self._reported = self.dropped
         for (token_id, kind), moment in pending.items():
             await self._values.put_value(self._key(token_id, kind), repr(moment))
         return len(pending)

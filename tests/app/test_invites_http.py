@@ -127,6 +127,7 @@ async def test_an_admin_creates_lists_and_revokes_a_producer_invite(
     assert revoked.status == 303
     html = await (await client.get(PAGE)).text()
     assert re.search(rf'id="invite-{invite_id}"[^>]*data-state="revoked"', html)
+    assert "(0 active, 1 expired or revoked; at most 500 not yet expired)" in html
     assert (await client.get(f"{PAGE}/{invite_id}/qr.svg")).status == 409
     again = await client.post(f"{PAGE}/{invite_id}/revoke", headers={"Origin": own(client)})
     assert again.status == 409

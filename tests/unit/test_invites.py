@@ -186,13 +186,16 @@ async def test_anonymous_visitors_and_the_ingest_key_are_not_noted() -> None:
     assert await uses.flush() == 0
 
 
-async def test_pending_uses_are_capped_by_the_setting() -> None:
+async def test_pending_uses_are_capped_by_the_setting(caplog: pytest.LogCaptureFixture) -> None:
     values = FakeValues()
     uses = UseRecorder(values, "e", interval=60, max_pending=3)
     for n in range(10):
         uses.note(_grant(token_id=f"t{n}"))
     uses.note(_grant(token_id="t0"))  # one already pending is still refreshed
     assert (uses.dropped, await uses.flush()) == (7, 3)
+    assert "7 invite uses not recorded" in caplog.text
+    await uses.flush()
+    assert caplog.text.count("not recorded") == 1  # said once, not every round
 
 
 async def test_the_flusher_writes_on_its_own() -> None:
