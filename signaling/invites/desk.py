@@ -51,7 +51,11 @@ class InviteDesk:
     async def issue(
         self, request: InviteRequest, by: str, now: float, identity: str | None = None
     ) -> Invite:
-        """Mint the token ``request`` asks for and add it to the list."""
+        """Mint the token ``request`` asks for and add it to the list.
+
+        The cap is checked against this node's read of the list: two nodes creating at the
+        same moment may each add one past it, never more.
+        """
         label = check_label(request.label, self._limits.max_label_chars)
         live = [i for i in await self._log.all() if i.expires_at > now]
         if len(live) >= self._limits.max_per_event:
@@ -71,7 +75,7 @@ class InviteDesk:
         except ValueError as error:
             raise BadMessage(str(error)) from None
         # Just minted here: its id and times are read back, not checked (``verify`` would
-        # refuse a ``now`` ahead of the clock, which tests and rehearsals may use).
+        # refuse an ``iat`` ahead of the clock, and ``now`` is the caller's).
         claims = jwt.decode(token, options={"verify_signature": False})
         invite = Invite(
             id=str(claims["jti"]),
