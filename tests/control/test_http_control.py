@@ -22,13 +22,15 @@ def test_token_command_mints_what_the_server_accepts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "data"
+    secret = load_or_create_secret(data)  # as the server does when it starts
     code = main(
-        ["token", "--role", "moderator", "--session", ROOM, "--ttl", "2h", "--data-dir", str(data)]
-    )
+        ["token", "--role", "moderator", "--session", ROOM, "--ttl", "2h", "--data-dir", str(data),
+         "--public-url", "https://live.example.org/"]
+    )  # fmt: skip
     assert code == 0
     token, link = capsys.readouterr().out.split()
-    assert link == f"http://localhost:8080/join?token={token}"
-    grant = TokenAuthority(load_or_create_secret(data), "coet2018").verify(token)
+    assert link == f"https://live.example.org/join?token={token}"
+    grant = TokenAuthority(secret, "coet2018").verify(token)
     assert (grant.role.value, grant.sessions) == ("moderator", (ROOM,))
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from config import Event, Settings
 from config.settings import TokenSettings, load_settings
-from signaling.auth import Grant, Role, TokenAuthority
+from signaling.auth import Grant, Role, TokenAuthority, load_or_create_secret
 from signaling.auth.revocation import Revocations, revoke_role, revoke_token
 from signaling.errors import Unauthorized
 from signaling.hub import HubOptions
@@ -106,6 +106,7 @@ def test_the_token_command_refuses_a_lifetime_past_the_role_maximum(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = str(tmp_path / "data")
+    load_or_create_secret(tmp_path / "data")  # as the server does when it starts
     assert main(["token", "--role", "admin", "--ttl", "3d", "--data-dir", data]) == 2
     assert "an admin token may live at most 1d" in capsys.readouterr().err
     assert main(["token", "--role", "admin", "--ttl", "12h", "--data-dir", data]) == 0

@@ -1,0 +1,49 @@
+"""What every ``venuebridge`` command shares: settings from the file, env and flags."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from config import Settings, load_settings
+from config.settings import replace
+
+# Flags that override the setting of the same name when given.
+OVERRIDES = ("host", "port", "data_dir", "event_file", "public_url")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Defaults, then ``--settings``, then ``VENUEBRIDGE_*``, then the command's flags."""
+    settings = load_settings(args.settings, os.environ)
+    changes: dict[str, object] = {}
+    for name in OVERRIDES:
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = value
+    # --rehearse-from and --rehearse-speed imply --rehearse.
+    if getattr(args, "rehearse", False):
+        changes["rehearsal"] = True
+    if getattr(args, "rehearse_from", None) is not None:
+        changes.update(rehearsal=True, rehearsal_from=args.rehearse_from)
+    if getattr(args, "rehearse_speed", None) is not None:
+        changes.update(rehearsal=True, rehearsal_speed=args.rehearse_speed)
+    return replace(settings, **changes) if changes else settings
+
+
+def add_settings_options(sub: argparse.ArgumentParser) -> None:
+    """``--settings`` and ``--event``, as the server takes them."""
+    sub.add_argument("--settings", type=Path, help="settings file (TOML)")
+    sub.add_argument("--event", dest="event_file", type=Path, help="event file (TOML)")
+
+
+def add_deployment_options(sub: argparse.ArgumentParser) -> None:
+    """Where a running server keeps its data and where browsers reach it."""
+    sub.add_argument(
+        "--data-dir", type=Path, help="the server's data directory (else VENUEBRIDGE_DATA_DIR)"
+    )
+    sub.add_argument(
+        "--public-url",
+        help="the address browsers use, e.g. https://live.example.org "
+        "(else VENUEBRIDGE_PUBLIC_URL)",
+    )
