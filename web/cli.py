@@ -23,7 +23,7 @@ from signaling.records.store import AiringStore
 from web import cli_token
 from web.app import create_app, version
 from web.backends import NoServerHere, open_existing_store, store_exists
-from web.cli_common import add_settings_options, settings_from_args
+from web.cli_common import add_settings_options, public_url_warning, settings_from_args
 from web.logs import configure_logging
 from web.server import serve_until_signalled
 
@@ -41,6 +41,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     private_dir(settings.data_dir)
+    warning = public_url_warning(settings)
+    if warning is not None:
+        logger.warning("%s", warning)
     app = create_app(settings, event)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
     logger.info(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from pathlib import Path
 
@@ -46,4 +47,27 @@ def add_deployment_options(sub: argparse.ArgumentParser) -> None:
         "--public-url",
         help="the address browsers use, e.g. https://live.example.org "
         "(else VENUEBRIDGE_PUBLIC_URL)",
+    )
+
+
+def listens_only_on_loopback(host: str) -> bool:
+    """Whether ``host`` (the ``host`` setting) is reachable from this machine alone."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
+def public_url_warning(settings: Settings) -> str | None:
+    """What ``serve`` says at start-up when others will reach it with no public URL set."""
+    if settings.public_url or listens_only_on_loopback(settings.host):
+        return None
+    return (
+        f"public_url is not set and the server listens on {settings.host}: pages build "
+        "their links from the address each browser used, but `venuebridge token` prints "
+        "path-only links and `doctor` cannot check what the audience reaches. Set "
+        "VENUEBRIDGE_PUBLIC_URL (or public_url) to the address browsers use, "
+        "e.g. https://live.example.org"
     )
