@@ -24,6 +24,7 @@ from web import cli_token
 from web.app import create_app, version
 from web.backends import NoServerHere, open_existing_store, store_exists
 from web.cli_common import add_settings_options, public_url_warning, settings_from_args
+from web.doctor import command as doctor_command
 from web.logs import configure_logging
 from web.server import serve_until_signalled
 
@@ -256,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.set_defaults(run=cmd_import_schedule)
 
     cli_token.add_commands(commands)
+    doctor_command.add_command(commands)
     return parser
 
 
