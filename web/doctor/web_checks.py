@@ -152,7 +152,7 @@ async def check_certificate(
         )
     except (OSError, TimeoutError) as unreachable:
         reason = str(unreachable) or f"no answer within {within:g} s"
-        return fail(CERT, f"cannot reach {host}:{port} ({reason}).", "see the public URL line.")
+        return skip(CERT, f"cannot reach {host}:{port} ({reason}): see the public URL line.")
     return certificate_verdict(host, x509.load_der_x509_certificate(der), error, now)
 
 
