@@ -41,7 +41,8 @@ class Cli:
 
 async def run_cli(*args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Cli:
     """``venuebridge ARGS`` in its own process, as an operator would type it."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("VENUEBRIDGE_")}
+    # The test process's environment, as server_process.serve passes it to the server.
+    environment = dict(os.environ)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "web", *args, env={**environment, **(env or {})}, cwd=cwd,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

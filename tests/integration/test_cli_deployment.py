@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import sys
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
+from config import IceSettings
 from tests.integration.deployment_parts import (
     Cli,
     TestCa,
@@ -244,7 +246,7 @@ async def test_serve_warns_when_it_listens_everywhere_without_a_public_url(
     environment = {"VENUEBRIDGE_LOG_LEVEL": "INFO"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "web", "serve", "--host", "0.0.0.0", "--port", str(free_port()),
-        "--data-dir", str(tmp_path / "data"), env={**_plain_env(), **environment},
+        "--data-dir", str(tmp_path / "data"), env={**os.environ, **environment},
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stderr is not None
@@ -263,11 +265,25 @@ async def test_serve_warns_when_it_listens_everywhere_without_a_public_url(
             await process.wait()
 
 
-def _plain_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("VENUEBRIDGE_")}
-
-
 async def test_the_doctor_timeout_is_bounded() -> None:
     result = await run_cli("doctor", "--timeout", "0")
     assert result.code == 2
     assert "not a number of seconds" in result.err
+
+
+@pytest.mark.skipif(
+    "udp_mux" not in IceSettings.__dataclass_fields__,
+    reason="the single-port media mux (issue 12, item 1) is not merged on this branch yet",
+)
+async def test_doctor_sees_the_servers_own_media_port(tmp_path: Path) -> None:
+    media = {"VENUEBRIDGE_ICE_UDP_PORT": str(free_port(socket.SOCK_DGRAM))}
+    async with serve(tmp_path / "data", env=media) as server:
+        # The port from the settings, as the server has it: no --udp-port.
+        result = await run_cli(
+            "doctor", "--data-dir", str(tmp_path / "data"), "--public-url", server.url,
+            env=media, cwd=tmp_path,
+        )  # fmt: skip
+    port = media["VENUEBRIDGE_ICE_UDP_PORT"]
+    assert result.line("OK    media UDP:").startswith(
+        f"OK    media UDP: 127.0.0.1:{port}/udp answers STUN (it sees this machine as"
+    )

@@ -36,7 +36,8 @@ def media_port(settings: Settings, override: int | None) -> int | None:
     # The UDP mux settings arrive with the mux itself; until then there is no single port.
     if getattr(ice, "udp_mux", False):
         port = getattr(ice, "udp_port", None)
-        return int(port) if port is not None else None
+        # 0: the server picked a free port at start-up, which only it knows.
+        return int(port) if port else None
     return None
 
 
@@ -71,8 +72,9 @@ async def check_media_port(settings: Settings, override: int | None, within: flo
         return [
             skip(
                 MEDIA,
-                "no single media port is configured (ice.udp_mux off): media uses random "
-                "ports, which only work when nothing filters UDP (or through TURN).",
+                "no single media port to probe (ice.udp_mux off, or ice.udp_port 0 and "
+                "so chosen at start-up: pass --udp-port); with random ports media gets "
+                "through only where nothing filters UDP, or through TURN.",
             )
         ]
     hosts = media_hosts(settings)
