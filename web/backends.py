@@ -147,14 +147,3 @@ async def open_existing_store(settings: Settings, event: Event) -> AsyncIterator
         yield RedisEventStore(redis, redis_prefix(event))
     finally:
         await redis.aclose()
-
-
-async def existing_authority(settings: Settings, event: Event) -> TokenAuthority:
-    """The token authority of a server that has run, for minting without the store."""
-    if not settings.redis_url:
-        return _authority(settings, event, await _existing_secret(settings, event, None))
-    redis = Redis.from_url(settings.redis_url)
-    try:
-        return _authority(settings, event, await _existing_secret(settings, event, redis))
-    finally:
-        await redis.aclose()

@@ -20,7 +20,7 @@ from signaling.auth import ALL, Grant, Role, new_identity
 from signaling.auth.revocation import RevocationLog, revoke_role, revoke_token
 from signaling.bus.node import NodeBus
 from signaling.errors import Unauthorized
-from web.backends import NoServerHere, existing_authority, open_backends
+from web.backends import NoServerHere, open_backends
 from web.cli_common import add_deployment_options, add_settings_options, settings_from_args
 
 # Who the revocation list names for entries made on the command line.
@@ -68,8 +68,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         channels=tuple(args.channel),
     )
     try:
-        authority = asyncio.run(existing_authority(settings, event))
-        token = authority.mint(grant, args.ttl)
+        token = asyncio.run(_mint(settings, event, grant, args.ttl))
     except (ValueError, NoServerHere) as error:
         return _fail(str(error))
     except RedisError as error:
@@ -79,6 +78,12 @@ def cmd_token(args: argparse.Namespace) -> int:
     if not settings.public_url:
         print(NO_PUBLIC_URL, file=sys.stderr)
     return 0
+
+
+async def _mint(settings: Settings, event: Event, grant: Grant, ttl: float) -> str:
+    """Signed with the key of the server that has run here (data dir, or shared on Redis)."""
+    async with open_backends(settings, event, existing_only=True) as backends:
+        return backends.authority.mint(grant, ttl)
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:

@@ -13,7 +13,9 @@ from config import Session
 from signaling.auth import Grant, Role
 from signaling.errors import Forbidden
 from web.auth import require_grant
-from web.client import public_base
+
+# Re-exported: pages that build links import it from here too.
+from web.client import public_base as public_base
 from web.display_names import display_names
 from web.errors import http_error
 from web.keys import EVENT

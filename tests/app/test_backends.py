@@ -17,7 +17,6 @@ from signaling.store.redis import RedisEventStore
 from signaling.store.sqlite import SqliteEventStore
 from web.backends import (
     NoServerHere,
-    existing_authority,
     open_backends,
     open_existing_store,
     secret_key,
@@ -70,11 +69,10 @@ async def test_the_cli_side_creates_nothing_where_no_server_ran(
     tmp_path: Path, reference_event: Event
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data")
-    with pytest.raises(NoServerHere, match=r"no signing key \(signing.key\) in .*data"):
-        await existing_authority(settings, reference_event)
-    with pytest.raises(NoServerHere, match="--data-dir DIR or VENUEBRIDGE_DATA_DIR"):
+    with pytest.raises(NoServerHere, match=r"no signing key \(signing.key\) in .*data") as refused:
         async with open_backends(settings, reference_event, existing_only=True):
             pass
+    assert "--data-dir DIR or VENUEBRIDGE_DATA_DIR" in str(refused.value)
     with pytest.raises(NoServerHere, match="store"):
         async with open_existing_store(settings, reference_event):
             pass
@@ -82,7 +80,6 @@ async def test_the_cli_side_creates_nothing_where_no_server_ran(
     # Once the server has run, the same calls find its key and store.
     async with open_backends(settings, reference_event) as server:
         token = server.authority.mint(Grant("d", Role.DIRECTOR), ttl=60)
-    assert (await existing_authority(settings, reference_event)).verify(token).identity == "d"
     async with open_backends(settings, reference_event, existing_only=True) as cli:
         assert cli.authority.verify(token).identity == "d"
 
@@ -93,8 +90,6 @@ async def test_the_cli_side_neither_sets_nor_needs_a_local_key_on_redis(
     event = dataclasses.replace(reference_event, id=f"cli{uuid.uuid4().hex[:12]}")
     cli = Settings(data_dir=tmp_path / "cli", redis_url=redis_url)
     with pytest.raises(NoServerHere, match=f"no server of event '{event.id}'"):
-        await existing_authority(cli, event)
-    with pytest.raises(NoServerHere, match="no signing key on the Redis"):
         async with open_backends(cli, event, existing_only=True):
             pass
     redis = Redis.from_url(redis_url)
@@ -106,5 +101,6 @@ async def test_the_cli_side_neither_sets_nor_needs_a_local_key_on_redis(
         assert await redis.exists(secret_key(event)) == 1
     finally:
         await redis.aclose()
-    assert (await existing_authority(cli, event)).verify(token).identity == "d"
+    async with open_backends(cli, event, existing_only=True) as backends:
+        assert backends.authority.verify(token).identity == "d"
     assert not cli.data_dir.exists()  # the key on Redis was enough
