@@ -132,7 +132,9 @@ async def test_doctor_passes_on_a_healthy_deployment(tmp_path: Path) -> None:
             stun_responder() as media_port,
             serve(data, env=env) as server,
         ):
-            env["VENUEBRIDGE_ICE_TURN_URLS"] = turn_url
+            # The same coturn over UDP and over TCP (the fallback for venues that block UDP).
+            tcp_url = turn_url.replace("transport=udp", "transport=tcp")
+            env["VENUEBRIDGE_ICE_TURN_URLS"] = f"{turn_url},{tcp_url}"
             result = await run_cli(
                 "doctor", "--data-dir", str(data), "--public-url", server.url,
                 "--udp-port", str(media_port), "--timeout", "5", env=env, cwd=tmp_path,
@@ -147,6 +149,7 @@ async def test_doctor_passes_on_a_healthy_deployment(tmp_path: Path) -> None:
         "127.0.0.1:"
     )
     assert "allocated a relay address (127.0.0.1:" in result.line(f"OK    TURN {turn_url}:")
+    assert "allocated a relay address (127.0.0.1:" in result.line(f"OK    TURN {tcp_url}:")
     assert "keeps an append-only file" in result.line("OK    Redis:")
     assert result.line("OK    signing key:") == (
         "OK    signing key: shared on Redis (venuebridge:coet2018:secret)."
@@ -155,7 +158,7 @@ async def test_doctor_passes_on_a_healthy_deployment(tmp_path: Path) -> None:
     # Whether this machine's kernel clock is disciplined is not ours to decide here.
     clock = result.line("OK    clock:") if "OK    clock" in result.out else result.line("WARN")
     assert "clock:" in clock
-    assert result.out.splitlines()[-1].startswith("8 checks: ")
+    assert result.out.splitlines()[-1].startswith("9 checks: ")
 
 
 @pytest.mark.requires("coturn")
@@ -286,4 +289,25 @@ async def test_doctor_sees_the_servers_own_media_port(tmp_path: Path) -> None:
     port = media["VENUEBRIDGE_ICE_UDP_PORT"]
     assert result.line("OK    media UDP:").startswith(
         f"OK    media UDP: 127.0.0.1:{port}/udp answers STUN (it sees this machine as"
+    )
+
+
+async def test_doctor_warns_of_a_redis_that_keeps_nothing_and_misses_the_key(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "redis").mkdir()
+    with running_redis(tmp_path / "redis") as redis_url:  # --save '' --appendonly no
+        result = await run_cli(
+            "doctor", "--data-dir", str(tmp_path), env={"VENUEBRIDGE_REDIS_URL": redis_url},
+            cwd=tmp_path,
+        )  # fmt: skip
+    assert result.code == 1
+    assert result.line("WARN  Redis:") == (
+        f"WARN  Redis: {redis_url} answers PING, but keeps nothing on disk: a restart loses "
+        "the as-run records, the revocations and the shared signing key (every invite stops "
+        "working). Fix: set appendonly yes, with a volume for its data."
+    )
+    assert result.line("FAIL  signing key:").startswith(
+        "FAIL  signing key: none on Redis for event 'coet2018': no server of this event has "
+        "started on it, or Redis lost it"
     )
