@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from config import Event, Settings
+from config import Event, Settings, SettingsError, load_settings
 from tests.media_peers import needs_network
 from tests.obs_offer import OBS_OFFER
 from web.app import create_app
@@ -125,3 +125,10 @@ async def test_whip_location_follows_the_address_used(proxied: Client) -> None:
     # End the session: DELETE at the path the Location names.
     path = response.headers["Location"].removeprefix("https://live.example.org")
     assert (await proxied.delete(path, headers=headers)).status == 200
+
+
+@pytest.mark.parametrize("url", ["https://", "https://x:99999", "http://[::1", "https://:443/"])
+def test_a_public_url_without_a_usable_host_stops_start_up(url: str) -> None:
+    with pytest.raises(SettingsError, match=r"public_url.*needs a host"):
+        load_settings(None, {"VENUEBRIDGE_PUBLIC_URL": url})
+    assert load_settings(None, {"VENUEBRIDGE_PUBLIC_URL": "https://[::1]:8443/"}).public_url
