@@ -268,10 +268,14 @@ async def test_serve_warns_when_it_listens_everywhere_without_a_public_url(
             await process.wait()
 
 
-async def test_the_doctor_timeout_is_bounded() -> None:
+async def test_doctor_refuses_bad_options(tmp_path: Path) -> None:
     result = await run_cli("doctor", "--timeout", "0")
     assert result.code == 2
     assert "not a number of seconds" in result.err
+    missing = await run_cli("doctor", "--ca-file", str(tmp_path / "nowhere.pem"))
+    assert missing.code == 2
+    assert f"--ca-file {tmp_path / 'nowhere.pem'}: cannot use it" in missing.err
+    assert missing.out == ""
 
 
 @pytest.mark.skipif(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ssl
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the deployment these settings describe; 1 when anything failed."""
     settings = settings_from_args(args)
     event = load_event(settings.event_file)
+    try:
+        tls_context(args.ca_file)
+    except (OSError, ssl.SSLError) as error:
+        print(f"venuebridge: --ca-file {args.ca_file}: cannot use it ({error})", file=sys.stderr)
+        return 2
     print(f"venuebridge doctor: event '{event.id}', data dir {settings.data_dir.resolve()}")
     checks = asyncio.run(
         run_checks(

@@ -116,6 +116,8 @@ def check_data_dir(settings: Settings) -> list[Check]:
     """The data dir exists, takes a file, has room; the signing key is there (no Redis)."""
     where = settings.data_dir.resolve()
     point = "point doctor at the server's with --data-dir or VENUEBRIDGE_DATA_DIR."
+    if where.exists() and not where.is_dir():
+        return [fail(DATA, f"{where} is a file, not a directory.", point)]
     if not where.is_dir():
         return [fail(DATA, f"{where} does not exist: no server has run with this data dir.", point)]
     try:
