@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 
@@ -29,6 +30,19 @@ STORE_FILE = "venuebridge.sqlite3"
 def redis_prefix(event: Event) -> str:
     """Every key of one event on a shared Redis starts with this."""
     return f"venuebridge:{event.id}"
+
+
+def without_password(url: str) -> str:
+    """``redis://:secret@host`` as ``redis://:***@host``: doctor output gets pasted around."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def secret_key(event: Event) -> str:
@@ -63,7 +77,8 @@ async def _existing_secret(settings: Settings, event: Event, redis: Redis | None
     secret = await read_shared_secret(redis, secret_key(event))
     if secret is None:
         raise NoServerHere(
-            f"no signing key on the Redis at {settings.redis_url} (key {secret_key(event)}): "
+            f"no signing key on the Redis at {without_password(settings.redis_url or '')} "
+            f"(key {secret_key(event)}): "
             f"no server of event '{event.id}' has started on it. Check redis_url "
             "(VENUEBRIDGE_REDIS_URL) and the event file against the server's, or start the server"
         )

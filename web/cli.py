@@ -22,7 +22,7 @@ from signaling.records.report import airing_row, terminal_report, to_csv
 from signaling.records.store import AiringStore
 from web import cli_token
 from web.app import create_app, version
-from web.backends import NoServerHere, open_existing_store, store_exists
+from web.backends import NoServerHere, open_existing_store, store_exists, without_password
 from web.cli_common import add_settings_options, public_url_warning, settings_from_args
 from web.doctor import command as doctor_command
 from web.logs import configure_logging
@@ -168,7 +168,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     except RedisError as error:
         print(
-            f"venuebridge: cannot read the Redis at {settings.redis_url}: {error}", file=sys.stderr
+            f"venuebridge: cannot read the Redis at {without_password(settings.redis_url or '')}: "
+            f"{error}",
+            file=sys.stderr,
         )
         return 2
     airings = sorted(loaded, key=lambda a: (a.scheduled_start, a.id))

@@ -20,7 +20,7 @@ from signaling.auth import ALL, Grant, Role, new_identity
 from signaling.auth.revocation import RevocationLog, revoke_role, revoke_token
 from signaling.bus.node import NodeBus
 from signaling.errors import Unauthorized
-from web.backends import NoServerHere, open_backends
+from web.backends import NoServerHere, open_backends, without_password
 from web.cli_common import add_deployment_options, add_settings_options, settings_from_args
 
 # Who the revocation list names for entries made on the command line.
@@ -45,7 +45,7 @@ def _fail(message: str) -> int:
 
 
 def _redis_trouble(settings: Settings, error: RedisError) -> str:
-    return f"cannot use the Redis at {settings.redis_url} (redis_url): {error}"
+    return f"cannot use the Redis at {without_password(settings.redis_url or '')}: {error}"
 
 
 def cmd_token(args: argparse.Namespace) -> int:

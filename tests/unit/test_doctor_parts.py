@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from config import IceSettings, Settings
+from web.backends import without_password
 from web.cli_common import listens_only_on_loopback, public_url_warning
 from web.doctor.host_checks import STA_UNSYNC, TIME_ERROR, ClockState, clock_verdict
 from web.doctor.media_checks import TurnUrl, media_hosts, media_port, parse_turn_url
@@ -24,7 +25,6 @@ from web.doctor.report import (
     skip,
     summary,
     warn,
-    without_password,
 )
 from web.doctor.stun_probe import Outcome, binding_request, read_response
 from web.doctor.web_checks import certificate_verdict

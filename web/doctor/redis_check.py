@@ -6,8 +6,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from config import Event, Settings
-from web.backends import secret_key
-from web.doctor.report import Check, fail, ok, skip, warn, without_password
+from web.backends import secret_key, without_password
+from web.doctor.report import Check, fail, ok, skip, warn
 
 NAME = "Redis"
 KEY = "signing key"

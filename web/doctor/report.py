@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 
 class Status(enum.Enum):
@@ -61,16 +60,3 @@ def summary(checks: list[Check]) -> str:
         counts[check.status] += 1
     parts = [f"{counts[status]} {status.value}" for status in Status if counts[status]]
     return f"{len(checks)} checks: {', '.join(parts)}"
-
-
-def without_password(url: str) -> str:
-    """``redis://:secret@host`` as ``redis://:***@host``: doctor output gets pasted around."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
