@@ -166,8 +166,8 @@ class Settings:
     http_body_timeout_seconds: int = 30
     http_keepalive_seconds: int = 75
     http_max_connections: int = 4096
-    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For and
-    # X-Forwarded-Proto are believed; from anyone else those headers are ignored.
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For, -Proto and
+    # -Host are believed; from anyone else those headers are ignored.
     trusted_proxies: tuple[str, ...] = ()
     rehearsal_lead_seconds: int = 120
     rehearsal_from: str | None = None
