@@ -21,10 +21,10 @@ from signaling.auth import Grant, Role
 from signaling.errors import Forbidden, Refused, SignalingError
 from signaling.invites import InviteRow, parse_request
 from web.auth import require_grant
+from web.client import public_base
 from web.errors import http_error, http_error_for
 from web.keys import AUTHORITY, EVENT, HUB, INVITES, SETTINGS
 from web.origin import is_same_origin
-from web.qa_pages import public_base
 
 PAGE = "/admin/invites"
 
