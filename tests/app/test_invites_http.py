@@ -312,3 +312,22 @@ async def test_a_flood_of_scope_values_gets_one_clear_error(client: TestClient[A
     flood = [f"c{n}" for n in range(5000)]
     response = await create(client, role="producer", label="x", hours="1", channel=flood)
     assert response.status == 413
+
+
+async def test_links_use_the_public_url(settings: Settings, reference_event: Event) -> None:
+    public = dataclasses.replace(settings, public_url="https://live.example.org/")
+    async with running_node(public, reference_event, FAST) as node:
+        client = node.http
+        as_admin(client)
+        origin = {"Origin": "https://live.example.org"}
+        form = {"role": "viewer", "label": "Remote talent", "hours": "1"}
+        made = await client.post(PAGE, data=form, headers=origin, allow_redirects=False)
+        assert made.status == 303
+        invite_id = made.headers["Location"].split("=", 1)[1].split("#")[0]
+        html = await (await client.get(PAGE)).text()
+        assert re.search(
+            rf'id="invite-{invite_id}".*?value="https://live\.example\.org/join\?token=', html, re.S
+        )
+        # Our origin is the public URL's: the request's own address is not it.
+        refused = await client.post(PAGE, data=form, headers={"Origin": own(client)})
+        assert refused.status == 403
