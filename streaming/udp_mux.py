@@ -1,0 +1,341 @@
+"""Every server ICE connection's media on one UDP socket (one firewall rule, like MediaMTX
+and LiveKit), told apart by the ICE username fragment and then by the remote address.
+
+aioice (0.13) has no port-sharing option: ``Connection.get_component_candidates`` binds a
+socket per host address on port 0. We change each *server* connection, per instance (the
+aiortc peers of the tests, in the same process, keep stock aioice), through these aioice
+internals, verified against its source:
+
+* ``Connection._local_username``: replaced before aiortc's ``createAnswer`` reads it (via
+  ``RTCIceGatherer.getLocalParameters``), with a fragment unique in the process (aioice's
+  own four random characters would collide now and then among a thousand peers).
+* ``Connection.get_component_candidates``: replaced on the instance; called once per
+  component by ``gather_candidates`` (from ``setLocalDescription``). Ours creates no socket:
+  it returns one host candidate per IPv4 host address, all on the mux's port, backed by one
+  ``_MuxedProtocol`` that it appends to ``Connection._protocols`` (as aioice does), so
+  ``Connection.close`` closes it.
+* ``StunProtocol``: ``_MuxedProtocol`` subclasses it. Its ``transport`` *is* the shared
+  datagram transport, so every send path (aioice's, aiortc's DTLS, our ``SrtpSink`` which
+  writes to ``transport._sock``) is unchanged and costs nothing extra. ``close`` forgets
+  the protocol here instead of closing the socket, and calls ``connection_lost`` so the
+  future aioice waits on resolves. Incoming packets are handed on the way
+  ``StunProtocol.datagram_received`` does: ``Connection.data_received`` for media,
+  ``Connection.request_received`` for requests, ``stun.Transaction.response_received``
+  for answers to our own checks.
+
+Demultiplexing (``datagram_received``): non-STUN packets (first byte above 3, RFC 7983)
+from a known remote address go straight to their connection: a dict lookup, less work
+than stock aioice, which tries to parse every packet as STUN. A Binding request with a
+USERNAME ``ours:theirs`` is routed by our fragment, and its MESSAGE-INTEGRITY is checked
+with that connection's password *before* its source address is bound to the connection:
+knowing a fragment (it travels in clear) is not enough to steer media. Addresses we send
+checks to are bound too (their answers carry no USERNAME), unless another connection
+holds them. Anything else is dropped and counted. A Binding request with no USERNAME is
+answered like a STUN server would (XOR-MAPPED-ADDRESS), at a limited rate, so a port
+check from outside (``streaming/stun_probe.py``) can see the port open.
+
+IPv4 only: the socket is bound to 0.0.0.0. Replies leave with the source address the
+kernel routes from; a client checks all our host candidates and keeps the one that works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, cast
+
+from aioice import stun
+from aioice.candidate import Candidate, candidate_foundation, candidate_priority
+from aioice.ice import StunProtocol
+from aioice.utils import random_string
+
+from streaming.rate_limit import TokenBucket
+
+logger = logging.getLogger(__name__)
+
+Address = tuple[str, int]
+
+# A connection's remote addresses (its peer's candidates that checked or were checked);
+# a browser has a handful. Bounds the address map with the number of connections.
+MAX_ADDRESSES_PER_CONNECTION = 16
+# Kernel buffers of the one socket every peer shares (capped by net.core.[rw]mem_max).
+SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
+_COOKIE = stun.COOKIE.to_bytes(4, "big")
+_BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+DROP_REASONS = (
+    "unknown_address",  # media or a STUN answer from an address no connection has
+    "unknown_ufrag",  # a check naming a fragment no live connection has
+    "bad_integrity",  # a check whose MESSAGE-INTEGRITY does not match the fragment's password
+    "malformed",  # looked like STUN but did not parse, or an empty datagram
+    "stun_rate_limited",  # a plain Binding request over ice.stun_answers_per_second
+)
+
+
+def _base62(number: int) -> str:
+    digits = ""
+    while True:
+        number, digit = divmod(number, 62)
+        digits = _BASE62[digit] + digits
+        if not number:
+            return digits
+
+
+def host_candidate(component: int, address: str, port: int) -> Candidate:
+    """A host candidate as aioice builds them (same foundation and priority rules)."""
+    return Candidate(
+        foundation=candidate_foundation("host", "udp", address),
+        component=component,
+        transport="udp",
+        priority=candidate_priority(component, "host"),
+        host=address,
+        port=port,
+        type="host",
+    )
+
+
+def is_ipv4(address: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET, address)
+    except OSError:
+        return False
+    return True
+
+
+class _MuxedProtocol(StunProtocol):
+    """One connection's share of the mux: aioice's protocol on the shared transport."""
+
+    def __init__(self, connection: Any, mux: UdpMux, ufrag: str) -> None:
+        super().__init__(connection)
+        self.mux = mux
+        self.ufrag = ufrag
+        # Insertion-ordered: the least recently confirmed address is evicted first.
+        self.addresses: dict[Address, None] = {}
+        self.connection_made(mux.transport)
+
+    def send_stun(self, message: stun.Message, addr: tuple[str, int]) -> None:
+        # Our checks' answers come back without USERNAME: route them by address.
+        self.mux.learn(self, (addr[0], addr[1]))
+        super().send_stun(message, addr)
+
+    async def close(self) -> None:
+        self.mux.forget(self)
+        self.connection_lost(None)
+
+
+@dataclass(frozen=True, slots=True)
+class UdpMuxStats:
+    """Counters for /metrics."""
+
+    port: int
+    connections: int
+    addresses: int
+    stun_answers: int
+    dropped: MappingProxyType[str, int]
+
+
+class UdpMux(asyncio.DatagramProtocol):
+    """The one media socket and the demultiplexer behind it."""
+
+    def __init__(
+        self, stun_answers_per_second: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.transport: asyncio.DatagramTransport = cast(asyncio.DatagramTransport, None)
+        self._by_address: dict[Address, _MuxedProtocol] = {}
+        self._by_ufrag: dict[str, _MuxedProtocol] = {}
+        self._serial = itertools.count(1)
+        self._clock = clock
+        self._plain_stun = TokenBucket(stun_answers_per_second, stun_answers_per_second)
+        self.dropped: Counter[str] = Counter()
+        self.stun_answers = 0
+        self.port = 0
+
+    @classmethod
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        stun_answers_per_second: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> UdpMux:
+        """Bind ``host:port`` (0: any free port); ``OSError`` if it cannot be bound."""
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            sock.bind((host, port))
+            for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER_BYTES)
+        except OSError:
+            sock.close()
+            raise
+        _, mux = await loop.create_datagram_endpoint(
+            lambda: cls(stun_answers_per_second, clock), sock=sock
+        )
+        mux.port = int(sock.getsockname()[1])
+        return mux
+
+    # -- asyncio -----------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for protocol in list(self._by_ufrag.values()):
+            self.forget(protocol)
+            protocol.connection_lost(exc)
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP errors (a peer gone away) surface here on Linux; consent checks notice.
+        logger.debug("media socket: %s", exc)
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        try:
+            protocol = self._by_address.get((addr[0], addr[1]))
+            if data and data[0] > 3:  # RTP, RTCP, DTLS: not STUN (RFC 7983)
+                if protocol is None:
+                    self.dropped["unknown_address"] += 1
+                else:
+                    protocol.receiver.data_received(data, 1)
+                return
+            self._stun_received(data, (addr[0], addr[1]), protocol)
+        except Exception:
+            # Never let one packet's trouble reach the event loop; aioice raises a few
+            # kinds on odd STUN attributes.
+            self.dropped["malformed"] += 1
+            logger.debug("media socket: packet from %s not handled", addr, exc_info=True)
+
+    def _stun_received(self, data: bytes, addr: Address, protocol: _MuxedProtocol | None) -> None:
+        if len(data) < stun.HEADER_LENGTH or data[4:8] != _COOKIE:
+            self.dropped["malformed"] += 1
+            return
+        try:
+            message = stun.parse_message(data)
+        except ValueError:
+            self.dropped["malformed"] += 1
+            return
+        if (
+            message.message_class == stun.Class.REQUEST
+            and message.message_method == stun.Method.BINDING
+        ):
+            username = message.attributes.get("USERNAME")
+            if username is None:
+                self._answer_plain_binding(message, addr)
+            else:
+                self._check_received(message, addr, str(username))
+        elif protocol is None:
+            self.dropped["unknown_address"] += 1
+        elif message.message_class == stun.Class.REQUEST:
+            protocol.receiver.request_received(message, addr, protocol)
+        elif message.message_class in (stun.Class.RESPONSE, stun.Class.ERROR):
+            transaction = protocol.transactions.get(message.transaction_id)
+            if transaction is not None:
+                transaction.response_received(message, addr)
+
+    def _check_received(self, message: stun.Message, addr: Address, username: str) -> None:
+        """An ICE connectivity check: authenticate it, then bind its source address."""
+        protocol = self._by_ufrag.get(username.partition(":")[0])
+        if protocol is None:
+            self.dropped["unknown_ufrag"] += 1
+            return
+        password = protocol.receiver.local_password.encode("utf8")
+        if not message.check_message_integrity(password):
+            self.dropped["bad_integrity"] += 1
+            return
+        self._bind(protocol, addr)
+        protocol.receiver.request_received(message, addr, protocol)
+
+    def _answer_plain_binding(self, message: stun.Message, addr: Address) -> None:
+        if not self._plain_stun.allow(self._clock()):
+            self.dropped["stun_rate_limited"] += 1
+            return
+        response = stun.Message(
+            message_method=stun.Method.BINDING,
+            message_class=stun.Class.RESPONSE,
+            transaction_id=message.transaction_id,
+        )
+        response.attributes["XOR-MAPPED-ADDRESS"] = addr
+        response.add_fingerprint()
+        self.transport.sendto(bytes(response), addr)
+        self.stun_answers += 1
+
+    # -- the address and fragment maps -------------------------------------------------
+
+    def _bind(self, protocol: _MuxedProtocol, addr: Address) -> None:
+        """Route ``addr`` to ``protocol`` (an authenticated check came from it)."""
+        owner = self._by_address.get(addr)
+        if owner is not None and owner is not protocol:
+            del owner.addresses[addr]
+        protocol.addresses.pop(addr, None)
+        protocol.addresses[addr] = None  # now the most recently confirmed
+        self._by_address[addr] = protocol
+        if len(protocol.addresses) > MAX_ADDRESSES_PER_CONNECTION:
+            oldest = next(iter(protocol.addresses))
+            del protocol.addresses[oldest]
+            del self._by_address[oldest]
+
+    def learn(self, protocol: _MuxedProtocol, addr: Address) -> None:
+        """``protocol`` sends to ``addr``: route answers from there, if nobody has it."""
+        if (
+            protocol.ufrag in self._by_ufrag
+            and addr not in self._by_address
+            and len(protocol.addresses) < MAX_ADDRESSES_PER_CONNECTION
+        ):
+            protocol.addresses[addr] = None
+            self._by_address[addr] = protocol
+
+    def forget(self, protocol: _MuxedProtocol) -> None:
+        """Unroute every address and the fragment of ``protocol`` (it closed)."""
+        for addr in protocol.addresses:
+            if self._by_address.get(addr) is protocol:
+                del self._by_address[addr]
+        protocol.addresses.clear()
+        if self._by_ufrag.get(protocol.ufrag) is protocol:
+            del self._by_ufrag[protocol.ufrag]
+
+    # -- connections -------------------------------------------------------------------
+
+    def new_ufrag(self) -> str:
+        """A username fragment no other connection of this process has or had."""
+        return random_string(4) + _base62(next(self._serial))
+
+    def adopt(self, connection: Any) -> None:
+        """Put a server aioice ``Connection`` on this socket (before its answer is made)."""
+        ufrag = self.new_ufrag()
+        connection._local_username = ufrag
+
+        async def get_component_candidates(component: int, addresses: list[str]) -> list[Any]:
+            candidates = [host_candidate(component, a, self.port) for a in addresses if is_ipv4(a)]
+            if not candidates or self.transport.is_closing():
+                return []
+            protocol = _MuxedProtocol(connection, self, ufrag)
+            protocol.local_candidate = candidates[0]
+            self._by_ufrag[ufrag] = protocol
+            connection._protocols.append(protocol)
+            return candidates
+
+        connection.get_component_candidates = get_component_candidates
+
+    def stats(self) -> UdpMuxStats:
+        """Counters and sizes now, for /metrics and the tests."""
+        return UdpMuxStats(
+            port=self.port,
+            connections=len(self._by_ufrag),
+            addresses=len(self._by_address),
+            stun_answers=self.stun_answers,
+            dropped=MappingProxyType({reason: self.dropped[reason] for reason in DROP_REASONS}),
+        )
+
+    async def aclose(self) -> None:
+        """Close the socket; connections still on it see their protocol lost."""
+        if not self.transport.is_closing():
+            self.transport.close()
+        # The transport calls it too, a loop iteration later; it does nothing twice.
+        self.connection_lost(None)
