@@ -18,15 +18,14 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from aioice.ice import StunProtocol
+from aioice.ice import StunProtocol, get_host_addresses
 
 from config import IceSettings, SettingsError
 from streaming.errors import OverCapacity
-from streaming.udp_mux import UdpMux, host_candidate
+from streaming.udp_mux import WILDCARD, UdpMux, host_candidate
 
 logger = logging.getLogger(__name__)
 
-MUX_HOST = "0.0.0.0"
 # What aioice asks for on its own sockets (``turn.UDP_SOCKET_BUFFER_SIZE``).
 RECEIVE_BUFFER_BYTES = 262144
 
@@ -117,15 +116,21 @@ async def open_ice_ports(ice: IceSettings) -> AsyncIterator[IcePorts]:
         else:
             yield AnyFreePort()
         return
+    addresses = get_host_addresses(use_ipv4=True, use_ipv6=False)
+    if not addresses:
+        logger.warning(
+            "no IPv4 address but loopback: WebRTC peers get no candidate to reach us "
+            "(the media port still answers port checks on all addresses)"
+        )
     try:
-        mux = await UdpMux.open(MUX_HOST, ice.udp_port, ice.stun_answers_per_second)
+        mux = await UdpMux.open(addresses or [WILDCARD], ice.udp_port, ice.stun_answers_per_second)
     except OSError as error:
         raise SettingsError(
             f"setting 'ice.udp_port': cannot open UDP port {ice.udp_port} for media "
             f"({error.strerror or error}); is another server running? Choose another port "
             "or stop the other process"
         ) from None
-    logger.info("media on UDP port %d (all WebRTC sessions)", mux.port)
+    logger.info("media on UDP port %d of %s (all WebRTC sessions)", mux.port, ", ".join(addresses))
     try:
         yield mux
     finally:

@@ -172,6 +172,11 @@ class UdpMuxCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         stats = self._mux.stats()
         yield GaugeMetricFamily(
+            PREFIX + "udp_mux_sockets",
+            "Sockets of the media port (one per address).",
+            stats.sockets,
+        )
+        yield GaugeMetricFamily(
             PREFIX + "udp_mux_connections", "ICE connections on the media port.", stats.connections
         )
         yield GaugeMetricFamily(

@@ -1,4 +1,4 @@
-"""Every server ICE connection's media on one UDP socket (one firewall rule, like MediaMTX
+"""Every server ICE connection's media on one UDP port (one firewall rule, like MediaMTX
 and LiveKit), told apart by the ICE username fragment and then by the remote address.
 
 aioice (0.13) has no port-sharing option: ``Connection.get_component_candidates`` binds a
@@ -11,9 +11,9 @@ internals, verified against its source:
   own four random characters would collide now and then among a thousand peers).
 * ``Connection.get_component_candidates``: replaced on the instance; called once per
   component by ``gather_candidates`` (from ``setLocalDescription``). Ours creates no socket:
-  it returns one host candidate per IPv4 host address, all on the mux's port, backed by one
-  ``_MuxedProtocol`` that it appends to ``Connection._protocols`` (as aioice does), so
-  ``Connection.close`` closes it.
+  it returns one host candidate per address the mux listens on, all on the mux's port, each
+  backed by a ``_MuxedProtocol`` that it appends to ``Connection._protocols`` (as aioice
+  does), so ``Connection.close`` closes them.
 * ``StunProtocol``: ``_MuxedProtocol`` subclasses it. Its ``transport`` *is* the shared
   datagram transport, so every send path (aioice's, aiortc's DTLS, our ``SrtpSink`` which
   writes to ``transport._sock``) is unchanged and costs nothing extra. ``close`` forgets
@@ -23,7 +23,12 @@ internals, verified against its source:
   ``Connection.request_received`` for requests, ``stun.Transaction.response_received``
   for answers to our own checks.
 
-Demultiplexing (``datagram_received``): non-STUN packets (first byte above 3, RFC 7983)
+The mux binds the port once per IPv4 host address (aioice's ``get_host_addresses``), not
+once on 0.0.0.0: a reply must leave from the address the peer sent to, or the peer's ICE
+check fails (source mismatch) and a TURN server drops it (its permission names our
+candidate's address). A server with one interface, a container, holds one socket.
+
+Demultiplexing (``_MuxSocket.datagram_received``): non-STUN packets (first byte above 3, RFC 7983)
 from a known remote address go straight to their connection: a dict lookup, less work
 than stock aioice, which tries to parse every packet as STUN. A Binding request with a
 USERNAME ``ours:theirs`` is routed by our fragment, and its MESSAGE-INTEGRITY is checked
@@ -34,8 +39,7 @@ holds them. Anything else is dropped and counted. A Binding request with no USER
 answered like a STUN server would (XOR-MAPPED-ADDRESS), at a limited rate, so a port
 check from outside (``streaming/stun_probe.py``) can see the port open.
 
-IPv4 only: the socket is bound to 0.0.0.0. Replies leave with the source address the
-kernel routes from; a client checks all our host candidates and keeps the one that works.
+IPv4 only: IPv6 host addresses get no muxed candidate.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ MAX_ADDRESSES_PER_CONNECTION = 16
 # Kernel buffers of the one socket every peer shares (capped by net.core.[rw]mem_max).
 SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
 _COOKIE = stun.COOKIE.to_bytes(4, "big")
+WILDCARD = "0.0.0.0"
 _BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 DROP_REASONS = (
@@ -101,24 +106,56 @@ def host_candidate(component: int, address: str, port: int) -> Candidate:
     )
 
 
-def is_ipv4(address: str) -> bool:
-    try:
-        socket.inet_pton(socket.AF_INET, address)
-    except OSError:
-        return False
-    return True
+class _MuxSocket(asyncio.DatagramProtocol):
+    """The port on one local address, and the remote addresses routed on it."""
+
+    def __init__(self, mux: UdpMux, index: int) -> None:
+        self.mux = mux
+        self.index = index
+        self.address = ""
+        self.transport: asyncio.DatagramTransport = cast(asyncio.DatagramTransport, None)
+        self.routes: dict[Address, _MuxedProtocol] = {}
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+        self.address = str(transport.get_extra_info("sockname")[0])
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.mux.socket_closed(self, exc)
+        self.routes.clear()
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP errors (a peer gone away) surface here on Linux; consent checks notice.
+        logger.debug("media socket %s: %s", self.address, exc)
+
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
+        try:
+            protocol = self.routes.get((addr[0], addr[1]))
+            if data and data[0] > 3:  # RTP, RTCP, DTLS: not STUN (RFC 7983)
+                if protocol is None:
+                    self.mux.dropped["unknown_address"] += 1
+                else:
+                    protocol.receiver.data_received(data, 1)
+                return
+            self.mux.stun_received(self, data, (addr[0], addr[1]), protocol)
+        except Exception:
+            # Never let one packet's trouble reach the event loop; aioice raises a few
+            # kinds on odd STUN attributes.
+            self.mux.dropped["malformed"] += 1
+            logger.debug("media socket: packet from %s not handled", addr, exc_info=True)
 
 
 class _MuxedProtocol(StunProtocol):
-    """One connection's share of the mux: aioice's protocol on the shared transport."""
+    """One connection's share of one mux socket: aioice's protocol on the shared transport."""
 
-    def __init__(self, connection: Any, mux: UdpMux, ufrag: str) -> None:
+    def __init__(self, connection: Any, mux: UdpMux, ufrag: str, sock: _MuxSocket) -> None:
         super().__init__(connection)
         self.mux = mux
         self.ufrag = ufrag
+        self.socket = sock
         # Insertion-ordered: the least recently confirmed address is evicted first.
         self.addresses: dict[Address, None] = {}
-        self.connection_made(mux.transport)
+        self.connection_made(sock.transport)
 
     def send_stun(self, message: stun.Message, addr: tuple[str, int]) -> None:
         # Our checks' answers come back without USERNAME: route them by address.
@@ -135,21 +172,22 @@ class UdpMuxStats:
     """Counters for /metrics."""
 
     port: int
+    sockets: int
     connections: int
     addresses: int
     stun_answers: int
     dropped: MappingProxyType[str, int]
 
 
-class UdpMux(asyncio.DatagramProtocol):
-    """The one media socket and the demultiplexer behind it."""
+class UdpMux:
+    """The media port (one socket per local address) and the demultiplexer behind it."""
 
     def __init__(
         self, stun_answers_per_second: int, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.transport: asyncio.DatagramTransport = cast(asyncio.DatagramTransport, None)
-        self._by_address: dict[Address, _MuxedProtocol] = {}
-        self._by_ufrag: dict[str, _MuxedProtocol] = {}
+        self.sockets: list[_MuxSocket] = []
+        # Each connection's protocols, one per socket, in socket order.
+        self._by_ufrag: dict[str, list[_MuxedProtocol]] = {}
         self._serial = itertools.count(1)
         self._clock = clock
         self._plain_stun = TokenBucket(stun_answers_per_second, stun_answers_per_second)
@@ -160,59 +198,44 @@ class UdpMux(asyncio.DatagramProtocol):
     @classmethod
     async def open(
         cls,
-        host: str,
+        addresses: list[str],
         port: int,
         stun_answers_per_second: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> UdpMux:
-        """Bind ``host:port`` (0: any free port); ``OSError`` if it cannot be bound."""
-        loop = asyncio.get_running_loop()
+        """Bind ``port`` (0: a free one) on each address; ``OSError`` if one cannot be."""
+        mux = cls(stun_answers_per_second, clock)
+        try:
+            for address in addresses:
+                await mux._bind(address, port or mux.port)
+        except OSError:
+            await mux.aclose()
+            raise
+        return mux
+
+    async def _bind(self, address: str, port: int) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             sock.setblocking(False)
-            sock.bind((host, port))
+            sock.bind((address, port))
             for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
                 sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER_BYTES)
         except OSError:
             sock.close()
             raise
-        _, mux = await loop.create_datagram_endpoint(
-            lambda: cls(stun_answers_per_second, clock), sock=sock
+        index = len(self.sockets)
+        _, bound = await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: _MuxSocket(self, index), sock=sock
         )
-        mux.port = int(sock.getsockname()[1])
-        return mux
+        self.sockets.append(bound)
+        self.port = int(sock.getsockname()[1])
 
-    # -- asyncio -----------------------------------------------------------------------
+    # -- what a socket hands over ------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        for protocol in list(self._by_ufrag.values()):
-            self.forget(protocol)
-            protocol.connection_lost(exc)
-
-    def error_received(self, exc: Exception) -> None:
-        # ICMP errors (a peer gone away) surface here on Linux; consent checks notice.
-        logger.debug("media socket: %s", exc)
-
-    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        try:
-            protocol = self._by_address.get((addr[0], addr[1]))
-            if data and data[0] > 3:  # RTP, RTCP, DTLS: not STUN (RFC 7983)
-                if protocol is None:
-                    self.dropped["unknown_address"] += 1
-                else:
-                    protocol.receiver.data_received(data, 1)
-                return
-            self._stun_received(data, (addr[0], addr[1]), protocol)
-        except Exception:
-            # Never let one packet's trouble reach the event loop; aioice raises a few
-            # kinds on odd STUN attributes.
-            self.dropped["malformed"] += 1
-            logger.debug("media socket: packet from %s not handled", addr, exc_info=True)
-
-    def _stun_received(self, data: bytes, addr: Address, protocol: _MuxedProtocol | None) -> None:
+    def stun_received(
+        self, sock: _MuxSocket, data: bytes, addr: Address, protocol: _MuxedProtocol | None
+    ) -> None:
+        """A datagram that may be STUN, on ``sock`` from ``addr`` (routed to ``protocol``)."""
         if len(data) < stun.HEADER_LENGTH or data[4:8] != _COOKIE:
             self.dropped["malformed"] += 1
             return
@@ -227,9 +250,9 @@ class UdpMux(asyncio.DatagramProtocol):
         ):
             username = message.attributes.get("USERNAME")
             if username is None:
-                self._answer_plain_binding(message, addr)
+                self._answer_plain_binding(sock, message, addr)
             else:
-                self._check_received(message, addr, str(username))
+                self._check_received(sock, message, addr, str(username))
         elif protocol is None:
             self.dropped["unknown_address"] += 1
         elif message.message_class == stun.Class.REQUEST:
@@ -239,20 +262,23 @@ class UdpMux(asyncio.DatagramProtocol):
             if transaction is not None:
                 transaction.response_received(message, addr)
 
-    def _check_received(self, message: stun.Message, addr: Address, username: str) -> None:
+    def _check_received(
+        self, sock: _MuxSocket, message: stun.Message, addr: Address, username: str
+    ) -> None:
         """An ICE connectivity check: authenticate it, then bind its source address."""
-        protocol = self._by_ufrag.get(username.partition(":")[0])
-        if protocol is None:
+        protocols = self._by_ufrag.get(username.partition(":")[0])
+        if protocols is None:
             self.dropped["unknown_ufrag"] += 1
             return
+        protocol = protocols[sock.index]
         password = protocol.receiver.local_password.encode("utf8")
         if not message.check_message_integrity(password):
             self.dropped["bad_integrity"] += 1
             return
-        self._bind(protocol, addr)
+        self._bind_route(protocol, addr)
         protocol.receiver.request_received(message, addr, protocol)
 
-    def _answer_plain_binding(self, message: stun.Message, addr: Address) -> None:
+    def _answer_plain_binding(self, sock: _MuxSocket, message: stun.Message, addr: Address) -> None:
         if not self._plain_stun.allow(self._clock()):
             self.dropped["stun_rate_limited"] += 1
             return
@@ -263,41 +289,50 @@ class UdpMux(asyncio.DatagramProtocol):
         )
         response.attributes["XOR-MAPPED-ADDRESS"] = addr
         response.add_fingerprint()
-        self.transport.sendto(bytes(response), addr)
+        sock.transport.sendto(bytes(response), addr)
         self.stun_answers += 1
 
-    # -- the address and fragment maps -------------------------------------------------
+    def socket_closed(self, sock: _MuxSocket, exc: Exception | None) -> None:
+        """A socket went away (shutdown): its connections' protocols are lost."""
+        for protocols in list(self._by_ufrag.values()):
+            protocols[sock.index].connection_lost(exc)
 
-    def _bind(self, protocol: _MuxedProtocol, addr: Address) -> None:
+    # -- the routes --------------------------------------------------------------------
+
+    def _bind_route(self, protocol: _MuxedProtocol, addr: Address) -> None:
         """Route ``addr`` to ``protocol`` (an authenticated check came from it)."""
-        owner = self._by_address.get(addr)
+        routes = protocol.socket.routes
+        owner = routes.get(addr)
         if owner is not None and owner is not protocol:
             del owner.addresses[addr]
         protocol.addresses.pop(addr, None)
         protocol.addresses[addr] = None  # now the most recently confirmed
-        self._by_address[addr] = protocol
+        routes[addr] = protocol
         if len(protocol.addresses) > MAX_ADDRESSES_PER_CONNECTION:
             oldest = next(iter(protocol.addresses))
             del protocol.addresses[oldest]
-            del self._by_address[oldest]
+            del routes[oldest]
 
     def learn(self, protocol: _MuxedProtocol, addr: Address) -> None:
         """``protocol`` sends to ``addr``: route answers from there, if nobody has it."""
+        routes = protocol.socket.routes
         if (
             protocol.ufrag in self._by_ufrag
-            and addr not in self._by_address
+            and addr not in routes
             and len(protocol.addresses) < MAX_ADDRESSES_PER_CONNECTION
         ):
             protocol.addresses[addr] = None
-            self._by_address[addr] = protocol
+            routes[addr] = protocol
 
     def forget(self, protocol: _MuxedProtocol) -> None:
-        """Unroute every address and the fragment of ``protocol`` (it closed)."""
+        """Unroute every address of ``protocol`` and its connection's fragment (it closed)."""
+        routes = protocol.socket.routes
         for addr in protocol.addresses:
-            if self._by_address.get(addr) is protocol:
-                del self._by_address[addr]
+            if routes.get(addr) is protocol:
+                del routes[addr]
         protocol.addresses.clear()
-        if self._by_ufrag.get(protocol.ufrag) is protocol:
+        protocols = self._by_ufrag.get(protocol.ufrag)
+        if protocols is not None and protocol in protocols:
             del self._by_ufrag[protocol.ufrag]
 
     # -- connections -------------------------------------------------------------------
@@ -307,19 +342,26 @@ class UdpMux(asyncio.DatagramProtocol):
         return random_string(4) + _base62(next(self._serial))
 
     def adopt(self, connection: Any) -> None:
-        """Put a server aioice ``Connection`` on this socket (before its answer is made)."""
+        """Put a server aioice ``Connection`` on this port (before its answer is made)."""
         ufrag = self.new_ufrag()
         connection._local_username = ufrag
 
         async def get_component_candidates(component: int, addresses: list[str]) -> list[Any]:
-            candidates = [host_candidate(component, a, self.port) for a in addresses if is_ipv4(a)]
-            if not candidates or self.transport.is_closing():
+            # aioice's addresses are the host's now; ours are those bound at start-up.
+            if any(s.transport.is_closing() for s in self.sockets):
+                return []  # shutting down
+            # A wildcard socket (a host with no address but loopback) has no candidate.
+            sockets = [s for s in self.sockets if s.address != WILDCARD]
+            if not sockets:
                 return []
-            protocol = _MuxedProtocol(connection, self, ufrag)
-            protocol.local_candidate = candidates[0]
-            self._by_ufrag[ufrag] = protocol
-            connection._protocols.append(protocol)
-            return candidates
+            protocols = []
+            for sock in self.sockets:
+                protocol = _MuxedProtocol(connection, self, ufrag, sock)
+                protocol.local_candidate = host_candidate(component, sock.address, self.port)
+                protocols.append(protocol)
+            self._by_ufrag[ufrag] = protocols
+            connection._protocols.extend(protocols)
+            return [p.local_candidate for p in protocols if p.socket in sockets]
 
         connection.get_component_candidates = get_component_candidates
 
@@ -327,15 +369,17 @@ class UdpMux(asyncio.DatagramProtocol):
         """Counters and sizes now, for /metrics and the tests."""
         return UdpMuxStats(
             port=self.port,
+            sockets=len(self.sockets),
             connections=len(self._by_ufrag),
-            addresses=len(self._by_address),
+            addresses=sum(len(s.routes) for s in self.sockets),
             stun_answers=self.stun_answers,
             dropped=MappingProxyType({reason: self.dropped[reason] for reason in DROP_REASONS}),
         )
 
     async def aclose(self) -> None:
-        """Close the socket; connections still on it see their protocol lost."""
-        if not self.transport.is_closing():
-            self.transport.close()
-        # The transport calls it too, a loop iteration later; it does nothing twice.
-        self.connection_lost(None)
+        """Close the sockets; connections still on them see their protocols lost."""
+        for sock in self.sockets:
+            if not sock.transport.is_closing():
+                sock.transport.close()
+            # The transport calls it too, a loop iteration later; nothing happens twice.
+            sock.connection_lost(None)

@@ -24,20 +24,21 @@ from streaming.udp_mux import MAX_ADDRESSES_PER_CONNECTION, UdpMux
 from tests.helpers import eventually
 
 LOOPBACK = "127.0.0.1"
+SECOND = "127.0.0.2"  # all of 127/8 is local on Linux: a second "interface"
 
 
 class Peer(asyncio.DatagramProtocol):
     """A client socket that keeps what it receives."""
 
     def __init__(self) -> None:
-        self.received: asyncio.Queue[bytes] = asyncio.Queue()
+        self.received: asyncio.Queue[tuple[bytes, tuple[str, int]]] = asyncio.Queue()
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
-        self.received.put_nowait(data)
+        self.received.put_nowait((data, (addr[0], addr[1])))
 
     @property
     def address(self) -> tuple[str, int]:
@@ -45,12 +46,16 @@ class Peer(asyncio.DatagramProtocol):
         host, port = self.transport.get_extra_info("sockname")[:2]
         return (host, port)
 
-    def send(self, data: bytes, mux: UdpMux) -> None:
+    def send(self, data: bytes, mux: UdpMux, to: str = LOOPBACK) -> None:
         assert self.transport is not None
-        self.transport.sendto(data, (LOOPBACK, mux.port))
+        self.transport.sendto(data, (to, mux.port))
 
     async def next_message(self) -> stun.Message:
-        return stun.parse_message(await asyncio.wait_for(self.received.get(), 5))
+        return (await self.next_from())[0]
+
+    async def next_from(self) -> tuple[stun.Message, tuple[str, int]]:
+        data, sender = await asyncio.wait_for(self.received.get(), 5)
+        return stun.parse_message(data), sender
 
 
 OpenPeer = Callable[[], Awaitable[Peer]]
@@ -89,7 +94,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 async def mux(clock: FrozenClock) -> AsyncIterator[UdpMux]:
-    mux = await UdpMux.open(LOOPBACK, 0, stun_answers_per_second=3, clock=clock)
+    mux = await UdpMux.open([LOOPBACK], 0, stun_answers_per_second=3, clock=clock)
     yield mux
     await mux.aclose()
 
@@ -98,9 +103,11 @@ async def muxed_connection(mux: UdpMux) -> Connection:
     """A server-side aioice connection on the mux, gathered as aiortc would."""
     connection = Connection(ice_controlling=False)
     mux.adopt(connection)
-    candidates = await connection.get_component_candidates(component=1, addresses=[LOOPBACK, "::1"])
-    # One host candidate per IPv4 address, on the mux's port; IPv6 is not muxed.
-    assert [(c.host, c.port, c.type) for c in candidates] == [(LOOPBACK, mux.port, "host")]
+    candidates = await connection.get_component_candidates(component=1, addresses=[])
+    # One host candidate per address the mux listens on, on the mux's port.
+    assert [(c.host, c.port, c.type) for c in candidates] == [
+        (s.address, mux.port, "host") for s in mux.sockets
+    ]
     return connection
 
 
@@ -206,7 +213,7 @@ async def test_closing_a_connection_unroutes_its_addresses(
     await barrier(peer, mux, clock)
     assert mux.stats().dropped["unknown_address"] == 1
     # The shared socket stays open for everyone else.
-    assert not mux.transport.is_closing()
+    assert not any(s.transport.is_closing() for s in mux.sockets)
 
 
 async def test_junk_is_dropped_and_counted_and_the_port_keeps_working(
@@ -277,6 +284,29 @@ async def test_the_port_probe_for_doctor(
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as closed:
         closed.bind((LOOPBACK, 0))  # bound, nobody reads: like a port a firewall drops
         assert await probe_udp_port(LOOPBACK, closed.getsockname()[1], within=0.3) is None
+
+
+async def test_each_address_answers_from_itself(clock: FrozenClock, open_peer: OpenPeer) -> None:
+    # A reply from another address than the one the peer checked fails its check (and a
+    # TURN server's permission): one socket per address, the same port on each.
+    mux = await UdpMux.open([LOOPBACK, SECOND], 0, stun_answers_per_second=3, clock=clock)
+    try:
+        connection = await muxed_connection(mux)
+        assert {s.address for s in mux.sockets} == {LOOPBACK, SECOND}
+        peer = await open_peer()
+        for address in (LOOPBACK, SECOND):
+            peer.send(check(connection, connection.local_password), mux, to=address)
+            answer, sender = await peer.next_from()
+            assert answer.message_class == stun.Class.RESPONSE
+            assert sender == (address, mux.port)
+        # One peer address checked both: it is routed on each socket, to the same connection.
+        assert mux.stats().addresses == 2
+        peer.send(RTP, mux, to=SECOND)
+        assert await asyncio.wait_for(connection._queue.get(), 5) == (RTP, 1)
+        await connection.close()
+        assert (mux.stats().connections, mux.stats().addresses) == (0, 0)
+    finally:
+        await mux.aclose()
 
 
 def test_ufrags_are_unique_and_valid() -> None:
