@@ -22,10 +22,13 @@ from aioice.ice import StunProtocol, get_host_addresses
 
 from config import IceSettings, SettingsError
 from streaming.errors import OverCapacity
+from streaming.tcp_mux import TcpMux
 from streaming.udp_mux import WILDCARD, UdpMux, host_candidate
 
 logger = logging.getLogger(__name__)
 
+# Free UDP ports tried, with ``ice.udp_port`` 0, for one whose TCP twin is free too.
+TCP_TWIN_ATTEMPTS = 20
 # What aioice asks for on its own sockets (``turn.UDP_SOCKET_BUFFER_SIZE``).
 RECEIVE_BUFFER_BYTES = 262144
 
@@ -109,7 +112,7 @@ class PortRange:
 
 @contextlib.asynccontextmanager
 async def open_ice_ports(ice: IceSettings) -> AsyncIterator[IcePorts]:
-    """The ports the settings ask for; the mux socket is open while the context is."""
+    """The ports the settings ask for; the mux's sockets are open while the context is."""
     if not ice.udp_mux:
         if ice.udp_port_min is not None and ice.udp_port_max is not None:
             yield PortRange(ice.udp_port_min, ice.udp_port_max)
@@ -122,16 +125,43 @@ async def open_ice_ports(ice: IceSettings) -> AsyncIterator[IcePorts]:
             "no IPv4 address but loopback: WebRTC peers get no candidate to reach us "
             "(the media port still answers port checks on all addresses)"
         )
-    try:
-        mux = await UdpMux.open(addresses or [WILDCARD], ice.udp_port, ice.stun_answers_per_second)
-    except OSError as error:
-        raise SettingsError(
-            f"setting 'ice.udp_port': cannot open UDP port {ice.udp_port} for media "
-            f"({error.strerror or error}); is another server running? Choose another port "
-            "or stop the other process"
-        ) from None
-    logger.info("media on UDP port %d of %s (all WebRTC sessions)", mux.port, ", ".join(addresses))
+    mux, tcp = await _open_muxes(ice, addresses or [WILDCARD])
+    logger.info(
+        "media on UDP port %d%s of %s (all WebRTC sessions)",
+        mux.port,
+        " and TCP (ICE-TCP)" if tcp is not None else "",
+        ", ".join(addresses),
+    )
     try:
         yield mux
     finally:
+        if tcp is not None:
+            await tcp.aclose()
         await mux.aclose()
+
+
+async def _open_muxes(ice: IceSettings, addresses: list[str]) -> tuple[UdpMux, TcpMux | None]:
+    """The UDP mux and, with ICE-TCP, its TCP listeners on the same port number."""
+    # With port 0 the kernel picks a free UDP port; its TCP twin may be taken (try again).
+    attempts = TCP_TWIN_ATTEMPTS if ice.udp_port == 0 else 1
+    for attempt in range(attempts):
+        try:
+            mux = await UdpMux.open(addresses, ice.udp_port, ice.stun_answers_per_second)
+        except OSError as error:
+            raise SettingsError(
+                f"setting 'ice.udp_port': cannot open UDP port {ice.udp_port} for media "
+                f"({error.strerror or error}); is another server running? Choose another port "
+                "or stop the other process"
+            ) from None
+        if ice.tcp_mux is False:
+            return mux, None
+        try:
+            return mux, await TcpMux.open(mux, ice.tcp_pending_max)
+        except OSError as error:
+            await mux.aclose()
+            if attempt == attempts - 1:
+                raise SettingsError(
+                    f"setting 'ice.tcp_mux': cannot listen on TCP port {mux.port} for ICE-TCP "
+                    f"({error.strerror or error}); free the port or set ice.tcp_mux = false"
+                ) from None
+    raise AssertionError("unreachable")

@@ -81,7 +81,24 @@ DROP_REASONS = (
     "bad_integrity",  # a check whose MESSAGE-INTEGRITY does not match the fragment's password
     "malformed",  # looked like STUN but did not parse, or an empty datagram
     "stun_rate_limited",  # a plain Binding request over ice.stun_answers_per_second
+    "tcp_refused",  # an ICE-TCP connection over ice.tcp_pending_max, or whose first check failed
+    "tcp_malformed",  # an ICE-TCP frame that did not parse or could not be handled
 )
+
+
+def tcp_candidate(component: int, address: str, port: int) -> Candidate:
+    """A passive ICE-TCP host candidate (RFC 6544), ranked below the UDP one."""
+    return Candidate(
+        foundation=candidate_foundation("host", "tcp", address),
+        component=component,
+        transport="tcp",
+        # RFC 6544 4.2: local preference from the direction (passive: 4 of 7) and 8191.
+        priority=candidate_priority(component, "host", local_pref=(4 << 13) | 8191),
+        host=address,
+        port=port,
+        type="host",
+        tcptype="passive",
+    )
 
 
 def _base62(number: int) -> str:
@@ -115,6 +132,7 @@ class _MuxSocket(asyncio.DatagramProtocol):
         self.address = ""
         self.transport: asyncio.DatagramTransport = cast(asyncio.DatagramTransport, None)
         self.routes: dict[Address, _MuxedProtocol] = {}
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
@@ -123,6 +141,8 @@ class _MuxSocket(asyncio.DatagramProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.mux.socket_closed(self, exc)
         self.routes.clear()
+        if not self.closed.done():
+            self.closed.set_result(None)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP errors (a peer gone away) surface here on Linux; consent checks notice.
@@ -194,6 +214,8 @@ class UdpMux:
         self.dropped: Counter[str] = Counter()
         self.stun_answers = 0
         self.port = 0
+        # Set while an ICE-TCP listener shares the port number (streaming/tcp_mux.py).
+        self.tcp_port: int | None = None
 
     @classmethod
     async def open(
@@ -261,6 +283,20 @@ class UdpMux:
             transaction = protocol.transactions.get(message.transaction_id)
             if transaction is not None:
                 transaction.response_received(message, addr)
+
+    def authenticate(self, message: stun.Message) -> Any | None:
+        """The aioice connection a check (a Binding request with USERNAME) is for, if it
+        names one of ours and its MESSAGE-INTEGRITY is made with that one's password."""
+        username = message.attributes.get("USERNAME")
+        protocols = self._by_ufrag.get(str(username).partition(":")[0]) if username else None
+        if protocols is None:
+            self.dropped["unknown_ufrag"] += 1
+            return None
+        connection = protocols[0].receiver
+        if not message.check_message_integrity(connection.local_password.encode("utf8")):
+            self.dropped["bad_integrity"] += 1
+            return None
+        return connection
 
     def _check_received(
         self, sock: _MuxSocket, message: stun.Message, addr: Address, username: str
@@ -361,7 +397,10 @@ class UdpMux:
                 protocols.append(protocol)
             self._by_ufrag[ufrag] = protocols
             connection._protocols.extend(protocols)
-            return [p.local_candidate for p in protocols if p.socket in sockets]
+            candidates = [p.local_candidate for p in protocols if p.socket in sockets]
+            if self.tcp_port is not None:  # ICE-TCP on the same port (streaming/tcp_mux.py)
+                candidates += [tcp_candidate(component, s.address, self.tcp_port) for s in sockets]
+            return candidates
 
         connection.get_component_candidates = get_component_candidates
 
@@ -379,7 +418,6 @@ class UdpMux:
     async def aclose(self) -> None:
         """Close the sockets; connections still on them see their protocols lost."""
         for sock in self.sockets:
-            if not sock.transport.is_closing():
-                sock.transport.close()
-            # The transport calls it too, a loop iteration later; nothing happens twice.
-            sock.connection_lost(None)
+            sock.transport.close()
+        # The port is free again only once the transports have closed their sockets.
+        await asyncio.gather(*(sock.closed for sock in self.sockets))

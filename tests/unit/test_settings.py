@@ -72,6 +72,11 @@ def test_settings_file_named_by_environment(tmp_path: Path) -> None:
         ({"VENUEBRIDGE_ICE_UDP_PORT": "65536"}, "'ice.udp_port': must be between 0 and 65535"),
         ({"VENUEBRIDGE_ICE_UDP_MUX": "perhaps"}, "VENUEBRIDGE_ICE_UDP_MUX: expected true or false"),
         ({"VENUEBRIDGE_ICE_STUN_ANSWERS_PER_SECOND": "0"}, "'ice.stun_answers_per_second'"),
+        (
+            {"VENUEBRIDGE_ICE_UDP_MUX": "false", "VENUEBRIDGE_ICE_TCP_MUX": "true"},
+            "'ice.tcp_mux': ICE-TCP shares the mux's port: it needs ice.udp_mux = true",
+        ),
+        ({"VENUEBRIDGE_ICE_TCP_PENDING_MAX": "0"}, "'ice.tcp_pending_max': must be 1 to 100000"),
     ],
 )
 def test_bad_environment_values_name_the_key(env: dict[str, str], message: str) -> None:
@@ -180,6 +185,8 @@ def test_media_port_settings(tmp_path: Path) -> None:
     defaults = load_settings(None, {})
     assert (defaults.ice.udp_mux, defaults.ice.udp_port) == (True, 8189)
     assert defaults.ice.stun_answers_per_second == 20
+    assert defaults.ice.tcp_mux is None  # ICE-TCP on whenever the mux is
+    assert load_settings(None, {"VENUEBRIDGE_ICE_TCP_MUX": "false"}).ice.tcp_mux is False
     path = tmp_path / "settings.toml"
     path.write_text("[ice]\nudp_mux = false\nudp_port_min = 40000\nudp_port_max = 40199\n")
     ranged = load_settings(path, {})
