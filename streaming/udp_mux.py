@@ -37,7 +37,7 @@ knowing a fragment (it travels in clear) is not enough to steer media. Addresses
 checks to are bound too (their answers carry no USERNAME), unless another connection
 holds them. Anything else is dropped and counted. A Binding request with no USERNAME is
 answered like a STUN server would (XOR-MAPPED-ADDRESS), at a limited rate, so a port
-check from outside (``streaming/stun_probe.py``) can see the port open.
+check from outside (``venuebridge doctor``, ``web/doctor/stun_probe.py``) can see it open.
 
 IPv4 only: IPv6 host addresses get no muxed candidate.
 """

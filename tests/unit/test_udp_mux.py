@@ -19,9 +19,9 @@ from aioice.ice import Connection
 
 from config import IceSettings, SettingsError
 from streaming.ice_ports import open_ice_ports
-from streaming.stun_probe import probe_udp_port
 from streaming.udp_mux import MAX_ADDRESSES_PER_CONNECTION, UdpMux
 from tests.helpers import eventually
+from web.doctor.stun_probe import Outcome, probe
 
 LOOPBACK = "127.0.0.1"
 SECOND = "127.0.0.2"  # all of 127/8 is local on Linux: a second "interface"
@@ -278,12 +278,14 @@ async def test_plain_binding_requests_are_answered_at_a_limited_rate(
 async def test_the_port_probe_for_doctor(
     mux: UdpMux, clock: FrozenClock, open_peer: OpenPeer
 ) -> None:
-    answer = await probe_udp_port(LOOPBACK, mux.port, within=5)
-    assert answer is not None
-    assert answer.mapped_address[0] == LOOPBACK
+    answer = await probe(LOOPBACK, mux.port, within=5)
+    assert answer.outcome is Outcome.ANSWERED
+    assert answer.mapped is not None
+    assert answer.mapped[0] == LOOPBACK
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as closed:
         closed.bind((LOOPBACK, 0))  # bound, nobody reads: like a port a firewall drops
-        assert await probe_udp_port(LOOPBACK, closed.getsockname()[1], within=0.3) is None
+        silent = await probe(LOOPBACK, closed.getsockname()[1], within=0.3)
+        assert silent.outcome is Outcome.SILENT
 
 
 async def test_each_address_answers_from_itself(clock: FrozenClock, open_peer: OpenPeer) -> None:
