@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -22,6 +21,7 @@ pytestmark = [
     pytest.mark.network,
     needs_network,
     pytest.mark.requires("chromium"),
+    pytest.mark.requires("nftables"),
 ]
 
 CHANNEL = "gz-hall-3"
@@ -44,8 +44,6 @@ def nft(*args: str) -> None:
 async def test_chromium_publishes_and_plays_over_ice_tcp_when_udp_is_dropped(
     media_server: MediaServer, browser: Browser
 ) -> None:
-    if shutil.which("nft") is None:
-        pytest.skip("nftables (nft) is not installed")
     hub, url = media_server.hub, media_server.url
     mux = media_server.app[ICE_PORTS]
     assert isinstance(mux, UdpMux)
