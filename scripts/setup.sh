@@ -9,7 +9,8 @@ extras=""
 if [ "${1:-}" = "--dev" ]; then
     extras="[dev]"
     # fonts-wqy-zenhei: a CJK font, so Chromium in the browser tests renders Chinese text.
-    packages=(chromium redis-server coturn iproute2 fonts-wqy-zenhei)
+    # nftables: the ICE-TCP browser test drops UDP in its network namespace.
+    packages=(chromium redis-server coturn iproute2 nftables fonts-wqy-zenhei)
     missing=()
     for package in "${packages[@]}"; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -33,6 +33,10 @@ REQUIREMENTS: dict[str, tuple[Callable[[], bool], str]] = {
         lambda: shutil.which("turnserver") is not None,
         "coturn (turnserver) is not installed (scripts/setup.sh --dev installs it)",
     ),
+    "nftables": (
+        lambda: shutil.which("nft") is not None,
+        "nftables (nft) is not installed (scripts/setup.sh --dev installs it)",
+    ),
     "node": (
         lambda: shutil.which("node") is not None,
         "Node.js is not installed (scripts/setup.sh --dev installs it)",
