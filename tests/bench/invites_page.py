@@ -25,10 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
-from config import Settings, load_event  # noqa: E402
+from config import load_event  # noqa: E402
 from config.settings import InviteSettings  # noqa: E402
 from signaling.auth import Grant, Role  # noqa: E402
 from signaling.invites import InviteRequest  # noqa: E402
+from tests.helpers import local_settings  # noqa: E402
 from web.app import create_app  # noqa: E402
 from web.keys import AUTHORITY, INVITE_USES, INVITES  # noqa: E402
 
@@ -36,9 +37,7 @@ from web.keys import AUTHORITY, INVITE_USES, INVITES  # noqa: E402
 async def measure(count: int, rounds: int, redis_url: str | None) -> dict[str, object]:
     event = dataclasses.replace(load_event(), id=f"bench{uuid.uuid4().hex[:8]}")
     with tempfile.TemporaryDirectory() as data:
-        settings = Settings(
-            host="127.0.0.1",
-            port=0,
+        settings = local_settings(
             data_dir=Path(data),
             redis_url=redis_url,
             invites=InviteSettings(max_per_event=max(count, 1)),

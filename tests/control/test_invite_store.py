@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from config import Event, Settings
+from config import Event
 from signaling.auth import Grant, Role
 from signaling.hub import HubOptions
 from signaling.invites import Invite, InviteLog, LastUse, UseRecorder
 from tests.control.support import Backend, Node
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from tests.security.control_support import NO_MESSAGE_LIMIT
 from web.app import create_app
 from web.keys import INVITES
@@ -78,9 +78,7 @@ async def two_nodes(
     async with AsyncExitStack() as stack:
         nodes = []
         for name in ("a", "b"):
-            settings = Settings(
-                host="127.0.0.1", port=0, data_dir=tmp_path / name, redis_url=redis_url
-            )
+            settings = local_settings(data_dir=tmp_path / name, redis_url=redis_url)
             app = create_app(settings, event, FAST)
             server = TestServer(app, host="127.0.0.1", port=0)
             nodes.append(Node(await stack.enter_async_context(TestClient(server))))
