@@ -168,7 +168,8 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             backends.store,
             event.id,
             interval=float(invite_limits.last_use_seconds),
-            max_pending=invite_limits.max_per_event,
+            # Two kinds of use (link opened, token seen) for each invite the event may have.
+            max_pending=2 * invite_limits.max_per_event,
         )
         app[INVITE_USES] = uses
         app[INVITES] = InviteDesk(

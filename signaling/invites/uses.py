@@ -77,7 +77,7 @@ class UseRecorder:
         if self.dropped > self._reported:
             logger.warning(
                 "%d invite uses not recorded: more tokens used within one interval than "
-                "invites.max_per_event",
+                "the event may have invites (invites.max_per_event)",
                 self.dropped - self._reported,
             )
             self._reported = self.dropped

@@ -331,3 +331,18 @@ async def test_links_use_the_public_url(settings: Settings, reference_event: Eve
         # Our origin is the public URL's: the request's own address is not it.
         refused = await client.post(PAGE, data=form, headers={"Origin": own(client)})
         assert refused.status == 403
+
+
+async def test_uses_waiting_to_be_written_are_capped_by_the_invite_cap(
+    settings: Settings, reference_event: Event
+) -> None:
+    from signaling.auth import Grant, Role
+    from web.keys import INVITE_USES
+
+    one = dataclasses.replace(settings, invites=InviteSettings(max_per_event=1))
+    async with running_node(one, reference_event, FAST) as node:
+        uses = node.app[INVITE_USES]
+        for n in range(3):
+            uses.note(Grant("v", Role.VIEWER, token_id=f"t{n}"), "joined")
+        # Room for one invite's two kinds of use (its link opened, its token seen).
+        assert uses.dropped == 1
