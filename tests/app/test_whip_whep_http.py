@@ -101,7 +101,8 @@ async def test_options_answers_cors_and_accept_post(media_client: Client) -> Non
         links = response.headers.getall("Link")
         assert '<stun:stun.example.net:3478>; rel="ice-server"' in links
         turn = next(link for link in links if link.startswith("<turn:"))
-        assert 'username="' in turn and 'credential="' in turn
+        assert 'username="' in turn
+        assert 'credential="' in turn
     # A session URL's OPTIONS is a plain preflight: no credentials there.
     response = await media_client.options("/whep/gz-hall-1/nosuchsession")
     assert "Link" not in response.headers
