@@ -18,7 +18,7 @@ pytest_plugins = ("tests.redis_server",)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "requires(name): needs Chromium, coturn, Node.js or the test network "
+        "requires(name): needs Chromium, coturn, Caddy, Node.js or the test network "
         "(tests/requirements.py); skips when missing, fails when CI=true",
     )
 
