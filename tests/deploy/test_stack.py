@@ -148,7 +148,9 @@ async def _permission(protocol: TurnClientUdpProtocol, address: str) -> int:
 @pytest.mark.network
 @needs_network
 @pytest.mark.requires("coturn")
-async def test_coturn_refuses_to_relay_to_private_addresses(tmp_path: Path) -> None:
+async def test_coturn_answers_stun_and_refuses_to_relay_to_private_addresses(
+    tmp_path: Path,
+) -> None:
     ports = Ports.pick()
     compose = load_compose(compose_env(ports))
     leaf = TestAuthority(tmp_path / "pki").issue("turn", ips=(PUBLIC_IP,))
@@ -165,6 +167,12 @@ async def test_coturn_refuses_to_relay_to_private_addresses(tmp_path: Path) -> N
             remote_addr=server,
         )  # fmt: skip
         try:
+            # STUN first (what the pages' stun: URL asks): no credentials, our own address.
+            binding = stun.Message(
+                message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST
+            )
+            response, _ = await protocol.request(binding)
+            assert response.attributes["XOR-MAPPED-ADDRESS"][0] == PUBLIC_IP
             relayed = await protocol.connect()
             assert relayed[0] == PUBLIC_IP
             # The node itself (the compose file's allowed-peer-ip) may be reached...
