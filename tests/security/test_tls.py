@@ -210,3 +210,21 @@ async def test_sighup_reloads_the_certificate_of_a_running_server(
         process.terminate()
         await process.wait()
     assert process.returncode == 0, log.read_text()
+
+
+async def test_serve_stops_with_a_clear_message_when_the_pair_does_not_load(
+    tmp_path: Path,
+) -> None:
+    env = {
+        **os.environ,
+        "VENUEBRIDGE_TLS_CERT": str(tmp_path / "missing.pem"),
+        "VENUEBRIDGE_TLS_KEY": str(tmp_path / "missing-key.pem"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "web", "serve", "--host", "127.0.0.1", "--port", "0",
+        "--data-dir", str(tmp_path / "data"), env=env, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert "cannot load" in err.decode()
+    assert "missing.pem" in err.decode()
