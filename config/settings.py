@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from config.setting_values import (
     parse_bool,
@@ -165,8 +166,8 @@ class Settings:
     http_body_timeout_seconds: int = 30
     http_keepalive_seconds: int = 75
     http_max_connections: int = 4096
-    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For and
-    # X-Forwarded-Proto are believed; from anyone else those headers are ignored.
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For, -Proto and
+    # -Host are believed; from anyone else those headers are ignored.
     trusted_proxies: tuple[str, ...] = ()
     # Built-in HTTPS for set-ups without a reverse proxy: a PEM certificate chain and its
     # private key, both or neither. SIGHUP re-reads them (web/tls.py).
@@ -279,6 +280,8 @@ def _validate(settings: Settings) -> None:
             settings.public_url.startswith(("http://", "https://")),
             "must start with http:// or https://",
         )
+        # Links and `venuebridge doctor` parse it: a host and a valid port, or nothing works.
+        check("public_url", _has_host(settings.public_url), "needs a host (and a port <= 65535)")
     if settings.redis_url is not None:
         check(
             "redis_url",
@@ -367,6 +370,15 @@ def _validate_media(media: MediaSettings) -> None:
             raise SettingsError(f"setting 'media.{name}': must be between 1 and 1000000")
     if not 1 <= media.connect_timeout_seconds <= 600:
         raise SettingsError("setting 'media.connect_timeout_seconds': must be between 1 and 600")
+
+
+def _has_host(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (reading it raises ValueError for a bad port)
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 def _is_network(text: str) -> bool:

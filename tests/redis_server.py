@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -29,15 +31,22 @@ def _answers(port: int) -> bool:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on a free loopback port, for the whole test session."""
+    with running_redis(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_redis(
+    directory: Path, persistence: Sequence[str] = ("--save", "", "--appendonly", "no")
+) -> Iterator[str]:
+    """A redis-server keeping its files in ``directory``; by default it keeps nothing."""
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed (scripts/setup.sh --dev installs it)")
-    directory = tmp_path_factory.mktemp("redis")
     for _ in range(5):
         port = _free_port()
         process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-             "--appendonly", "no", "--dir", str(directory),
-             "--logfile", str(directory / "redis.log")],
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(port), *persistence,
+             "--dir", str(directory), "--logfile", str(directory / "redis.log")],
         )  # fmt: skip
         deadline = time.monotonic() + 10
         while process.poll() is None and time.monotonic() < deadline and not _answers(port):

@@ -13,8 +13,9 @@ from config.calendar_export import venue_calendar
 from config.schedule import sessions_for_venue
 from signaling.clock import Clock
 from signaling.rehearsal import RehearsalClock
+from web.client import public_base
 from web.errors import http_error
-from web.keys import CLOCK, EVENT, SETTINGS, STARTED_AT
+from web.keys import CLOCK, EVENT, STARTED_AT
 
 
 def _utc(moment: datetime) -> str:
@@ -88,8 +89,7 @@ async def get_venue_calendar(request: web.Request) -> web.Response:
     venue_id = request.match_info["venue"]
     if event.venue(venue_id) is None:
         raise http_error(web.HTTPNotFound, f"unknown venue '{venue_id}'")
-    base_url = request.app[SETTINGS].public_url or f"{request.scheme}://{request.host}"
-    body = venue_calendar(event, venue_id, base_url=base_url)
+    body = venue_calendar(event, venue_id, base_url=public_base(request))
     return web.Response(
         body=body,
         content_type="text/calendar",

@@ -1,54 +1,35 @@
-"""The ``venuebridge`` command line: serve, check, schedule, token, revoke, report, imports."""
+"""The ``venuebridge`` command line: serve, check, schedule, report, imports; token and revoke
+(web/cli_token.py), doctor (web/doctor/)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from config import Event, EventFileError, Settings, SettingsError, load_event, load_settings
+from redis.exceptions import RedisError
+
+from config import Event, EventFileError, Settings, SettingsError, load_event
 from config.event import Part
 from config.schedule import by_day_and_hall, local_time, sessions_for_venue, zone_label
 from config.schedule_import import ImportOptions, ScheduleImportError, import_schedule
-from config.settings import replace
-from signaling.auth import ALL, Grant, Role, new_identity
-from signaling.auth.revocation import RevocationLog, revoke_role, revoke_token
-from signaling.bus.node import NodeBus
-from signaling.errors import Unauthorized
 from signaling.files import private_dir
 from signaling.records.airing import Airing
 from signaling.records.report import airing_row, terminal_report, to_csv
 from signaling.records.store import AiringStore
+from web import cli_token
 from web.app import create_app, version
-from web.backends import open_backends, store_exists
+from web.backends import NoServerHere, open_existing_store, store_exists, without_password
+from web.cli_common import add_settings_options, public_url_warning, settings_from_args
+from web.doctor import command as doctor_command
 from web.logs import configure_logging
 from web.server import serve_until_signalled
 
 logger = logging.getLogger("venuebridge")
-# Who the revocation list names for entries made on the command line.
-CLI_ACTOR = "command line"
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = load_settings(args.settings, os.environ)
-    changes: dict[str, object] = {}
-    for name in ("host", "port", "data_dir", "event_file"):
-        value = getattr(args, name, None)
-        if value is not None:
-            changes[name] = value
-    # --rehearse-from and --rehearse-speed imply --rehearse.
-    if getattr(args, "rehearse", False):
-        changes["rehearsal"] = True
-    if getattr(args, "rehearse_from", None) is not None:
-        changes.update(rehearsal=True, rehearsal_from=args.rehearse_from)
-    if getattr(args, "rehearse_speed", None) is not None:
-        changes.update(rehearsal=True, rehearsal_speed=args.rehearse_speed)
-    return replace(settings, **changes) if changes else settings
+_settings = settings_from_args
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -61,6 +42,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     private_dir(settings.data_dir)
+    warning = public_url_warning(settings)
+    if warning is not None:
+        logger.warning("%s", warning)
     app = create_app(settings, event)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
     logger.info(
@@ -170,97 +154,32 @@ async def _load_airings(settings: Settings, event: Event) -> list[Airing]:
     """The as-run records from the store the server uses (SQLite in data_dir, or Redis)."""
     if not store_exists(settings):
         return []  # no server ran here yet: do not leave an empty store behind
-    async with open_backends(settings, event) as backends:
-        return await AiringStore(backends.store, event.id).load()
+    async with open_existing_store(settings, event) as store:
+        return await AiringStore(store, event.id).load()
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Print the as-run records per venue, in each venue's own time."""
     settings = _settings(args)
     event = load_event(settings.event_file)
-    airings = sorted(
-        asyncio.run(_load_airings(settings, event)), key=lambda a: (a.scheduled_start, a.id)
-    )
+    try:
+        loaded = asyncio.run(_load_airings(settings, event))
+    except NoServerHere as error:
+        print(f"venuebridge: {error}", file=sys.stderr)
+        return 2
+    except RedisError as error:
+        print(
+            f"venuebridge: cannot read the Redis at {without_password(settings.redis_url or '')}: "
+            f"{error}",
+            file=sys.stderr,
+        )
+        return 2
+    airings = sorted(loaded, key=lambda a: (a.scheduled_start, a.id))
     if args.format == "csv":
         sys.stdout.write(to_csv([airing_row(event, a) for a in airings]))
     else:
         print(terminal_report(event, airings))
     return 0
-
-
-def cmd_token(args: argparse.Namespace) -> int:
-    """Mint a token from the same data dir (or shared Redis secret) as the server."""
-    settings = _settings(args)
-    event = load_event(settings.event_file)
-    role = Role(args.role)
-    unknown = (
-        [v for v in ([args.venue] if args.venue else []) if event.venue(v) is None]
-        + [s for s in args.session if s != ALL and event.session(s) is None]
-        + [c for c in args.channel if event.channel(c) is None]
-    )
-    if unknown:
-        print(f"venuebridge: not in this event: {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    grant = Grant(
-        identity=args.name or new_identity(role.value),
-        role=role,
-        venue=args.venue,
-        sessions=tuple(args.session),
-        channels=tuple(args.channel),
-    )
-    try:
-        token = asyncio.run(_mint(settings, event, grant, parse_ttl(args.ttl)))
-    except ValueError as error:
-        print(f"venuebridge: {error}", file=sys.stderr)
-        return 2
-    base = settings.public_url or f"http://localhost:{settings.port}"
-    print(token)
-    print(f"{base.rstrip('/')}/join?token={token}", file=sys.stderr if args.quiet else sys.stdout)
-    return 0
-
-
-async def _mint(settings: Settings, event: Event, grant: Grant, ttl: float) -> str:
-    """Signed with the secret the server uses (data dir, or the one shared on Redis)."""
-    async with open_backends(settings, event) as backends:
-        return backends.authority.mint(grant, ttl)
-
-
-def cmd_revoke(args: argparse.Namespace) -> int:
-    """Revoke one token (by id, or the token itself) or every token of a role issued until now."""
-    settings = _settings(args)
-    event = load_event(settings.event_file)
-    try:
-        described = asyncio.run(_revoke(settings, event, args))
-    except ValueError as error:
-        print(f"venuebridge: {error}", file=sys.stderr)
-        return 2
-    print(
-        f"revoked {described}; running servers apply it within "
-        f"{settings.tokens.revocation_refresh_seconds} s"
-    )
-    return 0
-
-
-async def _revoke(settings: Settings, event: Event, args: argparse.Namespace) -> str:
-    """Write the revocation into the store the servers read (SQLite in data_dir, or Redis)."""
-    now = time.time()
-    async with open_backends(settings, event) as backends:
-        if args.role:
-            entry = revoke_role(Role(args.role), CLI_ACTOR, now)
-        else:
-            token_id = args.token_id
-            if args.token:
-                try:
-                    token_id = backends.authority.verify(args.token).token_id
-                except Unauthorized as error:
-                    raise ValueError(f"{error.message}: nothing to revoke") from None
-                if token_id is None:
-                    raise ValueError("that token has no id: revoke its role with --role")
-            entry = revoke_token(token_id, CLI_ACTOR, now)
-        await RevocationLog(backends.store, event.id).add(entry)
-        # A nudge for nodes on a shared Redis; the others re-read the list on their timer.
-        await NodeBus(backends.bus, "cli").publish("revoked", {})
-        return entry.describe()
 
 
 def _speed(text: str) -> float:
@@ -273,17 +192,6 @@ def _speed(text: str) -> float:
     return speed
 
 
-def parse_ttl(text: str) -> float:
-    """``90``, ``90s``, ``15m``, ``12h`` or ``3d`` as seconds."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    text = text.strip().lower()
-    scale = units.get(text[-1:])
-    number = text[:-1] if scale else text
-    if not number.isdigit() or int(number) <= 0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a duration like 90s, 15m, 12h or 3d")
-    return float(int(number) * (scale or 1))
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="venuebridge",
@@ -292,9 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"venuebridge {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def with_settings(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--settings", type=Path, help="settings file (TOML)")
-        sub.add_argument("--event", dest="event_file", type=Path, help="event file (TOML)")
+    with_settings = add_settings_options
 
     serve = commands.add_parser("serve", help="run the server")
     with_settings(serve)
@@ -353,30 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imports.set_defaults(run=cmd_import_schedule)
 
-    token = commands.add_parser("token", help="mint a role token and its invite link")
-    with_settings(token)
-    token.add_argument("--data-dir", type=Path, help="where the signing secret lives")
-    token.add_argument("--role", required=True, choices=[r.value for r in Role])
-    token.add_argument("--venue", help="operator: the venue id")
-    token.add_argument(
-        "--session", action="append", default=[], help="moderator: a session id or '*' (repeat)"
-    )
-    token.add_argument("--channel", action="append", default=[], help="producer: channel (repeat)")
-    token.add_argument("--ttl", default="12h", help="lifetime: 90s, 15m, 12h, 3d (default 12h)")
-    token.add_argument("--name", help="identity to put in the token (default: generated)")
-    token.add_argument("--quiet", action="store_true", help="print only the token on stdout")
-    token.set_defaults(run=cmd_token)
-
-    revoke = commands.add_parser("revoke", help="revoke one token, or every token of a role")
-    with_settings(revoke)
-    revoke.add_argument("--data-dir", type=Path, help="where the store and secret live")
-    which = revoke.add_mutually_exclusive_group(required=True)
-    which.add_argument("--token-id", help="the token's id (its jti claim)")
-    which.add_argument("--token", help="the token itself")
-    which.add_argument(
-        "--role", choices=[r.value for r in Role], help="every token of this role issued until now"
-    )
-    revoke.set_defaults(run=cmd_revoke)
+    cli_token.add_commands(commands)
+    doctor_command.add_command(commands)
     return parser
 
 

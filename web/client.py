@@ -1,16 +1,20 @@
-"""Who is on the other end of a request, and did they come over TLS.
+"""Who is on the other end of a request, did they come over TLS, and which address they used.
 
 Behind a reverse proxy every request arrives from the proxy's address. The proxy says who
 its client was in ``X-Forwarded-For`` and how it came in ``X-Forwarded-Proto``, but anyone
 can send those headers: they are believed only when the peer is one of the
 ``trusted_proxies``. Rate limits and admission caps key on ``client_address``; the invite
-cookie is ``Secure`` when ``request_is_https``.
+cookie is ``Secure`` when ``request_is_https``. Every link we hand out (invite links, the
+stage QR code, calendars, WHIP/WHEP ``Location``) starts with ``public_base``: the
+``public_url`` setting, else the scheme and host this browser reached us on, so a stage
+display opened on a LAN address shows a QR code for that address, not for localhost.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 
 from aiohttp import web
 
@@ -19,6 +23,12 @@ from web.keys import SETTINGS
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 UNKNOWN = "unknown"
+# A host name or IPv4 address, or an IPv6 address in brackets, and an optional port: what a
+# ``Host`` may be. Anything else (spaces, ``@``, ``/``) never reaches a link we hand out.
+# Labels are separated by exactly one dot, so the pattern cannot backtrack its way into
+# exponential time on a long hostile header.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOST = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{{1,5}})?")
 
 
 @functools.lru_cache(maxsize=8)
@@ -86,9 +96,47 @@ def request_is_https(request: web.Request) -> bool:
     """TLS on this socket, or a trusted proxy's ``X-Forwarded-Proto: https``."""
     if request.secure:
         return True
-    if not _peer_is_trusted(request):
-        return False
-    values = ",".join(request.headers.getall("X-Forwarded-Proto", []))
-    protos = [proto.strip().lower() for proto in values.split(",") if proto.strip()]
     # The nearest (rightmost) value is the one our own proxy vouches for.
-    return bool(protos) and protos[-1] == "https"
+    proto = _nearest_forwarded(request, "X-Forwarded-Proto")
+    return proto is not None and proto.lower() == "https"
+
+
+def _nearest_forwarded(request: web.Request, header: str) -> str | None:
+    """The value our own (nearest, rightmost) proxy put in ``header``; None from strangers."""
+    if not _peer_is_trusted(request):
+        return None
+    values = ",".join(request.headers.getall(header, []))
+    entries = [entry.strip() for entry in values.split(",") if entry.strip()]
+    return entries[-1] if entries else None
+
+
+def is_valid_host(text: str) -> bool:
+    """Whether ``text`` is a bare ``host[:port]`` fit to put in a URL."""
+    return len(text) <= 255 and HOST.fullmatch(text) is not None
+
+
+def request_host(request: web.Request) -> str:
+    """The host (and port) the browser asked for: a trusted proxy's ``X-Forwarded-Host``,
+    else ``Host``, else the address of the socket it reached."""
+    forwarded = _nearest_forwarded(request, "X-Forwarded-Host")
+    if forwarded is not None and is_valid_host(forwarded):
+        return forwarded
+    host = request.headers.get("Host", "").strip()
+    if is_valid_host(host):
+        return host
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        address = parse_address(str(sockname[0]))
+        if address is not None:
+            shown = f"[{address}]" if address.version == 6 else str(address)
+            return f"{shown}:{sockname[1]}"
+    return "localhost"  # no socket (a test request): nothing better is known
+
+
+def public_base(request: web.Request) -> str:
+    """Where links we hand out start: ``public_url``, else this request's scheme and host."""
+    configured = request.app[SETTINGS].public_url
+    if configured:
+        return configured.rstrip("/")
+    scheme = "https" if request_is_https(request) else "http"
+    return f"{scheme}://{request_host(request)}"

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
 
 from aiohttp import web
-from yarl import URL
 
 from streaming import errors
 from streaming.http_rules import (
@@ -24,6 +23,7 @@ from streaming.hub import Negotiated
 from streaming.ice_servers import ice_servers_for, link_header
 from streaming.sdp_syntax import MAX_FRAGMENT_BYTES, MAX_SDP_BYTES
 from web.auth import COOKIE
+from web.client import public_base
 from web.errors import http_error
 from web.keys import MEDIA, SETTINGS
 
@@ -93,9 +93,7 @@ async def read_offer(request: web.Request) -> tuple[str, str | None]:
 
 
 def _absolute(request: web.Request, path: str) -> str:
-    public_url = request.app[SETTINGS].public_url
-    base = URL(public_url) if public_url else request.url.origin()
-    return str(base.join(URL(path)))
+    return public_base(request) + path
 
 
 def created(request: web.Request, negotiated: Negotiated) -> web.Response:

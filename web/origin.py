@@ -15,9 +15,8 @@ from aiohttp import web
 from yarl import URL
 
 from web.auth import COOKIE
-from web.client import request_is_https
+from web.client import public_base
 from web.errors import Handler, http_error
-from web.keys import SETTINGS
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WEBSOCKET_PATH = "/ws"
@@ -40,12 +39,8 @@ def parse_origin(text: str) -> Origin | None:
 
 
 def own_origin(request: web.Request) -> Origin | None:
-    """Our origin: the configured ``public_url``, else the request's own scheme and Host."""
-    public_url = request.app[SETTINGS].public_url
-    if public_url:
-        return parse_origin(public_url)
-    scheme = "https" if request_is_https(request) else "http"
-    return parse_origin(f"{scheme}://{request.host}")
+    """Our origin: the configured ``public_url``, else the request's own scheme and host."""
+    return parse_origin(public_base(request))
 
 
 def is_same_origin(request: web.Request, origin: str) -> bool:

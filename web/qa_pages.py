@@ -13,9 +13,12 @@ from config import Session
 from signaling.auth import Grant, Role
 from signaling.errors import Forbidden
 from web.auth import require_grant
+
+# Re-exported: pages that build links import it from here too.
+from web.client import public_base as public_base
 from web.display_names import display_names
 from web.errors import http_error
-from web.keys import EVENT, SETTINGS
+from web.keys import EVENT
 
 
 def _qa_session(request: web.Request) -> Session:
@@ -26,11 +29,6 @@ def _qa_session(request: web.Request) -> Session:
     if not session.qa:
         raise http_error(web.HTTPNotFound, f"The session '{session.title}' has no Q&A.")
     return session
-
-
-def public_base(request: web.Request) -> str:
-    configured = request.app[SETTINGS].public_url
-    return configured.rstrip("/") if configured else f"{request.scheme}://{request.host}"
 
 
 def qr_svg(url: str) -> Markup:

@@ -28,6 +28,14 @@ def load_or_create_secret(data_dir: Path) -> bytes:
     return _read(path)
 
 
+def read_secret(data_dir: Path) -> bytes | None:
+    """The secret a server left in ``data_dir``, or None; creates nothing (for the CLI)."""
+    path = data_dir / SECRET_FILE
+    if not path.is_file():
+        return None
+    return _read(path)
+
+
 def _read(path: Path) -> bytes:
     text = path.read_text().strip()
     if len(text) < 64:
@@ -39,7 +47,15 @@ def _read(path: Path) -> bytes:
 async def shared_secret(redis: Redis, key: str, local: bytes) -> bytes:
     """The secret all nodes on one Redis share: the first node's wins (SET NX)."""
     await redis.set(key, local.hex(), nx=True)
+    secret = await read_shared_secret(redis, key)
+    if secret is None:
+        raise RuntimeError("the shared signing secret vanished from Redis")
+    return secret
+
+
+async def read_shared_secret(redis: Redis, key: str) -> bytes | None:
+    """The secret the nodes on this Redis share, or None while no node has started."""
     value = await redis.get(key)
     if value is None:
-        raise RuntimeError("the shared signing secret vanished from Redis")
+        return None
     return bytes.fromhex(value.decode() if isinstance(value, bytes) else str(value))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
 
 from config import Event, Settings
 from signaling.auth import Grant, Role
@@ -11,7 +15,13 @@ from signaling.bus.local import LocalBus
 from signaling.bus.redis import RedisBus
 from signaling.store.redis import RedisEventStore
 from signaling.store.sqlite import SqliteEventStore
-from web.backends import open_backends, store_exists
+from web.backends import (
+    NoServerHere,
+    open_backends,
+    open_existing_store,
+    secret_key,
+    store_exists,
+)
 
 
 async def test_embedded_default_keeps_store_and_secret_in_the_data_dir(
@@ -53,3 +63,44 @@ async def test_nodes_on_one_redis_share_store_and_secret(
         # Different data dirs, different local secrets: Redis decides which one signs.
         assert other.authority.verify(one.authority.mint(grant, ttl=60)) == grant
     assert not (tmp_path / "first" / "venuebridge.sqlite3").exists()
+
+
+async def test_the_cli_side_creates_nothing_where_no_server_ran(
+    tmp_path: Path, reference_event: Event
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    with pytest.raises(NoServerHere, match=r"no signing key \(signing.key\) in .*data") as refused:
+        async with open_backends(settings, reference_event, existing_only=True):
+            pass
+    assert "--data-dir DIR or VENUEBRIDGE_DATA_DIR" in str(refused.value)
+    with pytest.raises(NoServerHere, match="store"):
+        async with open_existing_store(settings, reference_event):
+            pass
+    assert not settings.data_dir.exists()
+    # Once the server has run, the same calls find its key and store.
+    async with open_backends(settings, reference_event) as server:
+        token = server.authority.mint(Grant("d", Role.DIRECTOR), ttl=60)
+    async with open_backends(settings, reference_event, existing_only=True) as cli:
+        assert cli.authority.verify(token).identity == "d"
+
+
+async def test_the_cli_side_neither_sets_nor_needs_a_local_key_on_redis(
+    tmp_path: Path, reference_event: Event, redis_url: str
+) -> None:
+    event = dataclasses.replace(reference_event, id=f"cli{uuid.uuid4().hex[:12]}")
+    cli = Settings(data_dir=tmp_path / "cli", redis_url=redis_url)
+    with pytest.raises(NoServerHere, match=f"no server of event '{event.id}'"):
+        async with open_backends(cli, event, existing_only=True):
+            pass
+    redis = Redis.from_url(redis_url)
+    try:
+        assert await redis.exists(secret_key(event)) == 0
+        server = Settings(data_dir=tmp_path / "server", redis_url=redis_url)
+        async with open_backends(server, event) as backends:
+            token = backends.authority.mint(Grant("d", Role.DIRECTOR), ttl=60)
+        assert await redis.exists(secret_key(event)) == 1
+    finally:
+        await redis.aclose()
+    async with open_backends(cli, event, existing_only=True) as backends:
+        assert backends.authority.verify(token).identity == "d"
+    assert not cli.data_dir.exists()  # the key on Redis was enough

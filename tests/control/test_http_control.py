@@ -10,25 +10,27 @@ from pathlib import Path
 
 import pytest
 
-from config import Settings
-from signaling.auth import TokenAuthority, load_or_create_secret
+from config import Event, Settings
 from tests.control.support import Node
+from web.backends import open_backends
 from web.cli import main
 
 ROOM = "overseas-talents-summit"
 
 
-def test_token_command_mints_what_the_server_accepts(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+async def test_token_command_mints_what_the_server_accepts(
+    tmp_path: Path, reference_event: Event, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "data"
-    code = main(
-        ["token", "--role", "moderator", "--session", ROOM, "--ttl", "2h", "--data-dir", str(data)]
-    )
-    assert code == 0
+    async with open_backends(Settings(data_dir=data), reference_event) as server:
+        authority = server.authority  # as the server has it after its start
+    args = ["token", "--role", "moderator", "--session", ROOM, "--ttl", "2h",
+            "--data-dir", str(data), "--public-url", "https://live.example.org/"]  # fmt: skip
+    # The CLI runs its own event loop, so it runs in a worker thread here.
+    assert await asyncio.to_thread(main, args) == 0
     token, link = capsys.readouterr().out.split()
-    assert link == f"http://localhost:8080/join?token={token}"
-    grant = TokenAuthority(load_or_create_secret(data), "coet2018").verify(token)
+    assert link == f"https://live.example.org/join?token={token}"
+    grant = authority.verify(token)
     assert (grant.role.value, grant.sessions) == ("moderator", (ROOM,))
 
 

@@ -60,11 +60,12 @@ async def test_a_store_file_left_readable_is_tightened(tmp_path: Path) -> None:
     assert mode(tmp_path / STORE_FILE) == 0o600
 
 
-def test_the_cli_creates_the_data_directory_private(
+def test_the_cli_creates_no_data_directory_and_no_key(
     tmp_path: Path, open_umask: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # A key made by the CLI would sign tokens the server refuses (issue 12).
     data = tmp_path / "cli-data"
-    assert main(["token", "--role", "viewer", "--data-dir", str(data)]) == 0
-    assert mode(data) == 0o700
-    assert mode(data / "signing.key") == 0o600
-    assert capsys.readouterr().out
+    assert main(["token", "--role", "viewer", "--data-dir", str(data)]) == 2
+    assert main(["revoke", "--role", "viewer", "--data-dir", str(data)]) == 2
+    assert not data.exists()
+    assert str(data) in capsys.readouterr().err

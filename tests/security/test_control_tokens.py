@@ -102,13 +102,17 @@ async def test_the_server_authority_uses_the_lifetime_settings(
             backends.authority.mint(Grant("d", Role.DIRECTOR), ttl=3 * 3600)
 
 
-def test_the_token_command_refuses_a_lifetime_past_the_role_maximum(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+async def test_the_token_command_refuses_a_lifetime_past_the_role_maximum(
+    tmp_path: Path, reference_event: Event, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = str(tmp_path / "data")
-    assert main(["token", "--role", "admin", "--ttl", "3d", "--data-dir", data]) == 2
+    data = tmp_path / "data"
+    async with open_backends(Settings(data_dir=data), reference_event):
+        pass  # as the server does when it starts: its key and its store
+    args = ["token", "--role", "admin", "--data-dir", str(data)]
+    # The CLI runs its own event loop, so it runs in a worker thread here.
+    assert await asyncio.to_thread(main, [*args, "--ttl", "3d"]) == 2
     assert "an admin token may live at most 1d" in capsys.readouterr().err
-    assert main(["token", "--role", "admin", "--ttl", "12h", "--data-dir", data]) == 0
+    assert await asyncio.to_thread(main, [*args, "--ttl", "12h"]) == 0
 
 
 async def _revoke(node: Node, token: str | None, body: dict[str, str]) -> aiohttp.ClientResponse:
