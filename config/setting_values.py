@@ -43,6 +43,12 @@ def parse_bool(value: object) -> bool:
     raise ValueError("expected true or false")
 
 
+def parse_optional_bool(value: object) -> bool | None:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return parse_bool(value)
+
+
 def parse_str(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("expected a string")

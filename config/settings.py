@@ -20,6 +20,7 @@ from config.setting_values import (
     parse_choice,
     parse_float,
     parse_int,
+    parse_optional_bool,
     parse_optional_int,
     parse_optional_path,
     parse_optional_str,
@@ -52,6 +53,20 @@ class IceSettings:
     turn_credential_ttl: int = 86400
     # Addresses written into our candidates instead of the interface ones (NAT, cloud).
     advertised_addresses: tuple[str, ...] = ()
+    # All media of the process on one UDP socket (streaming/udp_mux.py): a firewall
+    # needs one rule. 0 picks a free port at start-up (tests).
+    udp_mux: bool = True
+    udp_port: int = 8189
+    # Answers to plain STUN binding requests (no ICE username) on the media port, per
+    # second: lets ``venuebridge doctor`` see the port open, without making us a reflector.
+    stun_answers_per_second: int = 20
+    # ICE over TCP (RFC 6544) on the same port number, for networks that drop UDP; and
+    # how many TCP connections may wait unauthenticated for their first check.
+    # None: on whenever udp_mux is.
+    tcp_mux: bool | None = None
+    tcp_pending_max: int = 256
+    # Without the mux: each connection's socket on a port in this range (both or neither);
+    # neither means any free port.
     udp_port_min: int | None = None
     udp_port_max: int | None = None
 
@@ -219,6 +234,11 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "ice.turn_secret": parse_optional_str,
     "ice.turn_credential_ttl": parse_int,
     "ice.advertised_addresses": parse_str_tuple,
+    "ice.udp_mux": parse_bool,
+    "ice.udp_port": parse_int,
+    "ice.stun_answers_per_second": parse_int,
+    "ice.tcp_mux": parse_optional_bool,
+    "ice.tcp_pending_max": parse_int,
     "ice.udp_port_min": parse_optional_int,
     "ice.udp_port_max": parse_optional_int,
     **{f"limits.{name}": parse_int for name in ControlLimits.__dataclass_fields__},
@@ -345,6 +365,23 @@ def _validate(settings: Settings) -> None:
     )
     if low is not None and high is not None:
         check("ice.udp_port_min", 1024 <= low <= high <= 65535, "need 1024 <= min <= max <= 65535")
+    check(
+        "ice.udp_port_min",
+        low is None or not ice.udp_mux,
+        "a port range is for ice.udp_mux = false; the mux uses the one port ice.udp_port",
+    )
+    check("ice.udp_port", 0 <= ice.udp_port <= 65535, "must be between 0 and 65535")
+    check(
+        "ice.tcp_mux",
+        ice.udp_mux or ice.tcp_mux is not True,
+        "ICE-TCP shares the mux's port: it needs ice.udp_mux = true",
+    )
+    check("ice.tcp_pending_max", 1 <= ice.tcp_pending_max <= 100_000, "must be 1 to 100000")
+    check(
+        "ice.stun_answers_per_second",
+        1 <= ice.stun_answers_per_second <= 10_000,
+        "must be between 1 and 10000",
+    )
     check(
         "health.lost_after",
         0.25 <= settings.health.lost_after <= 60,

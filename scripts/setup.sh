@@ -9,8 +9,9 @@ extras=""
 if [ "${1:-}" = "--dev" ]; then
     extras="[dev]"
     # fonts-wqy-zenhei: a CJK font, so Chromium in the browser tests renders Chinese text.
+    # nftables: the ICE-TCP browser test drops UDP in its network namespace.
     # caddy: the reverse proxy of docker/compose.yaml, run by tests/deploy/test_stack.py.
-    packages=(chromium redis-server coturn iproute2 fonts-wqy-zenhei caddy)
+    packages=(chromium redis-server coturn iproute2 nftables fonts-wqy-zenhei caddy)
     missing=()
     for package in "${packages[@]}"; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -62,6 +62,17 @@ def new_peer_connection() -> Any:
     return RTCPeerConnection(RTCConfiguration(iceServers=[]))
 
 
+def ice_connections(pc: Any) -> list[Any]:
+    """The aioice ``Connection`` of each ICE transport the connection still uses.
+
+    Read after ``setRemoteDescription``: by then aiortc has dropped the transports that
+    BUNDLE made redundant (each transceiver starts with its own), and before
+    ``createAnswer``, which reads their ICE username (``streaming/ice_ports.py``).
+    """
+    transports = {id(t.receiver.transport): t.receiver.transport for t in pc.getTransceivers()}
+    return [dtls.transport._connection for dtls in transports.values()]
+
+
 def prefer_codecs(transceiver: Any, video_codec: str) -> None:
     """Offer only Opus or the event's video codec, without RTX (we retransmit in-stream)."""
     kind = transceiver.kind

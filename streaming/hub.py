@@ -21,11 +21,13 @@ from streaming.errors import (
     Forbidden,
     NotFound,
     NotLive,
+    OverCapacity,
     Unauthenticated,
     UnsupportedOffer,
 )
 from streaming.feed import Feed
 from streaming.http_rules import TrickleFragment, new_session_id
+from streaming.ice_ports import AnyFreePort, IcePorts
 from streaming.memory import HeapTrimmer
 from streaming.ports import (
     MediaAccess,
@@ -88,8 +90,10 @@ class MediaHub:
         limits: MediaSettings | None = None,
         watch: WatchSettings | None = None,
         now: Callable[[], datetime] | None = None,
+        ice_ports: IcePorts | None = None,
     ) -> None:
         self.video_codec = video_codec
+        self._ice_ports = ice_ports or AnyFreePort()
         self.access = access
         self._advertised_addresses = advertised_addresses
         limits = limits or MediaSettings()
@@ -214,6 +218,7 @@ class MediaHub:
             self._publisher_live,
             self._end_soon,
             "backup" if backup else "primary",
+            self._ice_ports,
         )
         self._publishers[session.id] = session
         return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}", None)
@@ -267,7 +272,9 @@ class MediaHub:
     ) -> Negotiated:
         # Admitted before anything costly; the ticket goes back when the session ends.
         ticket = self._admission.admit(address, label, time.monotonic())
-        session = SubscriberSession(new_session_id(), feed, label, self.video_codec, self._end_soon)
+        session = SubscriberSession(
+            new_session_id(), feed, label, self.video_codec, self._end_soon, self._ice_ports
+        )
         self._subscribers[session.id] = session
         return await self._negotiate(session, offer, offer_sdp, base, ticket)
 
@@ -281,6 +288,9 @@ class MediaHub:
         )
         try:
             answer = await session.answer(offer_sdp, _offer_kinds(offer))
+        except OverCapacity:  # no media port left (ice.udp_port_min..max)
+            await self._end(session)
+            raise
         except OperationError as error:
             await self._end(session)
             raise UnsupportedOffer(f"no common codec: {error}") from None

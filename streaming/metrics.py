@@ -10,6 +10,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Summa
 from prometheus_client.registry import Collector
 
 from streaming.snapshots import CounterKey, MediaSnapshot
+from streaming.udp_mux import DROP_REASONS, UdpMuxStats
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
@@ -154,3 +155,45 @@ def _admission(snapshot: MediaSnapshot) -> Iterator[Metric]:
         "Sessions ended because they did not connect in time.",
         value=snapshot.reaped,
     )
+
+
+class MuxStats(Protocol):
+    """The media socket's counters (``streaming/udp_mux.py``)."""
+
+    def stats(self) -> UdpMuxStats: ...
+
+
+class UdpMuxCollector(Collector):
+    """The one media UDP port: who is on it, what it answered, what it dropped and why."""
+
+    def __init__(self, mux: MuxStats) -> None:
+        self._mux = mux
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._mux.stats()
+        yield GaugeMetricFamily(
+            PREFIX + "udp_mux_sockets",
+            "Sockets of the media port (one per address).",
+            stats.sockets,
+        )
+        yield GaugeMetricFamily(
+            PREFIX + "udp_mux_connections", "ICE connections on the media port.", stats.connections
+        )
+        yield GaugeMetricFamily(
+            PREFIX + "udp_mux_addresses",
+            "Remote addresses routed to a connection.",
+            stats.addresses,
+        )
+        yield CounterMetricFamily(
+            PREFIX + "udp_mux_stun_answers",
+            "Plain STUN binding requests answered (port checks).",
+            stats.stun_answers,
+        )
+        dropped = CounterMetricFamily(
+            PREFIX + "udp_mux_dropped",
+            "Packets on the media port that no connection took, by reason.",
+            labels=["reason"],
+        )
+        for reason in DROP_REASONS:
+            dropped.add_metric([reason], stats.dropped[reason])
+        yield dropped

@@ -9,15 +9,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from aiortc import RTCSessionDescription
+
 from streaming import aiortc_glue as glue
+from streaming.ice_ports import AnyFreePort, IcePorts
 
 RTCP_INTERVAL = 1.0
 
 
 class PeerSession:
-    def __init__(self, on_ended: Callable[[Any], None]) -> None:
+    def __init__(self, on_ended: Callable[[Any], None], ice_ports: IcePorts | None = None) -> None:
         self.created_at = time.monotonic()
         self.pc = glue.new_peer_connection()
+        self._ice_ports = ice_ports or AnyFreePort()
         self._undo: list[Callable[[], None]] = []
         self._on_ended = on_ended
         self._rtcp_task: asyncio.Task[None] | None = None
@@ -30,6 +34,15 @@ class PeerSession:
 
     async def add_remote_candidate(self, candidate: Any) -> None:
         await self.pc.addIceCandidate(candidate)
+
+    async def _negotiate(self, offer_sdp: str) -> str:
+        """Apply the offer and answer it, our ICE candidates on the configured ports."""
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        # Between the two: the bundled ICE transports are known, no answer read them yet.
+        for connection in glue.ice_connections(self.pc):
+            self._ice_ports.adopt(connection)
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return str(self.pc.localDescription.sdp)
 
     def _start_rtcp(self) -> None:
         self._rtcp_task = asyncio.get_running_loop().create_task(self._run_rtcp())

@@ -6,9 +6,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from aiortc import RTCSessionDescription
-
 from streaming import aiortc_glue as glue
+from streaming.ice_ports import IcePorts
 from streaming.ingest import TrackIngest
 from streaming.peer import PeerSession
 from streaming.ports import SourceRole
@@ -100,8 +99,9 @@ class PublisherSession(PeerSession):
         on_live: Callable[[PublisherSession], None],
         on_ended: Callable[[PublisherSession], None],
         role: SourceRole = "primary",
+        ice_ports: IcePorts | None = None,
     ) -> None:
-        super().__init__(on_ended)
+        super().__init__(on_ended, ice_ports)
         self.id = session_id
         self.role: SourceRole = role
         # Set before ``close()`` when the publisher said goodbye (DELETE): idle, not lost.
@@ -123,9 +123,7 @@ class PublisherSession(PeerSession):
             track = _PublisherTrack(self, kind == "video", glue.rtcp_ssrc(transceiver))
             self.tracks.append(track)
             self._undo.append(glue.take_over_receiver(transceiver, track))
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
-        return str(self.pc.localDescription.sdp)
+        return await self._negotiate(offer_sdp)
 
     def _track_started(self, track: _PublisherTrack) -> None:
         if self._closed:  # ended while its connection was still being set up

@@ -8,10 +8,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from aiortc import RTCSessionDescription
-
 from streaming import aiortc_glue as glue
 from streaming.feed import Feed
+from streaming.ice_ports import IcePorts
 from streaming.peer import PeerSession
 from streaming.rtp_rewrite import RtpRewriter
 from streaming.writer import TrackWriter
@@ -104,8 +103,9 @@ class SubscriberSession(PeerSession):
         label: str,
         video_codec: str,
         on_ended: Callable[[SubscriberSession], None],
+        ice_ports: IcePorts | None = None,
     ) -> None:
-        super().__init__(on_ended)
+        super().__init__(on_ended, ice_ports)
         self.id = session_id
         self.feed = feed
         self.label = label
@@ -123,9 +123,7 @@ class SubscriberSession(PeerSession):
             track = _SubscriberTrack(self, kind == "video")
             self.tracks.append(track)
             self._undo.append(glue.take_over_sender(transceiver, track))
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
-        return str(self.pc.localDescription.sdp)
+        return await self._negotiate(offer_sdp)
 
     def _track_started(self, track: _SubscriberTrack) -> None:
         if self._closed:  # ended while its connection was still being set up

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from config import Event, Settings, load_event
+from tests.helpers import local_settings
 from tests.requirements import require
 from web.app import create_app
 
@@ -16,9 +18,12 @@ pytest_plugins = ("tests.redis_server",)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # ``venuebridge serve`` processes the tests start inherit this: each picks a free
+    # media UDP port instead of the default 8189 (tests in-process use local_settings).
+    os.environ.setdefault("VENUEBRIDGE_ICE_UDP_PORT", "0")
     config.addinivalue_line(
         "markers",
-        "requires(name): needs Chromium, coturn, Caddy, Node.js or the test network "
+        "requires(name): needs Chromium, coturn, Caddy, nftables, Node.js or the test network "
         "(tests/requirements.py); skips when missing, fails when CI=true",
     )
 
@@ -35,7 +40,7 @@ def reference_event() -> Event:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data")
+    return local_settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data")
 
 
 @pytest.fixture

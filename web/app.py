@@ -37,7 +37,9 @@ from signaling.routing.router import Router
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 from streaming.hub import MediaHub
-from streaming.metrics import MediaCollector
+from streaming.ice_ports import open_ice_ports
+from streaming.metrics import MediaCollector, UdpMuxCollector
+from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings
 from web import (
     api,
@@ -70,6 +72,7 @@ from web.keys import (
     EVENT,
     HUB,
     HUB_OPTIONS,
+    ICE_PORTS,
     MEDIA,
     METRICS,
     ROUTING,
@@ -113,11 +116,6 @@ def create_app(
         undefined=jinja2.StrictUndefined,
     )
     app.router.add_static("/static/", HERE / "static", name="static")
-    if settings.ice.udp_port_min is not None:
-        logger.warning(
-            "ice.udp_port_min/max are not honoured: aioice 0.13 binds every candidate to an "
-            "ephemeral port and has no port-range option (see README)"
-        )
     metrics.setup(app, version())
     hygiene.setup(app)
     for routes in (pages, api, ws, qa_pages, join, exports, whip, whep, media_api, media_pages):
@@ -184,6 +182,10 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         await hub.start()
         stack.push_async_callback(hub.stop)
 
+        # A busy media port stops start-up here (SettingsError naming ice.udp_port).
+        ice_ports = app[ICE_PORTS] = await stack.enter_async_context(open_ice_ports(settings.ice))
+        if isinstance(ice_ports, UdpMux):
+            app[METRICS].register(UdpMuxCollector(ice_ports))
         media = MediaHub(
             event,
             settings.video_codec,
@@ -197,6 +199,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             ),
             # The slate names each venue's next session: on the rehearsal clock too.
             now=clock.now,
+            ice_ports=ice_ports,
         )
         app[MEDIA] = media
         app[METRICS].register(MediaCollector(media))

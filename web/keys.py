@@ -13,12 +13,15 @@ from signaling.hub import Hub, HubOptions
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 from streaming.hub import MediaHub
+from streaming.ice_ports import IcePorts
 
 SETTINGS = web.AppKey("settings", Settings)
 EVENT = web.AppKey("event", Event)
 METRICS = web.AppKey("metrics", CollectorRegistry)
 STARTED_AT = web.AppKey("started_at", float)
 MEDIA = web.AppKey("media", MediaHub)
+# Where ICE connections put their candidates: the one media port (UdpMux) or a range.
+ICE_PORTS = web.AppKey("ice_ports", IcePorts)
 
 # The control plane (issue 4): hub, token authority, store.
 HUB = web.AppKey("hub", Hub)

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from config import Event, Settings
+from config import Event
 from config.settings import FailoverSettings
 from signaling.auth import Grant, Role
 from tests.control.support import mint
+from tests.helpers import local_settings
 from web.app import create_app
 from web.qa_pages import landing
 
@@ -66,7 +67,7 @@ async def test_the_chooser_lists_a_producers_channels(client: TestClient[Any, An
 async def test_the_director_page_knows_the_failover_mode(
     tmp_path: Path, reference_event: Event, mode: str
 ) -> None:
-    settings = Settings(
+    settings = local_settings(
         host="127.0.0.1", port=0, data_dir=tmp_path / "data", failover=FailoverSettings(mode=mode)
     )
     app = create_app(settings, reference_event)

@@ -9,8 +9,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from config import Event, IceSettings, Settings
+from config import Event, IceSettings
 from signaling.auth import Grant, Role
+from tests.helpers import local_settings
 from tests.media_peers import needs_network
 from tests.obs_offer import OBS_OFFER
 from web.app import create_app
@@ -23,7 +24,7 @@ AUTH = {"Authorization": f"Bearer {SECRET}", "Content-Type": "application/sdp"}
 
 @pytest.fixture
 async def media_client(tmp_path: Path, reference_event: Event) -> AsyncIterator[Client]:
-    settings = Settings(
+    settings = local_settings(
         host="127.0.0.1",
         port=0,
         data_dir=tmp_path / "data",

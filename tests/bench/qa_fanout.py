@@ -123,6 +123,8 @@ class Server:
         env = {
             **os.environ,
             "VENUEBRIDGE_LOG_LEVEL": "WARNING",
+            # Not in a namespace: leave 8189 to whatever else runs on the machine.
+            "VENUEBRIDGE_ICE_UDP_PORT": "0",
             # Every benchmark client is a new anonymous viewer on 127.0.0.1.
             "VENUEBRIDGE_LIMITS_ANONYMOUS_BURST_PER_ADDRESS": "1000000",
             # Thousands of sockets from one process: above the edge's connection cap.

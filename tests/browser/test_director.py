@@ -13,11 +13,11 @@ import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page
 
-from config import Event, Settings
+from config import Event
 from config.event_file import parse_event
 from signaling.records.airing import Status
 from tests.control.support import WsClient, mint
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from tests.integration.test_forwarding import BRIGHT, DARK
 from tests.media_peers import needs_network, publish
 from web.app import create_app
@@ -100,7 +100,7 @@ def short_event(start: datetime) -> Event:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[tuple[str, Any]]:
-    settings = Settings(
+    settings = local_settings(
         host="127.0.0.1",
         port=0,
         data_dir=tmp_path / "data",

@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import Browser
 
 from config import Settings
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
 from tests.media_peers import needs_network
 
@@ -31,7 +31,7 @@ FRAMES_DECODED = """async () => {
 
 @pytest.fixture(params=["H264", "VP8"])
 def media_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    return Settings(
+    return local_settings(
         host="127.0.0.1",
         port=0,
         data_dir=tmp_path / "data",

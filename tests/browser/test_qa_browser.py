@@ -13,6 +13,7 @@ from playwright.async_api import Browser, async_playwright, expect
 
 from config import Event, Settings
 from signaling.auth import Grant, Role
+from tests.helpers import local_settings
 from web.app import create_app
 from web.keys import AUTHORITY
 
@@ -57,7 +58,7 @@ async def test_the_same_flow_across_two_nodes_on_redis(
     servers = []
     try:
         for name in ("a", "b"):
-            settings = Settings(
+            settings = local_settings(
                 host="127.0.0.1", port=0, data_dir=tmp_path / name, redis_url=redis_url
             )
             event = dataclasses.replace(reference_event, id=f"browser{tmp_path.name[-12:]}")

@@ -13,6 +13,7 @@ from playwright.async_api import Browser, Page, expect
 from config import Event, Settings
 from config.settings import ControlLimits
 from tests.control.support import WsClient, mint
+from tests.helpers import local_settings
 from web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -164,7 +165,7 @@ async def test_moderator_dismisses_edits_and_merges_with_in_page_forms(
 async def test_the_moderator_sees_a_question_whose_votes_came_in_a_burst(
     tmp_path: Path, reference_event: Event, browser: Browser, shots: Path
 ) -> None:
-    settings = Settings(
+    settings = local_settings(
         host="127.0.0.1",
         port=0,
         data_dir=tmp_path / "data",

@@ -18,7 +18,7 @@ from config import Event, Settings
 from signaling.hub import HubOptions
 from signaling.qa.limits import Limits, Rate
 from tests.control.support import Node, WsClient
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from web.app import create_app
 
 ROOM = "overseas-talents-summit"
@@ -37,7 +37,7 @@ async def two_nodes(
     nodes = []
     async with contextlib_stack() as stack:
         for name in ("a", "b"):
-            settings = Settings(
+            settings = local_settings(
                 host="127.0.0.1", port=0, data_dir=tmp_path / name, redis_url=redis_url
             )
             app = create_app(settings, prefix_event, OPTIONS)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from config import Event, Settings
 from streaming.hub import MediaHub
+from tests.helpers import local_settings
 from web.app import create_app
 from web.keys import MEDIA
 from web.server import start_server
@@ -30,7 +31,7 @@ class MediaServer:
 
 @pytest.fixture
 def media_settings(tmp_path: Path) -> Settings:
-    return Settings(
+    return local_settings(
         host="127.0.0.1", port=0, data_dir=tmp_path / "data", producer_secret=PRODUCER_SECRET
     )
 

@@ -27,7 +27,7 @@ from tests.integration.deployment_parts import (
     tls_terminator,
 )
 from tests.integration.server_process import ServerProcess, serve
-from tests.media_peers import free_port
+from tests.media_peers import free_port, needs_network, non_loopback_ipv4
 from tests.redis_server import running_redis
 from web.auth import COOKIE
 
@@ -282,8 +282,16 @@ async def test_doctor_refuses_bad_options(tmp_path: Path) -> None:
     "udp_mux" not in IceSettings.__dataclass_fields__,
     reason="the single-port media mux (issue 12, item 1) is not merged on this branch yet",
 )
+@needs_network
 async def test_doctor_sees_the_servers_own_media_port(tmp_path: Path) -> None:
-    media = {"VENUEBRIDGE_ICE_UDP_PORT": str(free_port(socket.SOCK_DGRAM))}
+    # The mux listens on the host's addresses (not loopback): the address browsers are
+    # told, as a deployment behind NAT advertises its public one.
+    address = non_loopback_ipv4()
+    assert address is not None
+    media = {
+        "VENUEBRIDGE_ICE_UDP_PORT": str(free_port(socket.SOCK_DGRAM)),
+        "VENUEBRIDGE_ICE_ADVERTISED_ADDRESSES": address,
+    }
     async with serve(tmp_path / "data", env=media) as server:
         # The port from the settings, as the server has it: no --udp-port.
         result = await run_cli(
@@ -292,7 +300,7 @@ async def test_doctor_sees_the_servers_own_media_port(tmp_path: Path) -> None:
         )  # fmt: skip
     port = media["VENUEBRIDGE_ICE_UDP_PORT"]
     assert result.line("OK    media UDP:").startswith(
-        f"OK    media UDP: 127.0.0.1:{port}/udp answers STUN (it sees this machine as"
+        f"OK    media UDP: {address}:{port}/udp answers STUN (it sees this machine as"
     )
 
 

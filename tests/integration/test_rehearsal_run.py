@@ -13,11 +13,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from config import Event, Settings
+from config import Event
 from config.event_file import parse_event
 from signaling.records.airing import Status
 from tests.control.support import mint
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from tests.integration.test_forwarding import BRIGHT, DARK, near
 from tests.media_peers import needs_network, publish, subscribe
 from web.app import create_app
@@ -61,7 +61,7 @@ def future_event() -> Event:
 
 @pytest.fixture
 async def rehearsal(tmp_path: Path) -> AsyncIterator[tuple[str, Any, aiohttp.ClientSession]]:
-    settings = Settings(
+    settings = local_settings(
         host="127.0.0.1",
         port=0,
         data_dir=tmp_path / "data",

@@ -13,7 +13,7 @@ from aiortc import RTCIceServer
 
 from config import IceSettings, Settings
 from streaming.ice_servers import turn_credentials
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
 from tests.media_peers import free_port, needs_network, publish, subscribe
 
@@ -71,7 +71,7 @@ async def turn_url(tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture
 def media_settings(tmp_path: Path, turn_url: str) -> Settings:
-    return Settings(
+    return local_settings(
         host="127.0.0.1",
         port=0,
         data_dir=tmp_path / "data",

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from config import Event, Settings
+from config import Event
 from signaling.records.airing import Airing, OffAir, Status
 from signaling.records.store import AiringStore
 from signaling.store.sqlite import SqliteEventStore
 from tests.control.support import mint
+from tests.helpers import local_settings
 from web.app import create_app
 from web.backends import STORE_FILE
 
@@ -51,7 +52,7 @@ async def test_records_show_off_air_and_unscheduled(tmp_path: Path, reference_ev
     )  # fmt: skip
     await store.aclose()
 
-    app = create_app(Settings(host="127.0.0.1", port=0, data_dir=data), reference_event)
+    app = create_app(local_settings(host="127.0.0.1", port=0, data_dir=data), reference_event)
     async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
         director = {"Authorization": f"Bearer {mint(app, 'director', 'Director Wang')}"}
         page = await (await client.get("/records", headers=director)).text()

@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from config import Event, Settings
+from config import Event
 from signaling.records.airing import Airing, Status
 from signaling.records.store import AiringStore
 from signaling.store.sqlite import SqliteEventStore
 from tests.control.support import mint
+from tests.helpers import local_settings
 from web.app import create_app
 from web.backends import STORE_FILE
 
@@ -45,7 +46,7 @@ async def test_restart_closes_what_was_on_air(tmp_path: Path, reference_event: E
     await records.alive(start + timedelta(minutes=20))
     await store.aclose()
 
-    settings = Settings(host="127.0.0.1", port=0, data_dir=data)
+    settings = local_settings(host="127.0.0.1", port=0, data_dir=data)
     app = create_app(settings, reference_event)
     async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
         director = {"Authorization": f"Bearer {mint(app, 'director', 'Director Wang')}"}

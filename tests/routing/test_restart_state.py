@@ -13,13 +13,13 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from config import Event, Settings
 from tests.control.support import Node
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from web.app import create_app
 
 
 @pytest.fixture(params=["sqlite", "redis"])
 def restart_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    settings = Settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data")
+    settings = local_settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data")
     if request.param == "redis":
         url: str = request.getfixturevalue("redis_url")
         settings = dataclasses.replace(settings, redis_url=url)

@@ -18,7 +18,7 @@ from signaling.auth.revocation import Revocations, revoke_role, revoke_token
 from signaling.errors import Unauthorized
 from signaling.hub import HubOptions
 from tests.control.support import Node
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from tests.security.control_support import NO_MESSAGE_LIMIT, running_node
 from web.backends import open_backends
 from web.cli import main
@@ -216,7 +216,7 @@ async def test_a_revocation_on_one_node_closes_sockets_on_another_over_the_bus(
     # No timer to help: the refresh interval is an hour, so only the bus can carry it.
     options = HubOptions(messages=NO_MESSAGE_LIMIT, revocation_refresh=3600.0)
     event = dataclasses.replace(reference_event, id=f"rv{tmp_path.name[-16:]}")
-    shared = Settings(host="127.0.0.1", port=0, redis_url=redis_url)
+    shared = local_settings(host="127.0.0.1", port=0, redis_url=redis_url)
     a_settings = dataclasses.replace(shared, data_dir=tmp_path / "a")
     b_settings = dataclasses.replace(shared, data_dir=tmp_path / "b")
     async with (

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from config import Event, Settings
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from web.app import create_app
 from web.server import RunningServer, start_server
 
@@ -29,7 +29,7 @@ PARTIAL_HEAD = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
 @pytest.fixture
 def edge_settings(tmp_path: Path) -> Settings:
-    return Settings(
+    return local_settings(
         host="127.0.0.1",
         port=0,
         data_dir=tmp_path / "data",

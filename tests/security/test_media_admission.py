@@ -15,11 +15,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from config import Event, MediaSettings, Settings, SettingsError, load_settings
+from config import Event, MediaSettings, SettingsError, load_settings
 from signaling.auth import Grant, Role
 from streaming.admission import CAP_RETRY_AFTER, Admission, AdmissionLimits
 from streaming.errors import OverCapacity, TooManyRequests
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from tests.obs_offer import OBS_OFFER
 from web.app import create_app
 from web.keys import AUTHORITY, MEDIA
@@ -93,7 +93,7 @@ class Servers:
 
     async def start(self, media: MediaSettings) -> tuple[str, web.Application]:
         data_dir = self._tmp_path / "data"
-        settings = Settings(host="127.0.0.1", port=0, data_dir=data_dir, media=media)
+        settings = local_settings(host="127.0.0.1", port=0, data_dir=data_dir, media=media)
         app = create_app(settings, self._event)
         server = TestServer(app, host="127.0.0.1", port=0)
         await server.start_server()

@@ -25,10 +25,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from config import Event, MediaSettings, Settings
+from config import Event, MediaSettings
 from signaling.auth import Grant, Role
 from streaming.memory import MIN_ENDED, QUIET_SECONDS, HeapTrimmer, give_back_memory
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from tests.obs_offer import OBS_OFFER
 from web.app import create_app
 from web.keys import AUTHORITY, MEDIA
@@ -70,7 +70,7 @@ def open_sockets() -> int:
 async def flood_server(
     tmp_path: Path, reference_event: Event
 ) -> AsyncIterator[tuple[web.Application, str]]:
-    settings = Settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data", media=LIMITS)
+    settings = local_settings(host="127.0.0.1", port=0, data_dir=tmp_path / "data", media=LIMITS)
     app = create_app(settings, reference_event)
     server = TestServer(app, host="127.0.0.1", port=0)
     await server.start_server()

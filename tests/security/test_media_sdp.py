@@ -15,8 +15,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from config import Event, Settings
+from config import Event
 from streaming.sdp_syntax import MAX_FRAGMENT_BYTES, MAX_FRAGMENT_CANDIDATES, MAX_SDP_LINES
+from tests.helpers import local_settings
 from tests.obs_offer import FINGERPRINT, OBS_OFFER
 from web.app import create_app
 
@@ -29,7 +30,7 @@ GOOD_CANDIDATE = "candidate:1 1 UDP 2122252543 192.0.2.10 50000 typ host"
 
 @pytest.fixture
 async def client(tmp_path: Path, reference_event: Event) -> AsyncIterator[Client]:
-    settings = Settings(
+    settings = local_settings(
         host="127.0.0.1", port=0, data_dir=tmp_path / "data", producer_secret=SECRET
     )
     app = create_app(settings, reference_event)

@@ -18,11 +18,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from config import Event, Settings
+from config import Event
 from signaling.auth import Grant, Role
 from streaming.http_rules import session_id_of
 from streaming.hub import MediaHub
-from tests.helpers import eventually
+from tests.helpers import eventually, local_settings
 from tests.media_peers import needs_network, publish
 from tests.obs_offer import OBS_OFFER
 from web.app import create_app
@@ -53,7 +53,7 @@ class Server:
 
 @pytest.fixture
 async def server(tmp_path: Path, reference_event: Event) -> AsyncIterator[Server]:
-    settings = Settings(
+    settings = local_settings(
         host="127.0.0.1", port=0, data_dir=tmp_path / "data", producer_secret=SECRET
     )
     app = create_app(settings, reference_event)

@@ -64,6 +64,19 @@ def test_settings_file_named_by_environment(tmp_path: Path) -> None:
             {"VENUEBRIDGE_ICE_UDP_PORT_MIN": "50000", "VENUEBRIDGE_ICE_UDP_PORT_MAX": "40000"},
             "need 1024 <= min <= max <= 65535",
         ),
+        (
+            # The mux is on by default: a range with it is a contradiction, not ignored.
+            {"VENUEBRIDGE_ICE_UDP_PORT_MIN": "40000", "VENUEBRIDGE_ICE_UDP_PORT_MAX": "40100"},
+            "setting 'ice.udp_port_min': a port range is for ice.udp_mux = false",
+        ),
+        ({"VENUEBRIDGE_ICE_UDP_PORT": "65536"}, "'ice.udp_port': must be between 0 and 65535"),
+        ({"VENUEBRIDGE_ICE_UDP_MUX": "perhaps"}, "VENUEBRIDGE_ICE_UDP_MUX: expected true or false"),
+        ({"VENUEBRIDGE_ICE_STUN_ANSWERS_PER_SECOND": "0"}, "'ice.stun_answers_per_second'"),
+        (
+            {"VENUEBRIDGE_ICE_UDP_MUX": "false", "VENUEBRIDGE_ICE_TCP_MUX": "true"},
+            "'ice.tcp_mux': ICE-TCP shares the mux's port: it needs ice.udp_mux = true",
+        ),
+        ({"VENUEBRIDGE_ICE_TCP_PENDING_MAX": "0"}, "'ice.tcp_pending_max': must be 1 to 100000"),
     ],
 )
 def test_bad_environment_values_name_the_key(env: dict[str, str], message: str) -> None:
@@ -166,3 +179,24 @@ def test_rehearsal_and_restart_grace_settings(tmp_path: Path) -> None:
         load_settings(None, {"VENUEBRIDGE_ASRUN_RESTART_GRACE": "-1"})
     with pytest.raises(SettingsError, match="'rehearsal_lead_seconds': must be between"):
         load_settings(None, {"VENUEBRIDGE_REHEARSAL_LEAD_SECONDS": "100000"})
+
+
+def test_media_port_settings(tmp_path: Path) -> None:
+    defaults = load_settings(None, {})
+    assert (defaults.ice.udp_mux, defaults.ice.udp_port) == (True, 8189)
+    assert defaults.ice.stun_answers_per_second == 20
+    assert defaults.ice.tcp_mux is None  # ICE-TCP on whenever the mux is
+    assert load_settings(None, {"VENUEBRIDGE_ICE_TCP_MUX": "false"}).ice.tcp_mux is False
+    path = tmp_path / "settings.toml"
+    path.write_text("[ice]\nudp_mux = false\nudp_port_min = 40000\nudp_port_max = 40199\n")
+    ranged = load_settings(path, {})
+    assert (ranged.ice.udp_mux, ranged.ice.udp_port_min, ranged.ice.udp_port_max) == (
+        False,
+        40000,
+        40199,
+    )
+    moved = load_settings(None, {"VENUEBRIDGE_ICE_UDP_PORT": "3479"})
+    assert moved.ice.udp_port == 3479
+    path.write_text("[ice]\nudp_mux = true\nudp_port_min = 40000\nudp_port_max = 40199\n")
+    with pytest.raises(SettingsError, match=r"ice\.udp_port_min.*ice\.udp_mux = false"):
+        load_settings(path, {})

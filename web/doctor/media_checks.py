@@ -33,11 +33,9 @@ def media_port(settings: Settings, override: int | None) -> int | None:
     if override is not None:
         return override
     ice = settings.ice
-    # The UDP mux settings arrive with the mux itself; until then there is no single port.
-    if getattr(ice, "udp_mux", False):
-        port = getattr(ice, "udp_port", None)
+    if ice.udp_mux:
         # 0: the server picked a free port at start-up, which only it knows.
-        return int(port) if port else None
+        return ice.udp_port or None
     return None
 
 
