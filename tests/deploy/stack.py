@@ -3,8 +3,8 @@
 Each service is started from what docker/compose.yaml says (after substitution), with only
 these adjustments, because one network namespace stands in for the containers:
 
-- every listening port is a free one (compose's fixed 6379, 8080, 3478, 5349, 443 and
-  coturn's relay range would collide with other tests), and the service names the file
+- every listening port is a free one (compose's fixed 6379, 8080, 8189, 3478, 5349, 443
+  and coturn's relay range would collide with other tests), and the service names the file
   uses as host names (``redis``, ``app``) become 127.0.0.1;
 - the app gets ``--host 127.0.0.1 --port P --data-dir DIR`` (the Dockerfile's ENV and the
   volume), and trusts 127.0.0.1, where Caddy's fixed address on the ``edge`` network is;
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -52,6 +53,7 @@ class Ports:
     turn: int
     turns: int
     relay_low: int
+    media: int = 0
 
     @staticmethod
     def pick() -> Ports:
@@ -60,7 +62,7 @@ class Ports:
         while len(ports) < 5:
             ports.add(free_port())
         redis_port, app, https, turn, turns = sorted(ports)
-        return Ports(redis_port, app, https, turn, turns, low)
+        return Ports(redis_port, app, https, turn, turns, low, free_port(socket.SOCK_DGRAM))
 
 
 def compose_env(ports: Ports) -> dict[str, str]:
@@ -86,6 +88,8 @@ def app_environment(compose: Compose, ports: Ports) -> dict[str, str]:
     )
     assert env["VENUEBRIDGE_TRUSTED_PROXIES"] == CADDY_ADDRESS
     env["VENUEBRIDGE_TRUSTED_PROXIES"] = "127.0.0.1"
+    assert env["VENUEBRIDGE_ICE_UDP_PORT"] == "8189"
+    env["VENUEBRIDGE_ICE_UDP_PORT"] = str(ports.media)
     for key in ("VENUEBRIDGE_ICE_STUN_URLS", "VENUEBRIDGE_ICE_TURN_URLS"):
         value = _swap(env[key], f"{PUBLIC_IP}:3478", f"{PUBLIC_IP}:{ports.turn}")
         env[key] = value.replace(f"{PUBLIC_IP}:5349", f"{PUBLIC_IP}:{ports.turns}")

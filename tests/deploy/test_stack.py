@@ -89,6 +89,8 @@ def test_the_compose_file_says_what_the_deployment_needs() -> None:
     compose = load_compose(compose_env(Ports(6379, 8080, 443, 3478, 5349, 49160)))
     # Media on its one port, UDP and TCP; nothing else of the app's is published.
     assert compose.ports("app") == ["8189:8189/udp", "8189:8189/tcp"]
+    assert compose.environment("app")["VENUEBRIDGE_ICE_UDP_MUX"] == "true"
+    assert compose.environment("app")["VENUEBRIDGE_ICE_UDP_PORT"] == "8189"
     caddy = compose.service("caddy")
     assert caddy["networks"]["edge"]["ipv4_address"] == "172.31.250.2"
     assert compose.environment("app")["VENUEBRIDGE_TRUSTED_PROXIES"] == "172.31.250.2"
@@ -300,6 +302,29 @@ async def test_chromium_publishes_and_plays_through_caddy_and_turn(
             await http.ws_connect(f"{url}/ws", headers={"Origin": "https://evil.example"})
         assert refused.value.status == 403
 
+    # venuebridge doctor, run beside the app with its environment, finds the deployment
+    # sound: the public URL and its certificate, the media port, TURN three ways, Redis.
+    doctor = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "venuebridge"), "doctor",
+        "--ca-file", str(stack.authority.ca_file), "--data-dir", str(stack.folder / "data"),
+        env={**base_environ(), **app_environment(stack.compose, stack.ports)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await doctor.communicate()
+    report = output.decode()
+    assert doctor.returncode == 0, report
+    assert "FAIL" not in report
+    for check in (
+        "OK    public URL:",
+        "OK    certificate:",
+        f"OK    media UDP: {PUBLIC_IP}:{stack.ports.media}/udp answers STUN",
+        f"OK    TURN turn:{PUBLIC_IP}:{stack.ports.turn}?transport=udp",
+        f"OK    TURN turn:{PUBLIC_IP}:{stack.ports.turn}?transport=tcp",
+        f"OK    TURN turns:{PUBLIC_IP}:{stack.ports.turns}?transport=tcp",
+        "OK    Redis:",
+    ):
+        assert check in report, report
+
     token = await _mint_producer(stack)
     publisher = await browser.new_page()
     await publisher.goto(f"{url}/publish/{CHANNEL}?token={token}&autostart=1")
@@ -310,6 +335,10 @@ async def test_chromium_publishes_and_plays_through_caddy_and_turn(
     viewer = await _watch(browser, f"{url}/watch/{CHANNEL}")
     direct = await _path(viewer)
     assert direct["type"] == "host"
+    # All media on the app's one port: the publisher's and every viewer's far end.
+    media = f"{PUBLIC_IP}:{stack.ports.media}"
+    assert direct["remote"] == media
+    assert (await _path(publisher))["remote"] == media
     await publisher.screenshot(path=str(shots / "publish-https.png"))
     await viewer.screenshot(path=str(shots / "watch-https.png"))
 
@@ -318,6 +347,7 @@ async def test_chromium_publishes_and_plays_through_caddy_and_turn(
     path = await _path(relayed)
     assert path["type"] == "relay"
     assert path["relayProtocol"] == "udp"
+    assert path["remote"] == media
     # ...then with only TCP, then only TLS towards coturn: the fallback for venues that
     # block UDP (coturn still relays to the app over UDP on the server side).
     for transport in ("tcp", "tls"):
@@ -332,6 +362,7 @@ async def test_chromium_publishes_and_plays_through_caddy_and_turn(
         path = await _path(page)
         assert path["type"] == "relay", path
         assert path["relayProtocol"] == transport, path
+        assert path["remote"] == media, path
 
     # Frames keep coming to the first viewer all along.
     before = int(await viewer.evaluate(FRAMES_DECODED))
