@@ -195,6 +195,10 @@ class Settings:
     # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For, -Proto and
     # -Host are believed; from anyone else those headers are ignored.
     trusted_proxies: tuple[str, ...] = ()
+    # Built-in HTTPS for set-ups without a reverse proxy: a PEM certificate chain and its
+    # private key, both or neither. SIGHUP re-reads them (web/tls.py).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     rehearsal_lead_seconds: int = 120
     rehearsal_from: str | None = None
     rehearsal_speed: float = 1.0
@@ -235,6 +239,8 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "http_keepalive_seconds": parse_int,
     "http_max_connections": parse_int,
     "trusted_proxies": parse_str_tuple,
+    "tls_cert": parse_optional_path,
+    "tls_key": parse_optional_path,
     "ice.stun_urls": parse_str_tuple,
     "ice.turn_urls": parse_str_tuple,
     "ice.turn_secret": parse_optional_str,
@@ -332,6 +338,11 @@ def _validate(settings: Settings) -> None:
         check(
             "trusted_proxies", _is_network(entry), f"'{entry}' is not an address or a CIDR network"
         )
+    check(
+        "tls_cert",
+        (settings.tls_cert is None) == (settings.tls_key is None),
+        "tls_cert and tls_key go together: set both for HTTPS, or neither",
+    )
     check(
         "rehearsal_lead_seconds",
         0 <= settings.rehearsal_lead_seconds <= 86400,

@@ -23,7 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("VENUEBRIDGE_ICE_UDP_PORT", "0")
     config.addinivalue_line(
         "markers",
-        "requires(name): needs Chromium, coturn, Node.js or the test network "
+        "requires(name): needs Chromium, coturn, Caddy, nftables, Node.js or the test network "
         "(tests/requirements.py); skips when missing, fails when CI=true",
     )
 

@@ -1,7 +1,7 @@
 """What a test tier needs from the machine, and what happens when it is missing.
 
-On a developer's machine a missing Chromium, coturn or test network skips its tier with a
-reason. With ``CI=true`` it fails instead: CI must never pass without having run a tier.
+On a developer's machine a missing Chromium, coturn, Caddy or test network skips its tier
+with a reason. With ``CI=true`` it fails instead: CI must never pass without having run a tier.
 (A missing redis-server always fails: see tests/redis_server.py.)
 """
 
@@ -32,6 +32,10 @@ REQUIREMENTS: dict[str, tuple[Callable[[], bool], str]] = {
     "coturn": (
         lambda: shutil.which("turnserver") is not None,
         "coturn (turnserver) is not installed (scripts/setup.sh --dev installs it)",
+    ),
+    "caddy": (
+        lambda: shutil.which("caddy") is not None,
+        "Caddy is not installed (scripts/setup.sh --dev installs it)",
     ),
     "nftables": (
         lambda: shutil.which("nft") is not None,

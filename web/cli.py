@@ -48,10 +48,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings, event)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
     logger.info(
-        "venuebridge %s serving '%s' (%d sessions) on http://%s:%d/ with data in %s",
+        "venuebridge %s serving '%s' (%d sessions) on %s://%s:%d/ with data in %s",
         version(),
         event.name,
         len(event.sessions),
+        "https" if settings.tls_cert is not None else "http",
         shown_host,
         settings.port,
         settings.data_dir.resolve(),

@@ -12,6 +12,13 @@ by anyone (the stage display is opened as its own full-screen window or browser 
 never inside another page), no MIME sniffing, and the referrer kept on our own site.
 Camera and microphone stay allowed for our own pages (the publisher and the operator
 console call ``getUserMedia``), so there is no ``Permissions-Policy`` restricting them.
+
+A response to a request that came over TLS (our own, or a trusted proxy's, see
+web/client.py) also carries ``Strict-Transport-Security``: the browser then refuses a
+plain-HTTP visit to this host for a year, so a hostile network cannot strip TLS from the
+invite cookie or the camera pages. Not on plain HTTP (browsers ignore it there, and a
+set-up still on HTTP must be able to move), and not ``includeSubDomains``: other hosts
+under the same domain are not ours to pin.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import asyncio
 
 from aiohttp import web
 
+from web.client import request_is_https
 from web.errors import Handler, http_error
 from web.keys import SETTINGS
 from web.server import SERVER_NAME
@@ -45,6 +53,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Server": SERVER_NAME,
 }
+HSTS = "max-age=31536000"
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -54,6 +63,8 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
             response.headers[name] = value
         else:
             response.headers.setdefault(name, value)
+    if request_is_https(request):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
 
 
 @web.middleware

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
@@ -102,10 +103,14 @@ def created(request: web.Request, negotiated: Negotiated) -> web.Response:
     response.headers["Location"] = _absolute(request, negotiated.path)
     response.headers["ETag"] = negotiated.etag
     response.headers["Accept-Patch"] = TRICKLE
-    ice = request.app[SETTINGS].ice
-    for server in ice_servers_for(ice, negotiated.session_id, time.time()):
-        response.headers.add("Link", link_header(server))
+    _add_ice_servers(request, response, negotiated.session_id)
     return response
+
+
+def _add_ice_servers(request: web.Request, response: web.Response, user: str) -> None:
+    ice = request.app[SETTINGS].ice
+    for server in ice_servers_for(ice, user, time.time()):
+        response.headers.add("Link", link_header(server))
 
 
 def preflight(*, session: bool) -> web.Response:
@@ -161,4 +166,12 @@ async def session_options(request: web.Request) -> web.Response:
 
 
 async def endpoint_options(request: web.Request) -> web.Response:
-    return preflight(session=False)
+    """OPTIONS on an endpoint also carries the ICE servers (``Link``, as in the 201).
+
+    A browser must know its STUN and TURN servers before it gathers candidates for the
+    offer, and the 201's ``Link`` headers come after; our pages (web/static/venue/link.js)
+    ask here first. The TURN credentials are the same kind anyone gets from a POST.
+    """
+    response = preflight(session=False)
+    _add_ice_servers(request, response, f"page-{secrets.token_hex(6)}")
+    return response

@@ -3,7 +3,8 @@
 ``start_server`` builds aiohttp's runner with our keep-alive and header-size limits, and
 listens through ``GuardedConnection`` (web/connections.py): the connection cap and the
 request-head deadline. The body deadline is a middleware (web/hygiene.py) because only
-a handler knows when it reads a body.
+a handler knows when it reads a body. With ``tls_cert``/``tls_key`` it serves HTTPS
+(web/tls.py), and ``serve_until_signalled`` re-reads the certificate on SIGHUP.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiohttp import web, web_response
 from config import Settings
 from web.connections import ConnectionBudget, guarded_factory, log_accept_errors_once_per
 from web.logs import one_line_bad_requests
+from web.tls import ServerCertificate
 
 logger = logging.getLogger(__name__)
 
@@ -39,28 +41,41 @@ def hide_server_banner() -> None:
 class GuardedSite(web.BaseSite):
     """A TCP site whose connections pass through ``GuardedConnection`` first."""
 
-    __slots__ = ("_header_timeout", "_host", "_port", "budget")
+    __slots__ = ("_header_timeout", "_host", "_port", "budget", "certificate")
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, settings: Settings) -> None:
+    def __init__(
+        self,
+        runner: web.BaseRunner,
+        host: str,
+        port: int,
+        settings: Settings,
+        certificate: ServerCertificate | None = None,
+    ) -> None:
         super().__init__(runner)
         self._host, self._port = host, port
         self.budget = ConnectionBudget(settings.http_max_connections)
         self._header_timeout = float(settings.http_header_timeout_seconds)
+        self.certificate = certificate
 
     @property
     def name(self) -> str:
-        return f"http://{self._host}:{self._port}"
+        scheme = "https" if self.certificate is not None else "http"
+        return f"{scheme}://{self._host}:{self._port}"
 
     async def start(self) -> None:
         await super().start()
         server = self._runner.server
         assert server is not None
         loop = asyncio.get_running_loop()
+        tls = self.certificate.context if self.certificate is not None else None
         self._server = await loop.create_server(
             guarded_factory(server, self.budget, self._header_timeout),
             self._host,
             self._port,
             reuse_address=True,
+            ssl=tls,
+            # The head deadline starts after the handshake: bound the handshake the same way.
+            ssl_handshake_timeout=self._header_timeout if tls is not None else None,
         )
 
 
@@ -78,6 +93,10 @@ class RunningServer:
     @property
     def budget(self) -> ConnectionBudget:
         return self.site.budget
+
+    @property
+    def certificate(self) -> ServerCertificate | None:
+        return self.site.certificate
 
     async def aclose(self) -> None:
         await self.runner.cleanup()
@@ -97,12 +116,17 @@ async def start_server(
         access_log=logging.getLogger("aiohttp.access"),
         shutdown_timeout=SHUTDOWN_TIMEOUT,
     )
+    certificate = None
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        # Before the runner: a certificate that does not load stops start-up cleanly.
+        certificate = ServerCertificate(settings.tls_cert, settings.tls_key)
     await runner.setup()
     site = GuardedSite(
         runner,
         settings.host if host is None else host,
         settings.port if port is None else port,
         settings,
+        certificate,
     )
     try:
         await site.start()
@@ -113,7 +137,10 @@ async def start_server(
 
 
 async def serve_until_signalled(app: web.Application, settings: Settings) -> None:
-    """``venuebridge serve``: run until SIGINT or SIGTERM, then shut down gracefully."""
+    """``venuebridge serve``: run until SIGINT or SIGTERM, then shut down gracefully.
+
+    SIGHUP re-reads the TLS certificate and key (when serving HTTPS) without a restart.
+    """
     server = await start_server(app, settings)
     # Everything built so far (modules, the event, the app) lives as long as the process:
     # move it out of the collector's sight, so a full collection with thousands of
@@ -123,12 +150,23 @@ async def serve_until_signalled(app: web.Application, settings: Settings) -> Non
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    certificate = server.certificate
+    # Without TLS, SIGHUP is still taken (and logged), so a reload sent to the wrong
+    # process does not kill it: SIGHUP's default action ends a process.
+    loop.add_signal_handler(signal.SIGHUP, _reload, certificate)
     try:
         await stop.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(signum)
         await server.aclose()
+
+
+def _reload(certificate: ServerCertificate | None) -> None:
+    if certificate is None:
+        logger.warning("SIGHUP: no tls_cert/tls_key configured, nothing to reload")
+        return
+    certificate.reload()
 
 
 def _warn_about_file_limit(max_connections: int) -> None:

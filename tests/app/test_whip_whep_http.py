@@ -98,6 +98,15 @@ async def test_options_answers_cors_and_accept_post(media_client: Client) -> Non
         assert "POST" in response.headers["Access-Control-Allow-Methods"]
         assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
         assert "Location" in response.headers["Access-Control-Expose-Headers"]
+        # The pages learn their STUN/TURN servers here, before they gather candidates.
+        links = response.headers.getall("Link")
+        assert '<stun:stun.example.net:3478>; rel="ice-server"' in links
+        turn = next(link for link in links if link.startswith("<turn:"))
+        assert 'username="' in turn
+        assert 'credential="' in turn
+    # A session URL's OPTIONS is a plain preflight: no credentials there.
+    response = await media_client.options("/whep/gz-hall-1/nosuchsession")
+    assert "Link" not in response.headers
 
 
 async def test_wrong_content_type_is_415(media_client: Client) -> None:

@@ -40,6 +40,31 @@ export function iceServersFromLinks(response) {
 }
 
 /**
+ * The STUN/TURN servers for `endpoint`: its OPTIONS answer carries them as `Link`
+ * headers, before the offer is made (the 201's Links would come too late to gather with).
+ * None when the server cannot be asked: the connection then tries host candidates only.
+ * @param {string} endpoint
+ * @returns {Promise<RTCIceServer[]>}
+ */
+export async function fetchIceServers(endpoint) {
+  try {
+    const response = await fetch(endpoint, { method: "OPTIONS", credentials: "same-origin" });
+    return response.ok ? iceServersFromLinks(response) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * `?ice=relay` in the page's address: media only through TURN, as a venue whose network
+ * blocks everything else would have it. Operators use it to check the fallback path.
+ * @returns {RTCIceTransportPolicy}
+ */
+export function iceTransportPolicy() {
+  return new URLSearchParams(window.location.search).get("ice") === "relay" ? "relay" : "all";
+}
+
+/**
  * Waits until ICE gathering completes (or `ms` pass), so the offer carries candidates.
  * @param {RTCPeerConnection} pc
  * @param {number} [ms]

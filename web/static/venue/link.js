@@ -4,7 +4,7 @@
 // (0.5 s doubling to 5 s) and reports its state; the page never needs a reload.
 // Requests carry the page's cookie (the invite link's sign-in) and a Bearer token only
 // when the page was given one (a stream key).
-import { ExchangeError, exchange, preferCodec } from "../webrtc-http.js";
+import { ExchangeError, exchange, fetchIceServers, iceTransportPolicy, preferCodec } from "../webrtc-http.js";
 
 /** @typedef {"idle" | "connecting" | "live" | "waiting" | "retrying" | "error"} LinkState */
 
@@ -117,7 +117,9 @@ export class Link {
     this.retryAt = 0;
     this.teardown();
     this.setState("connecting", "");
-    const pc = new RTCPeerConnection();
+    const iceServers = await fetchIceServers(this.endpoint);
+    if (attempt !== this.attempt || !this.wanted) return;
+    const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: iceTransportPolicy() });
     this.pc = pc;
     try {
       if (this.kind === "play") {
