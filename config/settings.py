@@ -113,6 +113,17 @@ class TokenSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class InviteSettings:
+    """The invite page (``[invites]``): how many, how long a label, how often a use is saved."""
+
+    # Invites not yet expired (revoked ones included, until they expire) per event.
+    max_per_event: int = 500
+    max_label_chars: int = 80
+    # A token's last use is written at most once per this many seconds per node.
+    last_use_seconds: int = 60
+
+
+@dataclass(frozen=True, slots=True)
 class MediaSettings:
     """Admission control for WHEP sessions and how long a session may take to connect."""
 
@@ -197,6 +208,7 @@ class Settings:
     ice: IceSettings = field(default_factory=IceSettings)
     limits: ControlLimits = field(default_factory=ControlLimits)
     tokens: TokenSettings = field(default_factory=TokenSettings)
+    invites: InviteSettings = field(default_factory=InviteSettings)
     media: MediaSettings = field(default_factory=MediaSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     failover: FailoverSettings = field(default_factory=FailoverSettings)
@@ -243,6 +255,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "ice.udp_port_max": parse_optional_int,
     **{f"limits.{name}": parse_int for name in ControlLimits.__dataclass_fields__},
     **{f"tokens.{name}": parse_int for name in TokenSettings.__dataclass_fields__},
+    **{f"invites.{name}": parse_int for name in InviteSettings.__dataclass_fields__},
     **{f"media.{name}": parse_int for name in MediaSettings.__dataclass_fields__},
     "health.lost_after": parse_float,
     "failover.after": parse_float,
@@ -253,6 +266,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "ice": IceSettings,
     "limits": ControlLimits,
     "tokens": TokenSettings,
+    "invites": InviteSettings,
     "media": MediaSettings,
     "health": HealthSettings,
     "failover": FailoverSettings,
@@ -357,6 +371,10 @@ def _validate(settings: Settings) -> None:
     for name in TokenSettings.__dataclass_fields__:
         value = getattr(settings.tokens, name)
         check(f"tokens.{name}", 1 <= value <= 87_600, "must be between 1 and 87600")
+    invites = settings.invites
+    check("invites.max_per_event", 1 <= invites.max_per_event <= 100_000, "must be 1 to 100000")
+    check("invites.max_label_chars", 1 <= invites.max_label_chars <= 200, "must be 1 to 200")
+    check("invites.last_use_seconds", 1 <= invites.last_use_seconds <= 3600, "must be 1 to 3600")
     low, high = ice.udp_port_min, ice.udp_port_max
     check(
         "ice.udp_port_min",

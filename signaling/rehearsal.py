@@ -128,7 +128,8 @@ async def rehearsal_clock(
         )
         ends = max((s.end for s in event.sessions), default=anchor.virtual)
         clock = RehearsalClock(anchor)
-        if data.get("plan") == wanted and anchor.real <= real_now and clock.now() < ends:
+        on_clock = clock.from_real(real_now)
+        if data.get("plan") == wanted and anchor.real <= real_now and on_clock < ends:
             return clock
     anchor = new_anchor(event, plan, real_now)
     document = {

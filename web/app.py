@@ -26,6 +26,7 @@ from signaling.auth import Credentials, TokenMediaAccess
 from signaling.auth.anonymous import AnonymousMinter
 from signaling.clock import Clock, SystemClock
 from signaling.hub import Hub, HubOptions
+from signaling.invites import InviteDesk, InviteLog, UseRecorder
 from signaling.protocol.budget import MessageRate
 from signaling.qa.limits import Limits, Rate
 from signaling.records.airing import Judgement
@@ -46,6 +47,7 @@ from web import (
     director_page,
     exports,
     hygiene,
+    invites_page,
     join,
     media_api,
     media_pages,
@@ -73,6 +75,8 @@ from web.keys import (
     HUB,
     HUB_OPTIONS,
     ICE_PORTS,
+    INVITE_USES,
+    INVITES,
     MEDIA,
     METRICS,
     ROUTING,
@@ -120,7 +124,7 @@ def create_app(
     hygiene.setup(app)
     for routes in (pages, api, ws, qa_pages, join, exports, whip, whep, media_api, media_pages):
         routes.setup(app)
-    for routes in (routing_api, records_api, director_page, venue_pages, tokens_api):
+    for routes in (routing_api, records_api, director_page, venue_pages, tokens_api, invites_page):
         routes.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
@@ -158,8 +162,23 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
     """Everything that runs while the app serves, started in order, stopped in reverse."""
     settings, event = app[SETTINGS], app[EVENT]
     async with open_backends(settings, event) as backends, contextlib.AsyncExitStack() as stack:
+        # Every token that verifies is noted as its invite's last use (written in batches).
+        invite_limits = settings.invites
+        uses = UseRecorder(
+            backends.store,
+            event.id,
+            interval=float(invite_limits.last_use_seconds),
+            # Two kinds of use (link opened, token seen) for each invite the event may have.
+            max_pending=2 * invite_limits.max_per_event,
+        )
+        app[INVITE_USES] = uses
+        app[INVITES] = InviteDesk(
+            backends.authority, InviteLog(backends.store, event.id), invite_limits, uses
+        )
+        uses.start()
+        stack.push_async_callback(uses.stop)
         # The ingest key becomes a grant here, once: every check then sees only grants.
-        credentials = Credentials(backends.authority, settings.producer_secret)
+        credentials = Credentials(backends.authority, settings.producer_secret, on_use=uses.note)
         app[AUTHORITY] = backends.authority
         app[CREDENTIALS] = credentials
         app[STORE] = backends.store

@@ -19,7 +19,8 @@ from config import Event, Settings, load_event
 from signaling.auth import ALL, Grant, Role, new_identity
 from signaling.auth.revocation import RevocationLog, revoke_role, revoke_token
 from signaling.bus.node import NodeBus
-from signaling.errors import Unauthorized
+from signaling.errors import SignalingError, Unauthorized
+from signaling.invites import InviteDesk, InviteLog, InviteRequest
 from web.backends import NoServerHere, open_backends, without_password
 from web.cli_common import add_deployment_options, add_settings_options, settings_from_args
 
@@ -81,9 +82,19 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 async def _mint(settings: Settings, event: Event, grant: Grant, ttl: float) -> str:
-    """Signed with the key of the server that has run here (data dir, or shared on Redis)."""
+    """Signed with the key of the server that has run here (data dir, or shared on Redis).
+
+    Listed on ``/admin/invites`` like the page's own invites (labelled with its identity).
+    """
     async with open_backends(settings, event, existing_only=True) as backends:
-        return backends.authority.mint(grant, ttl)
+        desk = InviteDesk(backends.authority, InviteLog(backends.store, event.id), settings.invites)
+        label = grant.identity[: settings.invites.max_label_chars]
+        asked = InviteRequest(grant.role, label, ttl, grant.venue, grant.sessions, grant.channels)
+        try:
+            invite = await desk.issue(asked, CLI_ACTOR, time.time(), identity=grant.identity)
+        except SignalingError as error:
+            raise ValueError(error.message) from None
+        return invite.token
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:

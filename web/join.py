@@ -24,7 +24,7 @@ from signaling.errors import Unauthorized
 from web.auth import COOKIE
 from web.client import request_is_https
 from web.errors import http_error
-from web.keys import AUTHORITY
+from web.keys import AUTHORITY, INVITE_USES
 from web.origin import is_same_origin
 from web.qa_pages import landing
 
@@ -65,12 +65,20 @@ def _signed_in(request: web.Request) -> Grant | None:
         return None
 
 
+# What the person holding a dead link should do, by why it stopped working.
+_DEAD_LINK = {
+    "token_revoked": "This invite has been revoked. Ask the organisers for a new invite link.",
+    "token_expired": "This invite has expired. Ask the organisers for a new invite link.",
+}
+
+
 def _invite(request: web.Request, token: str) -> Grant:
     try:
         # Invite links are signed tokens only: the ingest key never goes into a cookie.
         return request.app[AUTHORITY].verify(token)
     except Unauthorized as error:
-        raise Unauthorized(f"This invite link does not work: {error.message}.") from None
+        message = _DEAD_LINK.get(error.code, f"This invite link does not work: {error.message}.")
+        raise Unauthorized(message, code=error.code) from None
 
 
 def describe(grant: Grant) -> str:
@@ -115,6 +123,10 @@ async def confirm_join(request: web.Request) -> web.StreamResponse:
 
 
 def _sign_in(request: web.Request, token: str, grant: Grant, target: str) -> web.HTTPSeeOther:
+    uses = request.app.get(INVITE_USES)
+    if uses is not None:
+        uses.note(grant, "joined")
+        uses.note(grant, "seen")
     response = web.HTTPSeeOther(location=target)
     expires = _expiry(token)
     response.set_cookie(

@@ -10,6 +10,7 @@ from signaling.auth import Credentials, TokenAuthority
 from signaling.auth.anonymous import AnonymousMinter
 from signaling.clock import Clock
 from signaling.hub import Hub, HubOptions
+from signaling.invites import InviteDesk, UseRecorder
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 from streaming.hub import MediaHub
@@ -38,3 +39,7 @@ CLOCK = web.AppKey("clock", Clock)
 
 # Routing and as-run records (issue 5): only on the node that runs the automation.
 ROUTING = web.AppKey("routing", RoutingService)
+
+# Invites (issue 12): the list behind /admin/invites and the recorder of their last use.
+INVITES = web.AppKey("invites", InviteDesk)
+INVITE_USES = web.AppKey("invite_uses", UseRecorder)

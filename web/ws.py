@@ -56,6 +56,11 @@ def close_frame(code: int, reason: str) -> bytes:
     return struct.pack("!BB", 0x88, len(body)) + body
 
 
+_REVOKED_FRAME = encode_frame(
+    Error(code="token_revoked", message="the token has been revoked")
+).data
+
+
 def _attach(client: Client, transport: asyncio.Transport) -> None:
     def write(payload: bytes) -> None:
         if not transport.is_closing():
@@ -66,7 +71,12 @@ def _attach(client: Client, transport: asyncio.Transport) -> None:
             # Its buffer is full: a close frame would only queue behind it.
             transport.abort()
         elif not transport.is_closing():
-            code = CLOSE_UNAUTHORIZED if reason.startswith(REVOKED) else CLOSE_GOING_AWAY
+            revoked = reason.startswith(REVOKED)
+            if revoked:
+                # The same refusal a revoked token gets when it connects, so the page can
+                # say why (the close code alone says only "unauthorized").
+                transport.write(text_frame(_REVOKED_FRAME))
+            code = CLOSE_UNAUTHORIZED if revoked else CLOSE_GOING_AWAY
             transport.write(close_frame(code, reason))
             transport.close()
 

@@ -7,6 +7,7 @@ more grant rather than a special case in each check.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 
 from signaling.auth.grants import ALL, Grant, Role
 from signaling.auth.tokens import TokenAuthority
@@ -26,8 +27,15 @@ def ingest_key_grant() -> Grant:
 class Credentials:
     """Resolves tokens with the event's token authority and its optional ingest key."""
 
-    def __init__(self, authority: TokenAuthority, ingest_key: str | None = None) -> None:
+    def __init__(
+        self,
+        authority: TokenAuthority,
+        ingest_key: str | None = None,
+        on_use: Callable[[Grant], None] | None = None,
+    ) -> None:
         self.authority = authority
+        # Told of every signed token that verifies (the invites' "last seen"); must be cheap.
+        self._on_use = on_use
         # Minted once at start-up: the key's grant never changes while the server runs.
         self._ingest = (ingest_key.encode(), ingest_key_grant()) if ingest_key else None
 
@@ -37,4 +45,7 @@ class Credentials:
             key, grant = self._ingest
             if hmac.compare_digest(token.encode(), key):
                 return grant
-        return self.authority.verify(token)
+        grant = self.authority.verify(token)
+        if self._on_use is not None:
+            self._on_use(grant)
+        return grant

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Mapping
@@ -77,7 +78,9 @@ class TokenAuthority:
                 f"(setting tokens.{role}_max_hours)"
             )
         # Milliseconds: "revoke every token issued before now" must spare one minted after.
-        issued = round(time.time() if now is None else now, 3)
+        # Rounded down: rounded up, ``iat`` could be up to 0.5 ms in the future, and PyJWT
+        # refuses a token issued in the future when it is verified at once.
+        issued = math.floor((time.time() if now is None else now) * 1000) / 1000
         claims: dict[str, object] = {
             "iss": ISSUER,
             "aud": self._audience,

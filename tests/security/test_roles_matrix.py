@@ -147,6 +147,13 @@ TABLE = [
            row("401  401  403    ok    403   403   403   403    ok       ok")),
     Action("page /moderate/A", http("GET", f"/moderate/{ROOM_A}"),
            row("401  401  403    403   403   ok    403   403    403      ok")),
+    Action("page /admin/invites", http("GET", "/admin/invites"),
+           row("401  401  403    403   403   403   403   403    403      ok")),
+    # An admin's body is refused on its own terms (JSON is not the form): past the check.
+    Action("POST /admin/invites", http("POST", "/admin/invites", {"role": "viewer"}),
+           row("401  401  403    403   403   403   403   403    403      ok")),
+    Action("POST revoke an invite", http("POST", "/admin/invites/no-such-invite/revoke"),
+           row("401  401  403    403   403   403   403   403    403      404")),
 ]  # fmt: skip
 
 

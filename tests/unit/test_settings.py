@@ -181,6 +181,19 @@ def test_rehearsal_and_restart_grace_settings(tmp_path: Path) -> None:
         load_settings(None, {"VENUEBRIDGE_REHEARSAL_LEAD_SECONDS": "100000"})
 
 
+def test_the_invite_limits_are_settings_checked_by_name() -> None:
+    loaded = load_settings(environ={"VENUEBRIDGE_INVITES_MAX_PER_EVENT": "7"})
+    assert loaded.invites.max_per_event == 7
+    assert load_settings().invites.max_label_chars == 80
+    for key, bad in (
+        ("max_per_event", "0"),
+        ("max_label_chars", "201"),
+        ("last_use_seconds", "0"),
+    ):
+        with pytest.raises(SettingsError, match=rf"invites\.{key}"):
+            load_settings(environ={f"VENUEBRIDGE_INVITES_{key.upper()}": bad})
+
+
 def test_media_port_settings(tmp_path: Path) -> None:
     defaults = load_settings(None, {})
     assert (defaults.ice.udp_mux, defaults.ice.udp_port) == (True, 8189)

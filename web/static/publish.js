@@ -137,6 +137,13 @@ const socket = new ReconnectingSocket({
     if (frame.type === "routing") { matrix = /** @type {RoutingFrame} */ (frame); renderTally(); }
   },
   onWelcome: () => link.nudge(),
+  // The invite cookie was revoked (or expired): stop publishing on it now. The server
+  // refuses the next WHIP request anyway; a pasted stream key is another credential.
+  onUnauthorized: (error) => {
+    if (link.token || !link.wanted) return;
+    stop().then(() => setStatus(status, "error",
+      `Publishing stopped: ${error.message}. Ask the organisers for a new invite link.`));
+  },
 });
 
 // ?token=... fills the key; ?backup=1 publishes as the backup; ?autostart=1 starts at once
