@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from signaling.auth.revocation import Revocation, RevocationLog, Revocations
 from signaling.bus.node import BusMessage, NodeBus, reraise_if_cancelling
@@ -38,7 +39,13 @@ class Revoker:
         self._refresh = refresh
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._listeners: list[Callable[[], object]] = []
         bus.on("revoked", self._heard)
+
+    def add_listener(self, listener: Callable[[], object]) -> None:
+        """Called each time new revocations were applied here (the media plane ends the
+        sessions their tokens opened)."""
+        self._listeners.append(listener)
 
     async def start(self) -> None:
         """Load the list once (before serving), then keep re-reading it."""
@@ -68,6 +75,8 @@ class Revoker:
             return 0
         for entry in entries:
             self._revocations.add(entry)
+        for listener in self._listeners:
+            listener()
         closed = 0
         for client in self._clients.everyone():
             if not client.dropped and self._revocations.revokes(client.grant):

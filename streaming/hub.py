@@ -122,6 +122,8 @@ class MediaHub:
             MappingProxyType(self._publishers), MappingProxyType(self._subscribers)
         )
         self._urls = SessionUrls()
+        # The token each session was opened with, to end it if that token is revoked.
+        self._tokens: dict[str, str] = {}
         self._switch_listeners: list[SwitchListener] = []
         self._source_listeners: list[SourceListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -221,6 +223,7 @@ class MediaHub:
             self._ice_ports,
         )
         self._publishers[session.id] = session
+        self._remember_token(session, token)
         return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}", None)
 
     def _publisher_live(self, session: PublisherSession) -> None:
@@ -246,7 +249,7 @@ class MediaHub:
         offer = parse_offer(offer_sdp)
         check_play_offer(offer, self.video_codec)
         return await self._subscribe(
-            source, f"channel:{channel}", offer, offer_sdp, f"/whep/{channel}", address
+            source, f"channel:{channel}", offer, offer_sdp, f"/whep/{channel}", address, token
         )
 
     async def play_venue(
@@ -258,7 +261,7 @@ class MediaHub:
         offer = parse_offer(offer_sdp)
         check_play_offer(offer, self.video_codec)
         negotiated = await self._subscribe(
-            output, f"venue:{venue}", offer, offer_sdp, f"/whep/venue/{venue}", address
+            output, f"venue:{venue}", offer, offer_sdp, f"/whep/venue/{venue}", address, token
         )
         self._slates.wake()
         return negotiated
@@ -268,7 +271,14 @@ class MediaHub:
         return any(s.label == label for s in self._subscribers.values())
 
     async def _subscribe(
-        self, feed: Feed, label: str, offer: Offer, offer_sdp: str, base: str, address: str
+        self,
+        feed: Feed,
+        label: str,
+        offer: Offer,
+        offer_sdp: str,
+        base: str,
+        address: str,
+        token: str | None,
     ) -> Negotiated:
         # Admitted before anything costly; the ticket goes back when the session ends.
         ticket = self._admission.admit(address, label, time.monotonic())
@@ -276,7 +286,27 @@ class MediaHub:
             new_session_id(), feed, label, self.video_codec, self._end_soon, self._ice_ports
         )
         self._subscribers[session.id] = session
+        self._remember_token(session, token)
         return await self._negotiate(session, offer, offer_sdp, base, ticket)
+
+    def _remember_token(self, session: Session, token: str | None) -> None:
+        if token:
+            self._tokens[session.id] = token
+
+    def end_revoked(self) -> int:
+        """End every session whose token has been revoked (the revocation list changed)."""
+        ended = 0
+        for session_id, token in list(self._tokens.items()):
+            if not self.access.revoked(token):
+                continue
+            session = self._publishers.get(session_id) or self._subscribers.get(session_id)
+            if session is not None:
+                logger.warning("session %s ends: its token was revoked", session_id)
+                self._end_soon(session)
+                ended += 1
+            # Forgotten now, so a second revocation does not end it twice.
+            del self._tokens[session_id]
+        return ended
 
     async def _negotiate(
         self, session: Session, offer: Offer, offer_sdp: str, base: str, ticket: Ticket | None
@@ -394,6 +424,7 @@ class MediaHub:
         task.add_done_callback(self._tasks.discard)
 
     async def _end(self, session: Session) -> None:
+        self._tokens.pop(session.id, None)
         url = self._urls.pop(session.id)
         if url is not None:
             if url.reaper is not None:

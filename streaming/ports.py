@@ -20,6 +20,10 @@ class MediaAccess(Protocol):
 
     def may_play_venue(self, token: str | None, venue: str) -> bool: ...
 
+    def revoked(self, token: str) -> bool:
+        """The token a session was opened with has been revoked since: end the session."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SwitchEvent:

@@ -222,6 +222,8 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         )
         app[MEDIA] = media
         app[METRICS].register(MediaCollector(media))
+        # A revoked token ends the WHIP/WHEP sessions it opened, on every node.
+        hub.revoker.add_listener(media.end_revoked)
         media.start()
         stack.push_async_callback(media.aclose)
 

@@ -49,3 +49,9 @@ class Credentials:
         if self._on_use is not None:
             self._on_use(grant)
         return grant
+
+    def revoked(self, token: str) -> bool:
+        """Whether ``token`` has been revoked since it was checked (never the ingest key)."""
+        if self._ingest is not None and hmac.compare_digest(token.encode(), self._ingest[0]):
+            return False
+        return self.authority.is_revoked(token)

@@ -65,3 +65,7 @@ class TokenMediaAccess:
         if grant.directs:
             return True
         return grant.role is Role.OPERATOR and grant.venue == venue
+
+    def revoked(self, token: str) -> bool:
+        """A session opened with ``token`` must end: the token has been revoked since."""
+        return self._credentials.revoked(token)

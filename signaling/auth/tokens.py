@@ -103,6 +103,31 @@ class TokenAuthority:
 
     def verify(self, token: str) -> Grant:
         """The grant a valid token carries; ``Unauthorized`` for anything else."""
+        grant, lifetime = self._decode(token, check_expiry=True)
+        # One second of slack: ``exp`` is whole seconds, ``iat`` has milliseconds.
+        if lifetime > self.max_lifetime(grant.role) + 1:
+            raise Unauthorized(
+                f"the token lives longer than a {grant.role.value} token may",
+                code="token_too_long",
+            )
+        if self.revocations.revokes(grant):
+            raise Unauthorized("the token has been revoked", code="token_revoked")
+        return grant
+
+    def is_revoked(self, token: str) -> bool:
+        """Whether a token of ours is revoked now, expired or not (False for a stranger's).
+
+        Media sessions outlive the check made when they opened: a revocation must end
+        them, while a token that merely expires mid-show must not.
+        """
+        try:
+            grant, _ = self._decode(token, check_expiry=False)
+        except Unauthorized:
+            return False
+        return self.revocations.revokes(grant)
+
+    def _decode(self, token: str, *, check_expiry: bool) -> tuple[Grant, float]:
+        """The grant a token of ours carries and its lifetime; ``Unauthorized`` if it is not."""
         if not token or len(token) > 4096:
             raise Unauthorized("missing or oversized token")
         try:
@@ -112,7 +137,7 @@ class TokenAuthority:
                 algorithms=[ALGORITHM],
                 audience=self._audience,
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "role"]},
+                options={"require": ["exp", "iat", "sub", "role"], "verify_exp": check_expiry},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("the token has expired", code="token_expired") from None
@@ -134,15 +159,7 @@ class TokenAuthority:
             validate_scope(grant.role, grant.venue, grant.sessions, grant.channels)
         except (ValueError, TypeError):
             raise Unauthorized("the token is not valid") from None
-        # One second of slack: ``exp`` is whole seconds, ``iat`` has milliseconds.
-        if lifetime > self.max_lifetime(grant.role) + 1:
-            raise Unauthorized(
-                f"the token lives longer than a {grant.role.value} token may",
-                code="token_too_long",
-            )
-        if self.revocations.revokes(grant):
-            raise Unauthorized("the token has been revoked", code="token_revoked")
-        return grant
+        return grant, lifetime
 
     def anonymous_viewer(self) -> tuple[Grant, str]:
         """A generated viewer identity and its token, for people who arrive without one."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from config import Event, IceSettings
 from signaling.auth import Grant, Role
-from tests.helpers import local_settings
+from streaming.errors import NotFound
+from tests.helpers import eventually, local_settings
 from tests.media_peers import needs_network
 from tests.obs_offer import OBS_OFFER
 from web.app import create_app
@@ -321,3 +323,62 @@ async def test_pages(media_client: Client) -> None:
     assert watch.status == 200
     assert (await media_client.get("/watch/mars")).status == 404
     assert (await media_client.get("/static/webrtc-http.js")).status == 200
+
+
+async def _session(client: Client, path: str, headers: dict[str, str], offer: str) -> str:
+    """Open a WHIP/WHEP session; its URL path (the capability to end it)."""
+    sent = {**headers, "Content-Type": "application/sdp"}
+    response = await client.post(path, data=offer, headers=sent)
+    assert response.status == 201, await response.text()
+    return str(response.headers["Location"]).split("://", 1)[1].split("/", 1)[1]
+
+
+async def _alive(client: Client, location: str) -> bool:
+    """Whether the session at ``location`` (its URL path) still exists on the server."""
+    assert client.app is not None
+    try:
+        client.app[MEDIA].session_at(f"/{location}")
+    except NotFound:
+        return False
+    return True
+
+
+async def test_a_revoked_token_ends_the_media_sessions_it_opened(media_client: Client) -> None:
+    """Closing the websocket is not enough: OBS or a hostile holder would keep publishing."""
+    assert media_client.app is not None
+    mint = media_client.app[AUTHORITY].mint
+    revoked = mint(Grant("leaked", Role.PRODUCER, channels=("gz-hall-1",)), ttl=600)
+    kept = mint(Grant("kept", Role.PRODUCER, channels=("gz-hall-2",)), ttl=600)
+    operator = token(media_client, Role.OPERATOR, venue="jp")
+    # Opened while valid, expired by the time of the revocation: it must keep running.
+    expiring = mint(Grant("expiring", Role.PRODUCER, channels=("gz-hall-3",)), ttl=1)
+    bearer = lambda value: {"Authorization": f"Bearer {value}"}  # noqa: E731
+
+    leaked_session = await _session(media_client, "/whip/gz-hall-1", bearer(revoked), OBS_OFFER)
+    kept_session = await _session(media_client, "/whip/gz-hall-2", bearer(kept), OBS_OFFER)
+    expiring_session = await _session(media_client, "/whip/gz-hall-3", bearer(expiring), OBS_OFFER)
+    operator_session = await _session(media_client, "/whep/venue/jp", operator, _player_offer())
+    ingest_session = await _session(media_client, "/whip/gz-hall-4", AUTH, OBS_OFFER)
+    await asyncio.sleep(1.5)  # ``expiring`` is past its exp now
+
+    admin = token(media_client, Role.ADMIN)
+    response = await media_client.post("/api/tokens/revoke", json={"token": revoked}, headers=admin)
+    assert response.status == 200, await response.text()
+    await eventually(
+        lambda: _gone(media_client, leaked_session), "the leaked token's session ended"
+    )
+    for session in (kept_session, expiring_session, operator_session, ingest_session):
+        assert await _alive(media_client, session), session
+
+    # Every token of a role: the operator's venue output ends, the rest stay.
+    response = await media_client.post(
+        "/api/tokens/revoke", json={"role": "operator"}, headers=admin
+    )
+    assert response.status == 200, await response.text()
+    await eventually(lambda: _gone(media_client, operator_session), "the operator's session ended")
+    for session in (kept_session, expiring_session, ingest_session):
+        assert await _alive(media_client, session), session
+
+
+async def _gone(client: Client, location: str) -> bool:
+    return not await _alive(client, location)

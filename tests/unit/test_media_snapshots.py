@@ -40,6 +40,9 @@ class AllowAll:
     def may_route(self, token: str | None, venue: str) -> bool:
         return True
 
+    def revoked(self, token: str) -> bool:
+        return False
+
 
 class Clock:
     def __init__(self) -> None:
