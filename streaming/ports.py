@@ -65,3 +65,13 @@ class SourceListener(Protocol):
     """Told on every change of a channel's source health (alarms, off-air records)."""
 
     def source_changed(self, event: SourceEvent) -> None: ...
+
+
+class UpstreamLocator(Protocol):
+    """Where a channel this node does not hold can be pulled from (over WHEP).
+
+    Answers the base URL of the node holding the channel's publisher, or None when no
+    other node holds it (nobody publishes it, or this node does).
+    """
+
+    async def upstream_for(self, channel: str) -> str | None: ...
