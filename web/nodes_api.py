@@ -10,8 +10,9 @@ from datetime import UTC
 
 from aiohttp import web
 
-from signaling.nodes import NodeEntry
+from signaling.nodes import DirectoryUnavailable, NodeEntry
 from web.auth import require_director
+from web.errors import http_error
 from web.keys import DIRECTORY, NODE
 
 
@@ -28,7 +29,12 @@ def node_json(entry: NodeEntry) -> dict[str, object]:
 
 async def get_nodes(request: web.Request) -> web.Response:
     require_director(request, "The node list", bearer_api=True)
-    nodes = await request.app[DIRECTORY].nodes()
+    try:
+        nodes = await request.app[DIRECTORY].nodes()
+    except DirectoryUnavailable as error:
+        refusal = http_error(web.HTTPServiceUnavailable, str(error))
+        refusal.headers["Retry-After"] = "2"
+        raise refusal from None
     return web.json_response(
         {"node": request.app[NODE].id, "nodes": [node_json(entry) for entry in nodes]}
     )

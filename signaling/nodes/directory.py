@@ -13,6 +13,10 @@ from datetime import datetime
 from typing import Protocol
 
 
+class DirectoryUnavailable(Exception):
+    """The directory could not be read (Redis is down or not answering): try again soon."""
+
+
 @dataclass(frozen=True, slots=True)
 class NodeEntry:
     """A node as the directory shows it: ``age`` is seconds since its last heartbeat."""
@@ -26,7 +30,10 @@ class NodeEntry:
 
 
 class Directory(Protocol):
-    """The nodes that are up and the node holding each live channel's publisher."""
+    """The nodes that are up and the node holding each live channel's publisher.
+
+    The reading methods raise ``DirectoryUnavailable`` when the shared store cannot answer.
+    """
 
     def channel_live(self, channel: str) -> None:
         """This node's publisher of ``channel`` is live: claim the channel."""

@@ -24,14 +24,16 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from config.node import NodeIdentity
-from signaling.nodes.directory import ChannelClaims, NodeEntry
+from signaling.nodes.directory import ChannelClaims, DirectoryUnavailable, NodeEntry
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,20 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
+# A read waits this long for Redis before the caller is told to try again.
+READ_TIMEOUT = 2.0
+
+
+@asynccontextmanager
+async def _reading() -> AsyncIterator[None]:
+    """Redis errors and hangs while reading, as ``DirectoryUnavailable``."""
+    try:
+        async with asyncio.timeout(READ_TIMEOUT):
+            yield
+    except (RedisError, OSError, TimeoutError) as error:
+        raise DirectoryUnavailable(f"the node directory is unavailable ({error})") from None
 
 
 def _text(value: Any) -> str | None:
@@ -250,19 +266,24 @@ class RedisDirectory:
         return holders
 
     async def nodes(self) -> list[NodeEntry]:
-        ids = sorted(t for t in (_text(v) for v in await self._redis.smembers(self._index)) if t)
-        entries = await self._entries(ids)
-        gone = [node_id for node_id in ids if node_id not in entries]
-        if gone:
-            await self._redis.srem(self._index, *gone)
-        holders = await self._holders()
+        async with _reading():
+            members = await self._redis.smembers(self._index)
+            ids = sorted(t for t in (_text(v) for v in members) if t)
+            entries = await self._entries(ids)
+            gone = [node_id for node_id in ids if node_id not in entries]
+            if gone:
+                await self._redis.srem(self._index, *gone)
+            holders = await self._holders()
         return [self._entry(i, *entries[i], holders) for i in ids if i in entries]
 
     async def node(self, node_id: str) -> NodeEntry | None:
-        entries = await self._entries([node_id])
-        if node_id not in entries:
-            return None
-        return self._entry(node_id, *entries[node_id], await self._holders())
+        async with _reading():
+            entries = await self._entries([node_id])
+            if node_id not in entries:
+                return None
+            holders = await self._holders()
+        return self._entry(node_id, *entries[node_id], holders)
 
     async def owner(self, channel: str) -> str | None:
-        return _text(await self._redis.get(self._channel_key(channel)))
+        async with _reading():
+            return _text(await self._redis.get(self._channel_key(channel)))
