@@ -291,15 +291,18 @@ class MediaHub:
         self._slates.wake()
         return negotiated
 
-    def _wanted(self, channel: str) -> bool:
-        """A local player of ``channel``, or of a venue output routed to it (relays ask)."""
-        label = f"channel:{channel}"
-        if any(s.label == label for s in self._subscribers.values()):
-            return True
-        return any(
-            output.routed_channel == channel and self._has_venue_viewers(venue)
-            for venue, output in self._outputs.items()
-        )
+    def _wanted(self) -> set[str]:
+        """Channels with a local player, or routed to a venue output with one (for relays)."""
+        channels: set[str] = set()
+        venues: set[str] = set()
+        for session in self._subscribers.values():
+            kind, _, name = session.label.partition(":")
+            (channels if kind == "channel" else venues).add(name)
+        for venue in venues:
+            routed = self._outputs[venue].routed_channel if venue in self._outputs else None
+            if routed is not None:
+                channels.add(routed)
+        return channels
 
     def _relay_session(self, session: RelayPull, started: bool) -> None:
         # Listed with the publishers while it runs: stats, snapshots and metrics see it.

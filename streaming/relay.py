@@ -101,7 +101,7 @@ class _Link:
 class RelayLinks:
     """Owns every relay link of this node; the hub asks it and reports local demand.
 
-    ``wanted(channel)`` says whether a local viewer wants the channel now; ``on_session``
+    ``wanted()`` names the channels local viewers want now; ``on_session``
     is told of each pull session starting (True) and ending (False), so the hub's stats
     and snapshots show it like a publisher.
     """
@@ -113,7 +113,7 @@ class RelayLinks:
         client: WhepClient,
         settings: RelaySettings,
         video_codec: str,
-        wanted: Callable[[str], bool],
+        wanted: Callable[[], set[str]],
         on_session: Callable[[RelayPull, bool], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -188,7 +188,12 @@ class RelayLinks:
             link.task = asyncio.get_running_loop().create_task(
                 self._run(link), name=f"relay {channel}"
             )
+            link.task.add_done_callback(lambda _: self._forget(link))
         return link
+
+    def _forget(self, link: _Link) -> None:
+        if self._links.get(link.channel) is link:
+            del self._links[link.channel]
 
     def _stop(self, link: _Link) -> None:
         """End ``link`` (its source goes idle, not lost: nobody wants it any more)."""
@@ -212,10 +217,11 @@ class RelayLinks:
     def reconcile(self) -> None:
         """One pass: start pulls venue outputs want, end pulls nobody wants after grace."""
         now = self._clock()
+        wanted_now = self._wanted()
         for channel, source in self._sources.items():
             link = self._links.get(channel)
             local = self._local_publisher(source)
-            wanted = self._wanted(channel) or (link is not None and link.waiters > 0)
+            wanted = channel in wanted_now or (link is not None and link.waiters > 0)
             if link is None:
                 if wanted and not local and not source.live:
                     self._ensure(channel)
@@ -275,6 +281,9 @@ class RelayLinks:
         except (ValueError, OSError) as error:  # a bad answer; no route to the upstream
             link.last_error = f"{error!r}"
             logger.warning("channel %s: relay pull failed: %r", link.channel, error)
+        except Exception as error:  # aiortc's own errors: this attempt fails, the link retries
+            link.last_error = f"{error!r}"
+            logger.exception("channel %s: relay pull failed", link.channel)
         finally:
             link.live.clear()
             link.session = None

@@ -46,7 +46,7 @@ class Harness:
             self.client,
             RelaySettings(grace_seconds=grace, wait_seconds=wait, retry_max_seconds=1),
             "H264",
-            lambda channel: channel in self.wanted,
+            lambda: self.wanted,
             lambda session, started: self.sessions.append((session, started)),
             clock=lambda: self.now,
         )
