@@ -35,7 +35,7 @@ CHANNEL = "gz-hall-1"  # a programme channel: the pulls need no token
 def run_node(port: int, data_dir: str, upstream: str | None) -> None:
     from aiohttp import web
 
-    from config import MediaSettings, RelaySettings, Settings
+    from config import IceSettings, MediaSettings, RelaySettings, Settings
     from web.app import create_app
 
     unlimited = 1_000_000
@@ -53,6 +53,7 @@ def run_node(port: int, data_dir: str, upstream: str | None) -> None:
         producer_secret=fanout.SECRET,
         media=media,
         relay=RelaySettings(upstream=upstream),
+        ice=IceSettings(udp_port=0),  # three nodes on one machine: a free media port each
     )
     web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None)
 
