@@ -159,6 +159,26 @@ class FailoverSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RelaySettings:
+    """``[relay]``: pull channels from an upstream node (an edge of an origin).
+
+    ``upstream`` unset: this node is an origin and pulls nothing. ``token`` is the Bearer
+    token sent on each pull (it must be valid at the upstream: a director token there).
+    """
+
+    upstream: str | None = None
+    token: str | None = None
+    # A pull stays up this long after its last local viewer leaves.
+    grace_seconds: float = 30.0
+    # A WHEP request for a channel being pulled waits this long before a 409.
+    wait_seconds: float = 5.0
+    # No media on a pull for this long: it is re-established.
+    stall_seconds: float = 5.0
+    # The longest pause between two attempts to re-establish a broken pull.
+    retry_max_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service is configured with, validated and frozen."""
 
@@ -212,6 +232,7 @@ class Settings:
     media: MediaSettings = field(default_factory=MediaSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     failover: FailoverSettings = field(default_factory=FailoverSettings)
+    relay: RelaySettings = field(default_factory=RelaySettings)
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
@@ -260,6 +281,12 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "health.lost_after": parse_float,
     "failover.after": parse_float,
     "failover.mode": parse_choice(FAILOVER_MODES, upper=False),
+    "relay.upstream": parse_optional_str,
+    "relay.token": parse_optional_str,
+    "relay.grace_seconds": parse_float,
+    "relay.wait_seconds": parse_float,
+    "relay.stall_seconds": parse_float,
+    "relay.retry_max_seconds": parse_float,
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.
 _SECTIONS: dict[str, type[Any]] = {
@@ -270,6 +297,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "media": MediaSettings,
     "health": HealthSettings,
     "failover": FailoverSettings,
+    "relay": RelaySettings,
 }
 
 
@@ -411,6 +439,24 @@ def _validate(settings: Settings) -> None:
         "must be between health.lost_after and 600 seconds",
     )
     _validate_media(settings.media)
+    _validate_relay(settings.relay)
+
+
+def _validate_relay(relay: RelaySettings) -> None:
+    def check(key: str, ok: bool, reason: str) -> None:
+        if not ok:
+            raise SettingsError(f"setting 'relay.{key}': {reason}")
+
+    if relay.upstream is not None:
+        check(
+            "upstream",
+            relay.upstream.startswith(("http://", "https://")) and _has_host(relay.upstream),
+            "must be an http:// or https:// URL with a host (the node to pull from)",
+        )
+    check("grace_seconds", 0 <= relay.grace_seconds <= 86400, "must be between 0 and 86400")
+    check("wait_seconds", 0 <= relay.wait_seconds <= 60, "must be between 0 and 60")
+    check("stall_seconds", 1 <= relay.stall_seconds <= 600, "must be between 1 and 600")
+    check("retry_max_seconds", 1 <= relay.retry_max_seconds <= 600, "must be between 1 and 600")
 
 
 def _validate_media(media: MediaSettings) -> None:

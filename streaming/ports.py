@@ -65,3 +65,13 @@ class SourceListener(Protocol):
     """Told on every change of a channel's source health (alarms, off-air records)."""
 
     def source_changed(self, event: SourceEvent) -> None: ...
+
+
+class UpstreamLocator(Protocol):
+    """Where this node pulls a channel from: a node's base URL, or None (nowhere).
+
+    A static setting today (``relay.upstream``); a node directory (channel -> the node
+    that has it) can answer the same question later without the relay code changing.
+    """
+
+    async def upstream_for(self, channel: str) -> str | None: ...
