@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-qa
+.PHONY: serve test bench bench-media bench-qa bench-relay
 
 serve:
 	bash scripts/serve.sh
@@ -8,10 +8,13 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks print JSON lines; they are measurements, never pass/fail. Heavy: one at a time.
-bench: bench-media bench-qa
+bench: bench-media bench-qa bench-relay
 
 bench-media:
 	flock /tmp/vb-heavy.lock bash scripts/bench.sh --counts 1,16,64 --baseline
 
 bench-qa:
 	flock /tmp/vb-heavy.lock .venv/bin/python tests/bench/qa_fanout.py --clients 1000 5000 --rounds 20
+
+bench-relay:
+	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/relay_fanout.py run --counts 2,16,40

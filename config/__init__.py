@@ -2,7 +2,14 @@
 
 from config.event import Channel, ChannelKind, Event, Part, Session, Venue, VenueKind
 from config.event_file import EventFileError, load_event
-from config.settings import IceSettings, MediaSettings, Settings, SettingsError, load_settings
+from config.settings import (
+    IceSettings,
+    MediaSettings,
+    RelaySettings,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 __all__ = [
     "Channel",
@@ -12,6 +19,7 @@ __all__ = [
     "IceSettings",
     "MediaSettings",
     "Part",
+    "RelaySettings",
     "Session",
     "Settings",
     "SettingsError",

@@ -183,6 +183,26 @@ class NodeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RelaySettings:
+    """``[relay]``: pull channels from an upstream node (an edge of an origin).
+
+    ``upstream`` unset: this node is an origin and pulls nothing. ``token`` is the Bearer
+    token sent on each pull (it must be valid at the upstream: a director token there).
+    """
+
+    upstream: str | None = None
+    token: str | None = None
+    # A pull stays up this long after its last local viewer leaves.
+    grace_seconds: float = 30.0
+    # A WHEP request for a channel being pulled waits this long before a 409.
+    wait_seconds: float = 5.0
+    # No media on a pull for this long: it is re-established.
+    stall_seconds: float = 5.0
+    # The longest pause between two attempts to re-establish a broken pull.
+    retry_max_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service is configured with, validated and frozen."""
 
@@ -237,6 +257,7 @@ class Settings:
     health: HealthSettings = field(default_factory=HealthSettings)
     failover: FailoverSettings = field(default_factory=FailoverSettings)
     node: NodeSettings = field(default_factory=NodeSettings)
+    relay: RelaySettings = field(default_factory=RelaySettings)
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
@@ -290,6 +311,12 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "node.url": parse_optional_str,
     "node.heartbeat_seconds": parse_float,
     "node.ttl_seconds": parse_float,
+    "relay.upstream": parse_optional_str,
+    "relay.token": parse_optional_str,
+    "relay.grace_seconds": parse_float,
+    "relay.wait_seconds": parse_float,
+    "relay.stall_seconds": parse_float,
+    "relay.retry_max_seconds": parse_float,
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.
 _SECTIONS: dict[str, type[Any]] = {
@@ -301,6 +328,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "health": HealthSettings,
     "failover": FailoverSettings,
     "node": NodeSettings,
+    "relay": RelaySettings,
 }
 
 
@@ -443,6 +471,7 @@ def _validate(settings: Settings) -> None:
     )
     _validate_media(settings.media)
     _validate_node(settings.node)
+    _validate_relay(settings.relay)
 
 
 def _validate_node(node: NodeSettings) -> None:
@@ -462,6 +491,23 @@ def _validate_node(node: NodeSettings) -> None:
         2 * node.heartbeat_seconds <= node.ttl_seconds <= 600,
         "must be at least twice node.heartbeat_seconds and at most 600 seconds",
     )
+
+
+def _validate_relay(relay: RelaySettings) -> None:
+    def check(key: str, ok: bool, reason: str) -> None:
+        if not ok:
+            raise SettingsError(f"setting 'relay.{key}': {reason}")
+
+    if relay.upstream is not None:
+        check(
+            "upstream",
+            relay.upstream.startswith(("http://", "https://")) and _has_host(relay.upstream),
+            "must be an http:// or https:// URL with a host (the node to pull from)",
+        )
+    check("grace_seconds", 0 <= relay.grace_seconds <= 86400, "must be between 0 and 86400")
+    check("wait_seconds", 0 <= relay.wait_seconds <= 60, "must be between 0 and 60")
+    check("stall_seconds", 1 <= relay.stall_seconds <= 600, "must be between 1 and 600")
+    check("retry_max_seconds", 1 <= relay.retry_max_seconds <= 600, "must be between 1 and 600")
 
 
 def _validate_media(media: MediaSettings) -> None:

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from aiortc.exceptions import OperationError
 
-from config import Event, MediaSettings
+from config import Event, MediaSettings, RelaySettings
 from streaming import aiortc_glue as glue
 from streaming.admission import Admission, AdmissionLimits, Ticket
 from streaming.errors import (
@@ -36,8 +36,10 @@ from streaming.ports import (
     SourceRole,
     SwitchEvent,
     SwitchListener,
+    UpstreamLocator,
 )
 from streaming.publisher import PublisherSession
+from streaming.relay import RelayLinks, RelayPull
 from streaming.sdp_answer import advertise_addresses
 from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, parse_offer
 from streaming.session_urls import SessionUrls
@@ -55,6 +57,7 @@ from streaming.stats import StatsSampler
 from streaming.subscriber import SubscriberSession
 from streaming.venue_output import VenueOutput
 from streaming.watchdog import SourceWatch, WatchSettings
+from streaming.whep_client import WhepClient
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +94,8 @@ class MediaHub:
         watch: WatchSettings | None = None,
         now: Callable[[], datetime] | None = None,
         ice_ports: IcePorts | None = None,
+        upstream: UpstreamLocator | None = None,
+        relay: RelaySettings | None = None,
     ) -> None:
         self.video_codec = video_codec
         self._ice_ports = ice_ports or AnyFreePort()
@@ -127,6 +132,19 @@ class MediaHub:
         self._switch_listeners: list[SwitchListener] = []
         self._source_listeners: list[SourceListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # An edge: channels nobody publishes here are pulled from ``upstream``.
+        self._relays: RelayLinks | None = None
+        if upstream is not None:
+            relay = relay or RelaySettings()
+            self._relays = RelayLinks(
+                self._sources,
+                upstream,
+                WhepClient(relay.token),
+                relay,
+                video_codec,
+                self._wanted,
+                self._relay_session,
+            )
 
     # -- lookups -----------------------------------------------------------------------
 
@@ -177,9 +195,13 @@ class MediaHub:
         self._stats.start()
         self._watch.start()
         self._slates.start()
+        if self._relays is not None:
+            self._relays.start()
 
     async def aclose(self) -> None:
         """End every session and task."""
+        if self._relays is not None:
+            await self._relays.aclose()
         await self._stats.aclose()
         await self._watch.aclose()
         await self._slates.aclose()
@@ -244,10 +266,13 @@ class MediaHub:
         """A WHEP offer for a live channel from client ``address`` (admission counts it)."""
         source = self._source(channel)
         self._require(self.access.may_play(token, channel), token)
-        if not source.live:
+        if not source.live and self._relays is None:
             raise NotLive(f"channel '{channel}' is not live")
         offer = parse_offer(offer_sdp)
         check_play_offer(offer, self.video_codec)
+        # An edge pulls the channel from upstream (a good offer first: junk pulls nothing).
+        if not source.live and (self._relays is None or not await self._relays.bring_live(channel)):
+            raise NotLive(f"channel '{channel}' is not live")
         return await self._subscribe(
             source, f"channel:{channel}", offer, offer_sdp, f"/whep/{channel}", address, token
         )
@@ -265,6 +290,26 @@ class MediaHub:
         )
         self._slates.wake()
         return negotiated
+
+    def _wanted(self) -> set[str]:
+        """Channels with a local player, or routed to a venue output with one (for relays)."""
+        channels: set[str] = set()
+        venues: set[str] = set()
+        for session in self._subscribers.values():
+            kind, _, name = session.label.partition(":")
+            (channels if kind == "channel" else venues).add(name)
+        for venue in venues:
+            routed = self._outputs[venue].routed_channel if venue in self._outputs else None
+            if routed is not None:
+                channels.add(routed)
+        return channels
+
+    def _relay_session(self, session: RelayPull, started: bool) -> None:
+        # Listed with the publishers while it runs: stats, snapshots and metrics see it.
+        if started:
+            self._publishers[session.id] = session
+        else:
+            self._publishers.pop(session.id, None)
 
     def _has_venue_viewers(self, venue: str) -> bool:
         label = f"venue:{venue}"
@@ -481,6 +526,7 @@ class MediaHub:
             first_frames=self._stats.first_frames(),
             refused=MappingProxyType(dict(self._admission.refused)),
             reaped=self.reaped,
+            relays=self._relays.snapshots(self._stats.publisher) if self._relays else (),
         )
 
     def _channel_snapshot(self, source: ChannelSource) -> ChannelSnapshot:

@@ -36,6 +36,7 @@ class MediaCollector(Collector):
         yield from _publishers(snapshot)
         yield from _subscribers(snapshot)
         yield from _admission(snapshot)
+        yield from _relays(snapshot)
 
 
 def _channels(snapshot: MediaSnapshot) -> Iterator[Metric]:
@@ -68,6 +69,27 @@ def _channels(snapshot: MediaSnapshot) -> Iterator[Metric]:
     for output in snapshot.venues:
         slate.add_metric([output.venue], 1.0 if output.on_slate else 0.0)
     yield slate
+
+
+def _relays(snapshot: MediaSnapshot) -> Iterator[Metric]:
+    labels = ["channel", "upstream"]
+    up = GaugeMetricFamily(
+        PREFIX + "relay_up", "1 if the relay pull of the channel receives media.", labels=labels
+    )
+    attempts = CounterMetricFamily(
+        PREFIX + "relay_attempts", "WHEP sessions opened upstream for the pull.", labels=labels
+    )
+    lost = CounterMetricFamily(
+        PREFIX + "relay_packets_lost", "Packets lost on the current pull.", labels=labels
+    )
+    for relay in snapshot.relays:
+        key = [relay.channel, relay.upstream or ""]
+        up.add_metric(key, 1.0 if relay.state == "live" else 0.0)
+        attempts.add_metric(key, relay.attempts)
+        lost.add_metric(key, relay.packets_lost)
+    yield up
+    yield attempts
+    yield lost
 
 
 def _publishers(snapshot: MediaSnapshot) -> Iterator[Metric]:

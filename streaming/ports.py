@@ -68,10 +68,11 @@ class SourceListener(Protocol):
 
 
 class UpstreamLocator(Protocol):
-    """Where a channel this node does not hold can be pulled from (over WHEP).
+    """Where this node pulls a channel from: a node's base URL, or None (nowhere).
 
-    Answers the base URL of the node holding the channel's publisher, or None when no
-    other node holds it (nobody publishes it, or this node does).
+    A static setting today (``relay.upstream``); the node directory (channel -> the node
+    holding its publisher; ``web/upstreams.DirectoryUpstreams``) answers the same question:
+    None when no other node holds the channel (nobody publishes it, or this node does).
     """
 
     async def upstream_for(self, channel: str) -> str | None: ...

@@ -161,3 +161,20 @@ class MediaSnapshot:
     # Admission control: WHEP set-ups refused, by reason; sessions that never connected.
     refused: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     reaped: int = 0
+    relays: tuple[RelaySnapshot, ...] = ()  # this node's pulls from upstream nodes
+
+
+@dataclass(frozen=True, slots=True)
+class RelaySnapshot:
+    """One relay pull of this node: a channel taken from an upstream node over WHEP."""
+
+    channel: str
+    upstream: str | None
+    state: str  # connecting | live | retrying | no upstream
+    attempts: int  # WHEP sessions opened upstream for this link
+    last_error: str | None
+    local_viewers_wanted: bool  # False: in its grace period, ending unless one comes
+    bitrate_bps: float
+    packets: int
+    packets_lost: int
+    keyframe_requests_sent: int  # PLIs sent upstream

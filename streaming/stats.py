@@ -348,4 +348,19 @@ def streams_json(snapshot: MediaSnapshot, *, session_ids: bool) -> dict[str, Any
         ],
         "publishers": publishers,
         "subscribers": subscribers,
+        "relays": [
+            {
+                "channel": relay.channel,
+                "upstream": relay.upstream,
+                "state": relay.state,
+                "attempts": relay.attempts,
+                "last_error": relay.last_error,
+                "wanted": relay.local_viewers_wanted,
+                "bitrate_bps": round(relay.bitrate_bps),
+                "packets": relay.packets,
+                "packets_lost": relay.packets_lost,
+                "keyframe_requests_sent": relay.keyframe_requests_sent,
+            }
+            for relay in snapshot.relays
+        ],
     }

@@ -42,6 +42,7 @@ from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.ice_ports import open_ice_ports
 from streaming.metrics import MediaCollector, UdpMuxCollector
+from streaming.relay import StaticUpstream
 from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings
 from web import (
@@ -237,6 +238,8 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             # The slate names each venue's next session: on the rehearsal clock too.
             now=clock.now,
             ice_ports=ice_ports,
+            upstream=StaticUpstream(settings.relay.upstream) if settings.relay.upstream else None,
+            relay=settings.relay,
         )
         app[MEDIA] = media
         app[METRICS].register(MediaCollector(media))

@@ -20,6 +20,7 @@ from streaming.snapshots import (
     MediaSnapshot,
     PublisherSnapshot,
     PublisherTrackSnapshot,
+    RelaySnapshot,
     SubscriberSnapshot,
     SubscriberTrackSnapshot,
     VenueOutputSnapshot,
@@ -288,6 +289,11 @@ def sample_snapshot() -> MediaSnapshot:
         ),
         ended_totals={("venue:jp", "video", "packets_sent"): 100},
         first_frames=FirstFrames(3, 1.5, (0.5, 0.5, 0.5)),
+        relays=(
+            RelaySnapshot(
+                "gz-hall-1", "http://origin:8080", "live", 2, None, True, 2_500_000.4, 1200, 3, 1
+            ),
+        ),
     )
 
 
@@ -379,6 +385,20 @@ def test_streams_json_keeps_its_shape() -> None:
                 ],
             }
         ],
+        "relays": [
+            {
+                "channel": "gz-hall-1",
+                "upstream": "http://origin:8080",
+                "state": "live",
+                "attempts": 2,
+                "last_error": None,
+                "wanted": True,
+                "bitrate_bps": 2500000,
+                "packets": 1200,
+                "packets_lost": 3,
+                "keyframe_requests_sent": 1,
+            }
+        ],
     }
 
 
@@ -418,6 +438,11 @@ def test_metrics_read_one_snapshot_and_add_the_ended_totals() -> None:
         'venuebridge_media_subscriber_packets_sent_total{feed="venue:jp",kind="audio"} 880.0',
         'venuebridge_media_subscriber_queue_drops_total{feed="venue:jp",kind="video"} 9.0',
         'venuebridge_media_subscriber_rtt_seconds{feed="venue:jp"} 0.012345',
+        'venuebridge_media_relay_up{channel="gz-hall-1",upstream="http://origin:8080"} 1.0',
+        'venuebridge_media_relay_attempts_total{channel="gz-hall-1",upstream="http://origin:8080"}'
+        " 2.0",
+        'venuebridge_media_relay_packets_lost_total{channel="gz-hall-1",upstream="http://origin:8080"}'
+        " 3.0",
         "venuebridge_media_time_to_first_frame_seconds_count 3.0",
         "venuebridge_media_time_to_first_frame_seconds_sum 1.5",
     ):

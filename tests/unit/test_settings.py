@@ -213,3 +213,43 @@ def test_media_port_settings(tmp_path: Path) -> None:
     path.write_text("[ice]\nudp_mux = true\nudp_port_min = 40000\nudp_port_max = 40199\n")
     with pytest.raises(SettingsError, match=r"ice\.udp_port_min.*ice\.udp_mux = false"):
         load_settings(path, {})
+
+
+def test_relay_settings_from_file_and_environment(tmp_path: Path) -> None:
+    defaults = load_settings(None, {})
+    assert defaults.relay.upstream is None  # an origin: pulls nothing
+    assert (defaults.relay.grace_seconds, defaults.relay.wait_seconds) == (30.0, 5.0)
+    path = tmp_path / "settings.toml"
+    path.write_text('[relay]\nupstream = "http://origin:8080"\ngrace_seconds = 10\n')
+    from_file = load_settings(path, {})
+    assert (from_file.relay.upstream, from_file.relay.grace_seconds) == ("http://origin:8080", 10)
+    env = {
+        "VENUEBRIDGE_RELAY_UPSTREAM": "https://region.example.org",
+        "VENUEBRIDGE_RELAY_TOKEN": "t0ken",
+        "VENUEBRIDGE_RELAY_STALL_SECONDS": "3",
+        "VENUEBRIDGE_RELAY_RETRY_MAX_SECONDS": "20",
+        "VENUEBRIDGE_RELAY_WAIT_SECONDS": "0",
+    }
+    both = load_settings(path, env)
+    assert both.relay.upstream == "https://region.example.org"
+    assert both.relay.token == "t0ken"
+    assert (both.relay.stall_seconds, both.relay.retry_max_seconds) == (3.0, 20.0)
+    assert both.relay.wait_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"VENUEBRIDGE_RELAY_UPSTREAM": "origin:8080"}, "'relay.upstream': must be an http"),
+        ({"VENUEBRIDGE_RELAY_UPSTREAM": "http://"}, "'relay.upstream': must be an http"),
+        ({"VENUEBRIDGE_RELAY_GRACE_SECONDS": "-1"}, "'relay.grace_seconds': must be between"),
+        ({"VENUEBRIDGE_RELAY_WAIT_SECONDS": "61"}, "'relay.wait_seconds': must be between"),
+        ({"VENUEBRIDGE_RELAY_STALL_SECONDS": "0.5"}, "'relay.stall_seconds': must be between"),
+        ({"VENUEBRIDGE_RELAY_RETRY_MAX_SECONDS": "0"}, "'relay.retry_max_seconds': must be"),
+        ({"VENUEBRIDGE_RELAY_GRACE_SECONDS": "soon"}, "RELAY_GRACE_SECONDS: expected a number"),
+    ],
+)
+def test_bad_relay_values_name_the_key(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None, env)
+    assert message in str(caught.value)
