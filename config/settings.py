@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,11 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 VIDEO_CODECS = ("H264", "VP8")
 FAILOVER_MODES = ("auto", "confirm")
+# Node ids go into Redis keys, URLs and logs: a short plain name.
+NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+NODE_ID_RULE = "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+REGION = re.compile(r"[a-z0-9-]{0,32}")
+REGION_RULE = "at most 32 lower-case letters, digits or '-' (like cn, us, eu, jp)"
 
 
 class SettingsError(ValueError):
@@ -159,6 +165,24 @@ class FailoverSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeSettings:
+    """This node among several (``[node]``): its name, region and address, and its heartbeat.
+
+    With Redis each node writes a directory entry that lives ``ttl_seconds`` unless the
+    next heartbeat (every ``heartbeat_seconds``) refreshes it: a dead node drops out alone.
+    """
+
+    # None: derived from the host name (config/node.py), the same after a restart.
+    id: str | None = None
+    # Free text naming where the node is ("cn", "us", "eu", "jp", "kr", "cis").
+    region: str = ""
+    # This node's public base URL; None means ``public_url``.
+    url: str | None = None
+    heartbeat_seconds: float = 3.0
+    ttl_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class RelaySettings:
     """``[relay]``: pull channels from an upstream node (an edge of an origin).
 
@@ -232,6 +256,7 @@ class Settings:
     media: MediaSettings = field(default_factory=MediaSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     failover: FailoverSettings = field(default_factory=FailoverSettings)
+    node: NodeSettings = field(default_factory=NodeSettings)
     relay: RelaySettings = field(default_factory=RelaySettings)
 
 
@@ -281,6 +306,11 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "health.lost_after": parse_float,
     "failover.after": parse_float,
     "failover.mode": parse_choice(FAILOVER_MODES, upper=False),
+    "node.id": parse_optional_str,
+    "node.region": parse_str,
+    "node.url": parse_optional_str,
+    "node.heartbeat_seconds": parse_float,
+    "node.ttl_seconds": parse_float,
     "relay.upstream": parse_optional_str,
     "relay.token": parse_optional_str,
     "relay.grace_seconds": parse_float,
@@ -297,6 +327,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "media": MediaSettings,
     "health": HealthSettings,
     "failover": FailoverSettings,
+    "node": NodeSettings,
     "relay": RelaySettings,
 }
 
@@ -439,7 +470,27 @@ def _validate(settings: Settings) -> None:
         "must be between health.lost_after and 600 seconds",
     )
     _validate_media(settings.media)
+    _validate_node(settings.node)
     _validate_relay(settings.relay)
+
+
+def _validate_node(node: NodeSettings) -> None:
+    def check(key: str, ok: bool, reason: str) -> None:
+        if not ok:
+            raise SettingsError(f"setting 'node.{key}': {reason}")
+
+    if node.id is not None:
+        check("id", NODE_ID.fullmatch(node.id) is not None, NODE_ID_RULE)
+    check("region", REGION.fullmatch(node.region) is not None, REGION_RULE)
+    if node.url is not None:
+        check("url", node.url.startswith(("http://", "https://")), "must start with http(s)://")
+        check("url", _has_host(node.url), "needs a host (and a port <= 65535)")
+    check("heartbeat_seconds", 0.1 <= node.heartbeat_seconds <= 60, "must be 0.1 to 60 seconds")
+    check(
+        "ttl_seconds",
+        2 * node.heartbeat_seconds <= node.ttl_seconds <= 600,
+        "must be at least twice node.heartbeat_seconds and at most 600 seconds",
+    )
 
 
 def _validate_relay(relay: RelaySettings) -> None:

@@ -80,10 +80,12 @@ class Hub:
         options: HubOptions | None = None,
         clock: Callable[[], float] = time.time,
         revocations: Revocations | None = None,
+        node: str | None = None,
     ) -> None:
         self.event = event
         self.options = options = options or HubOptions()
-        self.node = secrets.token_hex(4)
+        # The node id (config/node.py); a hub built alone (tests) gets a random one.
+        self.node = node or secrets.token_hex(4)
         self.clients = ClientRegistry(send_timeout=options.send_timeout)
         self.bus = NodeBus(bus, self.node, retry=options.bus_retry)
         self.rooms = RoomService(store, RoomFanout(self.clients))

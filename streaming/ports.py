@@ -70,8 +70,9 @@ class SourceListener(Protocol):
 class UpstreamLocator(Protocol):
     """Where this node pulls a channel from: a node's base URL, or None (nowhere).
 
-    A static setting today (``relay.upstream``); a node directory (channel -> the node
-    that has it) can answer the same question later without the relay code changing.
+    A static setting today (``relay.upstream``); the node directory (channel -> the node
+    holding its publisher; ``web/upstreams.DirectoryUpstreams``) answers the same question:
+    None when no other node holds the channel (nobody publishes it, or this node does).
     """
 
     async def upstream_for(self, channel: str) -> str | None: ...

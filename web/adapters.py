@@ -11,6 +11,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from signaling.hub import Hub
+from signaling.nodes import Directory
 from signaling.qa.model import State
 from signaling.routing.persisted import SourceName
 from signaling.routing.service import RoutingService
@@ -83,3 +84,21 @@ class SwitchesToRouting:
         """Wait for the hand-overs still running (the service records each one)."""
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+
+
+class SourcesToDirectory:
+    """The media hub's source listener that keeps this node's channel claims current.
+
+    Live: this node holds the channel's publisher. Lost or idle: it no longer does (a
+    publisher that comes back is live again and claims again). The directory only notes
+    the change here; its own task writes it out, so the packet path never waits on Redis.
+    """
+
+    def __init__(self, directory: Directory) -> None:
+        self._directory = directory
+
+    def source_changed(self, event: SourceEvent) -> None:
+        if event.state == "live":
+            self._directory.channel_live(event.channel)
+        else:
+            self._directory.channel_gone(event.channel)

@@ -15,7 +15,7 @@ from signaling.clock import Clock
 from signaling.rehearsal import RehearsalClock
 from web.client import public_base
 from web.errors import http_error
-from web.keys import CLOCK, EVENT, STARTED_AT
+from web.keys import CLOCK, EVENT, NODE, STARTED_AT
 
 
 def _utc(moment: datetime) -> str:
@@ -103,6 +103,8 @@ async def get_healthz(request: web.Request) -> web.Response:
         {
             "status": "ok",
             "event": request.app[EVENT].id,
+            "node": request.app[NODE].id,
+            "region": request.app[NODE].region,
             "uptime_seconds": round(time.monotonic() - request.app[STARTED_AT], 3),
         }
     )

@@ -22,11 +22,13 @@ import jinja2
 from aiohttp import web
 
 from config import Event, Settings, load_event
+from config.node import node_identity
 from signaling.auth import Credentials, TokenMediaAccess
 from signaling.auth.anonymous import AnonymousMinter
 from signaling.clock import Clock, SystemClock
 from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, InviteLog, UseRecorder
+from signaling.nodes import Directory, LocalDirectory, RedisDirectory
 from signaling.protocol.budget import MessageRate
 from signaling.qa.limits import Limits, Rate
 from signaling.records.airing import Judgement
@@ -53,6 +55,7 @@ from web import (
     media_api,
     media_pages,
     metrics,
+    nodes_api,
     pages,
     qa_pages,
     records_api,
@@ -63,8 +66,13 @@ from web import (
     whip,
     ws,
 )
-from web.adapters import HubQuestionCounts, MediaPlaneView, SwitchesToRouting
-from web.backends import open_backends
+from web.adapters import (
+    HubQuestionCounts,
+    MediaPlaneView,
+    SourcesToDirectory,
+    SwitchesToRouting,
+)
+from web.backends import Backends, open_backends, redis_prefix
 from web.errors import error_pages, signaling_errors
 from web.hygiene import body_deadline
 from web.keys import (
@@ -72,6 +80,7 @@ from web.keys import (
     AUTHORITY,
     CLOCK,
     CREDENTIALS,
+    DIRECTORY,
     EVENT,
     HUB,
     HUB_OPTIONS,
@@ -80,6 +89,7 @@ from web.keys import (
     INVITES,
     MEDIA,
     METRICS,
+    NODE,
     ROUTING,
     SETTINGS,
     STARTED_AT,
@@ -113,6 +123,8 @@ def create_app(
     app[SETTINGS] = settings
     app[EVENT] = event if event is not None else load_event(settings.event_file)
     app[STARTED_AT] = time.monotonic()
+    # One node id for the bus, the directory and /healthz, fixed for the app's life.
+    app[NODE] = node_identity(settings)
     app[HUB_OPTIONS] = hub_options or hub_options_for(settings)
     aiohttp_jinja2.setup(
         app,
@@ -127,6 +139,7 @@ def create_app(
         routes.setup(app)
     for routes in (routing_api, records_api, director_page, venue_pages, tokens_api, invites_page):
         routes.setup(app)
+    nodes_api.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app
@@ -196,11 +209,16 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             options,
             clock=lambda: clock.now().timestamp(),
             revocations=revocations,
+            node=app[NODE].id,
         )
         app[HUB] = hub
         app[METRICS].register(metrics.HubCollector(hub))
         await hub.start()
         stack.push_async_callback(hub.stop)
+
+        directory = app[DIRECTORY] = _directory(settings, event, backends, app)
+        await directory.start()
+        stack.push_async_callback(directory.stop)
 
         # A busy media port stops start-up here (SettingsError naming ice.udp_port).
         ice_ports = app[ICE_PORTS] = await stack.enter_async_context(open_ice_ports(settings.ice))
@@ -227,6 +245,8 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         app[METRICS].register(MediaCollector(media))
         # A revoked token ends the WHIP/WHEP sessions it opened, on every node.
         hub.revoker.add_listener(media.end_revoked)
+        # Which channels this node holds goes into the node directory.
+        media.add_source_listener(SourcesToDirectory(directory))
         media.start()
         stack.push_async_callback(media.aclose)
 
@@ -234,6 +254,22 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             routing = _routing(settings, event, backends.store, hub, media, clock)
             app[ROUTING] = await stack.enter_async_context(routing)
         yield
+
+
+def _directory(
+    settings: Settings, event: Event, backends: Backends, app: web.Application
+) -> Directory:
+    """On Redis, the shared directory every node heartbeats into; else just this node."""
+    if backends.redis is None:
+        return LocalDirectory(app[NODE])
+    return RedisDirectory(
+        backends.redis,
+        redis_prefix(event),
+        app[NODE],
+        tuple(channel.id for channel in event.channels),
+        heartbeat=settings.node.heartbeat_seconds,
+        ttl=settings.node.ttl_seconds,
+    )
 
 
 async def _clock(settings: Settings, event: Event, store: EventStore) -> Clock:

@@ -6,11 +6,13 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from config import Event, Settings
+from config.node import NodeIdentity
 from signaling.auth import Credentials, TokenAuthority
 from signaling.auth.anonymous import AnonymousMinter
 from signaling.clock import Clock
 from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, UseRecorder
+from signaling.nodes import Directory
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 from streaming.hub import MediaHub
@@ -43,3 +45,7 @@ ROUTING = web.AppKey("routing", RoutingService)
 # Invites (issue 12): the list behind /admin/invites and the recorder of their last use.
 INVITES = web.AppKey("invites", InviteDesk)
 INVITE_USES = web.AppKey("invite_uses", UseRecorder)
+
+# Nodes (issue 13): who this node is, and the directory of nodes and channel holders.
+NODE = web.AppKey("node", NodeIdentity)
+DIRECTORY = web.AppKey("directory", Directory)

@@ -1,0 +1,98 @@
+"""The ``[node]`` settings and the node id derived from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import SettingsError, load_settings
+from config.node import node_identity
+from signaling.nodes import ChannelClaims
+
+
+def test_node_settings_from_file_and_environment(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('[node]\nid = "gz-origin"\nregion = "cn"\nheartbeat_seconds = 2\n')
+    settings = load_settings(path, {"VENUEBRIDGE_NODE_URL": "https://gz.example.org/"})
+    assert settings.node.id == "gz-origin"
+    assert settings.node.region == "cn"
+    assert settings.node.heartbeat_seconds == 2.0
+    assert settings.node.ttl_seconds == 10.0
+    identity = node_identity(settings)
+    assert (identity.id, identity.region, identity.url) == (
+        "gz-origin",
+        "cn",
+        "https://gz.example.org",
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "key"),
+    [
+        ({"VENUEBRIDGE_NODE_ID": "bad id"}, "node.id"),
+        ({"VENUEBRIDGE_NODE_ID": "-starts-with-dash"}, "node.id"),
+        ({"VENUEBRIDGE_NODE_ID": "x" * 64}, "node.id"),
+        ({"VENUEBRIDGE_NODE_REGION": "EU"}, "node.region"),
+        ({"VENUEBRIDGE_NODE_URL": "ftp://edge"}, "node.url"),
+        ({"VENUEBRIDGE_NODE_URL": "https://"}, "node.url"),
+        ({"VENUEBRIDGE_NODE_HEARTBEAT_SECONDS": "0.01"}, "node.heartbeat_seconds"),
+        ({"VENUEBRIDGE_NODE_HEARTBEAT_SECONDS": "61"}, "node.heartbeat_seconds"),
+        # The TTL must outlast at least one missed heartbeat.
+        (
+            {"VENUEBRIDGE_NODE_HEARTBEAT_SECONDS": "3", "VENUEBRIDGE_NODE_TTL_SECONDS": "5"},
+            "node.ttl_seconds",
+        ),
+        ({"VENUEBRIDGE_NODE_TTL_SECONDS": "601"}, "node.ttl_seconds"),
+    ],
+)
+def test_bad_node_settings_are_refused_by_name(env: dict[str, str], key: str) -> None:
+    with pytest.raises(SettingsError, match=f"'{key}'"):
+        load_settings(None, env)
+
+
+def test_the_url_defaults_to_public_url() -> None:
+    settings = load_settings(None, {"VENUEBRIDGE_PUBLIC_URL": "https://vb.example.org"})
+    assert node_identity(settings).url == "https://vb.example.org"
+    assert node_identity(load_settings(None, {})).url is None
+
+
+def test_the_derived_id_is_stable_and_tells_ports_apart() -> None:
+    default = load_settings(None, {})
+    other_port = load_settings(None, {"VENUEBRIDGE_PORT": "8081"})
+    assert node_identity(default, lambda: "edge-eu.example.org").id == "edge-eu"
+    assert node_identity(default, lambda: "edge-eu.example.org").id == "edge-eu"
+    assert node_identity(other_port, lambda: "edge-eu").id == "edge-eu-8081"
+    # Characters a key or URL would choke on are replaced.
+    assert node_identity(default, lambda: "my host/1").id == "my-host-1"
+    assert node_identity(default, lambda: "...").id == "node"
+
+
+def test_nodes_on_free_ports_in_one_process_get_distinct_ids() -> None:
+    free = load_settings(None, {"VENUEBRIDGE_PORT": "0"})
+    ids = {node_identity(free, lambda: "ci").id for _ in range(20)}
+    assert len(ids) == 20
+    assert all(i.startswith("ci-") for i in ids)
+
+
+def test_claims_track_live_and_gone_and_survive_a_failed_write() -> None:
+    claims = ChannelClaims()
+    claims.gone("never-live")
+    assert claims.take() == (set(), set())  # nothing to release that was never claimed
+
+    claims.live("a")
+    claims.live("b")
+    fresh, released = claims.take()
+    assert (fresh, released) == ({"a", "b"}, set())
+    claims.gone("a")
+    assert claims.held == {"b"}
+    fresh, released = claims.take()
+    assert (fresh, released) == (set(), {"a"})
+
+    # A write fails while "a" comes back: the release no longer applies, the claim does.
+    claims.live("c")
+    fresh, released = claims.take()
+    claims.live("a")
+    claims.give_back(fresh, {"a"})
+    assert claims.fresh == {"a", "c"}
+    assert claims.released == set()
