@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from config.setting_sections import (
+    ControlLimits,
+    FailoverSettings,
+    HealthSettings,
+    IceSettings,
+    InviteSettings,
+    MediaSettings,
+    NodeSettings,
+    RelaySettings,
+    SettingsError,
+    TokenSettings,
+    has_host,
+    validate_media,
+    validate_node,
+    validate_relay,
+)
 from config.setting_values import (
     parse_bool,
     parse_choice,
@@ -30,6 +44,25 @@ from config.setting_values import (
     parse_str_tuple,
 )
 
+# The sections are defined in config/setting_sections.py; importers keep using this module.
+__all__ = [
+    "ENV_PREFIX",
+    "SETTINGS_FILE_ENV",
+    "ControlLimits",
+    "FailoverSettings",
+    "HealthSettings",
+    "IceSettings",
+    "InviteSettings",
+    "MediaSettings",
+    "NodeSettings",
+    "RelaySettings",
+    "Settings",
+    "SettingsError",
+    "TokenSettings",
+    "load_settings",
+    "replace",
+]
+
 ENV_PREFIX = "VENUEBRIDGE_"
 # Names the settings file itself; the other VENUEBRIDGE_* variables name settings.
 SETTINGS_FILE_ENV = "VENUEBRIDGE_SETTINGS"
@@ -37,169 +70,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 VIDEO_CODECS = ("H264", "VP8")
 FAILOVER_MODES = ("auto", "confirm")
-# Node ids go into Redis keys, URLs and logs: a short plain name.
-NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
-NODE_ID_RULE = "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"
-REGION = re.compile(r"[a-z0-9-]{0,32}")
-REGION_RULE = "at most 32 lower-case letters, digits or '-' (like cn, us, eu, jp)"
-
-
-class SettingsError(ValueError):
-    """A setting could not be read or failed validation."""
-
-
-@dataclass(frozen=True, slots=True)
-class IceSettings:
-    """What the media plane tells aiortc and hands to clients for ICE."""
-
-    stun_urls: tuple[str, ...] = ()
-    turn_urls: tuple[str, ...] = ()
-    # coturn's ``static-auth-secret``: clients get time-limited REST-style credentials.
-    turn_secret: str | None = None
-    turn_credential_ttl: int = 86400
-    # Addresses written into our candidates instead of the interface ones (NAT, cloud).
-    advertised_addresses: tuple[str, ...] = ()
-    # All media of the process on one UDP socket (streaming/udp_mux.py): a firewall
-    # needs one rule. 0 picks a free port at start-up (tests).
-    udp_mux: bool = True
-    udp_port: int = 8189
-    # Answers to plain STUN binding requests (no ICE username) on the media port, per
-    # second: lets ``venuebridge doctor`` see the port open, without making us a reflector.
-    stun_answers_per_second: int = 20
-    # ICE over TCP (RFC 6544) on the same port number, for networks that drop UDP; and
-    # how many TCP connections may wait unauthenticated for their first check.
-    # None: on whenever udp_mux is.
-    tcp_mux: bool | None = None
-    tcp_pending_max: int = 256
-    # Without the mux: each connection's socket on a port in this range (both or neither);
-    # neither means any free port.
-    udp_port_min: int | None = None
-    udp_port_max: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ControlLimits:
-    """Abuse limits of the control plane (``[limits]``): the websocket, identities, votes."""
-
-    # Every /ws frame takes one token from its connection's bucket; a join takes more.
-    ws_message_burst: int = 60
-    ws_messages_per_second: int = 20
-    ws_join_cost: int = 10
-    # Frames refused in a row (over the rate) before the socket is closed.
-    ws_refused_before_close: int = 50
-    # Anonymous identities minted per client address: room for a venue NAT full of phones.
-    anonymous_burst_per_address: int = 500
-    anonymous_per_address_per_minute: int = 300
-    vote_burst_per_identity: int = 20
-    votes_per_identity_per_minute: int = 60
-    vote_burst_per_address: int = 600
-    votes_per_address_per_minute: int = 600
-    # Votes on one question from one address within the window that flag it to moderators.
-    suspect_votes_per_address: int = 50
-    suspect_window_seconds: int = 60
-
-
-@dataclass(frozen=True, slots=True)
-class TokenSettings:
-    """Token lifetimes per role (``[tokens]``, in hours) and how revocations spread."""
-
-    viewer_max_hours: int = 720
-    operator_max_hours: int = 336
-    moderator_max_hours: int = 336
-    producer_max_hours: int = 336
-    director_max_hours: int = 168
-    admin_max_hours: int = 24
-    # Every node re-reads the revocation list this often (the CLI writes it to the store).
-    revocation_refresh_seconds: int = 5
-
-    def max_hours(self, role: str) -> int:
-        """The longest lifetime a token of ``role`` may have, in hours."""
-        hours: int = getattr(self, f"{role}_max_hours")
-        return hours
-
-
-@dataclass(frozen=True, slots=True)
-class InviteSettings:
-    """The invite page (``[invites]``): how many, how long a label, how often a use is saved."""
-
-    # Invites not yet expired (revoked ones included, until they expire) per event.
-    max_per_event: int = 500
-    max_label_chars: int = 80
-    # A token's last use is written at most once per this many seconds per node.
-    last_use_seconds: int = 60
-
-
-@dataclass(frozen=True, slots=True)
-class MediaSettings:
-    """Admission control for WHEP sessions and how long a session may take to connect."""
-
-    # Every WHEP session (channel players and venue outputs together).
-    max_sessions: int = 1000
-    # Per channel, and per venue output.
-    max_sessions_per_channel: int = 500
-    # Per client address; a venue behind one NAT may need more.
-    max_sessions_per_address: int = 50
-    # Session set-ups per client address: a token bucket refilled at this rate.
-    setup_rate_per_minute: int = 120
-    setup_burst: int = 20
-    # A WHIP or WHEP session whose ICE/DTLS has not connected by then is ended.
-    connect_timeout_seconds: int = 20
-
-
-@dataclass(frozen=True, slots=True)
-class HealthSettings:
-    """When a channel's source counts as lost."""
-
-    # Seconds without media from the publisher on air.
-    lost_after: float = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class FailoverSettings:
-    """When outputs move to a channel's backup publisher and back."""
-
-    # Seconds the primary must be lost before the backup goes on air.
-    after: float = 2.0
-    # "auto": back to the primary as soon as it returns; "confirm": when the director says.
-    mode: str = "auto"
-
-
-@dataclass(frozen=True, slots=True)
-class NodeSettings:
-    """This node among several (``[node]``): its name, region and address, and its heartbeat.
-
-    With Redis each node writes a directory entry that lives ``ttl_seconds`` unless the
-    next heartbeat (every ``heartbeat_seconds``) refreshes it: a dead node drops out alone.
-    """
-
-    # None: derived from the host name (config/node.py), the same after a restart.
-    id: str | None = None
-    # Free text naming where the node is ("cn", "us", "eu", "jp", "kr", "cis").
-    region: str = ""
-    # This node's public base URL; None means ``public_url``.
-    url: str | None = None
-    heartbeat_seconds: float = 3.0
-    ttl_seconds: float = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class RelaySettings:
-    """``[relay]``: pull channels from an upstream node (an edge of an origin).
-
-    ``upstream`` unset: this node is an origin and pulls nothing. ``token`` is the Bearer
-    token sent on each pull (it must be valid at the upstream: a director token there).
-    """
-
-    upstream: str | None = None
-    token: str | None = None
-    # A pull stays up this long after its last local viewer leaves.
-    grace_seconds: float = 30.0
-    # A WHEP request for a channel being pulled waits this long before a 409.
-    wait_seconds: float = 5.0
-    # No media on a pull for this long: it is re-established.
-    stall_seconds: float = 5.0
-    # The longest pause between two attempts to re-establish a broken pull.
-    retry_max_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +244,7 @@ def _validate(settings: Settings) -> None:
             "must start with http:// or https://",
         )
         # Links and `venuebridge doctor` parse it: a host and a valid port, or nothing works.
-        check("public_url", _has_host(settings.public_url), "needs a host (and a port <= 65535)")
+        check("public_url", has_host(settings.public_url), "needs a host (and a port <= 65535)")
     if settings.redis_url is not None:
         check(
             "redis_url",
@@ -469,68 +339,9 @@ def _validate(settings: Settings) -> None:
         settings.health.lost_after <= settings.failover.after <= 600,
         "must be between health.lost_after and 600 seconds",
     )
-    _validate_media(settings.media)
-    _validate_node(settings.node)
-    _validate_relay(settings.relay)
-
-
-def _validate_node(node: NodeSettings) -> None:
-    def check(key: str, ok: bool, reason: str) -> None:
-        if not ok:
-            raise SettingsError(f"setting 'node.{key}': {reason}")
-
-    if node.id is not None:
-        check("id", NODE_ID.fullmatch(node.id) is not None, NODE_ID_RULE)
-    check("region", REGION.fullmatch(node.region) is not None, REGION_RULE)
-    if node.url is not None:
-        check("url", node.url.startswith(("http://", "https://")), "must start with http(s)://")
-        check("url", _has_host(node.url), "needs a host (and a port <= 65535)")
-    check("heartbeat_seconds", 0.1 <= node.heartbeat_seconds <= 60, "must be 0.1 to 60 seconds")
-    check(
-        "ttl_seconds",
-        2 * node.heartbeat_seconds <= node.ttl_seconds <= 600,
-        "must be at least twice node.heartbeat_seconds and at most 600 seconds",
-    )
-
-
-def _validate_relay(relay: RelaySettings) -> None:
-    def check(key: str, ok: bool, reason: str) -> None:
-        if not ok:
-            raise SettingsError(f"setting 'relay.{key}': {reason}")
-
-    if relay.upstream is not None:
-        check(
-            "upstream",
-            relay.upstream.startswith(("http://", "https://")) and _has_host(relay.upstream),
-            "must be an http:// or https:// URL with a host (the node to pull from)",
-        )
-    check("grace_seconds", 0 <= relay.grace_seconds <= 86400, "must be between 0 and 86400")
-    check("wait_seconds", 0 <= relay.wait_seconds <= 60, "must be between 0 and 60")
-    check("stall_seconds", 1 <= relay.stall_seconds <= 600, "must be between 1 and 600")
-    check("retry_max_seconds", 1 <= relay.retry_max_seconds <= 600, "must be between 1 and 600")
-
-
-def _validate_media(media: MediaSettings) -> None:
-    for name in (
-        "max_sessions",
-        "max_sessions_per_channel",
-        "max_sessions_per_address",
-        "setup_rate_per_minute",
-        "setup_burst",
-    ):
-        if not 1 <= getattr(media, name) <= 1_000_000:
-            raise SettingsError(f"setting 'media.{name}': must be between 1 and 1000000")
-    if not 1 <= media.connect_timeout_seconds <= 600:
-        raise SettingsError("setting 'media.connect_timeout_seconds': must be between 1 and 600")
-
-
-def _has_host(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  (reading it raises ValueError for a bad port)
-    except ValueError:
-        return False
-    return bool(parts.hostname)
+    validate_media(settings.media)
+    validate_node(settings.node)
+    validate_relay(settings.relay)
 
 
 def _is_network(text: str) -> bool:
