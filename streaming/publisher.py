@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 MAX_PUBLISH_BITRATE = 8_000_000
 
 
-class _PublisherTrack:
+class PublisherTrack:
     """One kind (audio or video) of a publisher; the router's handler for it."""
 
     def __init__(self, owner: PublisherSession, video: bool, rtcp_ssrc: int) -> None:
@@ -112,7 +112,7 @@ class PublisherSession(PeerSession):
         self.live_at: float | None = None
         self.keyframe_requests_sent = 0
         self.epoch = 0
-        self.tracks: list[_PublisherTrack] = []
+        self.tracks: list[PublisherTrack] = []
         self._on_live = on_live
 
     async def answer(self, offer_sdp: str, kinds: list[str]) -> str:
@@ -120,12 +120,12 @@ class PublisherSession(PeerSession):
         for kind in kinds:
             transceiver = self.pc.addTransceiver(kind, direction="recvonly")
             glue.prefer_codecs(transceiver, self.video_codec)
-            track = _PublisherTrack(self, kind == "video", glue.rtcp_ssrc(transceiver))
+            track = PublisherTrack(self, kind == "video", glue.rtcp_ssrc(transceiver))
             self.tracks.append(track)
             self._undo.append(glue.take_over_receiver(transceiver, track))
         return await self._negotiate(offer_sdp)
 
-    def _track_started(self, track: _PublisherTrack) -> None:
+    def _track_started(self, track: PublisherTrack) -> None:
         if self._closed:  # ended while its connection was still being set up
             return
         if self.live_at is None:

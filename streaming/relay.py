@@ -27,7 +27,7 @@ from config import RelaySettings
 from streaming import aiortc_glue as glue
 from streaming.http_rules import new_session_id
 from streaming.ports import UpstreamLocator
-from streaming.publisher import PublisherSession, _PublisherTrack
+from streaming.publisher import PublisherSession, PublisherTrack
 from streaming.snapshots import PublisherSnapshot, RelaySnapshot
 from streaming.source import ChannelSource
 from streaming.whep_client import UpstreamRefused, WhepClient
@@ -71,7 +71,7 @@ class RelayPull(PublisherSession):
         for kind in ("video", "audio"):
             transceiver = self.pc.addTransceiver(kind, direction="recvonly")
             glue.prefer_codecs(transceiver, self.video_codec)
-            track = _PublisherTrack(self, kind == "video", glue.rtcp_ssrc(transceiver))
+            track = PublisherTrack(self, kind == "video", glue.rtcp_ssrc(transceiver))
             self.tracks.append(track)
             self._undo.append(glue.take_over_receiver(transceiver, track))
         await self.pc.setLocalDescription(await self.pc.createOffer())

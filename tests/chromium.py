@@ -17,3 +17,13 @@ CHROMIUM_FLAGS = [
     # Real host candidates rather than mDNS names, which nothing resolves in the namespace.
     "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
+
+# Video frames the page's player (``window.vbPc``) has decoded so far.
+FRAMES_DECODED = """async () => {
+  if (!window.vbPc) return 0;
+  let frames = 0;
+  (await window.vbPc.getStats()).forEach((r) => {
+    if (r.type === "inbound-rtp" && r.kind === "video") frames = r.framesDecoded || 0;
+  });
+  return frames;
+}"""

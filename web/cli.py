@@ -23,7 +23,12 @@ from signaling.records.store import AiringStore
 from web import cli_token
 from web.app import create_app, version
 from web.backends import NoServerHere, open_existing_store, store_exists, without_password
-from web.cli_common import add_settings_options, public_url_warning, settings_from_args
+from web.cli_common import (
+    add_settings_options,
+    bounded_number,
+    public_url_warning,
+    settings_from_args,
+)
 from web.doctor import command as doctor_command
 from web.logs import configure_logging
 from web.server import serve_until_signalled
@@ -182,16 +187,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _speed(text: str) -> float:
-    try:
-        speed = float(text)
-    except ValueError:
-        speed = 0.0
-    if not 0 < speed <= 3600:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a speed between 0 and 3600")
-    return speed
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="venuebridge",
@@ -214,7 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--rehearse-from", metavar="SESSION", help="rehearse from this session")
     serve.add_argument(
-        "--rehearse-speed", type=_speed, metavar="N", help="run the rehearsal clock N times faster"
+        "--rehearse-speed",
+        type=bounded_number(3600, "a speed between 0 and 3600"),
+        metavar="N",
+        help="run the rehearsal clock N times faster",
     )
     serve.set_defaults(run=cmd_serve)
 

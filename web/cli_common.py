@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from config import Settings, load_settings
@@ -71,3 +72,18 @@ def public_url_warning(settings: Settings) -> str | None:
         "VENUEBRIDGE_PUBLIC_URL (or public_url) to the address browsers use, "
         "e.g. https://live.example.org"
     )
+
+
+def bounded_number(upper: float, what: str) -> Callable[[str], float]:
+    """An argparse type: a number above 0 and at most ``upper`` ("'x' is not <what>")."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = 0.0
+        if not 0 < value <= upper:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {what}")
+        return value
+
+    return parse

@@ -8,6 +8,7 @@ import pytest
 from playwright.async_api import Browser
 
 from config import Settings
+from tests.chromium import FRAMES_DECODED
 from tests.helpers import eventually, local_settings
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
 from tests.media_peers import needs_network
@@ -18,15 +19,6 @@ pytestmark = [
     needs_network,
     pytest.mark.requires("chromium"),
 ]
-
-FRAMES_DECODED = """async () => {
-  if (!window.vbPc) return 0;
-  let frames = 0;
-  (await window.vbPc.getStats()).forEach((r) => {
-    if (r.type === "inbound-rtp" && r.kind === "video") frames = r.framesDecoded || 0;
-  });
-  return frames;
-}"""
 
 
 @pytest.fixture(params=["H264", "VP8"])

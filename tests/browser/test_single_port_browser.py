@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from streaming.udp_mux import UdpMux
+from tests.chromium import FRAMES_DECODED
 from tests.helpers import eventually
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
 from tests.integration.test_single_port import udp_sockets
@@ -25,15 +26,6 @@ pytestmark = [
 
 CHANNEL = "gz-hall-2"
 VIEWERS = 3
-
-FRAMES_DECODED = """async () => {
-  if (!window.vbPc) return 0;
-  let frames = 0;
-  (await window.vbPc.getStats()).forEach((r) => {
-    if (r.type === "inbound-rtp" && r.kind === "video") frames = r.framesDecoded || 0;
-  });
-  return frames;
-}"""
 
 # The remote end of the pair the browser's ICE agent selected: [protocol, port], or null.
 SELECTED_PAIR = """async () => {

@@ -26,7 +26,7 @@ from aioice.turn import TurnClientUdpProtocol
 from playwright.async_api import Browser, Page, Route, async_playwright
 
 from streaming.ice_servers import turn_credentials
-from tests.chromium import CHROMIUM, CHROMIUM_FLAGS
+from tests.chromium import CHROMIUM, CHROMIUM_FLAGS, FRAMES_DECODED
 from tests.deploy.compose import MissingVariable, load_compose
 from tests.deploy.stack import (
     PUBLIC_IP,
@@ -44,15 +44,6 @@ from tests.media_peers import needs_network
 from tests.tls_certs import TestAuthority
 
 CHANNEL = "gz-hall-5"
-
-FRAMES_DECODED = """async () => {
-  if (!window.vbPc) return 0;
-  let frames = 0;
-  (await window.vbPc.getStats()).forEach((r) => {
-    if (r.type === "inbound-rtp" && r.kind === "video") frames = r.framesDecoded || 0;
-  });
-  return frames;
-}"""
 
 # The local end of the pair ICE chose: host, srflx or relay, and how it reaches TURN.
 SELECTED_PATH = """async () => {

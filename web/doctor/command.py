@@ -10,7 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config import Event, Settings, load_event
-from web.cli_common import add_deployment_options, add_settings_options, settings_from_args
+from web.cli_common import (
+    add_deployment_options,
+    add_settings_options,
+    bounded_number,
+    settings_from_args,
+)
 from web.doctor.host_checks import check_clock, check_data_dir
 from web.doctor.media_checks import check_media_port, check_turn
 from web.doctor.redis_check import check_redis
@@ -64,16 +69,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return exit_code(checks)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value <= 120:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds up to 120")
-    return value
-
-
 def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"'{text}' is not a port number")
@@ -99,7 +94,7 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     doctor.add_argument(
         "--timeout",
-        type=_seconds,
+        type=bounded_number(120, "a number of seconds up to 120"),
         default=DEFAULT_TIMEOUT,
         help=f"seconds to wait for each answer (default {DEFAULT_TIMEOUT:g})",
     )
