@@ -58,6 +58,9 @@ class Venue:
     kind: VenueKind
     time_zone: ZoneInfo
     region: str
+    # The node that serves this venue's output and takes its return feed (``node.id``);
+    # None: whichever node the venue's operator reaches (one node, or no steering).
+    home_node: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from config.event import (
     Venue,
     VenueKind,
 )
+from config.setting_sections import NODE_ID, NODE_ID_RULE
 
 REFERENCE_EVENT = "coet2018.toml"
 
@@ -33,7 +34,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _TOP_KEYS = {"event", "venues", "channels", "sessions"}
 _EVENT_KEYS = {"id", "name", "time_zone"}
-_VENUE_KEYS = {"id", "name", "kind", "time_zone", "region"}
+_VENUE_KEYS = {"id", "name", "kind", "time_zone", "region", "home_node"}
 _CHANNEL_KEYS = {"id", "title", "venue", "kind"}
 _SESSION_KEYS = {
     "id",
@@ -117,6 +118,13 @@ def _identifier(value: object) -> str:
     text = _text(value)
     if not _ID.match(text):
         raise ValueError(f"'{text}' is not a valid id (lower-case letters, digits, - and _)")
+    return text
+
+
+def _node_id(value: object) -> str:
+    text = _text(value)
+    if not NODE_ID.fullmatch(text):
+        raise ValueError(f"'{text}' is not a node id: {NODE_ID_RULE}")
     return text
 
 
@@ -247,10 +255,11 @@ def _read_venues(reader: _Reader, root: Mapping[str, object]) -> list[Venue]:
         kind = reader.get(table, key, "kind", _enum(VenueKind))
         zone = reader.get(table, key, "time_zone", _zone)
         region = reader.get(table, key, "region", _text, default="")
+        home = reader.get(table, key, "home_node", _node_id) if "home_node" in table else None
         if venue_id is None or name is None or kind is None or zone is None or region is None:
             continue
         if _unique(reader, key, seen, venue_id):
-            venues.append(Venue(venue_id, name, kind, zone, region))
+            venues.append(Venue(venue_id, name, kind, zone, region, home))
     if not venues and not reader.problems:
         reader.fail("venues", "at least one venue is required")
     return venues

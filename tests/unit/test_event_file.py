@@ -221,3 +221,18 @@ def test_the_reference_event_uses_the_announcements_name(reference_event: Event)
     # The source announcement writes "2018 CEOT"; the id keeps the older letters for URLs.
     assert reference_event.name == "2018 Convention on Exchange of Overseas Talents (2018 CEOT)"
     assert reference_event.id == "coet2018"
+
+
+def test_a_venue_names_its_home_node(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'time_zone = "Asia/Tokyo"', 'time_zone = "Asia/Tokyo"\nhome_node = "edge-jp"'
+    )
+    event = load_event(write(tmp_path, text))
+    homes = {venue.id: venue.home_node for venue in event.venues}
+    assert homes == {"gz": None, "jp": "edge-jp"}
+
+
+def test_a_home_node_must_be_a_node_id(tmp_path: Path) -> None:
+    text = GOOD.replace('time_zone = "Asia/Tokyo"', 'time_zone = "Asia/Tokyo"\nhome_node = "a b"')
+    found = problems(tmp_path, text)
+    assert len(found) == 1 and found[0].startswith("venues[1].home_node: 'a b' is not a node id")
