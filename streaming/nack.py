@@ -76,6 +76,35 @@ def history_size(
     return max(min(minimum, ceiling), min(size, ceiling))
 
 
+def nack_items(lost: list[int]) -> list[tuple[int, int]]:
+    """Generic NACK entries (RFC 4585 6.2.1): (PID, bitmask of the 16 following) for ``lost``.
+
+    Any order in, RTP order out, across the 16-bit wrap: the list is read as starting
+    after the widest gap between its sequence numbers (aiortc's own packer needs them
+    sorted and not wrapping; given a retry list it raised and stopped the receive loop).
+    """
+    ordered = sorted({sequence & 0xFFFF for sequence in lost})
+    if not ordered:
+        return []
+    widest, start = -1, 0
+    for index, sequence in enumerate(ordered):
+        gap = (sequence - ordered[index - 1]) & 0xFFFF  # index 0: from the last, round
+        if gap > widest:
+            widest, start = gap, index
+    ordered = ordered[start:] + ordered[:start]
+    items: list[tuple[int, int]] = []
+    pid, mask = ordered[0], 0
+    for sequence in ordered[1:]:
+        distance = (sequence - pid - 1) & 0xFFFF
+        if distance < 16:
+            mask |= 1 << distance
+        else:
+            items.append((pid, mask))
+            pid, mask = sequence, 0
+    items.append((pid, mask))
+    return items
+
+
 def is_before(sequence: int, other: int) -> bool:
     """True if ``sequence`` comes before ``other`` in 16-bit RTP order."""
     return 0 < ((other - sequence) & 0xFFFF) < SEQ_HALF

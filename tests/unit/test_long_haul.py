@@ -6,8 +6,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from aiortc.rtp import RtcpPacket, RtcpRtpfbPacket
 
 from config import SettingsError, load_settings
+from streaming import aiortc_glue as glue
 from streaming.ingest import TrackIngest
 from streaming.link_health import FreezeMeter, LossWindow
 from streaming.nack import (
@@ -19,6 +21,7 @@ from streaming.nack import (
     RepairTuning,
     history_size,
     is_before,
+    nack_items,
 )
 from streaming.packet import MediaPacket
 from streaming.rtp_rewrite import RtpRewriter, parse_rtp_header
@@ -414,3 +417,26 @@ def test_repair_settings_from_the_environment() -> None:
 def test_each_repair_limit_is_checked_by_name(key: str, value: str) -> None:
     with pytest.raises(SettingsError, match=rf"'media\.{key.lower()}': must be"):
         load_settings(None, {f"VENUEBRIDGE_MEDIA_{key}": value})
+
+
+# -- NACK packets --------------------------------------------------------------------------
+
+
+def _unpacked(lost: list[int]) -> list[int]:
+    packet = RtcpPacket.parse(glue.nack(1, 2, lost))[0]
+    assert isinstance(packet, RtcpRtpfbPacket)
+    return [sequence & 0xFFFF for sequence in packet.lost]
+
+
+def test_nack_items_cover_any_order_and_the_wrap() -> None:
+    assert nack_items([]) == []
+    assert nack_items([10, 11, 13]) == [(10, 0b101)]
+    assert nack_items([40, 10, 11]) == [(10, 0b1), (40, 0)]  # a retry list: not sorted
+    assert nack_items([1, 65535, 0, 65534]) == [(65534, 0b111)]  # across the wrap
+    assert nack_items([5, 5, 65541]) == [(5, 0)]  # duplicates, and masked to 16 bits
+    assert nack_items(list(range(100, 140))) == [(100, 0xFFFF), (117, 0xFFFF), (134, 0b11111)]
+
+
+def test_nack_packets_round_trip_through_a_parser() -> None:
+    for lost in ([7, 3, 4], [65530, 2, 65535, 0], [*range(65500, 65536), 0, 1]):
+        assert sorted(_unpacked(lost)) == sorted(lost)
