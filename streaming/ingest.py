@@ -102,7 +102,7 @@ class TrackIngest:
         nacks = self.nacks
         repaired = packet.late and nacks.arrived(packet.sequence_number, now)
         if packet.keyframe and packet.frame_start:
-            nacks.forget_before(packet.sequence_number)
+            nacks.keyframe_at(packet.sequence_number)
             self._broken = False
             if self._keyframe_asked_at is not None:
                 self._keyframe_asked_at = None

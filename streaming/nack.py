@@ -115,6 +115,7 @@ class _Pending:
     first_at: float
     last_at: float
     tries: int = 1
+    before_keyframe: bool = False  # a later keyframe made it moot for our own decoding
 
 
 class NackScheduler:
@@ -130,7 +131,12 @@ class NackScheduler:
 
     @property
     def pending(self) -> int:
-        """Lost packets still awaited."""
+        """Lost packets still awaited since the last keyframe (the ones that hold video up)."""
+        return sum(not entry.before_keyframe for entry in self._pending.values())
+
+    @property
+    def awaited(self) -> int:
+        """Every lost packet still asked for, those before the last keyframe included."""
         return len(self._pending)
 
     def retry_interval(self) -> float:
@@ -138,16 +144,17 @@ class NackScheduler:
         return (INITIAL_RTT if self.rtt is None else self.rtt) * RETRY_RTT_FACTOR + RETRY_SLACK
 
     def missing(self, sequence_numbers: list[int], now: float) -> int:
-        """The caller NACKed these now; returns how many older ones were given up to fit."""
+        """The caller NACKed these now; returns how many older ones that mattered were
+        given up to make room."""
         pending = self._pending
         for sequence in sequence_numbers:
             pending.setdefault(sequence, _Pending(now, now))
-        dropped = 0
+        dropped = mattered = 0
         while len(pending) > MAX_PENDING:
-            del pending[next(iter(pending))]
+            mattered += not pending.pop(next(iter(pending))).before_keyframe
             dropped += 1
         self.given_up += dropped
-        return dropped
+        return mattered
 
     def arrived(self, sequence: int, now: float) -> bool:
         """A late packet came: True if it repaired a hole (the RTT estimate learns from it)."""
@@ -169,7 +176,12 @@ class NackScheduler:
         self.rtt = sample if self.rtt is None else self.rtt + RTT_GAIN * (sample - self.rtt)
 
     def poll(self, now: float) -> tuple[list[int], int]:
-        """Sequence numbers to NACK again now, and how many were just given up."""
+        """Sequence numbers to NACK again now, and how many that mattered were given up.
+
+        Holes before the last keyframe are still asked for (a player downstream may be
+        waiting on them: not every jitter buffer skips to a keyframe), but giving up on
+        them costs nothing here.
+        """
         pending = self._pending
         if not pending:
             return [], 0
@@ -185,13 +197,15 @@ class NackScheduler:
             entry.tries += 1
             entry.last_at = now
             again.append(sequence)
+        mattered = 0
         for sequence in expired:
-            del pending[sequence]
+            mattered += not pending.pop(sequence).before_keyframe
         self.retries += len(again)
         self.given_up += len(expired)
-        return again, len(expired)
+        return again, mattered
 
-    def forget_before(self, sequence: int) -> None:
-        """A keyframe starts at ``sequence``: holes before it no longer matter."""
-        for old in [s for s in self._pending if is_before(s, sequence)]:
-            del self._pending[old]
+    def keyframe_at(self, sequence: int) -> None:
+        """A keyframe starts at ``sequence``: holes before it no longer hold our video up."""
+        for old, entry in self._pending.items():
+            if is_before(old, sequence):
+                entry.before_keyframe = True

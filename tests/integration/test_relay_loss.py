@@ -175,28 +175,7 @@ async def test_a_relay_link_under_loss_recovers(
 
         await eventually(asked_for_keyframe, "a keyframe request for the burst", within=10)
         await eventually(lambda: asked[0] >= 1, "the PLI to reach the publisher at the origin")
-        try:
-            await eventually(frames_grow([viewer], 30), "frames at the edge viewer after the burst")
-        except AssertionError:
-            import json, asyncio
-
-            print(
-                "VIEWER",
-                viewer.frames,
-                viewer.audio_frames,
-                "asked",
-                asked,
-                "link",
-                link.dropped,
-                link.passed,
-                link.burst,
-            )
-            print(json.dumps(await cluster.streams(edge), indent=1))
-            await asyncio.sleep(2)
-            print("VIEWER", viewer.frames, viewer.audio_frames)
-            print(json.dumps(await cluster.streams(edge), indent=1))
-            print(json.dumps(await cluster.streams(origin), indent=1))
-            raise
+        await eventually(frames_grow([viewer], 30), "frames at the edge viewer after the burst")
         after = await relay_of(cluster, edge)
         assert after["keyframe_requests_sent"] > before["keyframe_requests_sent"]
         assert after["freezes"] >= 1

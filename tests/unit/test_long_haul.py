@@ -159,14 +159,22 @@ def test_nacks_give_up_after_the_limit_or_the_tries() -> None:
 
 
 def test_a_keyframe_ends_the_wait_for_older_holes_and_pending_is_bounded() -> None:
-    nacks = NackScheduler(give_up_after=1.5)
+    nacks = NackScheduler(give_up_after=1.0)
     nacks.missing([65534, 65535, 2], 0.0)
-    nacks.forget_before(1)  # across the 16-bit wrap
-    assert nacks.pending == 1
+    nacks.keyframe_at(1)  # across the 16-bit wrap
+    assert nacks.pending == 1  # only 2 still holds our video up
+    assert nacks.awaited == 3  # but all are still asked for, for players downstream
+    assert nacks.poll(0.5) == ([65534, 65535, 2], 0)
+    assert nacks.poll(1.0) == ([], 1)  # of three given up, one mattered
+    assert nacks.given_up == 3
     assert is_before(65535, 1)
     assert not is_before(1, 65535)
-    assert nacks.missing(list(range(100, 100 + MAX_PENDING + 5)), 0.0) == 6
-    assert nacks.pending == MAX_PENDING
+    full = NackScheduler(give_up_after=1.0)
+    full.missing([1], 0.0)
+    full.keyframe_at(2)
+    assert full.missing(list(range(100, 100 + MAX_PENDING + 5)), 0.0) == 5  # 1 was moot
+    assert full.pending == MAX_PENDING
+    assert full.given_up == 6
 
 
 # -- loss window and freeze meter ----------------------------------------------------------
