@@ -84,7 +84,7 @@ class RemoteVenues:
         self._check_every = check_every
         self._now = now
         self._outbox = Outbox(bus)
-        self._orders = Sequencer()
+        self.orders = Sequencer()
         self._gate = OrderGate()
         self._plan: dict[str, str | None] = {}  # venue -> the channel last routed to it
         self._remote_live: dict[str, str] = {}  # channel -> node holding its live publisher
@@ -157,7 +157,7 @@ class RemoteVenues:
             home=home,
             venue=venue,
             channel=self._plan.get(venue),
-            order=self._orders.next(),
+            order=self.orders.next(),
         )
         self._outbox.put(ROUTE, wire(order))
 
