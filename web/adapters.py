@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from signaling.hub import Hub
@@ -118,6 +119,14 @@ class VenueRoutes:
 
     def switch_to(self, venue: str, channel: str | None) -> None:
         self._hub.route(venue, channel)
+
+    def last_switch(self, venue: str) -> tuple[str | None, str | None, datetime] | None:
+        switch = self._hub.venue_output(venue).last_switch
+        return None if switch is None else (switch.channel, switch.previous, switch.at)
+
+    def players(self) -> dict[str, int]:
+        """Players per venue output here now."""
+        return dict(self._hub.audience().per_venue)
 
 
 class HomeReports:

@@ -261,7 +261,17 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         # orders for them and reports back over the bus.
         mine = home_venues(settings, event)
         book = HomeBook(event, app[NODE].id, mine)
-        agent = HomeAgent(hub.bus, book, event, VenueRoutes(media), mine, settings.routing)
+        routes = VenueRoutes(media)
+        agent = HomeAgent(
+            hub.bus,
+            book,
+            event,
+            routes,
+            mine,
+            settings.routing,
+            audience=routes.players,
+            audience_every=settings.node.heartbeat_seconds,
+        )
         media.add_switch_listener(reports := HomeReports(agent, media))
         media.add_source_listener(reports)
         await agent.start()

@@ -10,14 +10,17 @@ routing node asks) announces the venues this node's settings make it home to.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Protocol
 
 from config.event import Event
 from signaling.bus.node import BusMessage, NodeBus
 from signaling.routing.homes import (
+    AUDIENCE,
     HEALTH,
     HELLO,
     ROUTE,
@@ -43,6 +46,10 @@ class VenueSwitcher(Protocol):
 
     def switch_to(self, venue: str, channel: str | None) -> None: ...
 
+    def last_switch(self, venue: str) -> tuple[str | None, str | None, datetime] | None:
+        """The output's last switch: (channel, previous, when), or None if it never did."""
+        ...
+
 
 class HomeAgent:
     """This node as the home of venues: applies orders, reports switches and health."""
@@ -55,6 +62,8 @@ class HomeAgent:
         media: VenueSwitcher,
         my_venues: tuple[str, ...],
         routing_here: bool,
+        audience: Callable[[], Mapping[str, int]] | None = None,
+        audience_every: float = 3.0,
     ) -> None:
         self.book = book
         self._bus = bus
@@ -67,6 +76,11 @@ class HomeAgent:
         self._gate = OrderGate()
         self._health: dict[str, ChannelHealthNote] = {}
         self.applied = 0
+        # Players per venue output here, sent when they change (the records' peaks).
+        self._audience = audience
+        self._audience_every = audience_every
+        self._audience_sent: dict[str, int] | None = None
+        self._task: asyncio.Task[None] | None = None
         # Told of each hello after the book has it (the routing node re-sends its plan).
         self.hello_listeners: list[Callable[[str], None]] = []
         bus.on(ROUTE, self._heard_order)
@@ -77,9 +91,32 @@ class HomeAgent:
     async def start(self) -> None:
         self._outbox.start()
         await self._hello()
+        if self._audience is not None and not self._routing_here:
+            loop = asyncio.get_running_loop()
+            self._task = loop.create_task(self._audience_loop(), name="home-audience")
 
     async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
         await self._outbox.aclose()
+
+    async def _audience_loop(self) -> None:
+        while True:
+            self.report_audience()
+            await asyncio.sleep(self._audience_every)
+
+    def report_audience(self) -> None:
+        """Send the players of this node's home venues if they changed since last sent."""
+        if self._audience is None:
+            return
+        everyone = self._audience()
+        counts = {v: everyone.get(v, 0) for v in sorted(self.book.venues_of(self._bus.node))}
+        if counts and counts != self._audience_sent:
+            self._audience_sent = counts
+            self._outbox.put(AUDIENCE, {"venues": counts})
 
     async def _hello(self) -> None:
         await self._bus.publish(HELLO, {"venues": list(self._my_venues)})
@@ -88,6 +125,7 @@ class HomeAgent:
         if parsed(message, self._event) is None:
             return
         await self._hello()
+        self._audience_sent = None  # the next look sends the counts whatever they are
         for note in list(self._health.values()):
             self._report_health(note)  # a new order: the routing node has no gate for us yet
 
@@ -115,10 +153,15 @@ class HomeAgent:
             return  # a duplicate, or older than the last order applied
         try:
             self._media.switch_to(order.venue, order.channel)
+            last = self._media.last_switch(order.venue)
         except Exception:
             logger.exception("could not switch venue %s to %s", order.venue, order.channel)
             return
         self.applied += 1
+        if last is not None and last[0] == order.channel:
+            # Already showing it (a restarted routing node re-sends its plan): no switch
+            # will happen, so say what is on air, and since when, now.
+            self.venue_switched(order.venue, *last)
 
     # -- what this node reports -----------------------------------------------------------
 

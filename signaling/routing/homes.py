@@ -29,12 +29,14 @@ ROUTE = "venue-route"
 SWITCHED = "venue-switched"
 HEALTH = "channel-health"
 HELLO = "home-hello"
+AUDIENCE = "venue-audience"
 ROUTING_HELLO = "routing-hello"
 
 Order = tuple[int, int]
 # Bus ids (venues, channels, nodes): bounded so a forged message cannot make us keep junk.
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 MAX_HELLO_VENUES = 64
+MAX_PLAYERS = 10_000_000  # per venue output: far above any node's capacity
 
 
 class BadHomeMessage(ValueError):
@@ -81,18 +83,28 @@ class HomeHello(msgspec.Struct, frozen=True, kw_only=True):
     venues: tuple[str, ...]
 
 
+class VenueAudience(msgspec.Struct, frozen=True, kw_only=True):
+    """Home node -> routing node: players of its venue outputs now (for the records' peaks)."""
+
+    node: str
+    venues: dict[str, int]
+
+
 class RoutingHello(msgspec.Struct, frozen=True, kw_only=True):
     """The routing node (re)started: every home node says hello again."""
 
     node: str
 
 
-HomeMessage = VenueRouteOrder | VenueSwitched | ChannelHealthNote | HomeHello | RoutingHello
+HomeMessage = (
+    VenueRouteOrder | VenueSwitched | ChannelHealthNote | HomeHello | VenueAudience | RoutingHello
+)
 _TYPES: dict[str, type[HomeMessage]] = {
     ROUTE: VenueRouteOrder,
     SWITCHED: VenueSwitched,
     HEALTH: ChannelHealthNote,
     HELLO: HomeHello,
+    AUDIENCE: VenueAudience,
     ROUTING_HELLO: RoutingHello,
 }
 
@@ -134,6 +146,11 @@ def _check(message: HomeMessage, event: Event) -> None:
         need(all(0 <= n < 2**63 for n in message.order), "the order is out of range")
     if isinstance(message, VenueSwitched | ChannelHealthNote):
         need(message.at.tzinfo is not None, "the time has no time zone")
+    if isinstance(message, VenueAudience):
+        need(len(message.venues) <= MAX_HELLO_VENUES, "too many venues")
+        for venue, players in message.venues.items():
+            need(event.venue(venue) is not None, f"no venue {venue[:70]!r}")
+            need(0 <= players <= MAX_PLAYERS, "a player count is out of range")
     if isinstance(message, HomeHello):
         need(len(message.venues) <= MAX_HELLO_VENUES, "too many venues")
         # A venue this event does not have is left out, not an error: events differ only

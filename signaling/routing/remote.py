@@ -26,6 +26,7 @@ from config.event import Event
 from signaling.bus.node import BusMessage, NodeBus, reraise_if_cancelling
 from signaling.nodes import Directory, DirectoryUnavailable
 from signaling.routing.homes import (
+    AUDIENCE,
     HEALTH,
     ROUTE,
     ROUTING_HELLO,
@@ -34,6 +35,7 @@ from signaling.routing.homes import (
     HomeBook,
     OrderGate,
     Sequencer,
+    VenueAudience,
     VenueRouteOrder,
     VenueSwitched,
 )
@@ -89,11 +91,13 @@ class RemoteVenues:
         self._plan: dict[str, str | None] = {}  # venue -> the channel last routed to it
         self._remote_live: dict[str, str] = {}  # channel -> node holding its live publisher
         self._up: dict[str, bool] = {}  # remote venue -> its home was up at the last look
+        self._players: dict[str, int] = {}  # remote venue -> players, as its home last said
         self._inbox: RoutingInbox | None = None
         self._task: asyncio.Task[None] | None = None
         for kind, handler in (
             (SWITCHED, self._heard_switch),
             (HEALTH, self._heard_health),
+            (AUDIENCE, self._heard_audience),
         ):
             bus.on(kind, handler)
 
@@ -116,7 +120,12 @@ class RemoteVenues:
         return self._local.live_channels() | set(self._remote_live)
 
     def audience(self) -> tuple[dict[str, int], dict[str, int]]:
-        return self._local.audience()
+        venues, channels = self._local.audience()
+        for venue in venues.keys() | self._players.keys():
+            if self.book.remote(venue) is not None:
+                # This node's own output of a remote venue is not the venue's audience.
+                venues[venue] = self._players.get(venue, 0)
+        return venues, channels
 
     def use_source(self, channel: str, source: SourceName) -> None:
         self._local.use_source(channel, source)
@@ -197,6 +206,14 @@ class RemoteVenues:
                 note.channel, note.state, note.source, note.backup_ready, note.at
             )
 
+    def _heard_audience(self, message: BusMessage) -> None:
+        counts = parsed(message, self._event)
+        if not isinstance(counts, VenueAudience):
+            return
+        for venue, players in counts.venues.items():
+            if self.book.remote(venue) == counts.node:
+                self._players[venue] = players
+
     def home_said_hello(self, node: str) -> None:
         """A node (re)started or came back on the bus (its hello is in the book already):
         whatever its outputs show now, it gets the current plan again."""
@@ -228,6 +245,7 @@ class RemoteVenues:
             if now_up == was_up or self._inbox is None:
                 continue
             if not now_up:
+                self._players.pop(venue, None)
                 logger.warning("venue %s: its home node %s is down", venue, home)
                 await self._inbox.home_down(venue, home, self._now())
             elif was_up is False:

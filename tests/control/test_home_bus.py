@@ -33,9 +33,14 @@ class FakeMedia:
     """A media plane that remembers every switch."""
 
     switches: list[tuple[str, str | None]] = field(default_factory=list)
+    # What each output's last switch was, as the media plane would say (set by tests).
+    shown: dict[str, tuple[str | None, str | None, datetime]] = field(default_factory=dict)
 
     def switch_to(self, venue: str, channel: str | None) -> None:
         self.switches.append((venue, channel))
+
+    def last_switch(self, venue: str) -> tuple[str | None, str | None, datetime] | None:
+        return self.shown.get(venue)
 
     def live_channels(self) -> set[str]:
         return {"gz-hall-1"}
@@ -232,3 +237,46 @@ async def test_a_home_down_is_told_and_a_home_back_or_restarted_gets_the_plan(
         finally:
             await restarted.aclose()
             await bus.stop()
+
+
+async def test_an_order_for_what_the_home_already_shows_is_confirmed_at_once(
+    reference_event: Event,
+) -> None:
+    """A restarted routing node re-sends its plan; the home's output already shows it and
+    will not switch again, so the home reports what is on air since when."""
+    async with running(reference_event) as nodes:
+        remote, inbox = nodes.remote, nodes.inbox
+        await eventually(lambda: remote.book.remote("jp") == "edge-jp", "edge-jp's hello")
+        earlier = datetime(2018, 12, 21, 0, 55, tzinfo=UTC)
+        nodes.edge_media.shown["jp"] = ("gz-hall-1", None, earlier)
+        remote.switch_to("jp", "gz-hall-2")  # not what it shows: the switch comes later
+        remote.switch_to("jp", "gz-hall-1")  # what it shows: confirmed now
+        await eventually(lambda: inbox.calls != [], "the confirmation")
+        assert inbox.calls == [("switched", "jp", "gz-hall-1", earlier, "edge-jp")]
+
+
+async def test_players_of_a_remote_venue_come_from_its_home(reference_event: Event) -> None:
+    async with running(reference_event) as nodes:
+        remote = nodes.remote
+        await eventually(lambda: remote.book.remote("jp") == "edge-jp", "edge-jp's hello")
+        players = {"jp": 4, "kr": 9}  # kr's output here is not kr's: it lives elsewhere
+        bus = NodeBus(nodes.shared, "edge-jp")
+        agent = HomeAgent(
+            bus, HomeBook(nodes.event, "edge-jp", ("jp",)), nodes.event, FakeMedia(), ("jp",),
+            False, audience=lambda: players, audience_every=3600,
+        )  # fmt: skip
+        await agent.start()  # sends once at start
+        try:
+            await eventually(lambda: remote.audience()[0].get("jp") == 4, "jp's players")
+            assert "kr" not in remote.audience()[0]
+            # Someone else's count for jp is not jp's.
+            mallory = NodeBus(nodes.shared, "mallory")
+            await mallory.publish("venue-audience", {"venues": {"jp": 1000}})
+            players["jp"] = 5
+            agent.report_audience()
+            await eventually(lambda: remote.audience()[0].get("jp") == 5, "the new count")
+            nodes.directory.up.discard("edge-jp")
+            await remote.check_homes()
+            assert "jp" not in remote.audience()[0]  # a home that is down has no players
+        finally:
+            await agent.aclose()

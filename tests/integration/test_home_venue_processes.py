@@ -132,6 +132,12 @@ async def test_routing_on_one_node_switches_a_venue_on_another_and_the_record_na
             )
             [airing] = [a for a in await _airings(origin, director) if a["channel"] == CHANNEL]
             assert (airing["status"], airing["node"]) == ("on_air", HOME)
+            # The projector on edge-jp is jp's audience, as the origin's records count it.
+            await eventually(
+                lambda: _any(_airings(origin, director), node=HOME, peak_venue_viewers=1),
+                "jp's peak players (on edge-jp) in the airing",
+                10,
+            )
             venue = await _venue(origin, director)
             assert venue["on_air"]["channel"] == CHANNEL
             assert venue["slate"] is False

@@ -19,6 +19,7 @@ from signaling.routing.homes import (
     OrderGate,
     RoutingHello,
     Sequencer,
+    VenueAudience,
     VenueRouteOrder,
     VenueSwitched,
     parse_home_message,
@@ -91,6 +92,10 @@ GOOD: list[tuple[dict[str, Any], object]] = [
         HomeHello(node="edge-jp", venues=("jp",)),
     ),
     ({"kind": "routing-hello", "node": "origin"}, RoutingHello(node="origin")),
+    (
+        {"kind": "venue-audience", "node": "edge-jp", "venues": {"jp": 3}},
+        VenueAudience(node="edge-jp", venues={"jp": 3}),
+    ),
 ]
 
 
@@ -120,6 +125,10 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({**dict(GOOD[3][0]), "state": "melting"}, "state"),
     ({"kind": "home-hello", "node": "edge-jp", "venues": "jp"}, "venues"),
     ({"kind": "home-hello", "node": "edge-jp", "venues": ["v"] * 65}, "too many venues"),
+    ({"kind": "venue-audience", "node": "edge-jp", "venues": {"jp": -1}}, "out of range"),
+    ({"kind": "venue-audience", "node": "edge-jp", "venues": {"jp": 10**9}}, "out of range"),
+    ({"kind": "venue-audience", "node": "edge-jp", "venues": {"atlantis": 1}}, "no venue"),
+    ({"kind": "venue-audience", "node": "edge-jp", "venues": {"jp": "3"}}, "venues"),
 ]
 
 
