@@ -260,7 +260,13 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         # Every node is home to some venues (maybe none): it applies the routing node's
         # orders for them and reports back over the bus.
         mine = home_venues(settings, event)
-        book = HomeBook(event, app[NODE].id, mine)
+        # Without Redis there is no other node: every venue is served here.
+        book = HomeBook(event, app[NODE].id, mine, alone=backends.redis is None)
+        if book.alone and any(v.home_node for v in event.venues):
+            logger.warning(
+                "the event names venues' home nodes, but without redis_url this "
+                "node is alone: it serves every venue"
+            )
         routes = VenueRoutes(media)
         agent = HomeAgent(
             hub.bus,

@@ -191,15 +191,23 @@ class HomeBook:
     caller's to log). A venue with neither is served by the routing node (None).
     """
 
-    def __init__(self, event: Event, me: str, my_venues: Iterable[str] = ()) -> None:
+    def __init__(
+        self, event: Event, me: str, my_venues: Iterable[str] = (), *, alone: bool = False
+    ) -> None:
+        """``alone``: no other node can exist (no shared bus), so every venue is served
+        here whatever the event file names."""
         self.me = me
-        self._event_homes = {v.id: v.home_node for v in event.venues if v.home_node}
+        homes = {} if alone else {v.id: v.home_node for v in event.venues if v.home_node}
+        self._event_homes: dict[str, str] = homes
         self._venue_ids = {v.id for v in event.venues}
         self._claims: dict[str, str] = {}  # venue -> node, from settings and hellos
+        self.alone = alone
         self.claim(me, tuple(my_venues))
 
     def claim(self, node: str, venues: tuple[str, ...]) -> list[str]:
         """``node`` says these venues are home there; returns venues taken from another."""
+        if self.alone and node != self.me:
+            return []
         taken = []
         for venue in venues:
             if venue not in self._venue_ids:

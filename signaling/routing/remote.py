@@ -136,9 +136,7 @@ class RemoteVenues:
         """The venue's home node (None: this routing node) and whether it is up (None:
         not looked at yet, or served here)."""
         home = self.book.remote(venue)
-        if home is None:
-            return self.book.home(venue), None
-        return home, self._up.get(venue)
+        return (None, None) if home is None else (home, self._up.get(venue))
 
     def serves_here(self, venue: str) -> bool:
         """This node's own output is the venue's (its local switches are the real ones)."""

@@ -177,6 +177,10 @@ def test_who_is_home_settings_over_the_event_file_then_the_latest_hello(
     edge = HomeBook(event, "edge-jp")
     assert edge.here("jp")
     assert not edge.here("us")
+    # Alone (no Redis, so no other node): every venue is served here.
+    alone = HomeBook(event, "origin", alone=True)
+    assert alone.claim("edge-asia", ("kr",)) == []
+    assert all(alone.remote(v) is None for v in alone.homes())
 
 
 def test_the_log_names_the_node_and_shows_a_home_node_down(reference_event: Event) -> None:
