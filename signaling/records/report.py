@@ -204,6 +204,7 @@ def terminal_report(event: Event, airings: list[Airing]) -> str:
                 end = f"{airing.actual_end.astimezone(zone):%H:%M:%S}" if airing.actual_end else "…"
                 actual = f"{airing.actual_start.astimezone(zone):%H:%M:%S}-{end}"
             flag = " [rehearsal]" if airing.rehearsal else ""
+            flag += f" [node {airing.node}]" if airing.node else ""
             title = airing_title(event, airing)
             lines.append(
                 f"  {planned:<17} {actual:<19} {airing.status.value:<9} "
