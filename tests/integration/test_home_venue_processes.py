@@ -12,7 +12,9 @@ routing by itself (no new decision), and a new projector there sees the channel 
 
 from __future__ import annotations
 
+import json
 import signal
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -119,8 +121,12 @@ async def test_routing_on_one_node_switches_a_venue_on_another_and_the_record_na
             assert not near(projector.last_luma, BRIGHT)
 
             # The decision, on the origin.
+            decided = time.monotonic()
             await origin.route(VENUE, CHANNEL)
-            await eventually(_bright(projector), "the channel's frames on edge-jp's jp output", 20)
+            await eventually(
+                _bright(projector), "the channel's frames on edge-jp's jp output", 20, 0.02
+            )
+            shown = time.monotonic()
             frames = projector.frames
             await eventually(lambda: projector.frames >= frames + 20, "frames keep coming", 20)
 
@@ -129,6 +135,19 @@ async def test_routing_on_one_node_switches_a_venue_on_another_and_the_record_na
                 lambda: _any(_airings(origin, director), node=HOME, channel=CHANNEL),
                 "an airing of jp on node edge-jp",
                 10,
+                0.02,
+            )
+            recorded = time.monotonic()
+            # Measured, not asserted: includes the relay pull from the origin to edge-jp.
+            print(
+                "\n"
+                + json.dumps(
+                    {
+                        "measure": "routing on origin -> venue output on edge-jp",
+                        "decision_to_channel_frames_s": round(shown - decided, 3),
+                        "decision_to_airing_on_origin_s": round(recorded - decided, 3),
+                    }
+                )
             )
             [airing] = [a for a in await _airings(origin, director) if a["channel"] == CHANNEL]
             assert (airing["status"], airing["node"]) == ("on_air", HOME)
