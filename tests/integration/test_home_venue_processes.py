@@ -127,8 +127,6 @@ async def test_routing_on_one_node_switches_a_venue_on_another_and_the_record_na
                 _bright(projector), "the channel's frames on edge-jp's jp output", 20, 0.02
             )
             shown = time.monotonic()
-            frames = projector.frames
-            await eventually(lambda: projector.frames >= frames + 20, "frames keep coming", 20)
 
             # The record, read from the origin, names the node whose output switched.
             await eventually(
@@ -138,6 +136,8 @@ async def test_routing_on_one_node_switches_a_venue_on_another_and_the_record_na
                 0.02,
             )
             recorded = time.monotonic()
+            frames = projector.frames
+            await eventually(lambda: projector.frames >= frames + 20, "frames keep coming", 20)
             # Measured, not asserted: includes the relay pull from the origin to edge-jp.
             print(
                 "\n"
