@@ -55,7 +55,6 @@ SENDER_STATS = """async () => {
 }"""
 
 
-
 async def _tracks(base: str, channel: str) -> dict[str, int] | None:
     """``{kind: bitrate_bps}`` of the live publisher of ``channel``, or None."""
     import aiohttp
