@@ -262,7 +262,9 @@ async def test_an_origin_and_two_edges_each_region_pulls_the_channel_once(
                 group
             )
 
-        # The directory: the three nodes with the identity the file gives each.
+        # The directory (directors only): the edge accepts the token minted from the key
+        # the origin left on Redis, so all three sign with one secret though each has its
+        # own data directory; and each node has the identity the file gives it.
         nodes = (await topology.get("edge-eu", "/api/nodes", relay_token))["nodes"]
         listed = {(n["id"], n["region"], n["url"]) for n in nodes}
         assert listed == {
