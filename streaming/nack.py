@@ -132,6 +132,8 @@ class NackScheduler:
     @property
     def pending(self) -> int:
         """Lost packets still awaited since the last keyframe (the ones that hold video up)."""
+        if not self._pending:  # the common case, once per video packet
+            return 0
         return sum(not entry.before_keyframe for entry in self._pending.values())
 
     @property
