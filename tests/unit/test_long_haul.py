@@ -27,6 +27,7 @@ from streaming.packet import MediaPacket
 from streaming.rtp_rewrite import RtpRewriter, parse_rtp_header
 from streaming.sdp_answer import with_opus_fec
 from streaming.sdp_offer import parse_offer
+from streaming.subscriber import _SubscriberTrack
 from streaming.writer import HISTORY_SIZE, TrackWriter
 from tests.obs_offer import OBS_OFFER
 from tests.unit.test_writer_and_feeds import Clock, FakeSink
@@ -448,3 +449,39 @@ def test_nack_items_cover_any_order_and_the_wrap() -> None:
 def test_nack_packets_round_trip_through_a_parser() -> None:
     for lost in ([7, 3, 4], [65530, 2, 65535, 0], [*range(65500, 65536), 0, 1]):
         assert sorted(_unpacked(lost)) == sorted(lost)
+
+
+# -- a subscriber track sizes its writer's history from its receiver reports ---------------
+
+
+class _Feed:
+    def request_keyframe(self) -> None: ...
+
+
+class _Owner:
+    def __init__(self, maximum: int) -> None:
+        self.feed = _Feed()
+        self.tuning = RepairTuning(history_max_packets=maximum)
+        self.started: list[object] = []
+
+    def _blocked(self) -> None: ...
+
+    def _track_started(self, track: object) -> None:
+        self.started.append(track)
+
+
+@pytest.mark.parametrize(("maximum", "expected"), [(16384, 8192), (4096, 4096), (1000, 512)])
+def test_a_subscriber_track_sizes_its_history_from_rtt_and_packet_rate(
+    maximum: int, expected: int
+) -> None:
+    owner = _Owner(maximum)
+    track = _SubscriberTrack(owner, video=True)  # type: ignore[arg-type]
+    track.on_send_started(FakeSink(), 0x1234, 96, 90000)  # type: ignore[arg-type]
+    writer = track.writer
+    assert writer is not None
+    track.rtt = 0.6
+    track._size_history(10.0, 0.0)  # the first report only marks the rate
+    assert writer.history_size == HISTORY_SIZE
+    writer.stats.packets_sent += 2000  # 2000 packets/s over 600 ms: 4800 wanted
+    track._size_history(11.0, 0.0)
+    assert writer.history_size == expected
