@@ -34,7 +34,7 @@ function row(link) {
   const light = healthOf(link);
   const state = link.state === "live" ? "live" : `${link.state}${link.last_error ? ` (${link.last_error})` : ""}`;
   const cells = [
-    el("th", { scope: "row" }, el("span", { class: `light light-${light}`, title: light }), ` ${channelName(link.channel)}`),
+    el("th", { scope: "row" }, el("span", { class: `light light-${light}`, "data-level": light, title: light }), ` ${channelName(link.channel)}`),
     el("td", {}, link.upstream || "—"),
     el("td", {}, state),
     el("td", {}, link.rtt_s === null ? "—" : `${Math.round(link.rtt_s * 1000)} ms`),
