@@ -179,6 +179,12 @@ class Topology:
         streams = await self.get(node, "/api/streams")
         return sum(1 for s in streams["subscribers"] if s["feed"] == f"channel:{channel}")
 
+    async def live(self, node: Node, channel: str) -> bool:
+        """Whether ``node``'s GET /api/streams shows ``channel`` live."""
+        streams = await self.get(node, "/api/streams")
+        found = [c for c in streams["channels"] if c["id"] == channel] if streams else []
+        return bool(found) and found[0]["health"] == "live"
+
     async def aclose(self) -> None:
         try:
             await asyncio.gather(*(node.stop() for node in self.nodes.values()))
