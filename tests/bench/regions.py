@@ -237,64 +237,162 @@ async def decoding_viewer(http: Any, url: str, frames: list[tuple[float, int]]) 
     return pc, asyncio.get_running_loop().create_task(read())
 
 
-async def one_loss_run(
-    http: Any, loss: int, delay_ms: float, seconds: float, warmup: float
-) -> dict[str, Any]:
+PLAY_WHEP = """async (path) => {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver("video", { direction: "recvonly" });
+  const video = document.createElement("video");
+  video.muted = true;
+  video.autoplay = true;
+  document.body.appendChild(video);
+  window.vbLongest = 0;
+  window.vbPresented = 0;
+  let last = null;
+  const tick = (now) => {
+    if (last !== null) window.vbLongest = Math.max(window.vbLongest, now - last);
+    last = now;
+    window.vbPresented += 1;
+    video.requestVideoFrameCallback(tick);
+  };
+  video.requestVideoFrameCallback(tick);
+  pc.ontrack = (event) => { video.srcObject = new MediaStream([event.track]); };
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((done) => {
+    if (pc.iceGatheringState === "complete") return done();
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
+  });
+  const response = await fetch(path, {
+    method: "POST", headers: { "Content-Type": "application/sdp" }, body: pc.localDescription.sdp,
+  });
+  if (response.status !== 201) throw new Error(`WHEP ${response.status}`);
+  await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+  window.vbPc = pc;
+}"""
+
+BROWSER_STATS = """async () => {
+  const found = { presented: window.vbPresented, longestMs: window.vbLongest };
+  if (!window.vbPc) return found;
+  (await window.vbPc.getStats()).forEach((r) => {
+    if (r.type !== "inbound-rtp" || r.kind !== "video") return;
+    for (const key of ["framesDecoded", "framesDropped", "freezeCount", "totalFreezesDuration",
+      "packetsLost", "packetsReceived", "nackCount", "pliCount", "jitterBufferDelay",
+      "jitterBufferEmittedCount"]) found[key] = r[key] || 0;
+  });
+  return found;
+}"""
+
+
+@contextlib.asynccontextmanager
+async def chromium_viewer(page_url: str, whep_path: str) -> AsyncIterator[Any]:
+    """A Chromium page on the edge playing the channel over WHEP (a real jitter buffer)."""
+    from playwright.async_api import async_playwright
+
+    from tests.chromium import CHROMIUM, CHROMIUM_FLAGS
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(page_url)
+            await page.evaluate(PLAY_WHEP, whep_path)
+            yield page
+        finally:
+            await browser.close()
+
+
+def browser_window(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What Chromium's counters say about the window between two readings."""
+    delta = {key: after.get(key, 0) - before.get(key, 0) for key in after if key != "longestMs"}
+    emitted = delta.get("jitterBufferEmittedCount", 0)
+    return {
+        "frames_decoded": delta.get("framesDecoded"),
+        "frames_presented": delta.get("presented"),
+        "frames_dropped": delta.get("framesDropped"),
+        "freezes": delta.get("freezeCount"),
+        "freeze_total_s": round(delta.get("totalFreezesDuration", 0.0), 3),
+        "longest_gap_s": round(after.get("longestMs", 0.0) / 1000, 3),
+        "packets_lost": delta.get("packetsLost"),
+        "nacks_sent": delta.get("nackCount"),
+        "plis_sent": delta.get("pliCount"),
+        "jitter_buffer_ms": round(1000 * delta.get("jitterBufferDelay", 0) / emitted)
+        if emitted
+        else None,
+    }
+
+
+async def one_loss_run(http: Any, loss: int, args: argparse.Namespace) -> dict[str, Any]:
     from tests.topology.cluster import MEDIA_PORT, UNLIMITED_MEDIA
     from tests.topology.viewers import watch
 
-    async with topology(http) as topo:
+    async with topology(http) as topo, contextlib.AsyncExitStack() as stack:
         env = {**UNLIMITED_MEDIA, **CLIP_SECRET}
         origin = await topo.add("origin", "cn", env=env)
         edge = await topo.add("edge-eu", "eu", origin, env=env)
         for near_end, far_end in ((origin, edge), (edge, origin)):
-            near_end.delay_ms, near_end.delay_to = delay_ms, [far_end.address]
+            near_end.delay_ms, near_end.delay_to = args.delay_ms, [far_end.address]
             await near_end.stop()
             await near_end.start(http)
         if loss:
             edge.namespace.lose(loss, origin.address, MEDIA_PORT)
-        with clip_publisher(f"{origin.url}/whip/{CHANNEL}"):
-            await wait_for(lambda: topo.live(origin, CHANNEL), "the origin to go live")
-            frames: list[tuple[float, int]] = []
-            pc, reader = await decoding_viewer(http, f"{edge.url}/whep/{CHANNEL}", frames)
-            light = await watch(http, f"{edge.url}/whep/{CHANNEL}")
-            try:
-                await wait_for(lambda: len(frames) > 30, "decoded frames at the edge", 60)
-                await asyncio.sleep(warmup)
-                start = len(frames)
-                started = time.monotonic()
-                gaps_before = light.video.sequence_gaps
-                await asyncio.sleep(seconds)
-                window = frames[start:]
-                wall = time.monotonic() - started
-                edge_streams = await topo.get(edge, "/api/streams")
-                dropped = edge.namespace.dropped()
-            finally:
-                reader.cancel()
-                await asyncio.gather(reader, return_exceptions=True)
-                await pc.close()
-                await light.close()
-    times = [t for t, _ in window]
-    count, total, longest = freezes([started, *times, time.monotonic()])
+        stack.enter_context(clip_publisher(f"{origin.url}/whip/{CHANNEL}"))
+        await wait_for(lambda: topo.live(origin, CHANNEL), "the origin to go live")
+        whep = f"{edge.url}/whep/{CHANNEL}"
+        frames: list[tuple[float, int]] = []
+        if args.aiortc:
+            pc, reader = await decoding_viewer(http, whep, frames)
+            stack.push_async_callback(pc.close)
+            stack.callback(reader.cancel)
+        light = await watch(http, whep)
+        stack.push_async_callback(light.close)
+        page = None
+        if args.browser:
+            page = await stack.enter_async_context(
+                chromium_viewer(f"{edge.url}/healthz", f"/whep/{CHANNEL}")
+            )
+        await wait_for(lambda: light.video.frames > 30, "frames at the edge", 60)
+        await asyncio.sleep(args.warmup)
+        start = len(frames)
+        gaps_before = light.video.sequence_gaps
+        browser_before: dict[str, Any] = {}
+        if page is not None:
+            await page.evaluate("() => { window.vbLongest = 0; }")
+            browser_before = await page.evaluate(BROWSER_STATS)
+        started = time.monotonic()
+        await asyncio.sleep(args.seconds)
+        ended = time.monotonic()
+        window = frames[start:]
+        browser_after = await page.evaluate(BROWSER_STATS) if page is not None else {}
+        edge_streams = await topo.get(edge, "/api/streams")
+        dropped = edge.namespace.dropped()
+        missing = light.video.sequence_gaps - gaps_before
+    count, total, longest = freezes([started, *(t for t, _ in window), ended])
     pts = sorted({p for _, p in window})
     expected = (pts[-1] - pts[0]) // PTS_PER_FRAME + 1 if pts else 0
     relay = (edge_streams.get("relays") or [{}])[0]
-    return {
+    row: dict[str, Any] = {
         "bench": "edge_viewer_under_long_haul_loss",
         "loss_percent": loss,
-        "one_way_delay_ms": delay_ms,
-        "window_s": round(wall, 1),
-        "frames_decoded": len(window),
-        "frames_expected": expected,
-        "frames_lost": max(0, expected - len(pts)),
-        "freezes": count,
-        "freeze_total_s": round(total, 3),
-        "longest_gap_s": round(longest, 3),
+        "one_way_delay_ms": args.delay_ms,
+        "window_s": round(ended - started, 1),
         "packets_dropped_by_nft": dropped,
-        "packets_missing_at_viewer": light.video.sequence_gaps - gaps_before,
+        "packets_missing_at_viewer": missing,
         "relay_state": relay.get("state"),
         "relay_attempts": relay.get("attempts"),
     }
+    if args.aiortc:
+        row["aiortc"] = {
+            "frames_decoded": len(window),
+            "frames_expected": expected,
+            "frames_lost": max(0, expected - len(pts)),
+            "freezes": count,
+            "freeze_total_s": round(total, 3),
+            "longest_gap_s": round(longest, 3),
+        }
+    if page is not None:
+        row["chromium"] = browser_window(browser_before, browser_after)
+        sent = round((ended - started) * fanout.FPS)
+        decoded = row["chromium"]["frames_decoded"] or 0
+        row["chromium"]["frames_not_decoded"] = max(0, sent - decoded)
+    return row
 
 
 async def run_loss(args: argparse.Namespace) -> None:
@@ -302,7 +400,7 @@ async def run_loss(args: argparse.Namespace) -> None:
 
     async with aiohttp.ClientSession() as http:
         for loss in (int(n) for n in args.loss.split(",")):
-            row = await one_loss_run(http, loss, args.delay_ms, args.seconds, args.warmup)
+            row = await one_loss_run(http, loss, args)
             print(json.dumps(row), flush=True)
 
 
@@ -318,6 +416,8 @@ def main() -> None:
     loss.add_argument("--delay-ms", type=float, default=150.0)
     loss.add_argument("--seconds", type=float, default=30.0)
     loss.add_argument("--warmup", type=float, default=5.0)
+    loss.add_argument("--no-browser", dest="browser", action="store_false")
+    loss.add_argument("--aiortc", action="store_true", help="also an aiortc decoding viewer")
     args = parser.parse_args()
     fanout.make_clip()
     asyncio.run(run_hops(args) if args.command == "hops" else run_loss(args))
