@@ -26,7 +26,7 @@ from tests.media_peers import Subscriber, needs_network, publish, subscribe
 from tests.topology.cluster import MEDIA_PORT, SECRET, Node, Topology
 from tests.topology.viewers import RtpViewer, frames_grow, reset_gaps, watch
 
-pytestmark = [pytest.mark.network, needs_network]
+pytestmark = [pytest.mark.network, needs_network, pytest.mark.requires("namespaces")]
 
 CHANNEL = "gz-hall-1"
 VIEWERS_PER_EDGE = 10
@@ -149,6 +149,7 @@ async def test_two_edges_many_viewers_one_pull_each_and_a_redis_restart(
         await close_all(peers)
 
 
+@pytest.mark.requires("nftables")
 async def test_a_lossy_long_haul_link_carries_the_channel_and_recovers_when_cut(
     topology: Topology,
 ) -> None:
