@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-qa bench-relay bench-regions
+.PHONY: serve test bench bench-media bench-qa bench-relay bench-bitrates bench-regions
 
 serve:
 	bash scripts/serve.sh
@@ -8,7 +8,7 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks print JSON lines; they are measurements, never pass/fail. Heavy: one at a time.
-bench: bench-media bench-qa bench-relay bench-regions
+bench: bench-media bench-qa bench-relay bench-bitrates bench-regions
 
 bench-media:
 	flock /tmp/vb-heavy.lock bash scripts/bench.sh --counts 1,16,64 --baseline
@@ -25,3 +25,6 @@ bench-regions:
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/relay_fanout.py run --counts 1,10,50,100,200
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/regions.py hops
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/regions.py loss --loss 0,2,5 --delay-ms 150 --seconds 30
+
+bench-bitrates:
+	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/encode_bitrates.py --warmup 15 --window 20
