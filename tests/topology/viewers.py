@@ -34,7 +34,8 @@ class FrameCount:
     last_frame_at: float | None = None
     longest_gap: float = 0.0
     highest_sequence: int | None = None
-    sequence_gaps: int = 0  # packets never seen (by sequence number)
+    missing: set[int] = field(default_factory=set)  # skipped sequence numbers not yet seen
+    late: int = 0  # packets that came after a later one (a retransmission, as a rule)
 
     def on_receive_started(self, payload_types: dict[int, str], sink: SrtpSink) -> None:
         """Nothing to set up: we only read."""
@@ -53,13 +54,16 @@ class FrameCount:
     ) -> None:
         now = time.monotonic()
         self.packets += 1
-        if self.highest_sequence is not None:
+        if self.highest_sequence is None:
+            self.highest_sequence = sequence
+        else:
             ahead = (sequence - self.highest_sequence) % 65536
             if 0 < ahead < 32768:
-                self.sequence_gaps += ahead - 1
+                self.missing.update((self.highest_sequence + n) % 65536 for n in range(1, ahead))
                 self.highest_sequence = sequence
-        else:
-            self.highest_sequence = sequence
+            elif sequence in self.missing:
+                self.missing.discard(sequence)
+                self.late += 1
         if not marker:
             return
         if self.first_frame_at is None:
