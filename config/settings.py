@@ -181,6 +181,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "node.url": parse_optional_str,
     "node.heartbeat_seconds": parse_float,
     "node.ttl_seconds": parse_float,
+    "node.venues": parse_str_tuple,
     "relay.upstream": parse_optional_str,
     "relay.token": parse_optional_str,
     "relay.grace_seconds": parse_float,
