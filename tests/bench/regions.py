@@ -238,68 +238,6 @@ async def decoding_viewer(http: Any, url: str, frames: list[tuple[float, int]]) 
     return pc, asyncio.get_running_loop().create_task(read())
 
 
-PLAY_WHEP = """async (path) => {
-  const pc = new RTCPeerConnection();
-  pc.addTransceiver("video", { direction: "recvonly" });
-  const video = document.createElement("video");
-  video.muted = true;
-  video.autoplay = true;
-  document.body.appendChild(video);
-  window.vbLongest = 0;
-  window.vbPresented = 0;
-  let last = null;
-  const tick = (now) => {
-    if (last !== null) window.vbLongest = Math.max(window.vbLongest, now - last);
-    last = now;
-    window.vbPresented += 1;
-    video.requestVideoFrameCallback(tick);
-  };
-  video.requestVideoFrameCallback(tick);
-  pc.ontrack = (event) => { video.srcObject = new MediaStream([event.track]); };
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise((done) => {
-    if (pc.iceGatheringState === "complete") return done();
-    pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
-  });
-  const response = await fetch(path, {
-    method: "POST", headers: { "Content-Type": "application/sdp" }, body: pc.localDescription.sdp,
-  });
-  if (response.status !== 201) throw new Error(`WHEP ${response.status}`);
-  await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
-  window.vbPc = pc;
-}"""
-
-BROWSER_STATS = """async () => {
-  const found = { presented: window.vbPresented, longestMs: window.vbLongest };
-  if (!window.vbPc) return found;
-  (await window.vbPc.getStats()).forEach((r) => {
-    if (r.type !== "inbound-rtp" || r.kind !== "video") return;
-    for (const key of ["framesDecoded", "framesDropped", "freezeCount", "totalFreezesDuration",
-      "packetsLost", "packetsReceived", "nackCount", "pliCount", "jitterBufferDelay",
-      "jitterBufferEmittedCount"]) found[key] = r[key] || 0;
-  });
-  return found;
-}"""
-
-
-@contextlib.asynccontextmanager
-async def chromium_viewer(page_url: str, whep_path: str) -> AsyncIterator[Any]:
-    """A Chromium page on the edge playing the channel over WHEP (a real jitter buffer)."""
-    from playwright.async_api import async_playwright
-
-    from tests.chromium import CHROMIUM, CHROMIUM_FLAGS
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(page_url)
-            await page.evaluate(PLAY_WHEP, whep_path)
-            yield page
-        finally:
-            await browser.close()
-
-
 def browser_window(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """What Chromium's counters say about the window between two readings."""
     delta = {key: after.get(key, 0) - before.get(key, 0) for key in after if key != "longestMs"}
@@ -321,6 +259,7 @@ def browser_window(before: dict[str, Any], after: dict[str, Any]) -> dict[str, A
 
 
 async def one_loss_run(http: Any, loss: int, args: argparse.Namespace) -> dict[str, Any]:
+    from tests.topology.browser import BROWSER_STATS, chromium_viewer
     from tests.topology.cluster import MEDIA_PORT, UNLIMITED_MEDIA
     from tests.topology.viewers import watch
 

@@ -2,16 +2,17 @@
 
 Three (or two) real ``venuebridge serve`` nodes, each in its own namespace joined to the
 test's by a veth (``tests/topology/``), one real redis-server every node reaches over
-its link, aiortc publishers and viewers in the test namespace. Checked here: one pull
-per edge however many viewers; a Redis restart that nodes ride out (they re-register,
-media never stops, no pull is re-made); a long-haul link with 150 ms one-way delay and
-random loss (nftables in the edge's namespace) that still carries the channel, and that
-comes back by itself after being cut.
+its link, aiortc publishers and viewers and a Chromium player in the test namespace.
+Checked here: one pull per edge however many viewers; a Redis restart that nodes ride
+out (they re-register, media never stops in aiortc or in Chromium, no pull is re-made);
+a long-haul link with 150 ms one-way delay and random loss (nftables in the edge's
+namespace) that still carries the channel, and that comes back by itself after being cut.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ import pytest
 from tests.helpers import eventually
 from tests.integration.test_forwarding import BRIGHT, near
 from tests.media_peers import Subscriber, needs_network, publish, subscribe
+from tests.topology.browser import BROWSER_STATS, chromium_viewer
 from tests.topology.cluster import MEDIA_PORT, SECRET, Node, Topology
 from tests.topology.viewers import RtpViewer, frames_grow, reset_gaps, watch
 
@@ -66,6 +68,7 @@ async def relays(topo: Topology, node: Node) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.requires("chromium")
 async def test_two_edges_many_viewers_one_pull_each_and_a_redis_restart(
     topology: Topology,
 ) -> None:
@@ -76,6 +79,7 @@ async def test_two_edges_many_viewers_one_pull_each_and_a_redis_restart(
         await topo.add("edge-us", "us", origin, env=FAST_NODES),
     ]
     everyone = {"origin", "edge-eu", "edge-us"}
+    stack = contextlib.AsyncExitStack()
     for node in topo.nodes.values():
         await eventually(
             lambda node=node: _is(topo.listed_nodes(node), everyone), f"{node.name} sees all"
@@ -92,13 +96,18 @@ async def test_two_edges_many_viewers_one_pull_each_and_a_redis_restart(
         # One viewer decodes: the picture is the publisher's, through the other namespaces.
         picture = await subscribe(http, f"{edges[0].url}/whep/{CHANNEL}")
         peers.append(picture)
+        # And a browser plays from the other edge.
+        browser = await stack.enter_async_context(
+            chromium_viewer(f"{edges[1].url}/healthz", f"/whep/{CHANNEL}")
+        )
         await eventually(frames_grow(viewers, 30), "30 frames at every edge viewer", 30)
         await eventually(lambda: near(picture.last_luma, BRIGHT), "the publisher's picture")
+        await eventually(lambda: _decoded(browser, 30), "30 frames decoded in Chromium", 30)
 
-        # Twenty viewers on two edges: the origin serves exactly one session per edge.
+        # 22 viewers on two edges: the origin serves exactly one session per edge.
         assert await topo.subscribers(origin, CHANNEL) == 2
         assert await topo.subscribers(edges[0], CHANNEL) == VIEWERS_PER_EDGE + 1
-        assert await topo.subscribers(edges[1], CHANNEL) == VIEWERS_PER_EDGE
+        assert await topo.subscribers(edges[1], CHANNEL) == VIEWERS_PER_EDGE + 1  # + Chromium
         attempts = []
         for edge in edges:
             [link] = await relays(topo, edge)
@@ -115,7 +124,11 @@ async def test_two_edges_many_viewers_one_pull_each_and_a_redis_restart(
         for node in topo.nodes.values():
             await eventually(lambda node=node: _is(topo.listed_nodes(node), None), "a 503")
         # Media does not depend on Redis: it flows while Redis is away.
+        at_kill = await browser.evaluate(BROWSER_STATS)
         await eventually(frames_grow(viewers, 30), "frames while Redis is away", 20)
+        await eventually(
+            lambda: _decoded(browser, at_kill["framesDecoded"] + 30), "Chromium while Redis is away"
+        )
         # Away longer than the TTL (the fault's length, not a wait for something): every
         # directory entry has expired when Redis loads its files again, so what the nodes
         # list afterwards was written anew.
@@ -131,16 +144,20 @@ async def test_two_edges_many_viewers_one_pull_each_and_a_redis_restart(
             )
         registered = time.monotonic() - back
         await eventually(frames_grow(viewers, 30), "frames after the restart", 20)
+        before_back = (await browser.evaluate(BROWSER_STATS))["framesDecoded"]
+        await eventually(lambda: _decoded(browser, before_back + 30), "Chromium after Redis")
+        in_browser = await browser.evaluate(BROWSER_STATS)
         gap = max(max(v.video.gap_now() for v in viewers), picture.longest_gap)
         print(
             "\n"
             + json.dumps(
                 {
                     "fault": "redis killed and restarted, origin + 2 edges in namespaces",
-                    "viewers": len(viewers) + 1,
+                    "viewers": len(viewers) + 2,  # + the decoding one and Chromium
                     "redis_down_s": round(back - stopped, 2),
                     "all_nodes_listed_after_s": round(registered, 2),
                     "longest_media_gap_s": round(gap, 3),
+                    "chromium_freezes": in_browser["freezeCount"] - at_kill["freezeCount"],
                 }
             )
         )
@@ -151,6 +168,7 @@ async def test_two_edges_many_viewers_one_pull_each_and_a_redis_restart(
             [link] = await relays(topo, edge)
             assert (link["state"], link["attempts"]) == ("live", before)
     finally:
+        await stack.aclose()
         await close_all(peers)
 
 
@@ -201,6 +219,10 @@ async def test_a_lossy_long_haul_link_carries_the_channel_and_recovers_when_cut(
         )
     finally:
         await close_all(peers)
+
+
+async def _decoded(page: Any, at_least: int) -> bool:
+    return bool((await page.evaluate(BROWSER_STATS)).get("framesDecoded", 0) >= at_least)
 
 
 async def _relay_states(topo: Topology, node: Node) -> set[str]:
