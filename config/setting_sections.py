@@ -121,6 +121,13 @@ class MediaSettings:
     setup_burst: int = 20
     # A WHIP or WHEP session whose ICE/DTLS has not connected by then is ended.
     connect_timeout_seconds: int = 20
+    # Long links: a subscriber keeps RTT x 4 of packets for NACKs, at most this many
+    # (each slot pins a packet; 4096 is about 16 s of a 2.5 Mbit/s stream).
+    nack_history_max_packets: int = 4096
+    # A lost packet is NACKed again until this old, then left to a keyframe request.
+    nack_give_up_ms: int = 1500
+    # Raw loss over the last second above this: ask for a keyframe, not only NACKs.
+    keyframe_loss_percent: int = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +241,13 @@ def validate_media(media: MediaSettings) -> None:
             raise SettingsError(f"setting 'media.{name}': must be between 1 and 1000000")
     if not 1 <= media.connect_timeout_seconds <= 600:
         raise SettingsError("setting 'media.connect_timeout_seconds': must be between 1 and 600")
+    # Below half the 16-bit sequence space, so a slot never holds an ambiguous packet.
+    if not 64 <= media.nack_history_max_packets <= 16384:
+        raise SettingsError("setting 'media.nack_history_max_packets': must be 64 to 16384")
+    if not 100 <= media.nack_give_up_ms <= 10000:
+        raise SettingsError("setting 'media.nack_give_up_ms': must be 100 to 10000")
+    if not 1 <= media.keyframe_loss_percent <= 100:
+        raise SettingsError("setting 'media.keyframe_loss_percent': must be 1 to 100")
 
 
 def has_host(url: str) -> bool:

@@ -38,6 +38,7 @@ from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
+    RTCP_RTPFB,
     RTCP_RTPFB_NACK,
     RtcpPsfbPacket,
     RtcpReceiverInfo,
@@ -46,14 +47,19 @@ from aiortc.rtp import (
     RtcpSenderInfo,
     RtcpSrPacket,
     pack_remb_fci,
+    pack_rtcp_packet,
 )
 from pylibsrtp._binding import ffi, lib
+
+from streaming.nack import nack_items
 
 logger = logging.getLogger(__name__)
 
 SRTP_BUFFER = 1500
 SRTP_TRAILER = 16 + 128  # pylibsrtp's SRTP_MAX_TRAILER_LEN
 _HEADER = struct.Struct("!BBHII")
+_SSRCS = struct.Struct("!LL")
+_NACK_ITEM = struct.Struct("!HH")
 srtp_protect = lib.srtp_protect
 
 
@@ -216,16 +222,24 @@ class _ReceiverEndpoint:
 
     def __init__(self, handler: IngestHandler) -> None:
         self._handler = handler
+        self._failed = False
 
     async def _handle_rtp_packet(self, packet: Any, arrival_time_ms: int) -> None:
-        self._handler.on_rtp(
-            packet.ssrc,
-            packet.payload_type,
-            packet.sequence_number,
-            packet.timestamp,
-            bool(packet.marker),
-            packet.payload,
-        )
+        # An exception here would end aiortc's receive loop for the whole connection:
+        # one bad packet is logged (once) and skipped instead.
+        try:
+            self._handler.on_rtp(
+                packet.ssrc,
+                packet.payload_type,
+                packet.sequence_number,
+                packet.timestamp,
+                bool(packet.marker),
+                packet.payload,
+            )
+        except Exception:
+            if not self._failed:
+                self._failed = True
+                logger.exception("an RTP packet could not be handled; skipped")
 
     async def _handle_rtcp_packet(self, packet: Any) -> None:
         if isinstance(packet, RtcpSrPacket):
@@ -245,7 +259,8 @@ class _SenderEndpoint:
     async def _handle_rtcp_packet(self, packet: Any) -> None:
         handler = self._handler
         if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
-            handler.on_nack(list(packet.lost))
+            # aiortc's parser can yield 65536 and up for a PID near the wrap.
+            handler.on_nack([sequence & 0xFFFF for sequence in packet.lost])
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
             handler.on_keyframe_request()
         elif isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
@@ -323,10 +338,13 @@ def picture_loss(ssrc: int, media_ssrc: int) -> bytes:
 
 
 def nack(ssrc: int, media_ssrc: int, lost: list[int]) -> bytes:
-    """An RTCP generic NACK for ``lost`` sequence numbers."""
-    packet = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=ssrc, media_ssrc=media_ssrc)
-    packet.lost = lost
-    return bytes(packet)
+    """An RTCP generic NACK for ``lost`` sequence numbers (any order, wrapping or not).
+
+    Packed here, not by ``RtcpRtpfbPacket``: its packer assumes an ascending list that
+    does not wrap, and raises (inside aiortc's receive loop) for anything else.
+    """
+    fci = b"".join(_NACK_ITEM.pack(pid, mask) for pid, mask in nack_items(lost))
+    return pack_rtcp_packet(RTCP_RTPFB, RTCP_RTPFB_NACK, _SSRCS.pack(ssrc, media_ssrc) + fci)
 
 
 def remb(ssrc: int, media_ssrcs: list[int], bitrate: int) -> bytes:

@@ -29,6 +29,7 @@ from streaming.feed import Feed
 from streaming.http_rules import TrickleFragment, new_session_id
 from streaming.ice_ports import AnyFreePort, IcePorts
 from streaming.memory import HeapTrimmer
+from streaming.nack import RepairTuning
 from streaming.ports import (
     MediaAccess,
     SourceEvent,
@@ -40,7 +41,7 @@ from streaming.ports import (
 )
 from streaming.publisher import PublisherSession
 from streaming.relay import RelayLinks, RelayPull
-from streaming.sdp_answer import advertise_addresses
+from streaming.sdp_answer import advertise_addresses, with_opus_fec
 from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, parse_offer
 from streaming.session_urls import SessionUrls
 from streaming.slates import SlateBook
@@ -104,6 +105,7 @@ class MediaHub:
         limits = limits or MediaSettings()
         self._admission = Admission(AdmissionLimits.from_settings(limits))
         self._connect_timeout = float(limits.connect_timeout_seconds)
+        self._tuning = RepairTuning.from_settings(limits)
         self.reaped = 0
         self._trimmer = HeapTrimmer()
         self._sources = {c.id: ChannelSource(c.id, time.monotonic) for c in event.channels}
@@ -144,6 +146,7 @@ class MediaHub:
                 video_codec,
                 self._wanted,
                 self._relay_session,
+                tuning=self._tuning,
             )
 
     # -- lookups -----------------------------------------------------------------------
@@ -243,6 +246,7 @@ class MediaHub:
             self._end_soon,
             "backup" if backup else "primary",
             self._ice_ports,
+            self._tuning,
         )
         self._publishers[session.id] = session
         self._remember_token(session, token)
@@ -328,7 +332,13 @@ class MediaHub:
         # Admitted before anything costly; the ticket goes back when the session ends.
         ticket = self._admission.admit(address, label, time.monotonic())
         session = SubscriberSession(
-            new_session_id(), feed, label, self.video_codec, self._end_soon, self._ice_ports
+            new_session_id(),
+            feed,
+            label,
+            self.video_codec,
+            self._end_soon,
+            self._ice_ports,
+            self._tuning,
         )
         self._subscribers[session.id] = session
         self._remember_token(session, token)
@@ -377,6 +387,8 @@ class MediaHub:
             logger.exception("negotiation failed")
             raise BadRequest("the offer could not be applied") from None
         answer = advertise_addresses(answer, self._advertised_addresses)
+        if offer.opus_fec:  # keep what the offer asked for: FEC survives every hop
+            answer = with_opus_fec(answer)
         return Negotiated(session.id, answer, url.etag, url.path)
 
     # -- session URLs ------------------------------------------------------------------

@@ -82,14 +82,52 @@ def _relays(snapshot: MediaSnapshot) -> Iterator[Metric]:
     lost = CounterMetricFamily(
         PREFIX + "relay_packets_lost", "Packets lost on the current pull.", labels=labels
     )
+    rtt = GaugeMetricFamily(
+        PREFIX + "relay_rtt_seconds",
+        "Round trip of the pull, seen from a NACK to its retransmission.",
+        labels=labels,
+    )
+    loss = GaugeMetricFamily(
+        PREFIX + "relay_loss_ratio",
+        "Loss on the pull in the last receiver report (before retransmission).",
+        labels=labels,
+    )
+    counters = {
+        "nacks_sent": "NACK packets sent upstream on the current pull.",
+        "retransmissions": "Lost packets repaired by a retransmission on the current pull.",
+        "keyframe_requests": "Keyframe requests (PLI) sent upstream on the current pull.",
+        "keyframes_for_loss": "Keyframes asked for because loss was beyond repair.",
+        "freezes": "Waits between decodable video frames over 200 ms on the current pull.",
+        "freeze_seconds": "Time without decodable video on the current pull.",
+    }
+    families = {
+        name: CounterMetricFamily(PREFIX + f"relay_{name}", text, labels=labels)
+        for name, text in counters.items()
+    }
     for relay in snapshot.relays:
         key = [relay.channel, relay.upstream or ""]
         up.add_metric(key, 1.0 if relay.state == "live" else 0.0)
         attempts.add_metric(key, relay.attempts)
         lost.add_metric(key, relay.packets_lost)
+        if relay.rtt_s is not None:
+            rtt.add_metric(key, relay.rtt_s)
+        loss.add_metric(key, relay.loss_fraction)
+        values = {
+            "nacks_sent": relay.nacks_sent,
+            "retransmissions": relay.retransmissions,
+            "keyframe_requests": relay.keyframe_requests_sent,
+            "keyframes_for_loss": relay.keyframes_for_loss,
+            "freezes": relay.freezes,
+            "freeze_seconds": relay.freeze_s,
+        }
+        for name, family in families.items():
+            family.add_metric(key, values[name])
     yield up
     yield attempts
     yield lost
+    yield rtt
+    yield loss
+    yield from families.values()
 
 
 def _publishers(snapshot: MediaSnapshot) -> Iterator[Metric]:
@@ -124,6 +162,7 @@ def _subscribers(snapshot: MediaSnapshot) -> Iterator[Metric]:
     count: dict[str, int] = defaultdict(int)
     totals: dict[CounterKey, int] = defaultdict(int, snapshot.ended_totals)
     rtts: dict[str, list[float]] = defaultdict(list)
+    losses: dict[str, list[float]] = defaultdict(list)
     for session in snapshot.subscribers:
         count[session.feed] += 1
         for track in session.tracks:
@@ -131,6 +170,8 @@ def _subscribers(snapshot: MediaSnapshot) -> Iterator[Metric]:
                 totals[(session.feed, track.kind, name)] += value
             if track.rtt_s is not None:
                 rtts[session.feed].append(track.rtt_s)
+            if track.video:
+                losses[session.feed].append(track.loss_fraction)
     gauge = GaugeMetricFamily(
         PREFIX + "subscribers", "Connected subscribers per feed.", labels=["feed"]
     )
@@ -155,6 +196,14 @@ def _subscribers(snapshot: MediaSnapshot) -> Iterator[Metric]:
     for label, values in rtts.items():
         rtt.add_metric([label], sum(values) / len(values))
     yield rtt
+    loss = GaugeMetricFamily(
+        PREFIX + "subscriber_loss_ratio",
+        "Mean video loss in subscribers' last receiver reports.",
+        labels=["feed"],
+    )
+    for label, values in losses.items():
+        loss.add_metric([label], sum(values) / len(values))
+    yield loss
     yield SummaryMetricFamily(
         PREFIX + "time_to_first_frame_seconds",
         "Offer to first video packet sent.",

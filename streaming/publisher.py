@@ -9,6 +9,7 @@ from collections.abc import Callable
 from streaming import aiortc_glue as glue
 from streaming.ice_ports import IcePorts
 from streaming.ingest import TrackIngest
+from streaming.nack import RepairTuning
 from streaming.peer import PeerSession
 from streaming.ports import SourceRole
 from streaming.source import ChannelSource
@@ -56,6 +57,12 @@ class PublisherTrack:
         if missing and self.video and self.sink is not None:
             ingest.stats.nacks_sent += 1
             self.sink.send_rtcp(glue.nack(self.rtcp_ssrc, ssrc, missing))
+        if ingest.keyframe_wanted:
+            # Loss retransmission cannot repair: a PLI, rate-limited with everyone else's.
+            ingest.keyframe_wanted = False
+            source = self.owner.source
+            if source.publisher is self.owner:
+                source.request_keyframe()
         self.owner.source.push(packet)
 
     def on_sender_report(self, ssrc: int, ntp: int) -> None:
@@ -100,8 +107,10 @@ class PublisherSession(PeerSession):
         on_ended: Callable[[PublisherSession], None],
         role: SourceRole = "primary",
         ice_ports: IcePorts | None = None,
+        tuning: RepairTuning | None = None,
     ) -> None:
         super().__init__(on_ended, ice_ports)
+        self.tuning = tuning or RepairTuning()
         self.id = session_id
         self.role: SourceRole = role
         # Set before ``close()`` when the publisher said goodbye (DELETE): idle, not lost.
@@ -133,7 +142,7 @@ class PublisherSession(PeerSession):
             self.epoch = self.source.attach_publisher(self, self.role)
             self._start_rtcp()
             self._on_live(self)
-        track.ingest = TrackIngest(track.video, self.video_codec, self.epoch)
+        track.ingest = TrackIngest(track.video, self.video_codec, self.epoch, self.tuning)
 
     def send_keyframe_request(self) -> None:
         """Ask the publisher for a keyframe (the source rate-limits the callers)."""

@@ -26,8 +26,10 @@ from aiortc import RTCSessionDescription
 from config import RelaySettings
 from streaming import aiortc_glue as glue
 from streaming.http_rules import new_session_id
+from streaming.nack import RepairTuning
 from streaming.ports import UpstreamLocator
 from streaming.publisher import PublisherSession, PublisherTrack
+from streaming.sdp_answer import with_opus_fec
 from streaming.snapshots import PublisherSnapshot, RelaySnapshot
 from streaming.source import ChannelSource
 from streaming.whep_client import UpstreamRefused, WhepClient
@@ -62,8 +64,9 @@ class RelayPull(PublisherSession):
         upstream: str,
         on_live: Callable[[PublisherSession], None],
         on_ended: Callable[[PublisherSession], None],
+        tuning: RepairTuning | None = None,
     ) -> None:
-        super().__init__(new_session_id(), source, video_codec, on_live, on_ended)
+        super().__init__(new_session_id(), source, video_codec, on_live, on_ended, tuning=tuning)
         self.upstream = upstream
 
     async def offer(self) -> str:
@@ -75,7 +78,8 @@ class RelayPull(PublisherSession):
             self.tracks.append(track)
             self._undo.append(glue.take_over_receiver(transceiver, track))
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        return str(self.pc.localDescription.sdp)
+        # Like a browser: Opus FEC wanted, so the upstream's answer keeps it negotiated.
+        return with_opus_fec(str(self.pc.localDescription.sdp))
 
     async def accept(self, answer_sdp: str) -> None:
         """The upstream's answer: ICE and DTLS start, media follows."""
@@ -116,7 +120,9 @@ class RelayLinks:
         wanted: Callable[[], set[str]],
         on_session: Callable[[RelayPull, bool], None],
         clock: Callable[[], float] = time.monotonic,
+        tuning: RepairTuning | None = None,
     ) -> None:
+        self._tuning = tuning
         self._sources = sources
         self._locator = locator
         self._client = client
@@ -265,7 +271,9 @@ class RelayLinks:
             link.last_error = None
             link.live.set()
 
-        session = RelayPull(source, self._video_codec, upstream, went_live, lambda _: ended.set())
+        session = RelayPull(
+            source, self._video_codec, upstream, went_live, lambda _: ended.set(), self._tuning
+        )
         link.session = session
         self._on_session(session, True)
         location: str | None = None
@@ -329,6 +337,7 @@ class RelayLinks:
         for link in self._links.values():
             session = link.session
             tracks = stats(session).tracks if session is not None else ()
+            video = next((t for t in tracks if t.video), None)
             result.append(
                 RelaySnapshot(
                     channel=link.channel,
@@ -341,6 +350,13 @@ class RelayLinks:
                     packets=sum(t.packets for t in tracks),
                     packets_lost=sum(t.packets_lost for t in tracks),
                     keyframe_requests_sent=session.keyframe_requests_sent if session else 0,
+                    rtt_s=video.repair_rtt_s if video else None,
+                    loss_fraction=video.loss_fraction if video else 0.0,
+                    nacks_sent=video.nacks_sent if video else 0,
+                    retransmissions=video.repaired if video else 0,
+                    keyframes_for_loss=video.keyframes_wanted if video else 0,
+                    freeze_s=video.freeze_s if video else 0.0,
+                    freezes=video.freezes if video else 0,
                 )
             )
         return tuple(result)

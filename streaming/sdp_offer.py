@@ -57,6 +57,15 @@ class Offer:
     def candidates(self) -> int:
         return sum(s.candidates for s in self.sections)
 
+    @property
+    def opus_fec(self) -> bool:
+        """The offerer can use Opus in-band FEC (``useinbandfec=1`` on an Opus codec)."""
+        return any(
+            is_acceptable_audio(codec) and codec.parameters.get("useinbandfec") == "1"
+            for section in self.of_kind("audio")
+            for codec in section.codecs
+        )
+
 
 def _parse_fmtp(value: str) -> tuple[int, dict[str, str]]:
     head, _, params = value.partition(" ")

@@ -63,6 +63,16 @@ class PublisherTrackSnapshot:
     nacks_sent: int
     keyframes: int
     frames: int
+    # Long-haul repair (video): NACKs asked again, holes repaired by a retransmission,
+    # holes given up, keyframes asked for because of loss, RTT seen from NACK to repair.
+    nack_retries: int = 0
+    repaired: int = 0
+    given_up: int = 0
+    keyframes_wanted: int = 0
+    repair_rtt_s: float | None = None
+    loss_fraction: float = 0.0  # of the last receiver report we sent
+    freeze_s: float = 0.0  # time without decodable video (streaming/link_health.py)
+    freezes: int = 0
 
     @property
     def kind(self) -> str:
@@ -101,6 +111,8 @@ class SubscriberTrackSnapshot:
     queued: int
     rtt_s: float | None
     send_errors: int
+    loss_fraction: float = 0.0  # of the subscriber's last receiver report
+    nack_history: int = 0  # packets kept for retransmission, sized to the RTT
 
     @property
     def kind(self) -> str:
@@ -178,3 +190,11 @@ class RelaySnapshot:
     packets: int
     packets_lost: int
     keyframe_requests_sent: int  # PLIs sent upstream
+    # The link's health, from its video track (see PublisherTrackSnapshot).
+    rtt_s: float | None = None
+    loss_fraction: float = 0.0
+    nacks_sent: int = 0
+    retransmissions: int = 0  # lost packets repaired by the upstream's retransmission
+    keyframes_for_loss: int = 0
+    freeze_s: float = 0.0
+    freezes: int = 0

@@ -65,6 +65,7 @@ class RateTracker:
 
 def publisher_snapshot(session: PublisherSession, rates: RateTracker) -> PublisherSnapshot:
     """A publisher's stats now; only tracks whose media has started."""
+    now = time.monotonic()
     tracks = []
     first_keyframe_at = None
     for track in session.tracks:
@@ -84,6 +85,14 @@ def publisher_snapshot(session: PublisherSession, rates: RateTracker) -> Publish
                 nacks_sent=stats.nacks_sent,
                 keyframes=stats.keyframes,
                 frames=stats.frames,
+                nack_retries=track.ingest.nacks.retries,
+                repaired=track.ingest.nacks.repaired,
+                given_up=track.ingest.nacks.given_up,
+                keyframes_wanted=stats.keyframes_wanted,
+                repair_rtt_s=track.ingest.nacks.rtt,
+                loss_fraction=track.ingest.reported_fraction_lost / 256,
+                freeze_s=track.ingest.freeze.total_at(now) if track.video else 0.0,
+                freezes=track.ingest.freeze.freezes,
             )
         )
     return PublisherSnapshot(
@@ -123,6 +132,8 @@ def subscriber_snapshot(session: SubscriberSession, rates: RateTracker) -> Subsc
                 queued=track.writer.queued,
                 rtt_s=track.rtt,
                 send_errors=track.sink.send_errors if track.sink else 0,
+                loss_fraction=track.fraction_lost / 256,
+                nack_history=track.writer.history_size,
             )
         )
     return SubscriberSnapshot(
@@ -275,6 +286,14 @@ def _publisher_json(session: PublisherSnapshot) -> dict[str, Any]:
                 "nacks_sent": track.nacks_sent,
                 "keyframes": track.keyframes,
                 "frames": track.frames,
+                "nack_retries": track.nack_retries,
+                "repaired": track.repaired,
+                "given_up": track.given_up,
+                "keyframes_wanted": track.keyframes_wanted,
+                "repair_rtt_s": _round(track.repair_rtt_s, 4),
+                "loss_fraction": round(track.loss_fraction, 4),
+                "freeze_s": round(track.freeze_s, 3),
+                "freezes": track.freezes,
             }
             for track in session.tracks
         ],
@@ -302,6 +321,8 @@ def _subscriber_json(session: SubscriberSnapshot) -> dict[str, Any]:
                 "queued": track.queued,
                 "rtt_s": _round(track.rtt_s, 4),
                 "send_errors": track.send_errors,
+                "loss_fraction": round(track.loss_fraction, 4),
+                "nack_history": track.nack_history,
             }
             for track in session.tracks
         ],
@@ -360,6 +381,13 @@ def streams_json(snapshot: MediaSnapshot, *, session_ids: bool) -> dict[str, Any
                 "packets": relay.packets,
                 "packets_lost": relay.packets_lost,
                 "keyframe_requests_sent": relay.keyframe_requests_sent,
+                "rtt_s": _round(relay.rtt_s, 4),
+                "loss_fraction": round(relay.loss_fraction, 4),
+                "nacks_sent": relay.nacks_sent,
+                "retransmissions": relay.retransmissions,
+                "keyframes_for_loss": relay.keyframes_for_loss,
+                "freeze_s": round(relay.freeze_s, 3),
+                "freezes": relay.freezes,
             }
             for relay in snapshot.relays
         ],

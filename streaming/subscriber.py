@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from streaming import aiortc_glue as glue
 from streaming.feed import Feed
 from streaming.ice_ports import IcePorts
+from streaming.nack import RepairTuning, history_size
 from streaming.peer import PeerSession
 from streaming.rtp_rewrite import RtpRewriter
 from streaming.writer import TrackWriter
@@ -41,13 +42,16 @@ class _SubscriberTrack:
         self.ssrc = 0
         self.rtt: float | None = None
         self.packets_lost = 0
+        self.fraction_lost = 0  # of the last receiver report, 0-255
         self.keyframe_requests = 0
+        self.clock_rate = 90000
         self._sent_reports: dict[int, float] = {}
+        self._rate_mark: tuple[float, int] | None = None  # (when, packets sent) at the last RR
 
     def on_send_started(
         self, sink: glue.SrtpSink, ssrc: int, payload_type: int, clock_rate: int
     ) -> None:
-        self.sink, self.ssrc = sink, ssrc
+        self.sink, self.ssrc, self.clock_rate = sink, ssrc, clock_rate
         self.writer = TrackWriter(
             video=self.video,
             rewriter=RtpRewriter(ssrc, payload_type, clock_rate),
@@ -70,10 +74,26 @@ class _SubscriberTrack:
     def on_receiver_report(
         self, fraction_lost: int, packets_lost: int, jitter: int, lsr: int, dlsr: int
     ) -> None:
+        now = time.monotonic()
         self.packets_lost = packets_lost
+        self.fraction_lost = fraction_lost
         sent_at = self._sent_reports.get(lsr)
         if sent_at is not None:
-            self.rtt = max(0.0, time.monotonic() - sent_at - dlsr / 65536)
+            self.rtt = max(0.0, now - sent_at - dlsr / 65536)
+        self._size_history(now, jitter / self.clock_rate)
+
+    def _size_history(self, now: float, jitter: float) -> None:
+        """Keep enough history for this link's NACKs: RTT and jitter at its packet rate."""
+        writer = self.writer
+        if writer is None:
+            return
+        sent = writer.stats.packets_sent
+        mark, self._rate_mark = self._rate_mark, (now, sent)
+        if mark is None or now - mark[0] < 0.2:
+            return
+        rate = (sent - mark[1]) / (now - mark[0])
+        maximum = self.owner.tuning.history_max_packets
+        writer.resize_history(history_size(self.rtt, rate, jitter, maximum=maximum))
 
     def send_report(self) -> None:
         writer, sink = self.writer, self.sink
@@ -104,8 +124,10 @@ class SubscriberSession(PeerSession):
         video_codec: str,
         on_ended: Callable[[SubscriberSession], None],
         ice_ports: IcePorts | None = None,
+        tuning: RepairTuning | None = None,
     ) -> None:
         super().__init__(on_ended, ice_ports)
+        self.tuning = tuning or RepairTuning()
         self.id = session_id
         self.feed = feed
         self.label = label

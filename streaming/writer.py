@@ -16,6 +16,7 @@ from typing import Protocol
 from streaming.packet import MediaPacket
 from streaming.rtp_rewrite import RtpRewriter
 
+# Slots of NACK history until the link's RTT is known (``streaming/nack.py`` sizes it).
 HISTORY_SIZE = 512
 
 
@@ -78,6 +79,7 @@ class TrackWriter:
         self._epoch: int | None = None
         self._last_keyframe_timestamp = -1
         self._history: list[tuple[int, int, MediaPacket] | None] = [None] * HISTORY_SIZE
+        self._history_mask = HISTORY_SIZE - 1
 
     @property
     def kinds(self) -> tuple[bool, ...]:
@@ -86,6 +88,26 @@ class TrackWriter:
     @property
     def queued(self) -> int:
         return len(self._queue)
+
+    @property
+    def history_size(self) -> int:
+        """Packets kept for retransmission."""
+        return len(self._history)
+
+    def resize_history(self, size: int) -> None:
+        """Keep ``size`` (a power of two) packets for NACKs; the newest ones survive."""
+        if size == len(self._history) or size <= 0 or size & (size - 1):
+            return
+        newest = self.rewriter.last_sequence
+        kept = sorted(
+            (entry for entry in self._history if entry is not None),
+            key=lambda entry: (entry[0] - newest - 1) & 0xFFFF,  # oldest first, newest last
+        )
+        history: list[tuple[int, int, MediaPacket] | None] = [None] * size
+        for entry in kept:
+            history[entry[0] & (size - 1)] = entry
+        self._history = history
+        self._history_mask = size - 1
 
     def start(self, gop: Sequence[MediaPacket]) -> None:
         """Begin with a cached group of pictures (it starts with a keyframe)."""
@@ -157,7 +179,7 @@ class TrackWriter:
             rewriter.last_sequence = sequence
             rewriter.last_timestamp = timestamp
             rewriter.last_sent_at = packet.arrival
-        self._history[sequence % HISTORY_SIZE] = (sequence, timestamp, packet)
+        self._history[sequence & self._history_mask] = (sequence, timestamp, packet)
         self.last_sent_at = packet.arrival
         stats = self.stats
         stats.packets_sent += 1
@@ -176,7 +198,7 @@ class TrackWriter:
         self.stats.nacks_received += 1
         rewriter = self.rewriter
         for sequence in sequence_numbers:
-            entry = self._history[sequence % HISTORY_SIZE]
+            entry = self._history[sequence & self._history_mask]
             if entry is None or entry[0] != sequence:
                 continue
             _, timestamp, packet = entry

@@ -12,7 +12,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from config import Event
 from streaming.errors import NotFound
 from streaming.hub import MediaHub
+from streaming.link_health import FreezeMeter
 from streaming.metrics import MediaCollector
+from streaming.nack import NackScheduler
 from streaming.ports import SwitchEvent
 from streaming.snapshots import (
     ChannelSnapshot,
@@ -59,13 +61,16 @@ class Clock:
 class IngestStats:
     def __init__(self) -> None:
         self.bytes = self.frames = self.packets = self.lost = 0
-        self.nacks_sent = self.keyframes = 0
+        self.nacks_sent = self.keyframes = self.keyframes_wanted = 0
         self.first_keyframe_at: float | None = None
 
 
 class Ingest:
     def __init__(self) -> None:
         self.stats = IngestStats()
+        self.nacks = NackScheduler(1.5)
+        self.freeze = FreezeMeter()
+        self.reported_fraction_lost = 0
 
 
 class PublisherTrack:
@@ -100,6 +105,7 @@ class Writer:
     def __init__(self) -> None:
         self.stats = WriterStats()
         self.queued = 0
+        self.history_size = 512
 
 
 class SubscriberTrack:
@@ -109,6 +115,7 @@ class SubscriberTrack:
         self.sink = None
         self.rtt: float | None = None
         self.packets_lost = 0
+        self.fraction_lost = 0
         self.keyframe_requests = 0
 
 
@@ -259,9 +266,11 @@ SWITCH = SwitchEvent("jp", "gz-hall-1", None, datetime(2026, 12, 6, 9, 0, tzinfo
 
 
 def sample_snapshot() -> MediaSnapshot:
-    publisher_track = PublisherTrackSnapshot(True, 2_500_123.4, 29.96, 900, 3, 2, 4, 300)
+    publisher_track = PublisherTrackSnapshot(
+        True, 2_500_123.4, 29.96, 900, 3, 2, 4, 300, 5, 6, 1, 2, 0.30123, 0.05078, 1.23456, 3
+    )
     subscriber_track = SubscriberTrackSnapshot(
-        True, 2_400_000.6, 30.04, 880, 1_000_000, 4, 5, 6, 7, 8, 9, 10, 0.012345, 11
+        True, 2_400_000.6, 30.04, 880, 1_000_000, 4, 5, 6, 7, 8, 9, 10, 0.012345, 11, 0.125, 1024
     )
     audio_track = dataclasses.replace(subscriber_track, video=False, rtt_s=None)
     return MediaSnapshot(
@@ -291,7 +300,23 @@ def sample_snapshot() -> MediaSnapshot:
         first_frames=FirstFrames(3, 1.5, (0.5, 0.5, 0.5)),
         relays=(
             RelaySnapshot(
-                "gz-hall-1", "http://origin:8080", "live", 2, None, True, 2_500_000.4, 1200, 3, 1
+                "gz-hall-1",
+                "http://origin:8080",
+                "live",
+                2,
+                None,
+                True,
+                2_500_000.4,
+                1200,
+                3,
+                1,
+                0.30123,
+                0.05078,
+                40,
+                37,
+                2,
+                1.23456,
+                3,
             ),
         ),
     )
@@ -341,6 +366,14 @@ def test_streams_json_keeps_its_shape() -> None:
                         "nacks_sent": 2,
                         "keyframes": 4,
                         "frames": 300,
+                        "nack_retries": 5,
+                        "repaired": 6,
+                        "given_up": 1,
+                        "keyframes_wanted": 2,
+                        "repair_rtt_s": 0.3012,
+                        "loss_fraction": 0.0508,
+                        "freeze_s": 1.235,
+                        "freezes": 3,
                     }
                 ],
             }
@@ -366,6 +399,8 @@ def test_streams_json_keeps_its_shape() -> None:
                         "queued": 10,
                         "rtt_s": 0.0123,
                         "send_errors": 11,
+                        "loss_fraction": 0.125,
+                        "nack_history": 1024,
                     },
                     {
                         "kind": "audio",
@@ -381,6 +416,8 @@ def test_streams_json_keeps_its_shape() -> None:
                         "queued": 10,
                         "rtt_s": None,
                         "send_errors": 11,
+                        "loss_fraction": 0.125,
+                        "nack_history": 1024,
                     },
                 ],
             }
@@ -397,6 +434,13 @@ def test_streams_json_keeps_its_shape() -> None:
                 "packets": 1200,
                 "packets_lost": 3,
                 "keyframe_requests_sent": 1,
+                "rtt_s": 0.3012,
+                "loss_fraction": 0.0508,
+                "nacks_sent": 40,
+                "retransmissions": 37,
+                "keyframes_for_loss": 2,
+                "freeze_s": 1.235,
+                "freezes": 3,
             }
         ],
     }
@@ -443,6 +487,23 @@ def test_metrics_read_one_snapshot_and_add_the_ended_totals() -> None:
         " 2.0",
         'venuebridge_media_relay_packets_lost_total{channel="gz-hall-1",upstream="http://origin:8080"}'
         " 3.0",
+        'venuebridge_media_subscriber_loss_ratio{feed="venue:jp"} 0.125',
+        'venuebridge_media_relay_rtt_seconds{channel="gz-hall-1",upstream="http://origin:8080"}'
+        " 0.30123",
+        'venuebridge_media_relay_loss_ratio{channel="gz-hall-1",upstream="http://origin:8080"}'
+        " 0.05078",
+        'venuebridge_media_relay_nacks_sent_total{channel="gz-hall-1",upstream="http://origin:8080"}'
+        " 40.0",
+        "venuebridge_media_relay_retransmissions_total"
+        '{channel="gz-hall-1",upstream="http://origin:8080"} 37.0',
+        "venuebridge_media_relay_keyframe_requests_total"
+        '{channel="gz-hall-1",upstream="http://origin:8080"} 1.0',
+        "venuebridge_media_relay_keyframes_for_loss_total"
+        '{channel="gz-hall-1",upstream="http://origin:8080"} 2.0',
+        'venuebridge_media_relay_freezes_total{channel="gz-hall-1",upstream="http://origin:8080"}'
+        " 3.0",
+        "venuebridge_media_relay_freeze_seconds_total"
+        '{channel="gz-hall-1",upstream="http://origin:8080"} 1.23456',
         "venuebridge_media_time_to_first_frame_seconds_count 3.0",
         "venuebridge_media_time_to_first_frame_seconds_sum 1.5",
     ):

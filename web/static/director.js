@@ -6,6 +6,7 @@
 import { TalkbackPanel } from "./venue/talkback.js";
 import { Alarm } from "./director/alarm.js";
 import { Monitors } from "./director/monitors.js";
+import { renderLinks } from "./director/links.js";
 import { Presets, confirmCuts, cutsOnAir, routeName } from "./director/take.js";
 import { NodesPanel, renderHomes } from "./director/topology.js";
 import { venueName } from "./lib/names.js";
@@ -21,7 +22,7 @@ import { pageNow, setServerClock, timeIn, timeOrDateIn } from "./lib/time.js";
 /**
  * The parts of GET /api/streams this page reads.
  * @typedef {{ kind: string, packets_lost?: number, rtt_s?: number, bitrate_bps?: number, fps?: number }} TrackStats
- * @typedef {{ venues: Array<{ id: string, on_air?: boolean }>, publishers: Array<{ channel: string, live: boolean, tracks: TrackStats[] }>, subscribers: Array<{ feed: string, tracks: TrackStats[] }> }} Streams
+ * @typedef {{ venues: Array<{ id: string, on_air?: boolean }>, publishers: Array<{ channel: string, live: boolean, tracks: TrackStats[] }>, subscribers: Array<{ feed: string, tracks: TrackStats[] }>, relays?: import("./director/links.js").RelayLink[] }} Streams
  */
 
 /** @type {{ venues: Venue[], sessions: ScheduleSession[], clock?: import("./lib/time.js").ServerClock & { rehearsal: boolean } }} */
@@ -263,6 +264,7 @@ async function pollStreams() {
     if (response.ok) {
       streams = await response.json();
       renderStatus();
+      renderLinks(byId("relay-links"), streams.relays);
       monitors.update(matrix, publishing());
     }
   } catch {
