@@ -25,6 +25,7 @@ from config import Event, Settings, load_event
 from config.node import node_identity
 from signaling.auth import Credentials, TokenMediaAccess
 from signaling.auth.anonymous import AnonymousMinter
+from signaling.auth.relay_token import RelayToken
 from signaling.clock import Clock, SystemClock
 from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, InviteLog, UseRecorder
@@ -42,6 +43,7 @@ from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.ice_ports import open_ice_ports
 from streaming.metrics import MediaCollector, UdpMuxCollector
+from streaming.ports import UpstreamLocator
 from streaming.relay import StaticUpstream
 from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings
@@ -96,6 +98,7 @@ from web.keys import (
     STORE,
 )
 from web.origin import same_origin
+from web.upstreams import DirectoryUpstreams
 
 HERE = Path(__file__).parent
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -238,8 +241,14 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             # The slate names each venue's next session: on the rehearsal clock too.
             now=clock.now,
             ice_ports=ice_ports,
-            upstream=StaticUpstream(settings.relay.upstream) if settings.relay.upstream else None,
+            upstream=_upstream(settings, directory, app[NODE].id),
             relay=settings.relay,
+            # This node's own relay token, unless relay.token overrides it.
+            relay_token=None
+            if settings.relay.token
+            else RelayToken(
+                backends.authority, app[NODE].id, settings.relay.token_ttl_seconds
+            ).current,
         )
         app[MEDIA] = media
         app[METRICS].register(MediaCollector(media))
@@ -254,6 +263,15 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             routing = _routing(settings, event, backends.store, hub, media, clock)
             app[ROUTING] = await stack.enter_async_context(routing)
         yield
+
+
+def _upstream(settings: Settings, directory: Directory, me: str) -> UpstreamLocator | None:
+    """``relay.upstream`` (chains), else on Redis the channel's holder in the directory."""
+    if settings.relay.upstream:
+        return StaticUpstream(settings.relay.upstream)
+    if isinstance(directory, LocalDirectory):
+        return None
+    return DirectoryUpstreams(directory, me)
 
 
 def _directory(
