@@ -344,13 +344,17 @@ class MediaHub:
 
     def end_revoked(self) -> int:
         """End every session whose token has been revoked (the revocation list changed)."""
+        return self.end_opened_with(self.access.revoked, "its token was revoked")
+
+    def end_opened_with(self, doomed: Callable[[str], bool], why: str) -> int:
+        """End every session opened with a token ``doomed`` says must go (logged: ``why``)."""
         ended = 0
         for session_id, token in list(self._tokens.items()):
-            if not self.access.revoked(token):
+            if not doomed(token):
                 continue
             session = self._publishers.get(session_id) or self._subscribers.get(session_id)
             if session is not None:
-                logger.warning("session %s ends: its token was revoked", session_id)
+                logger.warning("session %s ends: %s", session_id, why)
                 self._end_soon(session)
                 ended += 1
             # Forgotten now, so a second revocation does not end it twice.

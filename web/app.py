@@ -75,6 +75,7 @@ from web.adapters import (
     SwitchesToRouting,
 )
 from web.backends import Backends, open_backends, redis_prefix
+from web.departures import DepartedPulls
 from web.errors import error_pages, signaling_errors
 from web.hygiene import body_deadline
 from web.keys import (
@@ -258,6 +259,18 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         media.add_source_listener(SourcesToDirectory(directory))
         media.start()
         stack.push_async_callback(media.aclose)
+        if not isinstance(directory, LocalDirectory):
+            # Pulls of a node that died end when the directory drops it, not 30 s later.
+            departed = DepartedPulls(
+                directory,
+                media,
+                backends.authority,
+                app[NODE].id,
+                interval=settings.node.heartbeat_seconds,
+                ttl=settings.node.ttl_seconds,
+            )
+            departed.start()
+            stack.push_async_callback(departed.aclose)
 
         if settings.routing:
             routing = _routing(settings, event, backends.store, hub, media, clock)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from config import Event
 from signaling.nodes import NodeEntry
+from signaling.nodes.departures import Departures
 from signaling.nodes.steering import home_node_of, in_region, to_home_node, venue_of_return_feed
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
@@ -69,3 +70,24 @@ def test_a_region_request_is_served_here_when_it_should_be() -> None:
     assert in_region(nodes, "eu", "eu", "eu-1", "a") is None
     # Never to yourself, even listed under another region's name.
     assert in_region([node("gz", "eu")], "eu", "cn", "gz", "a") is None
+
+
+def test_a_node_is_gone_after_a_ttl_missing_from_trustworthy_listings() -> None:
+    departures = Departures("gz", ttl=1.0)
+    assert departures.seen({"gz", "eu-1", "eu-2"}, 0.0) == set()
+    assert departures.seen({"gz", "eu-2"}, 0.5) == set()  # missing, not for a TTL yet
+    assert departures.seen({"gz", "eu-2"}, 1.4) == set()
+    assert departures.seen({"gz", "eu-2"}, 1.5) == {"eu-1"}
+    assert departures.seen({"gz", "eu-2"}, 3.0) == set()  # reported once
+    # A Redis that came back empty lists nobody, this node included: nobody is gone,
+    # and the count starts again once the listing can be trusted.
+    assert departures.seen(set(), 4.0) == set()
+    assert departures.seen(set(), 9.0) == set()
+    assert departures.seen({"gz"}, 9.1) == set()
+    assert departures.seen({"gz", "eu-2"}, 9.3) == set()  # back within the TTL: stays
+    assert departures.seen({"gz"}, 9.5) == set()
+    assert departures.seen({"gz"}, 10.5) == {"eu-2"}
+    # A node seen again after it was reported counts afresh.
+    assert departures.seen({"gz", "eu-1"}, 11.0) == set()
+    assert departures.seen({"gz"}, 12.0) == set()
+    assert departures.seen({"gz"}, 13.0) == {"eu-1"}
