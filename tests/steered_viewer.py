@@ -36,11 +36,15 @@ class Steered:
 
 
 async def steered_offer(
-    http: aiohttp.ClientSession, entry: str, pc: RTCPeerConnection, token: str | None = None
+    http: aiohttp.ClientSession,
+    entry: str,
+    pc: RTCPeerConnection,
+    token: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Steered:
     """POST ``pc``'s offer at ``entry``, following redirects; AssertionError unless 201."""
     await pc.setLocalDescription(await pc.createOffer())
-    headers = {"Content-Type": "application/sdp"}
+    headers = {"Content-Type": "application/sdp", **(extra or {})}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     async with http.post(entry, data=pc.localDescription.sdp, headers=headers) as response:
@@ -66,6 +70,8 @@ class SteeredViewer:
     http: aiohttp.ClientSession
     entry: str
     token: str | None = None
+    # Sent with every POST (a test poses as clients behind a trusted proxy with these).
+    headers: dict[str, str] = field(default_factory=dict)
     stall: float = 2.0
     frames: int = 0
     last_frame_at: float | None = None
@@ -91,7 +97,9 @@ class SteeredViewer:
             pc.addTransceiver("video", direction="recvonly")
             pc.addTransceiver("audio", direction="recvonly")
             try:
-                session = await steered_offer(self.http, self.entry, pc, self.token)
+                session = await steered_offer(
+                    self.http, self.entry, pc, self.token, self.headers
+                )
             except (AssertionError, aiohttp.ClientError, OSError) as error:
                 self.failures.append(repr(error))
                 await pc.close()

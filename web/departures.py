@@ -71,5 +71,6 @@ class DepartedPulls:
             return grant is not None and grant.role is Role.RELAY and grant.identity in identities
 
         ended = self._media.end_opened_with(departed, "its node left the directory")
-        logger.warning("node(s) %s left the directory; %d pull(s) ended", sorted(gone), ended)
+        level = logging.WARNING if ended else logging.INFO
+        logger.log(level, "node(s) %s left the directory; %d pull(s) ended", sorted(gone), ended)
         return ended
