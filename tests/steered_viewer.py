@@ -97,9 +97,7 @@ class SteeredViewer:
             pc.addTransceiver("video", direction="recvonly")
             pc.addTransceiver("audio", direction="recvonly")
             try:
-                session = await steered_offer(
-                    self.http, self.entry, pc, self.token, self.headers
-                )
+                session = await steered_offer(self.http, self.entry, pc, self.token, self.headers)
             except (AssertionError, aiohttp.ClientError, OSError) as error:
                 self.failures.append(repr(error))
                 await pc.close()

@@ -128,8 +128,10 @@ async def test_an_edge_killed_mid_session_and_its_viewers_back_on_another_node(
         await doomed.process.wait()
         killed = time.monotonic()
         await eventually(
-            lambda: all(v.frames >= marks[id(v)] + 30 for v in moved)
-            and all(v.served_by[-1] == survivor.url for v in moved),
+            lambda: (
+                all(v.frames >= marks[id(v)] + 30 for v in moved)
+                and all(v.served_by[-1] == survivor.url for v in moved)
+            ),
             "eu-1's viewers playing again from eu-2",
             RECOVERY_BOUND,
         )
