@@ -93,12 +93,14 @@ from web.keys import (
     MEDIA,
     METRICS,
     NODE,
+    PEERS,
     ROUTING,
     SETTINGS,
     STARTED_AT,
     STORE,
 )
 from web.origin import same_origin
+from web.peers import PeerOrigins
 from web.upstreams import DirectoryUpstreams
 
 HERE = Path(__file__).parent
@@ -260,6 +262,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         media.start()
         stack.push_async_callback(media.aclose)
         if not isinstance(directory, LocalDirectory):
+            app[PEERS] = PeerOrigins(app[NODE].url)
             # Pulls of a node that died end when the directory drops it, not 30 s later.
             departed = DepartedPulls(
                 directory,
@@ -268,6 +271,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
                 app[NODE].id,
                 interval=settings.node.heartbeat_seconds,
                 ttl=settings.node.ttl_seconds,
+                peers=app[PEERS],
             )
             departed.start()
             stack.push_async_callback(departed.aclose)

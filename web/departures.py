@@ -1,4 +1,5 @@
-"""Ends the relay pulls of nodes that left the directory (killed, or cut off).
+"""Ends the relay pulls of nodes that left the directory (killed, or cut off); keeps the
+other nodes' origins (``PeerOrigins``, for the pages' CSP) current from the same reading.
 
 A pull from a node that died holds a WHEP session here until ICE notices (about 30 s of
 failed consent checks in aioice). The directory knows sooner: once the node has been
@@ -18,6 +19,7 @@ from signaling.auth.relay_token import relay_identity
 from signaling.nodes import Directory, DirectoryUnavailable
 from signaling.nodes.departures import Departures
 from streaming.hub import MediaHub
+from web.peers import PeerOrigins
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +36,14 @@ class DepartedPulls:
         *,
         interval: float,
         ttl: float,
+        peers: PeerOrigins | None = None,
     ) -> None:
         self._directory = directory
         self._media = media
         self._authority = authority
         self._departures = Departures(me, ttl)
         self._interval = interval
+        self._peers = peers
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -58,6 +62,8 @@ class DepartedPulls:
                 nodes = await self._directory.nodes()
             except DirectoryUnavailable:
                 continue  # no listing: nobody counts as gone
+            if self._peers is not None:
+                self._peers.update(nodes)
             gone = self._departures.seen((n.id for n in nodes), time.monotonic())
             if gone:
                 self.end_pulls_of(gone)

@@ -17,6 +17,7 @@ from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.ice_ports import IcePorts
+from web.peers import PeerOrigins
 
 SETTINGS = web.AppKey("settings", Settings)
 EVENT = web.AppKey("event", Event)
@@ -49,3 +50,5 @@ INVITE_USES = web.AppKey("invite_uses", UseRecorder)
 # Nodes (issue 13): who this node is, and the directory of nodes and channel holders.
 NODE = web.AppKey("node", NodeIdentity)
 DIRECTORY = web.AppKey("directory", Directory)
+# The other nodes' origins, which the pages may connect to (after a 307): CSP connect-src.
+PEERS = web.AppKey("peers", PeerOrigins)
