@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from playwright.async_api import Browser, Request, Response
 
@@ -52,8 +53,6 @@ async def test_the_watch_page_follows_a_307_and_its_session_lives_on_the_other_n
     gz = await nodes.start("gz", "cn", routing=True)
     edge = await nodes.start("edge-us", "us")
     await eventually(lambda: up(gz, "gz", "edge-us"), "both nodes in the directory")
-    import aiohttp
-
     async with aiohttp.ClientSession() as http:
         publisher = await publish(http, f"{gz.url}/whip/{CHANNEL}", PRODUCER_SECRET, BRIGHT)
         try:
@@ -107,9 +106,9 @@ async def test_the_watch_page_follows_a_307_and_its_session_lives_on_the_other_n
                 lambda: not edge.hub.audience().per_channel.get(CHANNEL),
                 "the session gone at edge-us",
             )
-            assert not any(
-                m in ("PATCH", "DELETE") and u.startswith(gz.url) for m, u in sent
-            ), "a session request went to the entry node"
+            assert not any(m in ("PATCH", "DELETE") and u.startswith(gz.url) for m, u in sent), (
+                "a session request went to the entry node"
+            )
             assert errors == []
             await page.close()
         finally:

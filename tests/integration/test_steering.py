@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 from aiohttp import web
+from aiortc import RTCPeerConnection
 
 from config import Event, RelaySettings, Settings
 from config.settings import NodeSettings
@@ -114,9 +115,7 @@ async def up(node: Node, *ids: str) -> bool:
     return {n.id for n in await node.app[DIRECTORY].nodes()} >= set(ids)
 
 
-async def offer_sdp() -> tuple[Any, str]:
-    from aiortc import RTCPeerConnection
-
+async def offer_sdp() -> tuple[RTCPeerConnection, str]:
     pc = RTCPeerConnection()
     pc.addTransceiver("video", direction="recvonly")
     pc.addTransceiver("audio", direction="recvonly")
