@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-qa bench-relay
+.PHONY: serve test bench bench-media bench-qa bench-relay bench-bitrates
 
 serve:
 	bash scripts/serve.sh
@@ -8,7 +8,7 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks print JSON lines; they are measurements, never pass/fail. Heavy: one at a time.
-bench: bench-media bench-qa bench-relay
+bench: bench-media bench-qa bench-relay bench-bitrates
 
 bench-media:
 	flock /tmp/vb-heavy.lock bash scripts/bench.sh --counts 1,16,64 --baseline
@@ -18,3 +18,6 @@ bench-qa:
 
 bench-relay:
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/relay_fanout.py run --counts 2,16,40
+
+bench-bitrates:
+	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/encode_bitrates.py --warmup 15 --window 20

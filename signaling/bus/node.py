@@ -11,7 +11,6 @@ This module sits at the bottom of the control plane: it knows no hub, room or cl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -33,6 +32,10 @@ _encoder = msgspec.json.Encoder()
 class _Route:
     handler: Handler
     own: bool
+
+
+# How long ``stop`` waits for the listener to end (a subscription read times out in 0.5 s).
+STOP_WAIT = 5.0
 
 
 class NodeBus:
@@ -75,10 +78,15 @@ class NodeBus:
         self._stopping = True
         await self._bus.aclose()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            task.cancel()
+            # Not ``await task``: a cancellation swallowed inside the Redis client would
+            # leave us waiting forever; the closed bus and the flag end the loop anyway.
+            done, _ = await asyncio.wait({task}, timeout=STOP_WAIT)
+            if not done:
+                logger.warning("the bus listener did not stop in time; left behind")
+            elif not task.cancelled() and task.exception() is not None:
+                logger.warning("the bus listener had failed: %s", task.exception())
 
     async def _listen(self, messages: AsyncIterator[str]) -> None:
         while True:

@@ -1,8 +1,9 @@
-"""docker/compose.yaml read the way ``docker compose`` reads it, for running without docker.
+"""docker/compose*.yaml read the way ``docker compose`` reads it, for running without docker.
 
 Compose parses the YAML, then substitutes ``${VAR}`` in every string value: ``${VAR:?msg}``
 stops with ``msg`` when VAR is unset or empty, ``${VAR:-default}`` and ``${VAR:+alt}``
-take the other branch, operands may nest, and ``$$`` is a literal dollar. The stack test
+take the other branch, operands may nest, and ``$$`` is a literal dollar; YAML anchors and
+``<<`` merges are YAML's own, and ``extends`` takes a service from another file. The stack test
 takes the services' commands and environments from the result, so what it runs is what
 the file says, with only the adjustments a test on one machine needs.
 """
@@ -19,6 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker" / "compose.yaml"
+REGIONS_FILE = ROOT / "docker" / "compose.regions.yaml"
 CADDYFILE = ROOT / "docker" / "Caddyfile"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -122,7 +124,29 @@ class Compose:
         return [str(port) for port in self.service(name).get("ports", [])]
 
 
+def _extended(service: dict[str, Any], folder: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """``service`` with its ``extends`` (from another file) applied, the way our files use it.
+
+    As compose does, the other file is substituted whole with the same variables (so its
+    required ones are required here too), and a service that depends on another cannot
+    be a base. Our extending services add keys; a key they repeat replaces the base's.
+    """
+    extends = service.get("extends")
+    if extends is None:
+        return service
+    base_file = load_compose(env, folder / extends["file"])
+    base = dict(base_file.service(extends["service"]))
+    for key in ("depends_on", "links", "volumes_from"):
+        if key in base:
+            raise ValueError(f"{extends['file']}: {extends['service']} has {key}: not a base")
+    local = {key: value for key, value in service.items() if key != "extends"}
+    return {**base, **local}
+
+
 def load_compose(env: Mapping[str, str], path: Path = COMPOSE_FILE) -> Compose:
     """Parse and substitute the compose file as ``docker compose config`` would."""
-    data = yaml.safe_load(path.read_text())
-    return Compose(_substitute(data, env))
+    data = _substitute(yaml.safe_load(path.read_text()), env)
+    services: dict[str, dict[str, Any]] = data["services"]
+    for name, service in services.items():
+        services[name] = _extended(service, path.parent, env)
+    return Compose(data)
