@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-qa bench-relay bench-bitrates
+.PHONY: serve test bench bench-media bench-qa bench-relay bench-bitrates bench-steering
 
 serve:
 	bash scripts/serve.sh
@@ -8,7 +8,7 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks print JSON lines; they are measurements, never pass/fail. Heavy: one at a time.
-bench: bench-media bench-qa bench-relay bench-bitrates
+bench: bench-media bench-qa bench-relay bench-bitrates bench-steering
 
 bench-media:
 	flock /tmp/vb-heavy.lock bash scripts/bench.sh --counts 1,16,64 --baseline
@@ -21,3 +21,6 @@ bench-relay:
 
 bench-bitrates:
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/encode_bitrates.py --warmup 15 --window 20
+
+bench-steering:
+	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/steering.py --rounds 100
