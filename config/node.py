@@ -16,7 +16,8 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from config.settings import Settings
+from config.event import Event
+from config.settings import Settings, SettingsError
 
 DEFAULT_PORT = Settings().port
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9._-]+")
@@ -51,3 +52,15 @@ def _derived_id(hostname: str, port: int) -> str:
     if port != DEFAULT_PORT:
         return f"{base}-{port}"
     return base
+
+
+def home_venues(settings: Settings, event: Event) -> tuple[str, ...]:
+    """The venues ``node.venues`` makes this node home to; each must be in the event."""
+    for venue in settings.node.venues:
+        if event.venue(venue) is None:
+            known = ", ".join(v.id for v in event.venues)
+            raise SettingsError(
+                f"setting 'node.venues': event '{event.id}' has no venue '{venue}' "
+                f"(its venues: {known})"
+            )
+    return settings.node.venues

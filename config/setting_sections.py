@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 
 # Node ids go into Redis keys, URLs and logs: a short plain name.
 NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+# A venue id as event files spell them (config/event_file.py).
+VENUE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+MAX_HOME_VENUES = 64
 NODE_ID_RULE = "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"
 REGION = re.compile(r"[a-z0-9-]{0,32}")
 REGION_RULE = "at most 32 lower-case letters, digits or '-' (like cn, us, eu, jp)"
@@ -160,6 +163,9 @@ class NodeSettings:
     steering: bool = True
     # The pass a 307 carries (``access_token=``) for that one request lives this long.
     pass_seconds: float = 60.0
+    # The venues this node is home to (their outputs are served here), over the event
+    # file's ``home_node``: a deployment moves a venue by changing one node's settings.
+    venues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +210,10 @@ def validate_node(node: NodeSettings) -> None:
         2 * node.heartbeat_seconds <= node.ttl_seconds <= 600,
         "must be at least twice node.heartbeat_seconds and at most 600 seconds",
     )
+    check("venues", len(node.venues) <= MAX_HOME_VENUES, f"at most {MAX_HOME_VENUES} venues")
+    for venue in node.venues:
+        check("venues", VENUE_ID.fullmatch(venue) is not None, f"'{venue[:70]}' is not a venue id")
+    check("venues", len(set(node.venues)) == len(node.venues), "names a venue twice")
 
 
 def validate_relay(relay: RelaySettings) -> None:

@@ -183,6 +183,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "node.ttl_seconds": parse_float,
     "node.steering": parse_bool,
     "node.pass_seconds": parse_float,
+    "node.venues": parse_str_tuple,
     "relay.upstream": parse_optional_str,
     "relay.token": parse_optional_str,
     "relay.grace_seconds": parse_float,

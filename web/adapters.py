@@ -7,12 +7,14 @@ it needs, and these classes answer one plane's port from the other plane's objec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from signaling.hub import Hub
 from signaling.nodes import Directory
 from signaling.qa.model import State
+from signaling.routing.home_agent import HomeAgent
 from signaling.routing.persisted import SourceName
 from signaling.routing.service import RoutingService
 from streaming.hub import MediaHub
@@ -59,8 +61,12 @@ class SwitchesToRouting:
     """The media hub's switch and source listener: tells the routing service what really
     went on air and how each channel's source is doing."""
 
-    def __init__(self, service: RoutingService) -> None:
+    def __init__(
+        self, service: RoutingService, serves_here: Callable[[str], bool] = lambda venue: True
+    ) -> None:
         self._service = service
+        # A venue served by another node: this node's own output of it is not on air.
+        self._serves_here = serves_here
         self._loop = asyncio.get_running_loop()
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -71,7 +77,8 @@ class SwitchesToRouting:
         task.add_done_callback(self._pending.discard)
 
     def venue_switched(self, event: SwitchEvent) -> None:
-        self._hand_over(self._service.switched(event.venue, event.channel, event.at))
+        if self._serves_here(event.venue):
+            self._hand_over(self._service.switched(event.venue, event.channel, event.at))
 
     def source_changed(self, event: SourceEvent) -> None:
         self._hand_over(
@@ -105,3 +112,51 @@ class SourcesToDirectory:
             self._directory.channel_live(event.channel)
         else:
             self._directory.channel_gone(event.channel)
+
+
+class VenueRoutes:
+    """The media hub's venue outputs as a home node switches them for the routing node."""
+
+    def __init__(self, hub: MediaHub) -> None:
+        self._hub = hub
+
+    def switch_to(self, venue: str, channel: str | None) -> None:
+        self._hub.route(venue, channel)
+
+    def last_switch(self, venue: str) -> tuple[str | None, str | None, datetime] | None:
+        switch = self._hub.venue_output(venue).last_switch
+        return None if switch is None else (switch.channel, switch.previous, switch.at)
+
+    def players(self) -> dict[str, int]:
+        """Players per venue output here now."""
+        return dict(self._hub.audience().per_venue)
+
+
+class HomeReports:
+    """The media hub's switch and source listener on every node: hands the home agent
+    this node's switches, and the health of channels a WHIP publisher here feeds.
+
+    A relay pull (this node playing a channel published elsewhere) is not reported: the
+    node holding the publisher reports that channel, and a pull's own ups and downs would
+    contradict it.
+    """
+
+    def __init__(self, agent: HomeAgent, hub: MediaHub) -> None:
+        self._agent = agent
+        self._hub = hub
+        self._reported: set[str] = set()  # said live from here; its end is ours to say
+
+    def venue_switched(self, event: SwitchEvent) -> None:
+        self._agent.venue_switched(event.venue, event.channel, event.previous, event.at)
+
+    def source_changed(self, event: SourceEvent) -> None:
+        channel = event.channel
+        if event.state == "live":
+            if channel in {relay.channel for relay in self._hub.snapshot().relays}:
+                return
+            self._reported.add(channel)
+        elif channel in self._reported:
+            self._reported.discard(channel)
+        else:
+            return
+        self._agent.channel_health(channel, event.state, event.source, event.backup_ready, event.at)

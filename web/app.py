@@ -22,7 +22,7 @@ import jinja2
 from aiohttp import web
 
 from config import Event, Settings, load_event
-from config.node import node_identity
+from config.node import home_venues, node_identity
 from signaling.auth import Credentials, TokenMediaAccess
 from signaling.auth.anonymous import AnonymousMinter
 from signaling.auth.relay_token import RelayToken
@@ -36,7 +36,10 @@ from signaling.records.airing import Judgement
 from signaling.records.recovery import open_asrun_log
 from signaling.records.store import AiringStore
 from signaling.rehearsal import RehearsalPlan, rehearsal_clock
+from signaling.routing.home_agent import HomeAgent
+from signaling.routing.homes import HomeBook
 from signaling.routing.persisted import RoutingStateKeeper
+from signaling.routing.remote import RemoteVenues
 from signaling.routing.router import Router
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
@@ -69,10 +72,12 @@ from web import (
     ws,
 )
 from web.adapters import (
+    HomeReports,
     HubQuestionCounts,
     MediaPlaneView,
     SourcesToDirectory,
     SwitchesToRouting,
+    VenueRoutes,
 )
 from web.backends import Backends, open_backends, redis_prefix
 from web.departures import DepartedPulls
@@ -85,6 +90,7 @@ from web.keys import (
     CREDENTIALS,
     DIRECTORY,
     EVENT,
+    HOMES,
     HUB,
     HUB_OPTIONS,
     ICE_PORTS,
@@ -131,6 +137,8 @@ def create_app(
     app[STARTED_AT] = time.monotonic()
     # One node id for the bus, the directory and /healthz, fixed for the app's life.
     app[NODE] = node_identity(settings)
+    # A venue in node.venues that the event lacks stops start-up here, naming the key.
+    home_venues(settings, app[EVENT])
     app[HUB_OPTIONS] = hub_options or hub_options_for(settings)
     aiohttp_jinja2.setup(
         app,
@@ -276,8 +284,43 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             departed.start()
             stack.push_async_callback(departed.aclose)
 
+        # Every node is home to some venues (maybe none): it applies the routing node's
+        # orders for them and reports back over the bus.
+        mine = home_venues(settings, event)
+        # Without Redis there is no other node: every venue is served here.
+        book = app[HOMES] = HomeBook(event, app[NODE].id, mine, alone=backends.redis is None)
+        if book.alone and any(v.home_node for v in event.venues):
+            logger.warning(
+                "the event names venues' home nodes, but without redis_url this "
+                "node is alone: it serves every venue"
+            )
+        routes = VenueRoutes(media)
+        agent = HomeAgent(
+            hub.bus,
+            book,
+            event,
+            routes,
+            mine,
+            settings.routing,
+            audience=routes.players,
+            audience_every=settings.node.heartbeat_seconds,
+        )
+        media.add_switch_listener(reports := HomeReports(agent, media))
+        media.add_source_listener(reports)
+        await agent.start()
+        stack.push_async_callback(agent.aclose)
+
         if settings.routing:
-            routing = _routing(settings, event, backends.store, hub, media, clock)
+            remote = RemoteVenues(
+                hub.bus,
+                book,
+                event,
+                MediaPlaneView(media),
+                directory,
+                settings.node.heartbeat_seconds,
+            )
+            agent.hello_listeners.append(remote.home_said_hello)
+            routing = _routing(settings, event, backends.store, hub, media, clock, remote)
             app[ROUTING] = await stack.enter_async_context(routing)
         yield
 
@@ -327,7 +370,13 @@ async def _clock(settings: Settings, event: Event, store: EventStore) -> Clock:
 
 @contextlib.asynccontextmanager
 async def _routing(
-    settings: Settings, event: Event, events: EventStore, hub: Hub, media: MediaHub, clock: Clock
+    settings: Settings,
+    event: Event,
+    events: EventStore,
+    hub: Hub,
+    media: MediaHub,
+    clock: Clock,
+    remote: RemoteVenues,
 ) -> AsyncIterator[RoutingService]:
     """The schedule automation and as-run records, on the node that runs them."""
     store = AiringStore(events, event.id)
@@ -343,18 +392,23 @@ async def _routing(
     service = RoutingService(
         Router(event, pre_roll=timedelta(seconds=settings.pre_roll_seconds)),
         log,
-        MediaPlaneView(media),
+        # Venues whose home is another node are switched there, over the bus.
+        remote,
         clock,
         store,
         on_change=hub.push_routing,
         questions=HubQuestionCounts(hub),
         keeper=RoutingStateKeeper(events, event.id),
+        node=hub.node,
+        homes=remote,
     )
+    remote.attach(service)
     hub.routing = service
-    switches = SwitchesToRouting(service)
+    switches = SwitchesToRouting(service, remote.serves_here)
     media.add_switch_listener(switches)
     media.add_source_listener(switches)
     await service.restore()
+    await remote.start()
     runner = asyncio.get_running_loop().create_task(service.run(), name="routing")
     try:
         yield service
@@ -363,5 +417,6 @@ async def _routing(
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runner
+        await remote.aclose()
         await switches.aclose()
         await service.stop()

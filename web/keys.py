@@ -13,6 +13,7 @@ from signaling.clock import Clock
 from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, UseRecorder
 from signaling.nodes import Directory
+from signaling.routing.homes import HomeBook
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 from streaming.hub import MediaHub
@@ -52,3 +53,5 @@ NODE = web.AppKey("node", NodeIdentity)
 DIRECTORY = web.AppKey("directory", Directory)
 # The other nodes' origins, which the pages may connect to (after a 307): CSP connect-src.
 PEERS = web.AppKey("peers", PeerOrigins)
+# Which node is home to each venue (settings' node.venues over the event file).
+HOMES = web.AppKey("homes", HomeBook)

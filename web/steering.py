@@ -34,7 +34,7 @@ from streaming import errors
 from streaming.http_rules import CORS_HEADERS, bearer_token
 from web.auth import COOKIE
 from web.client import client_address
-from web.keys import CREDENTIALS, DIRECTORY, EVENT, MEDIA, NODE, SETTINGS
+from web.keys import CREDENTIALS, DIRECTORY, EVENT, HOMES, MEDIA, NODE, SETTINGS
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def client_region(request: web.Request) -> str | None:
 async def _home(request: web.Request, venue: str | None) -> NodeEntry | None:
     if venue is None:
         return None
-    home = home_node_of(request.app[EVENT], venue)
+    home = home_node_of(request.app[EVENT], venue, request.app.get(HOMES))
     me = request.app[NODE].id
     if home is None or home == me:
         return None

@@ -15,10 +15,17 @@ from collections.abc import Sequence
 
 from config import ChannelKind, Event
 from signaling.nodes.directory import NodeEntry
+from signaling.routing.homes import HomeBook
 
 
-def home_node_of(event: Event, venue: str) -> str | None:
-    """The id of the node where ``venue``'s output and return feed are served, if set."""
+def home_node_of(event: Event, venue: str, homes: HomeBook | None = None) -> str | None:
+    """The id of the node where ``venue``'s output and return feed are served, if set.
+
+    ``homes`` (the routing's ``HomeBook``: nodes' ``node.venues`` settings over the
+    event file) when this node keeps one; else the event file's ``home_node``.
+    """
+    if homes is not None:
+        return homes.home(venue)
     found = event.venue(venue)
     return found.home_node if found is not None else None
 

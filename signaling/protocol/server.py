@@ -200,6 +200,10 @@ class VenueRouting(msgspec.Struct, frozen=True, kw_only=True):
     # The output shows the slate: nothing routed, black, or its source lost.
     slate: bool
     off_air_since: str | None
+    # The node serving the venue's output (None: the routing node) and whether it is up
+    # (None: not known, or served by the routing node itself).
+    home: str | None = None
+    home_up: bool | None = None
 
 
 class ChannelHealth(msgspec.Struct, frozen=True, kw_only=True):

@@ -8,8 +8,15 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 # Why a venue saw the slate or nothing during an airing.
-OffAirCause = Literal["source_lost", "slate", "failover", "server_down"]
-OFF_AIR_CAUSES: tuple[OffAirCause, ...] = ("source_lost", "slate", "failover", "server_down")
+# node_down: the venue's home node (another node than the routing one) was not up.
+OffAirCause = Literal["source_lost", "slate", "failover", "server_down", "node_down"]
+OFF_AIR_CAUSES: tuple[OffAirCause, ...] = (
+    "source_lost",
+    "slate",
+    "failover",
+    "server_down",
+    "node_down",
+)
 
 
 class Status(enum.Enum):
@@ -66,6 +73,9 @@ class Airing:
     # A director's route that carried no scheduled session: the times are the actual ones.
     unscheduled: bool = False
     off_air: tuple[OffAir, ...] = ()
+    # The node whose venue output switched ("" in records made before nodes were named,
+    # and for airings that never went on air).
+    node: str = ""
 
     @property
     def open(self) -> bool:

@@ -73,18 +73,19 @@ class AsRunLog:
             return airing
         return _begin_off_air(airing, airing.actual_start, self._lost_cause[channel])
 
-    def taken(self, take: Take) -> list[Airing]:
-        """A venue output switched: close what it carried, open the new session's airing."""
+    def taken(self, take: Take, node: str = "") -> list[Airing]:
+        """A venue output (on ``node``) switched: close what it carried, open the new
+        session's airing."""
         route, at = take.route, take.taken_at
         changed = []
         current = self.open_on(route.venue)
         if current is not None:
             if (current.session, current.channel) == (route.session or "", route.channel):
-                return self._confirmed(current, take)
+                return self._confirmed(current, take, node)
             changed.append(self._close(current, at))
         session = self.event.session(route.session) if route.session else None
         if session is None and route.channel is not None and route.manual:
-            changed.append(self._put(self._unscheduled(take)))
+            changed.append(self._put(replace(self._unscheduled(take), node=node)))
         if session is not None:
             airing = Airing(
                 id=self._new_id(session.id, route.venue),
@@ -98,13 +99,17 @@ class AsRunLog:
                 status=Status.ON_AIR,
                 routed_by=route.by,
                 rehearsal=self.rehearsal,
+                node=node,
             )
             changed.append(self._put(self._off_air_if_lost(airing)))
         return changed
 
-    def _confirmed(self, current: Airing, take: Take) -> list[Airing]:
+    def _confirmed(self, current: Airing, take: Take, node: str) -> list[Airing]:
         """The output shows the airing it already carried (a restart, a director's take)."""
         airing = _end_off_air(current, take.taken_at, only="server_down")
+        airing = _end_off_air(airing, take.taken_at, only="node_down")
+        if node and node != airing.node:
+            airing = replace(airing, node=node)
         if take.route.manual:
             airing = replace(airing, routed_by=take.route.by)
         if airing == current:
@@ -197,8 +202,26 @@ class AsRunLog:
                 )
         return changed
 
-    def sweep(self, now: datetime) -> list[Airing]:
-        """Mark as skipped every scheduled airing whose time passed without being taken."""
+    def node_down(self, venue_id: str, node: str, at: datetime) -> list[Airing]:
+        """The venue's home node is down: its open airing goes off air from ``at``."""
+        airing = self.open_on(venue_id)
+        if airing is None:
+            return []
+        updated = _begin_off_air(airing, at, "node_down")
+        note = f"home node {node} down at {at.isoformat(timespec='seconds')}"
+        return [self._put(replace(updated, note=note))] if updated != airing else []
+
+    def node_back(self, venue_id: str, channel_id: str | None, at: datetime) -> list[Airing]:
+        """The venue's home node shows the airing's channel again: its node_down ends."""
+        airing = self.open_on(venue_id)
+        if airing is None or airing.channel != channel_id:
+            return []
+        updated = _end_off_air(airing, at, only="node_down")
+        return [self._put(updated)] if updated != airing else []
+
+    def sweep(self, now: datetime, notes: Mapping[str, str] | None = None) -> list[Airing]:
+        """Mark as skipped every scheduled airing whose time passed without being taken
+        (``notes``: why, per venue, when known)."""
         aired = {(a.session, a.venue) for a in self._airings.values()}
         changed = []
         for session in self.event.sessions:
@@ -219,6 +242,7 @@ class AsRunLog:
                     status=Status.SKIPPED,
                     routed_by="",
                     rehearsal=self.rehearsal,
+                    note=(notes or {}).get(venue_id, ""),
                 )
                 changed.append(self._put(skipped))
         return changed

@@ -32,6 +32,7 @@ CSV_COLUMNS = (
     "start_delta_seconds",
     "end_delta_seconds",
     "routed_by",
+    "node",
     "rehearsal",
     "peak_venue_viewers",
     "peak_channel_viewers",
@@ -124,6 +125,8 @@ def airing_row(event: Event, airing: Airing) -> dict[str, Any]:
         else None,
         "end_delta_seconds": _delta(airing.actual_end, airing.scheduled_end) if scheduled else None,
         "routed_by": airing.routed_by,
+        # The node whose output aired it ("" before nodes were named, or never on air).
+        "node": airing.node,
         "rehearsal": airing.rehearsal,
         "peak_venue_viewers": airing.peak_venue_viewers,
         "peak_channel_viewers": airing.peak_channel_viewers,
@@ -201,6 +204,7 @@ def terminal_report(event: Event, airings: list[Airing]) -> str:
                 end = f"{airing.actual_end.astimezone(zone):%H:%M:%S}" if airing.actual_end else "…"
                 actual = f"{airing.actual_start.astimezone(zone):%H:%M:%S}-{end}"
             flag = " [rehearsal]" if airing.rehearsal else ""
+            flag += f" [node {airing.node}]" if airing.node else ""
             title = airing_title(event, airing)
             lines.append(
                 f"  {planned:<17} {actual:<19} {airing.status.value:<9} "

@@ -59,6 +59,14 @@ class Health:
     backup_ready: bool
 
 
+class Homes(Protocol):
+    """Where each venue's output is served, for the matrix."""
+
+    def where(self, venue: str) -> tuple[str | None, bool | None]:
+        """The home node (None: this routing node) and whether it is up (None: unknown)."""
+        ...
+
+
 class QuestionCounts(Protocol):
     async def counts(self, session_id: str) -> tuple[int, int]:
         """Questions asked and answered in a session's Q&A."""
@@ -85,6 +93,8 @@ class RoutingService:
         # After a kill -9 the time off air is counted from the last heartbeat: keep it short.
         heartbeat: timedelta = timedelta(seconds=5),
         keeper: RoutingStateKeeper | None = None,
+        node: str = "",
+        homes: Homes | None = None,
     ) -> None:
         self.router = router
         self.log = log
@@ -102,6 +112,10 @@ class RoutingService:
         self._health: dict[str, Health] = {}
         self._sources: dict[str, SourceName] = {}
         self._off_air_since: dict[str, datetime] = {}
+        # The node each local switch happens on (named in the airings), and the topology.
+        self.node = node
+        self.homes = homes
+        self._homes_down: dict[str, str] = {}  # venue -> its home node, while down
 
     # -- the loop -------------------------------------------------------------------
 
@@ -143,7 +157,7 @@ class RoutingService:
         for route in routes:
             self._apply(route)
         self._watch_media(now)
-        self._pending.extend(self.log.sweep(now))
+        self._pending.extend(self.log.sweep(now, self._skip_notes()))
         beat = self._last_beat is None or now - self._last_beat >= self.heartbeat * self.clock.speed
         if beat:
             await self._count_questions()
@@ -202,14 +216,36 @@ class RoutingService:
         """The failover choices directors made, per channel."""
         return dict(self._sources)
 
-    async def switched(self, venue: str, channel: str | None, at: datetime) -> None:
-        """The media plane reports that ``venue``'s output now shows ``channel``."""
+    async def switched(
+        self, venue: str, channel: str | None, at: datetime, node: str | None = None
+    ) -> None:
+        """The media plane reports that ``venue``'s output now shows ``channel`` (on
+        ``node``: this node unless said)."""
         at = self.clock.from_real(at)
         take = self.router.taken(venue, channel, at)
         if take is None:
+            # Already on air: a home node back after a restart shows it again.
+            changed = self.log.node_back(venue, channel, at)
+            if changed:
+                self._pending.extend(changed)
+                await self._flush(changed=True)
             return
-        self._pending.extend(self.log.taken(take))
+        self._pending.extend(self.log.taken(take, node or self.node))
         await self._flush(changed=True)
+
+    async def home_down(self, venue: str, node: str, at: datetime) -> None:
+        """``venue``'s home node is down: its airing goes off air, the matrix says so."""
+        self._homes_down[venue] = node
+        self._pending.extend(self.log.node_down(venue, node, self.clock.from_real(at)))
+        await self._flush(changed=True)
+
+    async def home_back(self, venue: str, node: str) -> None:
+        """``venue``'s home node is up again (it gets the plan; its switch ends the gap)."""
+        self._homes_down.pop(venue, None)
+        await self._flush(changed=True)
+
+    def _skip_notes(self) -> dict[str, str]:
+        return {venue: f"home node {node} was down" for venue, node in self._homes_down.items()}
 
     async def source_changed(
         self,
@@ -278,7 +314,8 @@ class RoutingService:
         for state in self.router.states():
             requested, on_air = state.requested, state.on_air
             channel = on_air.route.channel if on_air else None
-            slate = self._shows_slate(channel, live)
+            home, home_up = self.homes.where(state.venue) if self.homes else (None, None)
+            slate = self._shows_slate(channel, live) or home_up is False
             off_air_since = None
             if slate:
                 health = self._health.get(channel) if channel else None
@@ -296,6 +333,8 @@ class RoutingService:
                     on_air_since=on_air.taken_at.isoformat() if on_air else None,
                     slate=slate,
                     off_air_since=off_air_since.isoformat() if off_air_since else None,
+                    home=home,
+                    home_up=home_up,
                 )
             )
         channels = {}

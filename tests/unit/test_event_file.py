@@ -235,4 +235,5 @@ def test_a_venue_names_its_home_node(tmp_path: Path) -> None:
 def test_a_home_node_must_be_a_node_id(tmp_path: Path) -> None:
     text = GOOD.replace('time_zone = "Asia/Tokyo"', 'time_zone = "Asia/Tokyo"\nhome_node = "a b"')
     found = problems(tmp_path, text)
-    assert len(found) == 1 and found[0].startswith("venues[1].home_node: 'a b' is not a node id")
+    assert len(found) == 1
+    assert found[0].startswith("venues[1].home_node: 'a b' is not a node id")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from config import SettingsError, load_settings
-from config.node import node_identity
+from config import Event, SettingsError, load_settings
+from config.node import home_venues, node_identity
 from signaling.nodes import ChannelClaims
+from web.app import create_app
 
 
 def test_node_settings_from_file_and_environment(tmp_path: Path) -> None:
@@ -105,3 +106,34 @@ def test_claims_track_live_and_gone_and_survive_a_failed_write() -> None:
     claims.give_back(fresh, {"a"})
     assert claims.fresh == {"a", "c"}
     assert claims.released == set()
+
+
+def test_home_venues_from_file_and_environment(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('[node]\nid = "edge-jp"\nvenues = ["jp", "kr"]\n')
+    assert load_settings(path, {}).node.venues == ("jp", "kr")
+    # The environment wins over the file; a comma-separated list, spaces ignored.
+    assert load_settings(path, {"VENUEBRIDGE_NODE_VENUES": " us , eu"}).node.venues == ("us", "eu")
+    assert load_settings(None, {}).node.venues == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("JP", "is not a venue id"),
+        ("jp,jp", "names a venue twice"),
+        (",".join(f"v{n}" for n in range(65)), "at most 64 venues"),
+    ],
+)
+def test_bad_home_venues_are_refused_by_name(value: str, reason: str) -> None:
+    with pytest.raises(SettingsError, match=f"'node.venues': .*{reason}"):
+        load_settings(None, {"VENUEBRIDGE_NODE_VENUES": value})
+
+
+def test_a_home_venue_the_event_lacks_stops_start_up(reference_event: Event) -> None:
+    settings = load_settings(None, {"VENUEBRIDGE_NODE_VENUES": "jp,atlantis"})
+    with pytest.raises(SettingsError, match=r"'node.venues': event .* has no venue 'atlantis'"):
+        home_venues(settings, reference_event)
+    with pytest.raises(SettingsError, match="atlantis"):
+        create_app(settings, reference_event)
+    assert home_venues(load_settings(None, {"VENUEBRIDGE_NODE_VENUES": "jp"}), reference_event)

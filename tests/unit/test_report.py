@@ -57,6 +57,9 @@ def test_csv_parses_back_with_utc_and_venue_times(reference_event: Event) -> Non
     assert jp["status"] == "skipped"
     assert jp["actual_start_utc"] == ""
     assert jp["start_delta_seconds"] == ""
+    assert (us["node"], jp["node"]) == ("", "")
+    named = airing_row(reference_event, airing("opening", "jp", Status.AIRED, node="edge-jp"))
+    assert next(iter(csv.DictReader(io.StringIO(to_csv([named])))))["node"] == "edge-jp"
 
 
 def test_totals(reference_event: Event) -> None:
@@ -79,8 +82,13 @@ def test_totals(reference_event: Event) -> None:
 def test_terminal_report_is_in_each_venue_zone(reference_event: Event) -> None:
     text = terminal_report(
         reference_event,
-        [airing("opening", "us", Status.AIRED), airing("opening", "jp", Status.OVERRAN)],
+        [
+            airing("opening", "us", Status.AIRED),
+            airing("opening", "jp", Status.OVERRAN, node="edge-jp"),
+        ],
     )
+    assert "Opening Ceremony" in text
+    assert text.count("[node edge-jp]") == 1  # the airing that names its node
     assert "United States sub-venue (Silicon Valley) (America/Los_Angeles): 1 airing(s)" in text
     assert "12-20 17:00-17:50" in text
     assert "16:58:00-17:50:01" in text

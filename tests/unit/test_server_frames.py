@@ -167,6 +167,8 @@ CASES: list[tuple[ServerFrame, str]] = [
                     on_air_since=None,
                     slate=True,
                     off_air_since="2018-12-21T08:57:00+08:00",
+                    home="edge-jp",
+                    home_up=False,
                 )
             ],
             channels={
@@ -184,7 +186,8 @@ CASES: list[tuple[ServerFrame, str]] = [
         '{"type":"routing","venues":[{"venue":"jp","automation":"on",'
         '"held_by_director":false,"requested":{"channel":"gz-hall-1","session":"opening",'
         '"by":"automation","requested_at":"2018-12-21T08:58:00+08:00"},"on_air":null,'
-        '"on_air_since":null,"slate":true,"off_air_since":"2018-12-21T08:57:00+08:00"}],'
+        '"on_air_since":null,"slate":true,"off_air_since":"2018-12-21T08:57:00+08:00",'
+        '"home":"edge-jp","home_up":false}],'
         '"channels":{"gz-hall-1":{"state":"lost","since":"2018-12-21T08:57:00+08:00",'
         '"source":"primary","backup_ready":true},'
         '"jp-return":{"state":"idle","since":null,"source":null,"backup_ready":false}}}',

@@ -7,6 +7,7 @@ import { TalkbackPanel } from "./venue/talkback.js";
 import { Alarm } from "./director/alarm.js";
 import { Monitors } from "./director/monitors.js";
 import { Presets, confirmCuts, cutsOnAir, routeName } from "./director/take.js";
+import { NodesPanel, renderHomes } from "./director/topology.js";
 import { venueName } from "./lib/names.js";
 import { ReconnectingSocket } from "./lib/socket.js";
 import { byId, el, errorMessage, pageData } from "./lib/dom.js";
@@ -198,6 +199,8 @@ const signal = new ReconnectingSocket({
       matrix = /** @type {RoutingFrame} */ (frame);
       renderMatrix();
       alarm.update(matrix);
+      renderHomes(matrix);
+      nodesPanel.update(matrix);
       monitors.update(matrix, publishing());
     }
     if (frame.type === "presence") { presence = /** @type {PresenceFrame} */ (frame); renderStatus(); }
@@ -218,6 +221,7 @@ function publishing() {
 }
 
 const talkback = new TalkbackPanel(byId("talkback"), signal);
+const nodesPanel = new NodesPanel(byId("nodes"));
 
 matrixEl.addEventListener("click", (event) => {
   const button = event.target instanceof Element ? event.target.closest("button.xpt") : null;
@@ -272,4 +276,6 @@ renderNowNext();
 setInterval(renderNowNext, 15000);
 pollStreams();
 setInterval(pollStreams, 2000);
+nodesPanel.poll();
+setInterval(() => nodesPanel.poll(), 3000);
 window.vbDirector = { socket: signal, monitors: monitors.links };

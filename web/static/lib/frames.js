@@ -20,6 +20,8 @@
  * @property {string | null} [on_air_since]
  * @property {boolean} [slate] the output shows the slate: nothing routed, black, or its source lost
  * @property {string | null} [off_air_since] since when the output has not shown its source
+ * @property {string | null} [home] the node serving the venue's output; null: the routing node
+ * @property {boolean | null} [home_up] whether that node is up; null: not known yet, or the routing node
  */
 
 /**
