@@ -4,7 +4,10 @@ A producer publishes a hall, the director routes it to a sub-venue, that venue's
 operator watches the projector, a moderator runs the Q&A room and a phone viewer
 watches and asks. Then the drill kills the server with SIGKILL and restarts it on the
 same port and data directory, drops the publisher, and (with ``--redis``) restarts
-Redis. After each blow it waits and records what every screen says: its status texts,
+Redis. With ``--regions`` (Redis implied) a second node, ``edge-jp``, is the Tokyo venue's
+home: everyone still opens the origin's pages, the operator's projector and the phone
+(``?region=jp``) are steered to the edge, and the drill also kills the edge with SIGKILL
+and starts it again. After each blow it waits and records what every screen says: its status texts,
 whether its videos advance, and a screenshot. It prints one JSON line per look.
 
 This is a tool for people, not a test: it asserts nothing and never fails on what it
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -172,20 +176,66 @@ async def look(crew: dict[str, Page], phase: str, shots: Path) -> None:
         say(phase=phase, who=name, frames_in_2s=moving, texts=now["texts"])
 
 
+def sessions_at(nodes: dict[str, str], token: str) -> None:
+    """Which node serves whom: each node's sessions by feed (its /api/streams)."""
+    for name, base in nodes.items():
+        request = urllib.request.Request(
+            f"{base}/api/streams", headers={"Authorization": f"Bearer {token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=3) as response:
+                streams = json.load(response)
+        except OSError as error:
+            say(node=name, unreachable=str(error))
+            continue
+        feeds: dict[str, int] = {}
+        for subscriber in streams["subscribers"]:
+            feeds[subscriber["feed"]] = feeds.get(subscriber["feed"], 0) + 1
+        relays = [(r["channel"], r["state"]) for r in streams.get("relays", [])]
+        say(node=name, subscribers=feeds, relays=relays)
+
+
 async def drill(args: argparse.Namespace) -> None:
     work, shots = Path(tempfile.mkdtemp(prefix="vb-drill-")), Path(args.out)
     os.makedirs(shots, exist_ok=True)
     env = dict(os.environ)
     with contextlib.ExitStack() as stack:
         restart_redis = None
-        if args.redis:
+        if args.redis or args.regions:
             url, (start_redis, stop_redis) = stack.enter_context(redis_server(work))
             env["VENUEBRIDGE_REDIS_URL"] = url
             restart_redis = (start_redis, stop_redis)
         server = Server(free_port(), work, env)
+        base = f"http://127.0.0.1:{server.port}"
+        edge: Server | None = None
+        if args.regions:
+            # Two processes on one host: each its own media port (0: any free one).
+            env |= {
+                "VENUEBRIDGE_ICE_UDP_PORT": "0",
+                "VENUEBRIDGE_NODE_HEARTBEAT_SECONDS": "1",
+                "VENUEBRIDGE_NODE_TTL_SECONDS": "3",
+            }
+            server.env = env | {
+                "VENUEBRIDGE_NODE_ID": "gz",
+                "VENUEBRIDGE_NODE_REGION": "cn",
+                "VENUEBRIDGE_NODE_URL": base,
+            }
+            (work / "edge").mkdir()
+            edge = Server(free_port(), work / "edge", env)
+            edge.env = env | {
+                "VENUEBRIDGE_NODE_ID": "edge-jp",
+                "VENUEBRIDGE_NODE_REGION": "jp",
+                "VENUEBRIDGE_NODE_URL": f"http://127.0.0.1:{edge.port}",
+                "VENUEBRIDGE_NODE_VENUES": VENUE,
+                "VENUEBRIDGE_ROUTING": "false",
+            }
         server.start()
         stack.callback(server.stop)
-        base = f"http://127.0.0.1:{server.port}"
+        if edge is not None:
+            edge.start()
+            stack.callback(edge.stop)
+        nodes = {"gz": base} | ({"edge-jp": f"http://127.0.0.1:{edge.port}"} if edge else {})
+        phone_url = f"{base}/session/{SESSION}" + ("?region=jp" if edge is not None else "")
         producer = server.token("--role", "producer", "--channel", CHANNEL, "--name", "Producer")
         director = server.token("--role", "director", "--name", "Director Wang")
         operator = server.token("--role", "operator", "--venue", VENUE, "--name", "Tanaka")
@@ -200,7 +250,7 @@ async def drill(args: argparse.Namespace) -> None:
                 "moderator": await open_page(
                     browser, f"{base}/join?token={moderator}&next=/moderate/{SESSION}"
                 ),
-                "phone": await open_page(browser, f"{base}/session/{SESSION}", phone=True),
+                "phone": await open_page(browser, phone_url, phone=True),
             }
             await asyncio.sleep(3)
             # Preset the crosspoint, then TAKE (nothing is on air there yet: no confirmation).
@@ -213,26 +263,43 @@ async def drill(args: argparse.Namespace) -> None:
                 await asyncio.sleep(0.5)
             await asyncio.sleep(args.settle)
             await look(crew, "1-running", shots)
+            sessions_at(nodes, director)
 
             server.kill()
             say(event="server killed with SIGKILL")
             await asyncio.sleep(2)
             await look(crew, "2-server-down", shots)
+            sessions_at(nodes, director)
             server.start()
             say(event="server restarted on the same port and data directory")
             await asyncio.sleep(args.settle)
             await look(crew, "3-after-restart", shots)
+            sessions_at(nodes, director)
 
             await crew["producer"].context.close()
             say(event="publisher dropped (page closed)")
             await asyncio.sleep(args.settle)
             crew.pop("producer")
             await look(crew, "4-publisher-dropped", shots)
+            sessions_at(nodes, director)
             crew["producer"] = await open_page(
                 browser, f"{base}/publish/{CHANNEL}?token={producer}&autostart=1"
             )
             await asyncio.sleep(args.settle)
             await look(crew, "5-publisher-back", shots)
+            sessions_at(nodes, director)
+
+            if edge is not None:
+                edge.kill()
+                say(event="edge-jp killed with SIGKILL")
+                await asyncio.sleep(args.settle)
+                await look(crew, "5a-edge-down", shots)
+                sessions_at(nodes, director)
+                edge.start()
+                say(event="edge-jp restarted on the same port and data directory")
+                await asyncio.sleep(args.settle)
+                await look(crew, "5b-edge-back", shots)
+                sessions_at(nodes, director)
 
             if restart_redis is not None:
                 start_redis, stop_redis = restart_redis
@@ -243,12 +310,16 @@ async def drill(args: argparse.Namespace) -> None:
                 say(event="redis started again (empty)")
                 await asyncio.sleep(args.settle)
                 await look(crew, "6-after-redis-restart", shots)
+                sessions_at(nodes, director)
     say(event="done", screenshots=str(shots), server_log=str(server.log))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", action="store_true", help="run on a real redis-server")
+    parser.add_argument(
+        "--regions", action="store_true", help="the Tokyo venue on a second node (implies --redis)"
+    )
     parser.add_argument("--settle", type=float, default=12.0, help="seconds to wait after a blow")
     parser.add_argument("--out", default=str(ROOT / "test-output" / "drill"))
     asyncio.run(drill(parser.parse_args()))

@@ -110,11 +110,14 @@ class RemoteVenues:
     def switch_to(self, venue: str, channel: str | None) -> None:
         # Kept for every venue: a home that announces itself later gets it then.
         self._plan[venue] = channel
+        # This node's own copy of the output follows the plan too, home elsewhere or not:
+        # the director's monitor shows what the venue should show, and while the home node
+        # is down a venue's operator (steered here, the home not being up) still sees the
+        # programme. Its switches are not the venue's record (``serves_here``).
+        self._local.switch_to(venue, channel)
         home = self.book.remote(venue)
-        if home is None:
-            self._local.switch_to(venue, channel)
-            return
-        self._send(venue, home)
+        if home is not None:
+            self._send(venue, home)
 
     def live_channels(self) -> set[str]:
         return self._local.live_channels() | set(self._remote_live)

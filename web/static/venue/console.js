@@ -56,7 +56,13 @@ let controlOnline = false;
 function showProjector() {
   const pill = $("projector-state");
   const output = controlOnline ? outputState(lastRouting, venue) : { state: "unknown" };
-  if (output.state === "lost") {
+  const row = lastRouting && lastRouting.venues ? lastRouting.venues.find((v) => v.venue === venue) : undefined;
+  if (controlOnline && row && row.home && row.home_up === false) {
+    // The home node is down: this page was sent to the routing node, whose own copy of the
+    // output follows the plan; the matrix's record of the home says nothing of that copy.
+    showState(pill, projectorLink.state, projectorLink.detail,
+      { live: `playing (from the routing node; ${row.home} is down)`, connecting: "connecting", waiting: "waiting", retrying: "reconnecting", error: "not allowed" });
+  } else if (output.state === "lost") {
     showState(pill, "lost", "", { lost: "Signal interrupted, reconnecting…" });
   } else if (output.state === "slate") {
     showState(pill, "slate", "", { slate: "Nothing is routed here (slate)" });
@@ -193,7 +199,8 @@ function showRouting(frame) {
   let text = onAir && onAir.channel
     ? `On air here: ${routedName(onAir)}, routed by ${onAir.by}`
     : "Nothing is routed here (slate)";
-  if (output.state === "lost") text = `Signal interrupted, reconnecting… · ${text}`;
+  if (row.home && row.home_up === false) text += ` · ${row.home} is down: the routing node serves this page`;
+  else if (output.state === "lost") text = `Signal interrupted, reconnecting… · ${text}`;
   else if (output.state === "slate" && onAir && onAir.channel) text += " · the slate is showing";
   if (pending) text += ` · switching to ${routedName(pending)}…`;
   // Without the control socket this is only what the server said last: say so.
