@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-qa bench-relay bench-bitrates bench-link-repair
+.PHONY: serve test bench bench-media bench-qa bench-relay bench-bitrates bench-regions bench-link-repair
 
 serve:
 	bash scripts/serve.sh
@@ -8,7 +8,7 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks print JSON lines; they are measurements, never pass/fail. Heavy: one at a time.
-bench: bench-media bench-qa bench-relay bench-bitrates
+bench: bench-media bench-qa bench-relay bench-bitrates bench-regions
 
 bench-media:
 	flock /tmp/vb-heavy.lock bash scripts/bench.sh --counts 1,16,64 --baseline
@@ -18,6 +18,13 @@ bench-qa:
 
 bench-relay:
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/relay_fanout.py run --counts 2,16,40
+
+# Issue 13's three: origin CPU against 1..200 edge viewers; added latency per hop and a late
+# joiner through two hops; an edge viewer under 2 % and 5 % loss with 150 ms one-way delay.
+bench-regions:
+	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/relay_fanout.py run --counts 1,10,50,100,200
+	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/regions.py hops
+	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/regions.py loss --loss 0,2,5 --delay-ms 150 --seconds 30
 
 bench-bitrates:
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/encode_bitrates.py --warmup 15 --window 20

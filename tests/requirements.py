@@ -41,6 +41,10 @@ REQUIREMENTS: dict[str, tuple[Callable[[], bool], str]] = {
         lambda: shutil.which("nft") is not None,
         "nftables (nft) is not installed (scripts/setup.sh --dev installs it)",
     ),
+    "namespaces": (
+        lambda: os.geteuid() == 0 and all(shutil.which(t) for t in ("unshare", "nsenter", "ip")),
+        "needs root with unshare, nsenter and ip (util-linux, iproute2) for the topology tests",
+    ),
     "node": (
         lambda: shutil.which("node") is not None,
         "Node.js is not installed (scripts/setup.sh --dev installs it)",

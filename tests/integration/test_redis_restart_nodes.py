@@ -45,16 +45,18 @@ QA_BOUND = 10.0  # seconds from Redis answering again until a question crosses n
 class Redis:
     """A redis-server child that can be stopped and started again on the same port and dir."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.port = folder, free_port()
+    def __init__(self, folder: Path, bind: str = "127.0.0.1") -> None:
+        self.folder, self.port, self.bind = folder, free_port(), bind
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            "redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+            "redis-server", "--bind", self.bind, "--port", str(self.port), "--save", "",
             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder),
             "--logfile", str(self.folder / "redis.log"),
+            # Bound beyond loopback only inside a test's private namespaces (tests/topology).
+            *(() if self.bind == "127.0.0.1" else ("--protected-mode", "no")),
         )  # fmt: skip
         await eventually(self.answers, "redis-server to answer PING", 10)
 
