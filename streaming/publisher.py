@@ -10,6 +10,7 @@ from streaming import aiortc_glue as glue
 from streaming.ice_ports import IcePorts
 from streaming.ingest import TrackIngest
 from streaming.nack import RepairTuning
+from streaming.packet import MediaPacket
 from streaming.peer import PeerSession
 from streaming.ports import SourceRole
 from streaming.source import ChannelSource
@@ -63,6 +64,10 @@ class PublisherTrack:
             source = self.owner.source
             if source.publisher is self.owner:
                 source.request_keyframe()
+        self.forward(packet)
+
+    def forward(self, packet: MediaPacket) -> None:
+        """Hand a received packet to the channel (a relay pull's video holds it first)."""
         self.owner.source.push(packet)
 
     def on_sender_report(self, ssrc: int, ntp: int) -> None:

@@ -118,7 +118,7 @@ class ReleaseBuffer(Generic[T]):
     def _skip_hole(self, released: list[T], now: float) -> None:
         """Give up the hole at the release point; release what follows it in order."""
         start = self._next
-        assert start is not None and self._held
+        assert start is not None
         first = min(self._held, key=lambda sequence: (sequence - start) % SEQ_MOD)
         self.stats.skipped += (first - start) % SEQ_MOD
         self._next = first
