@@ -6,7 +6,10 @@ import random
 
 import pytest
 
+from streaming.relay_hold import hold_for
 from streaming.reorder import ReleaseBuffer
+from streaming.rtp_rewrite import parse_rtp_header
+from tests.unit.test_writer_and_feeds import FakeSink, Stream, make_writer
 
 HOLD = 0.5
 
@@ -161,3 +164,32 @@ def test_clear_returns_what_waited_and_forgets_the_sequence() -> None:
 def test_max_held_below_two_is_refused() -> None:
     with pytest.raises(ValueError, match="max_held"):
         ReleaseBuffer[int](0.1, 1)
+
+
+def test_the_hold_follows_the_rtt_within_the_setting() -> None:
+    assert hold_for(0.3, 1.0) == pytest.approx(2.5 * 0.3 + 0.06)  # a repair and one retry
+    assert hold_for(0.001, 1.0) < 0.07  # a short link holds video up briefly
+    assert hold_for(2.0, 1.0) == 1.0  # never over relay.repair_hold_ms
+    assert hold_for(None, 5.0) == hold_for(0.3, 5.0)  # unknown: assumed long
+
+
+def test_a_packet_that_came_late_answers_a_later_nack() -> None:
+    """A viewer's NACK for a packet the edge did not have yet goes unanswered; once the
+    packet came (late, without a hold) a repeated NACK is answered from history."""
+    sink = FakeSink()
+    writer, _ = make_writer(sink, capacity=64)
+    stream = Stream(per_frame=4)
+    key, second = stream.frame(True, "k"), stream.frame(False, "p")
+    missing = second[1]
+    for packet in [*key, second[0], second[2], second[3]]:
+        writer.deliver(packet, ())
+    lost = (parse_rtp_header(sink.sent[-2])[2] - 1) % 65536
+    sent = len(sink.sent)
+    writer.retransmit([lost])
+    assert len(sink.sent) == sent  # nothing to answer with yet
+    missing.late = True
+    writer.deliver(missing, ())
+    assert parse_rtp_header(sink.sent[-1])[2] == lost  # forwarded at its own place
+    writer.retransmit([lost])
+    assert sink.sent[-1] == sink.sent[-2]
+    assert writer.stats.retransmitted == 1
