@@ -24,6 +24,9 @@ MAX_PUBLISH_BITRATE = 8_000_000
 class PublisherTrack:
     """One kind (audio or video) of a publisher; the router's handler for it."""
 
+    # Each NACK is sent this many times (a relay pull's long, lossy link sends more).
+    nack_copies = 1
+
     def __init__(self, owner: PublisherSession, video: bool, rtcp_ssrc: int) -> None:
         self.owner = owner
         self.video = video
@@ -57,7 +60,9 @@ class PublisherTrack:
         )
         if missing and self.video and self.sink is not None:
             ingest.stats.nacks_sent += 1
-            self.sink.send_rtcp(glue.nack(self.rtcp_ssrc, ssrc, missing))
+            nack = glue.nack(self.rtcp_ssrc, ssrc, missing)
+            for _ in range(self.nack_copies):
+                self.sink.send_rtcp(nack)
         if ingest.keyframe_wanted:
             # Loss retransmission cannot repair: a PLI, rate-limited with everyone else's.
             ingest.keyframe_wanted = False

@@ -9,9 +9,10 @@ paid only while a hole waits:
 - a packet that is next in sequence is released at once, with any held ones it frees;
 - a packet after a hole is held until the hole is filled (the retransmission arrives)
   or the hole has waited ``hold`` seconds (then it is skipped: what follows goes out);
-- a packet behind what was released (a retransmission after its hole was skipped, a
-  very late reorder) passes straight through, flagged by the caller as late;
-- a duplicate of a held packet is dropped;
+- a packet behind the release point that was skipped (its retransmission came after the
+  hold) passes straight through, for the caller to forward as late; one that was already
+  released (a duplicate, e.g. the answer to a repeated NACK) is dropped, as is a
+  duplicate of a held packet;
 - a packet ``max_held`` or more ahead of the next expected one is a jump (a sender
   restart, or garbage): everything held goes out and the sequence restarts there, so
   the buffer never holds ``max_held`` packets or more, whatever arrives.
@@ -21,6 +22,7 @@ No clock of its own: callers pass ``now`` and call ``poll(now)`` by ``deadline()
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -38,8 +40,8 @@ class HoldStats:
     held: int = 0  # packets that waited behind a hole
     repaired: int = 0  # holes filled while packets waited behind them
     skipped: int = 0  # sequence numbers given up when their hole had waited ``hold``
-    late: int = 0  # arrived behind the release point: passed through
-    duplicates: int = 0
+    late: int = 0  # a skipped packet that came after all: passed through
+    duplicates: int = 0  # of held or released packets: dropped
     jumps: int = 0  # a packet too far ahead restarted the sequence
     longest_wait: float = 0.0  # the longest a packet waited, in seconds
 
@@ -56,6 +58,9 @@ class ReleaseBuffer(Generic[T]):
         self._next: int | None = None  # the sequence number to release next
         self._held: dict[int, tuple[T, float]] = {}  # sequence -> (packet, arrival)
         self._hole_since: float | None = None  # when the hole at ``_next`` was first seen
+        # Sequence numbers skipped lately (at most ``max_held``): their late arrival passes.
+        self._skipped: set[int] = set()
+        self._skipped_order: deque[int] = deque()
 
     @property
     def holding(self) -> int:
@@ -78,8 +83,12 @@ class ReleaseBuffer(Generic[T]):
             return [packet], False
         ahead = (sequence - self._next) % SEQ_MOD
         if ahead >= SEQ_HALF:
-            self.stats.late += 1
-            return [packet], True
+            if sequence in self._skipped:
+                self._skipped.discard(sequence)
+                self.stats.late += 1
+                return [packet], True
+            self.stats.duplicates += 1
+            return [], False
         if ahead == 0:
             released = [packet]
             self.stats.released += 1
@@ -94,10 +103,13 @@ class ReleaseBuffer(Generic[T]):
         if ahead >= self.max_held or self.hold <= 0:
             # Too far ahead to wait for (or no hold): what waits goes, the sequence restarts.
             released = self._flush(now)
+            ahead = (sequence - self._next) % SEQ_MOD
             if ahead >= self.max_held:
                 self.stats.jumps += 1
             else:
                 self.stats.skipped += ahead
+                for offset in range(ahead):
+                    self._remember_skipped((self._next + offset) % SEQ_MOD)
             self._next = (sequence + 1) % SEQ_MOD
             released.append(packet)
             self.stats.released += 1
@@ -120,9 +132,18 @@ class ReleaseBuffer(Generic[T]):
         start = self._next
         assert start is not None
         first = min(self._held, key=lambda sequence: (sequence - start) % SEQ_MOD)
-        self.stats.skipped += (first - start) % SEQ_MOD
+        gap = (first - start) % SEQ_MOD
+        self.stats.skipped += gap
+        for offset in range(gap):  # fewer than max_held: all of them are held beyond
+            self._remember_skipped((start + offset) % SEQ_MOD)
         self._next = first
         self._drain(released, now)
+
+    def _remember_skipped(self, sequence: int) -> None:
+        self._skipped.add(sequence)
+        self._skipped_order.append(sequence)
+        if len(self._skipped_order) > self.max_held:
+            self._skipped.discard(self._skipped_order.popleft())
 
     def _drain(self, released: list[T], now: float) -> None:
         """Release the held packets that now follow in order; note the next hole's start."""

@@ -54,8 +54,9 @@ def test_a_hole_that_waited_the_hold_is_skipped() -> None:
     assert held.poll(1.0 + HOLD) == [13, 14]
     assert held.stats.skipped == 2
     assert held.deadline() is None
-    # The retransmission that comes too late passes through, marked late.
+    # The retransmission that comes too late passes through, marked late, once.
     assert held.push(11, 11, 2.0) == ([11], True)
+    assert held.push(11, 11, 2.0) == ([], False)
     assert held.stats.late == 1
     assert push(held, 15, 2.1) == [15]
 
@@ -84,7 +85,7 @@ def test_order_across_the_16_bit_wrap() -> None:
     assert push(held, 1, 1.0) == []
     assert push(held, 65535, 1.1) == [65535]
     assert push(held, 0, 1.2) == [0, 1]
-    assert held.push(65533, 65533, 1.3) == ([65533], True)
+    assert held.push(65535, 65535, 1.3) == ([], False)  # released already: a duplicate
 
 
 def test_duplicates_of_held_and_released_packets() -> None:
@@ -94,7 +95,8 @@ def test_duplicates_of_held_and_released_packets() -> None:
     assert push(held, 9, 1.1) == []
     assert held.stats.duplicates == 1
     assert push(held, 8, 1.2) == [8, 9]
-    assert held.push(8, 8, 1.3) == ([8], True)  # behind the release point: late
+    assert held.push(8, 8, 1.3) == ([], False)  # released already (a second repair)
+    assert held.stats.duplicates == 2
 
 
 def test_a_flood_of_far_future_sequence_numbers_never_exceeds_the_cap() -> None:
@@ -106,6 +108,7 @@ def test_a_flood_of_far_future_sequence_numbers_never_exceeds_the_cap() -> None:
         held.push(rng.randrange(65536), step, step / 1000)
         most = max(most, held.holding)
     assert most < 32
+    assert len(held._skipped) <= 32  # what it remembers of skipped packets is bounded too
     assert held.stats.jumps > 0
 
 
