@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-qa bench-relay bench-bitrates bench-regions bench-link-repair
+.PHONY: serve test bench bench-media bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering
 
 serve:
 	bash scripts/serve.sh
@@ -8,7 +8,7 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks print JSON lines; they are measurements, never pass/fail. Heavy: one at a time.
-bench: bench-media bench-qa bench-relay bench-bitrates bench-regions
+bench: bench-media bench-qa bench-relay bench-bitrates bench-regions bench-steering
 
 bench-media:
 	flock /tmp/vb-heavy.lock bash scripts/bench.sh --counts 1,16,64 --baseline
@@ -32,3 +32,6 @@ bench-bitrates:
 # Not in `bench`: the repair of one relay link through seeded loss and 150 ms each way.
 bench-link-repair:
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/link_repair.py --loss 2,5,10 --one-way-ms 150 --seconds 30
+
+bench-steering:
+	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/steering.py --rounds 100

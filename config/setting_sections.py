@@ -86,6 +86,8 @@ class TokenSettings:
     producer_max_hours: int = 336
     director_max_hours: int = 168
     admin_max_hours: int = 24
+    # A node's relay token (``venuebridge token --role relay``, for ``relay.token``).
+    relay_max_hours: int = 168
     # Every node re-reads the revocation list this often (the CLI writes it to the store).
     revocation_refresh_seconds: int = 5
 
@@ -164,6 +166,10 @@ class NodeSettings:
     url: str | None = None
     heartbeat_seconds: float = 3.0
     ttl_seconds: float = 10.0
+    # On Redis, a WHIP/WHEP POST meant for another node answers 307 to it (web/steering.py).
+    steering: bool = True
+    # The pass a 307 carries (``access_token=``) for that one request lives this long.
+    pass_seconds: float = 60.0
     # The venues this node is home to (their outputs are served here), over the event
     # file's ``home_node``: a deployment moves a venue by changing one node's settings.
     venues: tuple[str, ...] = ()
@@ -173,12 +179,16 @@ class NodeSettings:
 class RelaySettings:
     """``[relay]``: pull channels from an upstream node (an edge of an origin).
 
-    ``upstream`` unset: this node is an origin and pulls nothing. ``token`` is the Bearer
-    token sent on each pull (it must be valid at the upstream: a director token there).
+    ``upstream`` unset: on Redis a channel is pulled from the node the directory names as
+    its holder; without Redis nothing is pulled. Each pull carries this node's own relay
+    token (signed with the secret the nodes share, lives ``token_ttl_seconds``, renewed at
+    half-life); ``token`` overrides it for an upstream with another secret (a ``relay``
+    token minted there).
     """
 
     upstream: str | None = None
     token: str | None = None
+    token_ttl_seconds: float = 600.0
     # A pull stays up this long after its last local viewer leaves.
     grace_seconds: float = 30.0
     # A WHEP request for a channel being pulled waits this long before a 409.
@@ -206,6 +216,7 @@ def validate_node(node: NodeSettings) -> None:
         check("url", node.url.startswith(("http://", "https://")), "must start with http(s)://")
         check("url", has_host(node.url), "needs a host (and a port <= 65535)")
     check("heartbeat_seconds", 0.1 <= node.heartbeat_seconds <= 60, "must be 0.1 to 60 seconds")
+    check("pass_seconds", 5 <= node.pass_seconds <= 300, "must be 5 to 300 seconds")
     check(
         "ttl_seconds",
         2 * node.heartbeat_seconds <= node.ttl_seconds <= 600,
@@ -238,6 +249,7 @@ def validate_relay(relay: RelaySettings) -> None:
         16 <= relay.repair_hold_max_packets <= 16384,
         "must be between 16 and 16384",
     )
+    check("token_ttl_seconds", 30 <= relay.token_ttl_seconds <= 3600, "must be between 30 and 3600")
 
 
 def validate_media(media: MediaSettings) -> None:

@@ -181,6 +181,8 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "node.url": parse_optional_str,
     "node.heartbeat_seconds": parse_float,
     "node.ttl_seconds": parse_float,
+    "node.steering": parse_bool,
+    "node.pass_seconds": parse_float,
     "node.venues": parse_str_tuple,
     "relay.upstream": parse_optional_str,
     "relay.token": parse_optional_str,
@@ -190,6 +192,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "relay.retry_max_seconds": parse_float,
     "relay.repair_hold_ms": parse_int,
     "relay.repair_hold_max_packets": parse_int,
+    "relay.token_ttl_seconds": parse_float,
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.
 _SECTIONS: dict[str, type[Any]] = {

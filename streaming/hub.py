@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -97,6 +98,7 @@ class MediaHub:
         ice_ports: IcePorts | None = None,
         upstream: UpstreamLocator | None = None,
         relay: RelaySettings | None = None,
+        relay_token: Callable[[], str | None] | None = None,
     ) -> None:
         self.video_codec = video_codec
         self._ice_ports = ice_ports or AnyFreePort()
@@ -134,14 +136,16 @@ class MediaHub:
         self._switch_listeners: list[SwitchListener] = []
         self._source_listeners: list[SourceListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        # An edge: channels nobody publishes here are pulled from ``upstream``.
+        # An edge: channels nobody publishes here are pulled from ``upstream``, with
+        # ``relay_token`` (this node's own credentials), else the static ``relay.token``.
         self._relays: RelayLinks | None = None
         if upstream is not None:
             relay = relay or RelaySettings()
+            static_token = relay.token
             self._relays = RelayLinks(
                 self._sources,
                 upstream,
-                WhepClient(relay.token),
+                WhepClient(relay_token or (lambda: static_token)),
                 relay,
                 video_codec,
                 self._wanted,
@@ -350,13 +354,17 @@ class MediaHub:
 
     def end_revoked(self) -> int:
         """End every session whose token has been revoked (the revocation list changed)."""
+        return self.end_opened_with(self.access.revoked, "its token was revoked")
+
+    def end_opened_with(self, doomed: Callable[[str], bool], why: str) -> int:
+        """End every session opened with a token ``doomed`` says must go (logged: ``why``)."""
         ended = 0
         for session_id, token in list(self._tokens.items()):
-            if not self.access.revoked(token):
+            if not doomed(token):
                 continue
             session = self._publishers.get(session_id) or self._subscribers.get(session_id)
             if session is not None:
-                logger.warning("session %s ends: its token was revoked", session_id)
+                logger.warning("session %s ends: %s", session_id, why)
                 self._end_soon(session)
                 ended += 1
             # Forgotten now, so a second revocation does not end it twice.
@@ -438,6 +446,9 @@ class MediaHub:
         self._watch.use_source(channel, role)
 
     def _source_changed(self, event: SourceEvent) -> None:
+        # Listeners must tell a relayed source from a local publisher (directory claims).
+        on_air = self._sources[event.channel].publisher
+        event = dataclasses.replace(event, relayed=isinstance(on_air, RelayPull))
         logger.info(
             "channel %s is %s (on air: %s, backup ready: %s)",
             event.channel,

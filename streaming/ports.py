@@ -59,6 +59,8 @@ class SourceEvent:
     source: SourceRole | None  # which publisher feeds outputs now
     backup_ready: bool  # a live backup publisher is connected
     at: datetime  # UTC
+    # The media comes from another node over a relay link, not from a publisher here.
+    relayed: bool = False
 
 
 class SourceListener(Protocol):
@@ -70,8 +72,8 @@ class SourceListener(Protocol):
 class UpstreamLocator(Protocol):
     """Where this node pulls a channel from: a node's base URL, or None (nowhere).
 
-    A static setting today (``relay.upstream``); the node directory (channel -> the node
-    holding its publisher; ``web/upstreams.DirectoryUpstreams``) answers the same question:
+    A static setting (``relay.upstream``: chains), else on Redis the node directory
+    (channel -> the node holding its publisher; ``web/upstreams.DirectoryUpstreams``):
     None when no other node holds the channel (nobody publishes it, or this node does).
     """
 

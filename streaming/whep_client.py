@@ -1,12 +1,14 @@
 """The HTTP half of a relay pull: a WHEP client's POST and DELETE, to another node.
 
 The pull is an ordinary client of the upstream: its offer goes through the upstream's
-normal WHEP admission and auth, with the relay's Bearer token.
+normal WHEP admission and auth, with the relay's Bearer token. The token is asked for
+on every request: a node's own relay token is renewed before it expires.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -40,7 +42,7 @@ class WhepAnswer:
 class WhepClient:
     """POSTs offers and DELETEs sessions on upstream nodes; one HTTP session for all."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: Callable[[], str | None]) -> None:
         self._token = token
         self._http: aiohttp.ClientSession | None = None
 
@@ -51,8 +53,9 @@ class WhepClient:
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/sdp"}
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        token = self._token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         return headers
 
     async def offer(self, url: str, sdp: str) -> WhepAnswer:
@@ -75,7 +78,8 @@ class WhepClient:
 
     async def delete(self, location: str) -> None:
         """End a session upstream; best effort (it also ends when the connection does)."""
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        token = self._token()
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             async with self._session().delete(location, headers=headers) as response:
                 await response.read()

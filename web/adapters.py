@@ -97,15 +97,18 @@ class SourcesToDirectory:
     """The media hub's source listener that keeps this node's channel claims current.
 
     Live: this node holds the channel's publisher. Lost or idle: it no longer does (a
-    publisher that comes back is live again and claims again). The directory only notes
-    the change here; its own task writes it out, so the packet path never waits on Redis.
+    publisher that comes back is live again and claims again). A channel this node only
+    relays from another is never claimed: the holder is the node with the publisher, and
+    a claim here would send other nodes' pulls (and this node's own) round in a circle.
+    The directory only notes the change here; its own task writes it out, so the packet
+    path never waits on Redis.
     """
 
     def __init__(self, directory: Directory) -> None:
         self._directory = directory
 
     def source_changed(self, event: SourceEvent) -> None:
-        if event.state == "live":
+        if event.state == "live" and not event.relayed:
             self._directory.channel_live(event.channel)
         else:
             self._directory.channel_gone(event.channel)

@@ -25,6 +25,7 @@ from config import Event, Settings, load_event
 from config.node import home_venues, node_identity
 from signaling.auth import Credentials, TokenMediaAccess
 from signaling.auth.anonymous import AnonymousMinter
+from signaling.auth.relay_token import RelayToken
 from signaling.clock import Clock, SystemClock
 from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, InviteLog, UseRecorder
@@ -45,6 +46,7 @@ from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.ice_ports import open_ice_ports
 from streaming.metrics import MediaCollector, UdpMuxCollector
+from streaming.ports import UpstreamLocator
 from streaming.relay import StaticUpstream
 from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings
@@ -78,6 +80,7 @@ from web.adapters import (
     VenueRoutes,
 )
 from web.backends import Backends, open_backends, redis_prefix
+from web.departures import DepartedPulls
 from web.errors import error_pages, signaling_errors
 from web.hygiene import body_deadline
 from web.keys import (
@@ -87,6 +90,7 @@ from web.keys import (
     CREDENTIALS,
     DIRECTORY,
     EVENT,
+    HOMES,
     HUB,
     HUB_OPTIONS,
     ICE_PORTS,
@@ -95,12 +99,15 @@ from web.keys import (
     MEDIA,
     METRICS,
     NODE,
+    PEERS,
     ROUTING,
     SETTINGS,
     STARTED_AT,
     STORE,
 )
 from web.origin import same_origin
+from web.peers import PeerOrigins
+from web.upstreams import DirectoryUpstreams
 
 HERE = Path(__file__).parent
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -245,8 +252,14 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             # The slate names each venue's next session: on the rehearsal clock too.
             now=clock.now,
             ice_ports=ice_ports,
-            upstream=StaticUpstream(settings.relay.upstream) if settings.relay.upstream else None,
+            upstream=_upstream(settings, directory, app[NODE].id),
             relay=settings.relay,
+            # This node's own relay token, unless relay.token overrides it.
+            relay_token=None
+            if settings.relay.token
+            else RelayToken(
+                backends.authority, app[NODE].id, settings.relay.token_ttl_seconds
+            ).current,
         )
         app[MEDIA] = media
         app[METRICS].register(MediaCollector(media))
@@ -256,12 +269,26 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         media.add_source_listener(SourcesToDirectory(directory))
         media.start()
         stack.push_async_callback(media.aclose)
+        if not isinstance(directory, LocalDirectory):
+            app[PEERS] = PeerOrigins(app[NODE].url)
+            # Pulls of a node that died end when the directory drops it, not 30 s later.
+            departed = DepartedPulls(
+                directory,
+                media,
+                backends.authority,
+                app[NODE].id,
+                interval=settings.node.heartbeat_seconds,
+                ttl=settings.node.ttl_seconds,
+                peers=app[PEERS],
+            )
+            departed.start()
+            stack.push_async_callback(departed.aclose)
 
         # Every node is home to some venues (maybe none): it applies the routing node's
         # orders for them and reports back over the bus.
         mine = home_venues(settings, event)
         # Without Redis there is no other node: every venue is served here.
-        book = HomeBook(event, app[NODE].id, mine, alone=backends.redis is None)
+        book = app[HOMES] = HomeBook(event, app[NODE].id, mine, alone=backends.redis is None)
         if book.alone and any(v.home_node for v in event.venues):
             logger.warning(
                 "the event names venues' home nodes, but without redis_url this "
@@ -296,6 +323,15 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             routing = _routing(settings, event, backends.store, hub, media, clock, remote)
             app[ROUTING] = await stack.enter_async_context(routing)
         yield
+
+
+def _upstream(settings: Settings, directory: Directory, me: str) -> UpstreamLocator | None:
+    """``relay.upstream`` (chains), else on Redis the channel's holder in the directory."""
+    if settings.relay.upstream:
+        return StaticUpstream(settings.relay.upstream)
+    if isinstance(directory, LocalDirectory):
+        return None
+    return DirectoryUpstreams(directory, me)
 
 
 def _directory(

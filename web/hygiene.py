@@ -29,23 +29,29 @@ from aiohttp import web
 
 from web.client import request_is_https
 from web.errors import Handler, http_error
-from web.keys import SETTINGS
+from web.keys import PEERS, SETTINGS
 from web.server import SERVER_NAME
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "media-src 'self' blob:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
+
+def content_security_policy(peers: tuple[str, ...] = ()) -> str:
+    """The pages' policy; ``peers``: other nodes' origins a steered page talks to."""
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "media-src 'self' blob:",
+            " ".join(("connect-src 'self'", *peers)),
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
@@ -63,6 +69,11 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
             response.headers[name] = value
         else:
             response.headers.setdefault(name, value)
+    # A page steered to another node (307) talks to that node: allow the directory's nodes.
+    peers = request.app.get(PEERS)
+    policy = response.headers.get("Content-Security-Policy")
+    if peers is not None and peers.origins and policy == CONTENT_SECURITY_POLICY:
+        response.headers["Content-Security-Policy"] = content_security_policy(peers.origins)
     if request_is_https(request):
         response.headers.setdefault("Strict-Transport-Security", HSTS)
 

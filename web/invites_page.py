@@ -18,6 +18,7 @@ import segno
 from aiohttp import web
 
 from signaling.auth import Grant, Role
+from signaling.auth.grants import PEOPLE_ROLES
 from signaling.errors import Forbidden, Refused, SignalingError
 from signaling.invites import InviteRow, parse_request
 from web.auth import require_grant
@@ -91,7 +92,7 @@ async def _context(request: web.Request, admin: Grant, **extra: Any) -> dict[str
         "event": event,
         "admin": admin,
         "rows": [_row(request, row) for row in rows],
-        "roles": [(role.value, authority.max_lifetime(role) / 3600) for role in Role],
+        "roles": [(role.value, authority.max_lifetime(role) / 3600) for role in PEOPLE_ROLES],
         "limits": settings.invites,
         "form": {},
         "error": None,

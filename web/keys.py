@@ -13,10 +13,12 @@ from signaling.clock import Clock
 from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, UseRecorder
 from signaling.nodes import Directory
+from signaling.routing.homes import HomeBook
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.ice_ports import IcePorts
+from web.peers import PeerOrigins
 
 SETTINGS = web.AppKey("settings", Settings)
 EVENT = web.AppKey("event", Event)
@@ -49,3 +51,7 @@ INVITE_USES = web.AppKey("invite_uses", UseRecorder)
 # Nodes (issue 13): who this node is, and the directory of nodes and channel holders.
 NODE = web.AppKey("node", NodeIdentity)
 DIRECTORY = web.AppKey("directory", Directory)
+# The other nodes' origins, which the pages may connect to (after a 307): CSP connect-src.
+PEERS = web.AppKey("peers", PeerOrigins)
+# Which node is home to each venue (settings' node.venues over the event file).
+HOMES = web.AppKey("homes", HomeBook)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -35,6 +36,27 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
     # aiohttp's access log is noisy at INFO on a busy node; keep it at WARNING.
     logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
+
+
+# A redirect's pass (web/steering.py) rides in the query: never into a log line.
+_PASS = re.compile(r"(access_token=)[^&\s\"]*")
+
+
+class RedactPasses(logging.Filter):
+    """Blanks ``access_token=...`` in access log lines (whatever their level)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "access_token=" in record.getMessage():
+            record.msg = _PASS.sub(r"\1[redacted]", record.getMessage())
+            record.args = None
+        return True
+
+
+def redact_passes(logger: logging.Logger | None = None) -> None:
+    """Install ``RedactPasses`` on aiohttp's access logger (once)."""
+    logger = logger or logging.getLogger("aiohttp.access")
+    if not any(isinstance(f, RedactPasses) for f in logger.filters):
+        logger.addFilter(RedactPasses())
 
 
 class OneLineBadRequests(logging.Filter):

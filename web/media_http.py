@@ -14,7 +14,6 @@ from streaming.http_rules import (
     CORS_HEADERS,
     SDP,
     TRICKLE,
-    bearer_token,
     check_if_match,
     parse_trickle_fragment,
     require_content_type,
@@ -22,10 +21,10 @@ from streaming.http_rules import (
 from streaming.hub import Negotiated
 from streaming.ice_servers import ice_servers_for, link_header
 from streaming.sdp_syntax import MAX_FRAGMENT_BYTES, MAX_SDP_BYTES
-from web.auth import COOKIE
 from web.client import public_base
 from web.errors import http_error
 from web.keys import MEDIA, SETTINGS
+from web.steering import media_token
 
 RETRY_AFTER_SECONDS = "5"
 T = TypeVar("T")
@@ -75,13 +74,14 @@ async def guarded(call: Callable[[], Awaitable[T]]) -> T:
 
 
 async def read_offer(request: web.Request) -> tuple[str, str | None]:
-    """The SDP offer and the token of a WHIP/WHEP POST: Bearer, else the invite cookie.
+    """The SDP offer and the token of a WHIP/WHEP POST: Bearer, a redirect's pass
+    (``access_token``, web/steering.py), else the invite cookie.
 
     The cookie lets our own pages publish and play without the token in their HTML; a
     POST carrying it from another site's page is refused by web/origin.py.
     """
     require_content_type(request.headers.get("Content-Type"), SDP)
-    token = bearer_token(request.headers.get("Authorization")) or request.cookies.get(COOKIE)
+    token = media_token(request)
     length = request.content_length
     if length is not None and length > MAX_SDP_BYTES:
         raise errors.PayloadTooLarge(f"the offer is too large (at most {MAX_SDP_BYTES} bytes)")

@@ -20,7 +20,7 @@ from aiohttp import web, web_response
 
 from config import Settings
 from web.connections import ConnectionBudget, guarded_factory, log_accept_errors_once_per
-from web.logs import one_line_bad_requests
+from web.logs import one_line_bad_requests, redact_passes
 from web.tls import ServerCertificate
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ async def start_server(
     """Serve ``app`` on ``host:port`` (default: the settings') with the edge limits."""
     hide_server_banner()
     one_line_bad_requests()
+    redact_passes()
     log_accept_errors_once_per(ACCEPT_ERROR_LOG_INTERVAL, asyncio.get_running_loop())
     _warn_about_file_limit(settings.http_max_connections)
     runner = web.AppRunner(

@@ -14,6 +14,7 @@ from web.media_http import (
     read_offer,
     session_options,
 )
+from web.steering import steered
 
 
 def _is_backup(request: web.Request) -> bool:
@@ -26,6 +27,10 @@ async def post_whip(request: web.Request) -> web.Response:
     hub = request.app[MEDIA]
 
     async def publish() -> web.Response:
+        # A venue's return feed is taken on the venue's home node.
+        redirect = await steered(request, "publish", "channel", channel)
+        if redirect is not None:
+            return redirect
         offer, token = await read_offer(request)
         negotiated = await hub.publish(channel, offer, token, backup=_is_backup(request))
         return created(request, negotiated)
@@ -33,9 +38,16 @@ async def post_whip(request: web.Request) -> web.Response:
     return await guarded(publish)
 
 
+async def options_whip(request: web.Request) -> web.Response:
+    """OPTIONS steered like the POST, so the ICE servers are the serving node's."""
+    channel = request.match_info["channel"]
+    redirect = await guarded(lambda: steered(request, "publish", "channel", channel))
+    return redirect or await endpoint_options(request)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_post("/whip/{channel}", post_whip)
-    app.router.add_route("OPTIONS", "/whip/{channel}", endpoint_options)
+    app.router.add_route("OPTIONS", "/whip/{channel}", options_whip)
     app.router.add_delete("/whip/{channel}/{session}", end_session)
     app.router.add_patch("/whip/{channel}/{session}", patch_session)
     app.router.add_route("OPTIONS", "/whip/{channel}/{session}", session_options)

@@ -18,7 +18,7 @@ import time
 
 from aiohttp import WSMsgType, web
 
-from signaling.auth import Grant
+from signaling.auth import Grant, Role
 from signaling.clients import Client
 from signaling.clock import Clock
 from signaling.errors import BadMessage, RateLimited, SignalingError, Unauthorized
@@ -102,6 +102,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             grant, issued = minter.mint(client_address(request), time.monotonic())
         else:
             grant = credentials.grant(token)
+            if grant.role is Role.RELAY:
+                raise Unauthorized("a node's relay token only plays channels")
     except (Unauthorized, RateLimited) as error:
         code = CLOSE_UNAUTHORIZED if isinstance(error, Unauthorized) else CLOSE_TRY_LATER
         await ws.send_str(encode_frame(Error(code=error.code, message=error.message)).text)

@@ -50,6 +50,13 @@ class Credentials:
             self._on_use(grant)
         return grant
 
+    def pass_grant(self, token: str, scope: str) -> Grant:
+        """The grant behind a redirect's pass valid for ``scope``; ``Unauthorized`` if not."""
+        grant = self.authority.verify_pass(token, scope)
+        if self._on_use is not None:
+            self._on_use(grant)
+        return grant
+
     def revoked(self, token: str) -> bool:
         """Whether ``token`` has been revoked since it was checked (never the ingest key)."""
         if self._ingest is not None and hmac.compare_digest(token.encode(), self._ingest[0]):

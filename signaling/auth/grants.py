@@ -15,6 +15,12 @@ class Role(enum.StrEnum):
     PRODUCER = "producer"
     DIRECTOR = "director"
     ADMIN = "admin"
+    # Another node of the deployment pulling channels (relay links): plays, nothing else.
+    RELAY = "relay"
+
+
+# Roles a person may be invited to; a relay token belongs to a node, never to a person.
+PEOPLE_ROLES = tuple(role for role in Role if role is not Role.RELAY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,10 @@ DEFAULT_MAX_LIFETIMES: Mapping[Role, float] = {
     Role.PRODUCER: 336 * 3600,
     Role.DIRECTOR: 168 * 3600,
     Role.ADMIN: 24 * 3600,
+    Role.RELAY: 168 * 3600,
 }
+# A redirect's pass (``mint_pass``) never lives longer than this, whatever it asks for.
+PASS_MAX_LIFETIME = 300.0
 
 
 def describe_lifetime(seconds: float) -> str:
@@ -102,14 +105,60 @@ class TokenAuthority:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Grant:
-        """The grant a valid token carries; ``Unauthorized`` for anything else."""
-        grant, lifetime = self._decode(token, check_expiry=True)
+        """The grant a valid token carries; ``Unauthorized`` for anything else (a pass too)."""
+        grant, lifetime, scope = self._decode(token, check_expiry=True)
+        if scope is not None:
+            raise Unauthorized("this token is valid for one redirected request only")
         # One second of slack: ``exp`` is whole seconds, ``iat`` has milliseconds.
         if lifetime > self.max_lifetime(grant.role) + 1:
             raise Unauthorized(
                 f"the token lives longer than a {grant.role.value} token may",
                 code="token_too_long",
             )
+        if self.revocations.revokes(grant):
+            raise Unauthorized("the token has been revoked", code="token_revoked")
+        return grant
+
+    def mint_pass(self, grant: Grant, scope: str, ttl: float, now: float | None = None) -> str:
+        """A pass for one redirect: ``grant``'s holder may do ``scope`` (and nothing else).
+
+        The redirecting node has checked ``grant`` may do it; the node redirected to
+        accepts the pass only for ``scope`` (``verify_pass``), for ``ttl`` seconds. The
+        original token's id and issue time travel along, so revoking that token (or its
+        role) also ends what the pass opened.
+        """
+        if not 0 < ttl <= PASS_MAX_LIFETIME:
+            raise ValueError(f"a pass lives at most {PASS_MAX_LIFETIME:.0f} seconds")
+        issued = math.floor((time.time() if now is None else now) * 1000) / 1000
+        claims: dict[str, object] = {
+            "iss": ISSUER,
+            "aud": self._audience,
+            "sub": grant.identity,
+            "role": grant.role.value,
+            "iat": issued,
+            "exp": int(issued + ttl),
+            "jti": secrets.token_hex(12),
+            "scope": scope,
+        }
+        if grant.venue:
+            claims["venue"] = grant.venue
+        if grant.sessions:
+            claims["sessions"] = list(grant.sessions)
+        if grant.channels:
+            claims["channels"] = list(grant.channels)
+        if grant.token_id is not None:
+            claims["ojti"] = grant.token_id
+        if grant.issued_at is not None:
+            claims["oiat"] = grant.issued_at
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify_pass(self, token: str, scope: str) -> Grant:
+        """The grant behind a pass valid for ``scope``; ``Unauthorized`` for anything else."""
+        grant, lifetime, found = self._decode(token, check_expiry=True)
+        if found is None or found != scope:
+            raise Unauthorized("the token is not valid here")
+        if lifetime > PASS_MAX_LIFETIME + 1:
+            raise Unauthorized("the pass lives too long", code="token_too_long")
         if self.revocations.revokes(grant):
             raise Unauthorized("the token has been revoked", code="token_revoked")
         return grant
@@ -121,13 +170,25 @@ class TokenAuthority:
         them, while a token that merely expires mid-show must not.
         """
         try:
-            grant, _ = self._decode(token, check_expiry=False)
+            grant, _, _ = self._decode(token, check_expiry=False)
         except Unauthorized:
             return False
         return self.revocations.revokes(grant)
 
-    def _decode(self, token: str, *, check_expiry: bool) -> tuple[Grant, float]:
-        """The grant a token of ours carries and its lifetime; ``Unauthorized`` if it is not."""
+    def holder(self, token: str) -> Grant | None:
+        """Whose token of ours this is, expired or not; None for anything else."""
+        try:
+            grant, _, _ = self._decode(token, check_expiry=False)
+        except Unauthorized:
+            return None
+        return grant
+
+    def _decode(self, token: str, *, check_expiry: bool) -> tuple[Grant, float, str | None]:
+        """The grant a token of ours carries, its lifetime and its scope (passes only).
+
+        ``Unauthorized`` if it is not ours. A pass's grant carries the original token's
+        id and issue time (for revocation), not its own.
+        """
         if not token or len(token) > 4096:
             raise Unauthorized("missing or oversized token")
         try:
@@ -146,6 +207,14 @@ class TokenAuthority:
         try:
             issued = _number(claims["iat"])
             lifetime = _number(claims["exp"]) - issued
+            scope = _optional_text(claims.get("scope"))
+            if scope is not None:
+                original = claims.get("oiat")
+                token_id = _optional_text(claims.get("ojti"))
+                issued_at = None if original is None else _number(original)
+            else:
+                token_id = _optional_text(claims.get("jti"))
+                issued_at = issued
             grant = Grant(
                 identity=_text(claims["sub"]),
                 role=Role(claims["role"]),
@@ -153,13 +222,13 @@ class TokenAuthority:
                 sessions=_texts(claims.get("sessions", [])),
                 channels=_texts(claims.get("channels", [])),
                 anonymous=claims.get("anon") is True,
-                token_id=_optional_text(claims.get("jti")),
-                issued_at=issued,
+                token_id=token_id,
+                issued_at=issued_at,
             )
             validate_scope(grant.role, grant.venue, grant.sessions, grant.channels)
         except (ValueError, TypeError):
             raise Unauthorized("the token is not valid") from None
-        return grant, lifetime
+        return grant, lifetime, scope
 
     def anonymous_viewer(self) -> tuple[Grant, str]:
         """A generated viewer identity and its token, for people who arrive without one."""

@@ -52,10 +52,13 @@ class ServerProcess:
 
 @asynccontextmanager
 async def serve(
-    data_dir: Path, env: Mapping[str, str] | None = None
+    data_dir: Path, env: Mapping[str, str] | None = None, port: int | None = None
 ) -> AsyncIterator[ServerProcess]:
-    """Start the server, wait for ``/healthz``, stop it (SIGTERM) at the end."""
-    port = free_port()
+    """Start the server, wait for ``/healthz``, stop it (SIGTERM) at the end.
+
+    ``port``: known in advance (a node's ``node.url`` names it); else a free one.
+    """
+    port = port or free_port()
     environment = {
         **os.environ,
         "VENUEBRIDGE_PRODUCER_SECRET": SECRET,

@@ -6,6 +6,7 @@ import pytest
 
 from config import Event
 from signaling.auth import Grant, Role
+from signaling.auth.grants import PEOPLE_ROLES
 from signaling.auth.revocation import Revocations, revoke_role, revoke_token
 from signaling.errors import BadMessage
 from signaling.invites import Invite, InviteRequest, LastUse, UseRecorder, parse_request
@@ -35,7 +36,7 @@ def test_each_role_takes_only_the_scope_it_needs(reference_event: Event) -> None
     }
     made = {
         role.value: _parse(reference_event, role=role.value, label="x", hours="2", **scopes)
-        for role in Role
+        for role in PEOPLE_ROLES
     }
     assert made["operator"].venue == "jp"
     assert made["operator"].channels == ()
@@ -45,6 +46,9 @@ def test_each_role_takes_only_the_scope_it_needs(reference_event: Event) -> None
         request = made[role]
         assert (request.venue, request.sessions, request.channels) == (None, (), ())
     assert made["viewer"].ttl == 7200
+    # A relay token is a node's credential: nobody is invited as one.
+    with pytest.raises(BadMessage, match="choose a role"):
+        _parse(reference_event, role="relay", label="x", hours="2")
 
 
 def test_every_to_all_collapses_to_the_wildcard(reference_event: Event) -> None:

@@ -20,6 +20,13 @@ def test_node_settings_from_file_and_environment(tmp_path: Path) -> None:
     assert settings.node.region == "cn"
     assert settings.node.heartbeat_seconds == 2.0
     assert settings.node.ttl_seconds == 10.0
+    assert (settings.node.steering, settings.node.pass_seconds) == (True, 60.0)
+    quiet = load_settings(
+        None, {"VENUEBRIDGE_NODE_STEERING": "false", "VENUEBRIDGE_NODE_PASS_SECONDS": "5"}
+    )
+    assert (quiet.node.steering, quiet.node.pass_seconds) == (False, 5.0)
+    with pytest.raises(SettingsError, match="VENUEBRIDGE_NODE_STEERING: expected true or false"):
+        load_settings(None, {"VENUEBRIDGE_NODE_STEERING": "maybe"})
     identity = node_identity(settings)
     assert (identity.id, identity.region, identity.url) == (
         "gz-origin",
@@ -45,6 +52,8 @@ def test_node_settings_from_file_and_environment(tmp_path: Path) -> None:
             "node.ttl_seconds",
         ),
         ({"VENUEBRIDGE_NODE_TTL_SECONDS": "601"}, "node.ttl_seconds"),
+        ({"VENUEBRIDGE_NODE_PASS_SECONDS": "4"}, "node.pass_seconds"),
+        ({"VENUEBRIDGE_NODE_PASS_SECONDS": "301"}, "node.pass_seconds"),
     ],
 )
 def test_bad_node_settings_are_refused_by_name(env: dict[str, str], key: str) -> None:

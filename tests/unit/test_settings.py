@@ -236,6 +236,9 @@ def test_relay_settings_from_file_and_environment(tmp_path: Path) -> None:
     assert both.relay.token == "t0ken"
     assert (both.relay.stall_seconds, both.relay.retry_max_seconds) == (3.0, 20.0)
     assert both.relay.wait_seconds == 0
+    assert defaults.relay.token_ttl_seconds == 600.0  # the node's own relay token
+    renewed = load_settings(None, {"VENUEBRIDGE_RELAY_TOKEN_TTL_SECONDS": "30"})
+    assert renewed.relay.token_ttl_seconds == 30.0
 
 
 @pytest.mark.parametrize(
@@ -258,6 +261,8 @@ def test_relay_settings_from_file_and_environment(tmp_path: Path) -> None:
             {"VENUEBRIDGE_RELAY_REPAIR_HOLD_MAX_PACKETS": "16385"},
             "'relay.repair_hold_max_packets': must be between",
         ),
+        ({"VENUEBRIDGE_RELAY_TOKEN_TTL_SECONDS": "29"}, "'relay.token_ttl_seconds': must be"),
+        ({"VENUEBRIDGE_RELAY_TOKEN_TTL_SECONDS": "3601"}, "'relay.token_ttl_seconds': must be"),
     ],
 )
 def test_bad_relay_values_name_the_key(env: dict[str, str], message: str) -> None:

@@ -42,17 +42,42 @@ export function iceServersFromLinks(response) {
 /**
  * The STUN/TURN servers for `endpoint`: its OPTIONS answer carries them as `Link`
  * headers, before the offer is made (the 201's Links would come too late to gather with).
+ * A node that would send the POST elsewhere (307, RFC 9725) sends the OPTIONS there too,
+ * and fetch follows: the servers are those of the node that will serve, named by `origin`.
  * None when the server cannot be asked: the connection then tries host candidates only.
+ * @param {string} endpoint
+ * @returns {Promise<{ iceServers: RTCIceServer[], origin: string }>}
+ */
+export async function discoverIceServers(endpoint) {
+  const entry = new URL(endpoint, window.location.href);
+  try {
+    const response = await fetch(entry, { method: "OPTIONS", credentials: "same-origin" });
+    const origin = new URL(response.url || entry.href).origin;
+    return { iceServers: response.ok ? iceServersFromLinks(response) : [], origin };
+  } catch {
+    return { iceServers: [], origin: entry.origin };
+  }
+}
+
+/**
+ * The STUN/TURN servers for `endpoint` (see discoverIceServers).
  * @param {string} endpoint
  * @returns {Promise<RTCIceServer[]>}
  */
 export async function fetchIceServers(endpoint) {
-  try {
-    const response = await fetch(endpoint, { method: "OPTIONS", credentials: "same-origin" });
-    return response.ok ? iceServersFromLinks(response) : [];
-  } catch {
-    return [];
-  }
+  return (await discoverIceServers(endpoint)).iceServers;
+}
+
+/**
+ * `endpoint` with the page's own `?region=` (a viewer's region: the server steers the
+ * POST to a node there; there is no guessing from the address).
+ * @param {string} endpoint
+ * @returns {string}
+ */
+export function withPageRegion(endpoint) {
+  const region = new URLSearchParams(window.location.search).get("region");
+  if (!region) return endpoint;
+  return `${endpoint}${endpoint.includes("?") ? "&" : "?"}region=${encodeURIComponent(region)}`;
 }
 
 /**
@@ -96,14 +121,17 @@ export function preferCodec(transceiver, mimeType) {
 }
 
 /**
- * Sends the local offer; resolves to the session URL. Throws an ExchangeError with the
- * server's text.
+ * Sends the local offer; resolves to the session URL and the origin of the node that
+ * answered. Throws an ExchangeError with the server's text. A 307 to another node is
+ * followed by fetch itself (the browser drops `Authorization` and cookies there; the
+ * redirect carries a pass for this one request), so the session URL is resolved against
+ * the FINAL response's URL: PATCH and DELETE go to the node that holds the session.
  * @param {RTCPeerConnection} pc
  * @param {string} endpoint
  * @param {string} [token]
- * @returns {Promise<string>}
+ * @returns {Promise<{ session: string, origin: string }>}
  */
-export async function exchange(pc, endpoint, token) {
+export async function offerTo(pc, endpoint, token) {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
   /** @type {Record<string, string>} */
@@ -119,5 +147,17 @@ export async function exchange(pc, endpoint, token) {
   await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
   const location = response.headers.get("Location");
   if (!location) throw new ExchangeError("the answer has no Location header", response.status, 0);
-  return new URL(location, new URL(endpoint, window.location.href)).toString();
+  const final = response.url || new URL(endpoint, window.location.href).href;
+  return { session: new URL(location, final).toString(), origin: new URL(final).origin };
+}
+
+/**
+ * Sends the local offer; resolves to the session URL (see offerTo).
+ * @param {RTCPeerConnection} pc
+ * @param {string} endpoint
+ * @param {string} [token]
+ * @returns {Promise<string>}
+ */
+export async function exchange(pc, endpoint, token) {
+  return (await offerTo(pc, endpoint, token)).session;
 }

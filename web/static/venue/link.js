@@ -3,8 +3,10 @@
 // is ended by the server or the server restarts, it starts a new one with backoff
 // (0.5 s doubling to 5 s) and reports its state; the page never needs a reload.
 // Requests carry the page's cookie (the invite link's sign-in) and a Bearer token only
-// when the page was given one (a stream key).
-import { ExchangeError, exchange, fetchIceServers, iceTransportPolicy, preferCodec } from "../webrtc-http.js";
+// when the page was given one (a stream key). The endpoint may answer 307 to another node
+// (webrtc-http.js follows it); every new attempt starts at the ENTRY endpoint again, so a
+// node that died is left behind: the entry node sends the page to one that is up.
+import { ExchangeError, discoverIceServers, iceTransportPolicy, offerTo, preferCodec } from "../webrtc-http.js";
 
 /** @typedef {"idle" | "connecting" | "live" | "waiting" | "retrying" | "error"} LinkState */
 
@@ -75,9 +77,15 @@ export class Link {
     this.wanted = false;
     clearTimeout(this.timer);
     const url = this.url;
+    // DELETE before closing the connection: closed first, the server may end the session
+    // on its own and answer the DELETE 404. Bounded, so a dead server cannot hold us.
+    if (url) {
+      await fetch(url, {
+        method: "DELETE", headers: this.headers(), credentials: "same-origin", signal: AbortSignal.timeout(2000),
+      }).catch(() => {});
+    }
     this.teardown();
     this.setState("idle", "");
-    if (url) await fetch(url, { method: "DELETE", headers: this.headers(), credentials: "same-origin" }).catch(() => {});
   }
 
   // A hint that the server is back (its websocket reconnected): retry now, from the start
@@ -117,7 +125,7 @@ export class Link {
     this.retryAt = 0;
     this.teardown();
     this.setState("connecting", "");
-    const iceServers = await fetchIceServers(this.endpoint);
+    const { iceServers, origin } = await discoverIceServers(this.endpoint);
     if (attempt !== this.attempt || !this.wanted) return;
     const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: iceTransportPolicy() });
     this.pc = pc;
@@ -139,8 +147,15 @@ export class Link {
         }
       }
       pc.addEventListener("connectionstatechange", () => this.watchState(pc));
-      const url = await exchange(pc, this.endpoint, this.token);
+      const answered = await offerTo(pc, this.endpoint, this.token);
+      const url = answered.session;
       if (attempt !== this.attempt || !this.wanted) return;
+      if (answered.origin !== origin) {
+        // Steered to another node than the OPTIONS was (the nodes changed in between):
+        // its ICE servers may differ. Start again; the entry node answers both alike now.
+        void fetch(url, { method: "DELETE", headers: this.headers(), credentials: "same-origin" }).catch(() => {});
+        throw new Error("sent to another node than expected; starting again");
+      }
       this.url = url;
       this.delay = FIRST_DELAY;
       this.setState("live", "");

@@ -2,6 +2,7 @@
 // The viewer page: player (reconnects by itself), viewer count, Q&A (ask, vote, answered),
 // schedule in the viewer's time zone or the event's, English/Chinese.
 import { Link } from "./link.js";
+import { withPageRegion } from "../webrtc-http.js";
 import { chosenLanguage, translate } from "./i18n.js";
 import { loadSchedule, renderSchedule } from "./schedule.js";
 import { Connection } from "../qa/client.js";
@@ -28,7 +29,8 @@ let matrix = null;
 let sessions = [];
 
 const player = new Link({
-  kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`, video: byId("player", HTMLVideoElement),
+  // `?region=eu` on the page: the player is steered to a node of that region.
+  kind: "play", endpoint: withPageRegion(`/whep/${encodeURIComponent(channel)}`), video: byId("player", HTMLVideoElement),
   onState: () => {
     window.vbPc = player.pc;
     showStatus();
