@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Sequence
+from typing import cast
 
 import pytest
 
-from streaming.relay_hold import hold_for
+from streaming.packet import MediaPacket
+from streaming.publisher import PublisherSession
+from streaming.relay_hold import HeldVideoTrack, hold_for
 from streaming.reorder import ReleaseBuffer
 from streaming.rtp_rewrite import parse_rtp_header
+from streaming.source import ChannelSource
+from tests.helpers import eventually
 from tests.unit.test_writer_and_feeds import FakeSink, Stream, make_writer
 
 HOLD = 0.5
@@ -196,3 +203,66 @@ def test_a_packet_that_came_late_answers_a_later_nack() -> None:
     writer.retransmit([lost])
     assert sink.sent[-1] == sink.sent[-2]
     assert writer.stats.retransmitted == 1
+
+
+class FakePull:
+    """What a held track needs of its session: the source, the codec, whether it closed."""
+
+    def __init__(self) -> None:
+        self.source = ChannelSource("hall", time.monotonic)
+        self.video_codec = "H264"
+        self._closed = False
+        self.keyframe_requests = 0
+        self.source.attach_publisher(self)
+
+    def send_keyframe_request(self) -> None:
+        self.keyframe_requests += 1
+
+
+class Collect:
+    kinds = (True,)
+
+    def __init__(self) -> None:
+        self.sequences: list[int] = []
+
+    def start(self, gop: Sequence[MediaPacket]) -> None:
+        pass
+
+    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
+        self.sequences.append(packet.sequence_number)
+
+
+def held_track(max_hold: float) -> tuple[HeldVideoTrack, FakePull, Collect]:
+    pull = FakePull()
+    track = HeldVideoTrack(cast(PublisherSession, pull), 1, max_hold, 64)
+    seen = Collect()
+    pull.source.add_consumer(seen)
+    return track, pull, seen
+
+
+def packet(pull: FakePull, sequence: int) -> MediaPacket:
+    return MediaPacket(True, b"\x41", sequence, sequence, True, pull.source.epoch, time.monotonic())
+
+
+async def test_the_hold_timer_releases_what_waits_without_another_packet() -> None:
+    track, pull, seen = held_track(max_hold=0.05)
+    for sequence in (1, 3, 4):
+        track.forward(packet(pull, sequence))
+    assert seen.sequences == [1]
+    await eventually(lambda: seen.sequences == [1, 3, 4], "the hold to expire by its timer")
+    assert pull.keyframe_requests == 1  # the skipped hole asks for a keyframe
+    assert track._timer is None
+
+
+async def test_the_hold_timer_is_cancelled_on_close() -> None:
+    track, pull, seen = held_track(max_hold=0.05)
+    track.forward(packet(pull, 1))
+    track.forward(packet(pull, 3))
+    timer = track._timer
+    assert timer is not None
+    pull._closed = True
+    track.cancel_timer()
+    assert timer.cancelled()
+    track.forward(packet(pull, 4))  # a straggler after close arms nothing
+    assert track._timer is None
+    assert seen.sequences == [1]
