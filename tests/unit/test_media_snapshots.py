@@ -514,6 +514,10 @@ def test_metrics_read_one_snapshot_and_add_the_ended_totals() -> None:
         " 3.0",
         "venuebridge_media_relay_freeze_seconds_total"
         '{channel="gz-hall-1",upstream="http://origin:8080"} 1.23456',
+        "venuebridge_media_relay_holes_repaired_in_hold_total"
+        '{channel="gz-hall-1",upstream="http://origin:8080"} 29.0',
+        "venuebridge_media_relay_hold_skipped_total"
+        '{channel="gz-hall-1",upstream="http://origin:8080"} 4.0',
         "venuebridge_media_time_to_first_frame_seconds_count 3.0",
         "venuebridge_media_time_to_first_frame_seconds_sum 1.5",
     ):
