@@ -2,13 +2,13 @@
 
 ``create_app`` adds the routes. ``_planes`` (the app's cleanup context) is the
 composition root: it opens the backends (``web/backends.py``), builds the control plane's
-hub, the media plane's hub and the routing service, connects them through
-``web/adapters.py``, and closes everything in reverse order on shutdown.
+hub and the media plane's hub, connects them through ``web/adapters.py``, adds what makes
+a node one of several (``web/node_wiring.py``: directory, home venues, the routing
+service), and closes everything in reverse order on shutdown.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -29,25 +29,13 @@ from signaling.auth.relay_token import RelayToken
 from signaling.clock import Clock, SystemClock
 from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, InviteLog, UseRecorder
-from signaling.nodes import Directory, LocalDirectory, RedisDirectory
 from signaling.protocol.budget import MessageRate
 from signaling.qa.limits import Limits, Rate
-from signaling.records.airing import Judgement
-from signaling.records.recovery import open_asrun_log
-from signaling.records.store import AiringStore
 from signaling.rehearsal import RehearsalPlan, rehearsal_clock
-from signaling.routing.home_agent import HomeAgent
-from signaling.routing.homes import HomeBook
-from signaling.routing.persisted import RoutingStateKeeper
-from signaling.routing.remote import RemoteVenues
-from signaling.routing.router import Router
-from signaling.routing.service import RoutingService
 from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.ice_ports import open_ice_ports
 from streaming.metrics import MediaCollector, UdpMuxCollector
-from streaming.ports import UpstreamLocator
-from streaming.relay import StaticUpstream
 from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings
 from web import (
@@ -72,15 +60,9 @@ from web import (
     ws,
 )
 from web.adapters import (
-    HomeReports,
-    HubQuestionCounts,
-    MediaPlaneView,
     SourcesToDirectory,
-    SwitchesToRouting,
-    VenueRoutes,
 )
-from web.backends import Backends, open_backends, redis_prefix
-from web.departures import DepartedPulls
+from web.backends import open_backends
 from web.errors import error_pages, signaling_errors
 from web.hygiene import body_deadline
 from web.keys import (
@@ -90,7 +72,6 @@ from web.keys import (
     CREDENTIALS,
     DIRECTORY,
     EVENT,
-    HOMES,
     HUB,
     HUB_OPTIONS,
     ICE_PORTS,
@@ -99,15 +80,12 @@ from web.keys import (
     MEDIA,
     METRICS,
     NODE,
-    PEERS,
-    ROUTING,
     SETTINGS,
     STARTED_AT,
     STORE,
 )
+from web.node_wiring import media_upstream, node_parts, open_directory
 from web.origin import same_origin
-from web.peers import PeerOrigins
-from web.upstreams import DirectoryUpstreams
 
 HERE = Path(__file__).parent
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -230,7 +208,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         await hub.start()
         stack.push_async_callback(hub.stop)
 
-        directory = app[DIRECTORY] = _directory(settings, event, backends, app)
+        directory = app[DIRECTORY] = open_directory(settings, event, backends, app[NODE])
         await directory.start()
         stack.push_async_callback(directory.stop)
 
@@ -252,7 +230,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             # The slate names each venue's next session: on the rehearsal clock too.
             now=clock.now,
             ice_ports=ice_ports,
-            upstream=_upstream(settings, directory, app[NODE].id),
+            upstream=media_upstream(settings, directory, app[NODE].id),
             relay=settings.relay,
             # This node's own relay token, unless relay.token overrides it.
             relay_token=None
@@ -269,85 +247,8 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         media.add_source_listener(SourcesToDirectory(directory))
         media.start()
         stack.push_async_callback(media.aclose)
-        if not isinstance(directory, LocalDirectory):
-            app[PEERS] = PeerOrigins(app[NODE].url)
-            # Pulls of a node that died end when the directory drops it, not 30 s later.
-            departed = DepartedPulls(
-                directory,
-                media,
-                backends.authority,
-                app[NODE].id,
-                interval=settings.node.heartbeat_seconds,
-                ttl=settings.node.ttl_seconds,
-                peers=app[PEERS],
-            )
-            departed.start()
-            stack.push_async_callback(departed.aclose)
-
-        # Every node is home to some venues (maybe none): it applies the routing node's
-        # orders for them and reports back over the bus.
-        mine = home_venues(settings, event)
-        # Without Redis there is no other node: every venue is served here.
-        book = app[HOMES] = HomeBook(event, app[NODE].id, mine, alone=backends.redis is None)
-        if book.alone and any(v.home_node for v in event.venues):
-            logger.warning(
-                "the event names venues' home nodes, but without redis_url this "
-                "node is alone: it serves every venue"
-            )
-        routes = VenueRoutes(media)
-        agent = HomeAgent(
-            hub.bus,
-            book,
-            event,
-            routes,
-            mine,
-            settings.routing,
-            audience=routes.players,
-            audience_every=settings.node.heartbeat_seconds,
-        )
-        media.add_switch_listener(reports := HomeReports(agent, media))
-        media.add_source_listener(reports)
-        await agent.start()
-        stack.push_async_callback(agent.aclose)
-
-        if settings.routing:
-            remote = RemoteVenues(
-                hub.bus,
-                book,
-                event,
-                MediaPlaneView(media),
-                directory,
-                settings.node.heartbeat_seconds,
-            )
-            agent.hello_listeners.append(remote.home_said_hello)
-            routing = _routing(settings, event, backends.store, hub, media, clock, remote)
-            app[ROUTING] = await stack.enter_async_context(routing)
+        await stack.enter_async_context(node_parts(app, backends, hub, media, directory))
         yield
-
-
-def _upstream(settings: Settings, directory: Directory, me: str) -> UpstreamLocator | None:
-    """``relay.upstream`` (chains), else on Redis the channel's holder in the directory."""
-    if settings.relay.upstream:
-        return StaticUpstream(settings.relay.upstream)
-    if isinstance(directory, LocalDirectory):
-        return None
-    return DirectoryUpstreams(directory, me)
-
-
-def _directory(
-    settings: Settings, event: Event, backends: Backends, app: web.Application
-) -> Directory:
-    """On Redis, the shared directory every node heartbeats into; else just this node."""
-    if backends.redis is None:
-        return LocalDirectory(app[NODE])
-    return RedisDirectory(
-        backends.redis,
-        redis_prefix(event),
-        app[NODE],
-        tuple(channel.id for channel in event.channels),
-        heartbeat=settings.node.heartbeat_seconds,
-        ttl=settings.node.ttl_seconds,
-    )
 
 
 async def _clock(settings: Settings, event: Event, store: EventStore) -> Clock:
@@ -366,57 +267,3 @@ async def _clock(settings: Settings, event: Event, store: EventStore) -> Clock:
         clock.speed,
     )
     return clock
-
-
-@contextlib.asynccontextmanager
-async def _routing(
-    settings: Settings,
-    event: Event,
-    events: EventStore,
-    hub: Hub,
-    media: MediaHub,
-    clock: Clock,
-    remote: RemoteVenues,
-) -> AsyncIterator[RoutingService]:
-    """The schedule automation and as-run records, on the node that runs them."""
-    store = AiringStore(events, event.id)
-    rules = Judgement(
-        tolerance=timedelta(seconds=settings.asrun_tolerance_seconds),
-        source_lost_limit=timedelta(seconds=settings.source_lost_seconds),
-    )
-    # The grace is real time; on a sped-up rehearsal clock it covers more event time.
-    grace = timedelta(seconds=settings.asrun_restart_grace) * clock.speed
-    log = await open_asrun_log(
-        store, event, rules, clock.now(), rehearsal=settings.rehearsal, restart_grace=grace
-    )
-    service = RoutingService(
-        Router(event, pre_roll=timedelta(seconds=settings.pre_roll_seconds)),
-        log,
-        # Venues whose home is another node are switched there, over the bus.
-        remote,
-        clock,
-        store,
-        on_change=hub.push_routing,
-        questions=HubQuestionCounts(hub),
-        keeper=RoutingStateKeeper(events, event.id),
-        node=hub.node,
-        homes=remote,
-    )
-    remote.attach(service)
-    hub.routing = service
-    switches = SwitchesToRouting(service, remote.serves_here)
-    media.add_switch_listener(switches)
-    media.add_source_listener(switches)
-    await service.restore()
-    await remote.start()
-    runner = asyncio.get_running_loop().create_task(service.run(), name="routing")
-    try:
-        yield service
-    finally:
-        hub.routing = None
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
-        await remote.aclose()
-        await switches.aclose()
-        await service.stop()

@@ -16,6 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from playwright.async_api import Browser, Request, Response
+from playwright.async_api import Error as PlaywrightError
 
 from config import Event
 from tests.chromium import FRAMES_DECODED
@@ -25,6 +26,8 @@ from tests.integration.test_forwarding import BRIGHT
 from tests.integration.test_steering import VENUE, Nodes, up, with_home
 from tests.media_peers import needs_network, publish
 from tests.redis_server import running_redis
+from web.keys import PEERS
+from web.peers import PeerOrigins
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,6 +56,8 @@ async def test_the_watch_page_follows_a_307_and_its_session_lives_on_the_other_n
     gz = await nodes.start("gz", "cn", routing=True)
     edge = await nodes.start("edge-us", "us")
     await eventually(lambda: up(gz, "gz", "edge-us"), "both nodes in the directory")
+    # gz's pages may connect to edge-us once gz has read its origin from the directory.
+    await eventually(lambda: edge.url in gz.app[PEERS].origins, "edge-us in gz's peer origins")
     async with aiohttp.ClientSession() as http:
         publisher = await publish(http, f"{gz.url}/whip/{CHANNEL}", PRODUCER_SECRET, BRIGHT)
         try:
@@ -110,6 +115,51 @@ async def test_the_watch_page_follows_a_307_and_its_session_lives_on_the_other_n
                 "a session request went to the entry node"
             )
             assert errors == []
+            await page.close()
+        finally:
+            await publisher.pc.close()
+
+
+async def test_a_page_loaded_before_a_node_joined_reloads_and_plays_there(
+    nodes: Nodes, browser: Browser
+) -> None:
+    """The page's policy lists the nodes up when it loaded; steered to a newer one, the
+    browser blocks the request, and the page reloads itself to get a policy naming it."""
+    gz = await nodes.start("gz", "cn", routing=True)
+    edge = await nodes.start("edge-us", "us")
+    await eventually(lambda: up(gz, "gz", "edge-us"), "both nodes in the directory")
+    # gz has not yet read edge-us's origin: as if edge-us had joined after the page loaded.
+    peers: PeerOrigins = gz.app[PEERS]
+    learn = peers.update
+    allowed = False
+    peers.update = lambda found: learn(found) if allowed else None  # type: ignore[method-assign]
+    peers.origins = ()
+    async with aiohttp.ClientSession() as http:
+        publisher = await publish(http, f"{gz.url}/whip/{CHANNEL}", PRODUCER_SECRET, BRIGHT)
+        try:
+            await eventually(lambda: gz.hub.channel(CHANNEL).live, "the channel live at gz")
+            page = await browser.new_page()
+            loads: list[str] = []
+            refused: list[str] = []
+            page.on(
+                "console",
+                lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+            )
+            page.on("load", lambda p: loads.append(p.url))
+            await page.goto(f"{gz.url}/watch/{CHANNEL}?region=us&lang=en")
+            await eventually(lambda: bool(refused), "the browser to refuse the unknown node")
+            allowed = True  # the next heartbeat names edge-us in gz's pages
+            await eventually(lambda: edge.url in peers.origins, "edge-us in gz's peer origins")
+
+            async def decoded() -> bool:
+                try:
+                    return int(await page.evaluate(FRAMES_DECODED)) >= 30
+                except PlaywrightError:  # asked while the page was reloading
+                    return False
+
+            await eventually(decoded, "30 frames decoded after the reload", within=30)
+            assert len(loads) == 2  # the first load, and the one reload
+            assert (await page.evaluate("window.vbPlayer.url")).startswith(edge.url)
             await page.close()
         finally:
             await publisher.pc.close()

@@ -39,6 +39,41 @@ export function iceServersFromLinks(response) {
   return servers;
 }
 
+// A page reloads itself for a new node at most this often (a node that keeps being
+// blocked must not put the page in a reload loop).
+const RELOAD_AT_MOST_EVERY_MS = 30000;
+const RELOAD_AFTER_MS = 1000;
+let reloadWatch = false;
+
+/**
+ * A page's Content-Security-Policy lists the nodes that were up when it loaded. Steered
+ * (307) to a node that joined since, the browser blocks the request and every retry would
+ * be blocked alike; reloading gets a policy naming the new node. Installed once per page.
+ */
+export function reloadWhenSteeredToANewNode() {
+  if (reloadWatch) return;
+  reloadWatch = true;
+  document.addEventListener("securitypolicyviolation", (event) => {
+    if (event.effectiveDirective !== "connect-src") return;
+    // Chromium names the URL the page asked for, not the redirect's target: our own origin
+    // can only be blocked when a request of ours was sent on to another node.
+    let blocked;
+    try {
+      blocked = new URL(event.blockedURI);
+    } catch {
+      return;
+    }
+    const ours = blocked.origin === window.location.origin;
+    if (ours && !/^\/(whep|whip)\//.test(blocked.pathname)) return;
+    const key = "venuebridge-reloaded-for-node-at";
+    const last = Number(sessionStorage.getItem(key) || "0");
+    if (Date.now() - last < RELOAD_AT_MOST_EVERY_MS) return;
+    sessionStorage.setItem(key, String(Date.now()));
+    // A moment first: the node learns its peers' origins from the directory each heartbeat.
+    setTimeout(() => window.location.reload(), RELOAD_AFTER_MS);
+  });
+}
+
 /**
  * The STUN/TURN servers for `endpoint`: its OPTIONS answer carries them as `Link`
  * headers, before the offer is made (the 201's Links would come too late to gather with).

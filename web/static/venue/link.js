@@ -6,7 +6,7 @@
 // when the page was given one (a stream key). The endpoint may answer 307 to another node
 // (webrtc-http.js follows it); every new attempt starts at the ENTRY endpoint again, so a
 // node that died is left behind: the entry node sends the page to one that is up.
-import { ExchangeError, discoverIceServers, iceTransportPolicy, offerTo, preferCodec } from "../webrtc-http.js";
+import { ExchangeError, discoverIceServers, iceTransportPolicy, offerTo, preferCodec, reloadWhenSteeredToANewNode } from "../webrtc-http.js";
 
 /** @typedef {"idle" | "connecting" | "live" | "waiting" | "retrying" | "error"} LinkState */
 
@@ -38,6 +38,7 @@ export class Link {
     this.codec = codec;
     this.onState = onState;
     this.streamSource = stream;
+    reloadWhenSteeredToANewNode();
     /** @type {RTCPeerConnection | null} */
     this.pc = null;
     /** @type {string | null} */
