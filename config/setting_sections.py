@@ -197,6 +197,11 @@ class RelaySettings:
     stall_seconds: float = 5.0
     # The longest pause between two attempts to re-establish a broken pull.
     retry_max_seconds: float = 10.0
+    # Repair hold on pulled video: packets after a hole wait for its retransmission,
+    # at most this long (the hold itself follows the link's RTT); 0 turns it off.
+    repair_hold_ms: int = 1000
+    # Packets a pull's video may hold behind holes; a sequence jump this far flushes.
+    repair_hold_max_packets: int = 2048
 
 
 def validate_node(node: NodeSettings) -> None:
@@ -238,6 +243,12 @@ def validate_relay(relay: RelaySettings) -> None:
     check("wait_seconds", 0 <= relay.wait_seconds <= 60, "must be between 0 and 60")
     check("stall_seconds", 1 <= relay.stall_seconds <= 600, "must be between 1 and 600")
     check("retry_max_seconds", 1 <= relay.retry_max_seconds <= 600, "must be between 1 and 600")
+    check("repair_hold_ms", 0 <= relay.repair_hold_ms <= 5000, "must be between 0 and 5000")
+    check(
+        "repair_hold_max_packets",
+        16 <= relay.repair_hold_max_packets <= 16384,
+        "must be between 16 and 16384",
+    )
     check("token_ttl_seconds", 30 <= relay.token_ttl_seconds <= 3600, "must be between 30 and 3600")
 
 

@@ -190,6 +190,8 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "relay.wait_seconds": parse_float,
     "relay.stall_seconds": parse_float,
     "relay.retry_max_seconds": parse_float,
+    "relay.repair_hold_ms": parse_int,
+    "relay.repair_hold_max_packets": parse_int,
     "relay.token_ttl_seconds": parse_float,
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.

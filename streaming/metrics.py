@@ -99,6 +99,8 @@ def _relays(snapshot: MediaSnapshot) -> Iterator[Metric]:
         "keyframes_for_loss": "Keyframes asked for because loss was beyond repair.",
         "freezes": "Waits between decodable video frames over 200 ms on the current pull.",
         "freeze_seconds": "Time without decodable video on the current pull.",
+        "holes_repaired_in_hold": "Holes repaired while the repair hold kept what followed.",
+        "hold_skipped": "Packets the repair hold gave up on (their hole waited the hold).",
     }
     families = {
         name: CounterMetricFamily(PREFIX + f"relay_{name}", text, labels=labels)
@@ -119,6 +121,8 @@ def _relays(snapshot: MediaSnapshot) -> Iterator[Metric]:
             "keyframes_for_loss": relay.keyframes_for_loss,
             "freezes": relay.freezes,
             "freeze_seconds": relay.freeze_s,
+            "holes_repaired_in_hold": relay.holes_repaired_in_hold,
+            "hold_skipped": relay.hold_skipped,
         }
         for name, family in families.items():
             family.add_metric(key, values[name])

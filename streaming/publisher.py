@@ -10,6 +10,7 @@ from streaming import aiortc_glue as glue
 from streaming.ice_ports import IcePorts
 from streaming.ingest import TrackIngest
 from streaming.nack import RepairTuning
+from streaming.packet import MediaPacket
 from streaming.peer import PeerSession
 from streaming.ports import SourceRole
 from streaming.source import ChannelSource
@@ -22,6 +23,9 @@ MAX_PUBLISH_BITRATE = 8_000_000
 
 class PublisherTrack:
     """One kind (audio or video) of a publisher; the router's handler for it."""
+
+    # Each NACK is sent this many times (a relay pull's long, lossy link sends more).
+    nack_copies = 1
 
     def __init__(self, owner: PublisherSession, video: bool, rtcp_ssrc: int) -> None:
         self.owner = owner
@@ -56,13 +60,19 @@ class PublisherTrack:
         )
         if missing and self.video and self.sink is not None:
             ingest.stats.nacks_sent += 1
-            self.sink.send_rtcp(glue.nack(self.rtcp_ssrc, ssrc, missing))
+            nack = glue.nack(self.rtcp_ssrc, ssrc, missing)
+            for _ in range(self.nack_copies):
+                self.sink.send_rtcp(nack)
         if ingest.keyframe_wanted:
             # Loss retransmission cannot repair: a PLI, rate-limited with everyone else's.
             ingest.keyframe_wanted = False
             source = self.owner.source
             if source.publisher is self.owner:
                 source.request_keyframe()
+        self.forward(packet)
+
+    def forward(self, packet: MediaPacket) -> None:
+        """Hand a received packet to the channel (a relay pull's video holds it first)."""
         self.owner.source.push(packet)
 
     def on_sender_report(self, ssrc: int, ntp: int) -> None:

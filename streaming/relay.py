@@ -29,6 +29,7 @@ from streaming.http_rules import new_session_id
 from streaming.nack import RepairTuning
 from streaming.ports import UpstreamLocator
 from streaming.publisher import PublisherSession, PublisherTrack
+from streaming.relay_hold import HeldVideoTrack, hold_fields
 from streaming.sdp_answer import with_opus_fec
 from streaming.snapshots import PublisherSnapshot, RelaySnapshot
 from streaming.source import ChannelSource
@@ -65,16 +66,24 @@ class RelayPull(PublisherSession):
         on_live: Callable[[PublisherSession], None],
         on_ended: Callable[[PublisherSession], None],
         tuning: RepairTuning | None = None,
+        hold: tuple[float, int] = (0.0, 2),
     ) -> None:
         super().__init__(new_session_id(), source, video_codec, on_live, on_ended, tuning=tuning)
         self.upstream = upstream
+        # The repair hold of the video: (most seconds a hole waits, most packets held).
+        self.max_hold, self.max_held = hold
 
     async def offer(self) -> str:
         """Our recvonly offer (video, audio), codecs as a local publisher would send."""
         for kind in ("video", "audio"):
             transceiver = self.pc.addTransceiver(kind, direction="recvonly")
             glue.prefer_codecs(transceiver, self.video_codec)
-            track = PublisherTrack(self, kind == "video", glue.rtcp_ssrc(transceiver))
+            ssrc = glue.rtcp_ssrc(transceiver)
+            track = (
+                HeldVideoTrack(self, ssrc, self.max_hold, self.max_held)
+                if kind == "video" and self.max_hold > 0
+                else PublisherTrack(self, kind == "video", ssrc)
+            )
             self.tracks.append(track)
             self._undo.append(glue.take_over_receiver(transceiver, track))
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -84,6 +93,17 @@ class RelayPull(PublisherSession):
     async def accept(self, answer_sdp: str) -> None:
         """The upstream's answer: ICE and DTLS start, media follows."""
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
+
+    @property
+    def held(self) -> HeldVideoTrack | None:
+        """The video's repair hold, if it has one."""
+        return next((t for t in self.tracks if isinstance(t, HeldVideoTrack)), None)
+
+    def _leave(self) -> None:
+        held = self.held
+        if held is not None:
+            held.cancel_timer()
+        super()._leave()
 
 
 @dataclass(slots=True)
@@ -271,8 +291,15 @@ class RelayLinks:
             link.last_error = None
             link.live.set()
 
+        settings = self._settings
         session = RelayPull(
-            source, self._video_codec, upstream, went_live, lambda _: ended.set(), self._tuning
+            source,
+            self._video_codec,
+            upstream,
+            went_live,
+            lambda _: ended.set(),
+            self._tuning,
+            hold=(settings.repair_hold_ms / 1000, settings.repair_hold_max_packets),
         )
         link.session = session
         self._on_session(session, True)
@@ -357,6 +384,7 @@ class RelayLinks:
                     keyframes_for_loss=video.keyframes_wanted if video else 0,
                     freeze_s=video.freeze_s if video else 0.0,
                     freezes=video.freezes if video else 0,
+                    **hold_fields(session.held if session is not None else None),
                 )
             )
         return tuple(result)

@@ -198,3 +198,9 @@ class RelaySnapshot:
     keyframes_for_loss: int = 0
     freeze_s: float = 0.0
     freezes: int = 0
+    # The repair hold of its video (``streaming/relay_hold.py``); zeros when off.
+    hold_s: float = 0.0
+    held_packets: int = 0  # packets that waited behind a hole
+    holes_repaired_in_hold: int = 0  # holes filled before what followed was released
+    hold_skipped: int = 0  # sequence numbers given up after the hold
+    hold_longest_wait_s: float = 0.0

@@ -388,6 +388,11 @@ def streams_json(snapshot: MediaSnapshot, *, session_ids: bool) -> dict[str, Any
                 "keyframes_for_loss": relay.keyframes_for_loss,
                 "freeze_s": round(relay.freeze_s, 3),
                 "freezes": relay.freezes,
+                "hold_s": round(relay.hold_s, 3),
+                "held_packets": relay.held_packets,
+                "holes_repaired_in_hold": relay.holes_repaired_in_hold,
+                "hold_skipped": relay.hold_skipped,
+                "hold_longest_wait_s": round(relay.hold_longest_wait_s, 3),
             }
             for relay in snapshot.relays
         ],

@@ -54,6 +54,12 @@ PACKETS_PER_SECOND = 300  # about, for the 2.5 Mbit/s clip with its audio
 CLIP_SECRET = {"VENUEBRIDGE_PRODUCER_SECRET": fanout.SECRET}  # the clip publisher's key
 
 
+# A minimum playout delay for the page's receivers (Chromium: RTCRtpReceiver.jitterBufferTarget).
+JITTER_TARGET = """(ms) => {
+  for (const receiver of window.vbPc.getReceivers()) receiver.jitterBufferTarget = ms;
+}"""
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile of ``values`` (share 0..1)."""
     ordered = sorted(values)
@@ -288,6 +294,8 @@ async def one_loss_run(http: Any, loss: int, args: argparse.Namespace) -> dict[s
             page = await stack.enter_async_context(
                 chromium_viewer(f"{edge.url}/healthz", f"/whep/{CHANNEL}")
             )
+            if args.jitter_target_ms is not None:
+                await page.evaluate(JITTER_TARGET, args.jitter_target_ms)
         await wait_for(lambda: light.video.frames > 30, "frames at the edge", 60)
         await asyncio.sleep(args.warmup)
         start = len(frames)
@@ -315,6 +323,7 @@ async def one_loss_run(http: Any, loss: int, args: argparse.Namespace) -> dict[s
     relay = (edge_streams.get("relays") or [{}])[0]
     row: dict[str, Any] = {
         "bench": "edge_viewer_under_long_haul_loss",
+        "chromium_jitter_target_ms": args.jitter_target_ms,
         "loss_percent": loss,
         "one_way_delay_ms": args.delay_ms,
         "window_s": round(ended - started, 1),
@@ -323,6 +332,18 @@ async def one_loss_run(http: Any, loss: int, args: argparse.Namespace) -> dict[s
         "packets_late_at_viewer": late,
         "relay_state": relay.get("state"),
         "relay_attempts": relay.get("attempts"),
+        "relay_repair_hold": {
+            key: relay.get(key)
+            for key in (
+                "rtt_s",
+                "retransmissions",
+                "hold_s",
+                "held_packets",
+                "holes_repaired_in_hold",
+                "hold_skipped",
+                "hold_longest_wait_s",
+            )
+        },
     }
     if args.aiortc:
         row["aiortc"] = {
@@ -364,6 +385,9 @@ def main() -> None:
     loss.add_argument("--warmup", type=float, default=5.0)
     loss.add_argument("--no-browser", dest="browser", action="store_false")
     loss.add_argument("--aiortc", action="store_true", help="also an aiortc decoding viewer")
+    loss.add_argument(
+        "--jitter-target-ms", type=float, help="the Chromium page's receivers' jitterBufferTarget"
+    )
     args = parser.parse_args()
     fanout.make_clip()
     asyncio.run(run_hops(args) if args.command == "hops" else run_loss(args))

@@ -9,7 +9,8 @@ edge; the stats are read where an operator reads them (``/api/streams``, ``/metr
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ import aiohttp
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from config import Event
+from config import Event, RelaySettings
+from streaming.packet import MediaPacket
 from streaming.relay import RelayPull
 from tests.helpers import eventually
+from tests.integration import test_relay_links as relay_links
 from tests.integration.conftest import PRODUCER_SECRET
 from tests.integration.test_forwarding import BRIGHT
 from tests.integration.test_relay_links import (
@@ -223,6 +226,105 @@ async def test_a_player_offering_fec_gets_it_at_the_edge(
         async with http.post(f"{edge.url}/whep/{CHANNEL}", data=plain, headers=headers) as r:
             assert r.status == 201
             assert FEC not in opus_fmtp(await r.text())
+    finally:
+        for peer in peers:
+            await close_peer(peer)
+
+
+class ReleaseSpy:
+    """A consumer of the edge's channel: the order its video packets reach local viewers."""
+
+    kinds = (True,)
+
+    def __init__(self) -> None:
+        self.in_order = 0
+        self.backwards = 0  # a packet not flagged late behind one already delivered
+        self.late = 0
+        self._last: int | None = None
+
+    def start(self, gop: Sequence[MediaPacket]) -> None:
+        pass
+
+    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
+        if packet.late:
+            self.late += 1
+            return
+        last, self._last = self._last, packet.sequence_number
+        if last is not None and not 0 < (packet.sequence_number - last) % 65536 < 32768:
+            self.backwards += 1
+        self.in_order += 1
+
+
+async def test_the_repair_hold_gives_edge_viewers_repaired_video_in_order(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """5 % loss and 150 ms each way: packets after a hole wait for its repair at the edge,
+    so local viewers get the stream in sequence order, holes filled."""
+    http = cluster.http
+    link = LossyLink(seed=29, loss=0.05, delay=2 * ONE_WAY)
+    PullSpy(link, monkeypatch)
+    origin = await cluster.start("origin")
+    edge = await cluster.start("edge", origin)
+    peers: list[Any] = []
+    try:
+        publisher, _ = await publish_offering_fec(http, f"{origin.url}/whip/{CHANNEL}")
+        peers.append(publisher)
+        await eventually(lambda: origin.hub.channel(CHANNEL).live, "the origin to go live")
+        viewer = await subscribe(http, f"{edge.url}/whep/{CHANNEL}")
+        peers.append(viewer)
+        await eventually(frames_grow([viewer], 30), "first frames through the lossy link", 20)
+        spy = ReleaseSpy()
+        edge.hub._source(CHANNEL).add_consumer(spy)
+
+        async def repaired_in_hold() -> bool:
+            relay = await relay_of(cluster, edge)
+            return bool(relay["holes_repaired_in_hold"] >= 10 and spy.in_order >= 300)
+
+        await eventually(repaired_in_hold, "ten holes repaired while the hold waited", 40)
+        await eventually(frames_grow([viewer], 60), "frames at the edge viewer under loss", 20)
+        relay = await relay_of(cluster, edge)
+        assert link.dropped >= 10
+        assert relay["held_packets"] > relay["holes_repaired_in_hold"]
+        assert 0 < relay["hold_s"] <= 1.0  # relay.repair_hold_ms, the default
+        assert relay["hold_longest_wait_s"] > 0
+        assert spy.backwards == 0
+        (session,) = [s for s in edge.hub._publishers.values() if isinstance(s, RelayPull)]
+        held = session.held
+        assert held is not None
+        assert held.out_of_order == 0
+        assert held.hold.stats.released >= spy.in_order
+    finally:
+        for peer in peers:
+            await close_peer(peer)
+
+
+async def test_no_repair_hold_when_it_is_off(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``relay.repair_hold_ms = 0``: the pull forwards video as it comes, holes and all."""
+    monkeypatch.setattr(relay_links, "RelaySettings", partial(RelaySettings, repair_hold_ms=0))
+    link = LossyLink(seed=31, loss=0.05, delay=ONE_WAY)
+    PullSpy(link, monkeypatch)
+    origin = await cluster.start("origin")
+    edge = await cluster.start("edge", origin)
+    peers: list[Any] = []
+    try:
+        publisher, _ = await publish_offering_fec(cluster.http, f"{origin.url}/whip/{CHANNEL}")
+        peers.append(publisher)
+        viewer = await subscribe(cluster.http, f"{edge.url}/whep/{CHANNEL}")
+        peers.append(viewer)
+        spy = ReleaseSpy()
+        edge.hub._source(CHANNEL).add_consumer(spy)
+
+        async def repaired() -> bool:
+            return bool((await relay_of(cluster, edge))["retransmissions"] >= 5)
+
+        await eventually(repaired, "five repaired losses on the pull", within=30)
+        relay = await relay_of(cluster, edge)
+        assert (relay["hold_s"], relay["held_packets"]) == (0, 0)
+        assert spy.late >= 1  # repairs reach local viewers after what followed them
+        (session,) = [s for s in edge.hub._publishers.values() if isinstance(s, RelayPull)]
+        assert session.held is None
     finally:
         for peer in peers:
             await close_peer(peer)

@@ -317,6 +317,11 @@ def sample_snapshot() -> MediaSnapshot:
                 2,
                 1.23456,
                 3,
+                0.7504,
+                310,
+                29,
+                4,
+                0.6812,
             ),
         ),
     )
@@ -441,6 +446,11 @@ def test_streams_json_keeps_its_shape() -> None:
                 "keyframes_for_loss": 2,
                 "freeze_s": 1.235,
                 "freezes": 3,
+                "hold_s": 0.75,
+                "held_packets": 310,
+                "holes_repaired_in_hold": 29,
+                "hold_skipped": 4,
+                "hold_longest_wait_s": 0.681,
             }
         ],
     }
@@ -504,6 +514,10 @@ def test_metrics_read_one_snapshot_and_add_the_ended_totals() -> None:
         " 3.0",
         "venuebridge_media_relay_freeze_seconds_total"
         '{channel="gz-hall-1",upstream="http://origin:8080"} 1.23456',
+        "venuebridge_media_relay_holes_repaired_in_hold_total"
+        '{channel="gz-hall-1",upstream="http://origin:8080"} 29.0',
+        "venuebridge_media_relay_hold_skipped_total"
+        '{channel="gz-hall-1",upstream="http://origin:8080"} 4.0',
         "venuebridge_media_time_to_first_frame_seconds_count 3.0",
         "venuebridge_media_time_to_first_frame_seconds_sum 1.5",
     ):

@@ -219,6 +219,7 @@ def test_relay_settings_from_file_and_environment(tmp_path: Path) -> None:
     defaults = load_settings(None, {})
     assert defaults.relay.upstream is None  # an origin: pulls nothing
     assert (defaults.relay.grace_seconds, defaults.relay.wait_seconds) == (30.0, 5.0)
+    assert (defaults.relay.repair_hold_ms, defaults.relay.repair_hold_max_packets) == (1000, 2048)
     path = tmp_path / "settings.toml"
     path.write_text('[relay]\nupstream = "http://origin:8080"\ngrace_seconds = 10\n')
     from_file = load_settings(path, {})
@@ -250,6 +251,16 @@ def test_relay_settings_from_file_and_environment(tmp_path: Path) -> None:
         ({"VENUEBRIDGE_RELAY_STALL_SECONDS": "0.5"}, "'relay.stall_seconds': must be between"),
         ({"VENUEBRIDGE_RELAY_RETRY_MAX_SECONDS": "0"}, "'relay.retry_max_seconds': must be"),
         ({"VENUEBRIDGE_RELAY_GRACE_SECONDS": "soon"}, "RELAY_GRACE_SECONDS: expected a number"),
+        ({"VENUEBRIDGE_RELAY_REPAIR_HOLD_MS": "-1"}, "'relay.repair_hold_ms': must be between"),
+        ({"VENUEBRIDGE_RELAY_REPAIR_HOLD_MS": "5001"}, "'relay.repair_hold_ms': must be between"),
+        (
+            {"VENUEBRIDGE_RELAY_REPAIR_HOLD_MAX_PACKETS": "15"},
+            "'relay.repair_hold_max_packets': must be between",
+        ),
+        (
+            {"VENUEBRIDGE_RELAY_REPAIR_HOLD_MAX_PACKETS": "16385"},
+            "'relay.repair_hold_max_packets': must be between",
+        ),
         ({"VENUEBRIDGE_RELAY_TOKEN_TTL_SECONDS": "29"}, "'relay.token_ttl_seconds': must be"),
         ({"VENUEBRIDGE_RELAY_TOKEN_TTL_SECONDS": "3601"}, "'relay.token_ttl_seconds': must be"),
     ],
