@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from streaming.errors import (
 )
 from streaming.feed import Feed
 from streaming.http_rules import TrickleFragment, new_session_id
+from streaming.hub_snapshots import HubSnapshots, venue_output_snapshot
 from streaming.ice_ports import AnyFreePort, IcePorts
 from streaming.memory import HeapTrimmer
 from streaming.nack import RepairTuning
@@ -47,11 +47,6 @@ from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, pa
 from streaming.session_urls import SessionUrls
 from streaming.slates import SlateBook
 from streaming.snapshots import (
-    Audience,
-    ChannelSnapshot,
-    MediaSnapshot,
-    PublisherSnapshot,
-    SubscriberSnapshot,
     VenueOutputSnapshot,
 )
 from streaming.source import ChannelSource
@@ -80,7 +75,7 @@ def _offer_kinds(offer: Offer) -> list[str]:
     return [s.kind for s in offer.sections]
 
 
-class MediaHub:
+class MediaHub(HubSnapshots):
     """Creates and ends sessions, routes venue outputs, owns every background task.
 
     Its state stays inside; readers get frozen snapshots built when they ask.
@@ -438,7 +433,7 @@ class MediaHub:
         if channel is not None:
             self._source(channel)
         output.switch_to(channel)
-        return _venue_output_snapshot(output)
+        return venue_output_snapshot(output)
 
     def use_source(self, channel: str, role: SourceRole) -> None:
         """The director's choice of publisher for ``channel``, cut in at its next keyframe."""
@@ -505,82 +500,6 @@ class MediaHub:
             self._stats.subscriber_ended(session)
         await session.close()
         self._trimmer.session_ended()
-
-    # -- snapshots (built when read, never in the packet path) --------------------------
-
-    def channel(self, channel: str) -> ChannelSnapshot:
-        """One channel's source now; ``NotFound`` for a channel not in the event."""
-        return self._channel_snapshot(self._source(channel))
-
-    def venue_output(self, venue: str) -> VenueOutputSnapshot:
-        """One venue output now; ``NotFound`` for a venue not in the event."""
-        return _venue_output_snapshot(self._venue_output(venue))
-
-    def live_channels(self) -> frozenset[str]:
-        """The channels that have a publisher now."""
-        return frozenset(channel for channel, source in self._sources.items() if source.live)
-
-    def audience(self) -> Audience:
-        """Players now, per venue output and per channel."""
-        labels = Counter(s.label for s in self._subscribers.values())
-        venues = {k.removeprefix("venue:"): n for k, n in labels.items() if k.startswith("venue:")}
-        channels = {
-            k.removeprefix("channel:"): n for k, n in labels.items() if k.startswith("channel:")
-        }
-        return Audience(MappingProxyType(venues), MappingProxyType(channels))
-
-    def publishers(self) -> tuple[PublisherSnapshot, ...]:
-        """Every WHIP session with its stats."""
-        return tuple(self._stats.publisher(p) for p in self._publishers.values())
-
-    def subscribers(self) -> tuple[SubscriberSnapshot, ...]:
-        """Every WHEP session with its stats."""
-        return tuple(self._stats.subscriber(s) for s in self._subscribers.values())
-
-    def snapshot(self) -> MediaSnapshot:
-        """The whole media plane at one moment, for ``/api/streams`` and ``/metrics``."""
-        return MediaSnapshot(
-            video_codec=self.video_codec,
-            channels=tuple(self._channel_snapshot(s) for s in self._sources.values()),
-            venues=tuple(_venue_output_snapshot(o) for o in self._outputs.values()),
-            publishers=self.publishers(),
-            subscribers=self.subscribers(),
-            ended_totals=self._stats.ended_totals(),
-            first_frames=self._stats.first_frames(),
-            refused=MappingProxyType(dict(self._admission.refused)),
-            reaped=self.reaped,
-            relays=self._relays.snapshots(self._stats.publisher) if self._relays else (),
-        )
-
-    def _channel_snapshot(self, source: ChannelSource) -> ChannelSnapshot:
-        publisher = next((p.id for p in self._publishers.values() if source.publisher is p), None)
-        backup_slot = source.slots["backup"].publisher
-        backup = next((p.id for p in self._publishers.values() if backup_slot is p), None)
-        health = self._watch.health(source.channel)
-        return ChannelSnapshot(
-            id=source.channel,
-            live=source.live,
-            publisher=publisher,
-            consumers=source.consumer_count,
-            has_cached_keyframe=source.has_cached_keyframe,
-            health=health.state,
-            since=health.since,
-            source=health.source,
-            backup_ready=health.backup_ready,
-            backup=backup,
-            lost_total=health.lost_total,
-        )
-
-
-def _venue_output_snapshot(output: VenueOutput) -> VenueOutputSnapshot:
-    return VenueOutputSnapshot(
-        venue=output.venue,
-        routed_channel=output.routed_channel,
-        on_air_channel=output.on_air_channel,
-        consumers=output.consumer_count,
-        last_switch=output.last_switch,
-        on_slate=output.on_slate,
-    )
 
 
 def callback_listener(callback: Callable[[SwitchEvent], None]) -> SwitchListener:
