@@ -5,6 +5,7 @@ so both backends (SQLite, Redis) hold it and every node reads the same list.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import msgspec
@@ -38,8 +39,13 @@ def revoke_token(token_id: str, by: str, now: float) -> Revocation:
 
 
 def revoke_role(role: Role, by: str, now: float) -> Revocation:
-    """An entry revoking every token of ``role`` issued before ``now``."""
-    return Revocation(at=now, by=by, role=role.value, before=now)
+    """An entry revoking every token of ``role`` issued before ``now``.
+
+    ``before`` is in whole milliseconds, as a token's ``iat`` is (rounded down): a token
+    minted in the same millisecond as the revocation, just after it, must survive it.
+    """
+    before = math.floor(now * 1000) / 1000
+    return Revocation(at=now, by=by, role=role.value, before=before)
 
 
 class Revocations:

@@ -82,6 +82,14 @@ def test_a_revocation_set_is_only_ever_widened() -> None:
     assert not revocations.revokes(Grant("v", Role.VIEWER, issued_at=101.0))
 
 
+def test_a_token_minted_in_the_revocations_millisecond_after_it_survives() -> None:
+    # A token's iat is whole milliseconds (rounded down); so is the role's cut-off.
+    revocations = Revocations()
+    revocations.add(revoke_role(Role.OPERATOR, "a", 1000.0004))
+    assert not revocations.revokes(Grant("o", Role.OPERATOR, issued_at=1000.000))
+    assert revocations.revokes(Grant("o", Role.OPERATOR, issued_at=999.999))
+
+
 def test_lifetimes_are_settings(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     path.write_text("[tokens]\ndirector_max_hours = 2\n")
