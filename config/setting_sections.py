@@ -252,6 +252,48 @@ def validate_relay(relay: RelaySettings) -> None:
     check("token_ttl_seconds", 30 <= relay.token_ttl_seconds <= 3600, "must be between 30 and 3600")
 
 
+def validate_ice(ice: IceSettings) -> None:
+    def check(key: str, ok: bool, reason: str) -> None:
+        if not ok:
+            raise SettingsError(f"setting '{key}': {reason}")
+
+    for url in ice.stun_urls:
+        check("ice.stun_urls", url.startswith(("stun:", "stuns:")), f"'{url}' is not a stun: URL")
+    for url in ice.turn_urls:
+        check("ice.turn_urls", url.startswith(("turn:", "turns:")), f"'{url}' is not a turn: URL")
+    check(
+        "ice.turn_secret",
+        not ice.turn_urls or ice.turn_secret is not None,
+        "is required when ice.turn_urls is set",
+    )
+    check("ice.turn_credential_ttl", ice.turn_credential_ttl > 0, "must be positive")
+    low, high = ice.udp_port_min, ice.udp_port_max
+    check(
+        "ice.udp_port_min",
+        (low is None) == (high is None),
+        "ice.udp_port_min and ice.udp_port_max go together",
+    )
+    if low is not None and high is not None:
+        check("ice.udp_port_min", 1024 <= low <= high <= 65535, "need 1024 <= min <= max <= 65535")
+    check(
+        "ice.udp_port_min",
+        low is None or not ice.udp_mux,
+        "a port range is for ice.udp_mux = false; the mux uses the one port ice.udp_port",
+    )
+    check("ice.udp_port", 0 <= ice.udp_port <= 65535, "must be between 0 and 65535")
+    check(
+        "ice.tcp_mux",
+        ice.udp_mux or ice.tcp_mux is not True,
+        "ICE-TCP shares the mux's port: it needs ice.udp_mux = true",
+    )
+    check("ice.tcp_pending_max", 1 <= ice.tcp_pending_max <= 100_000, "must be 1 to 100000")
+    check(
+        "ice.stun_answers_per_second",
+        1 <= ice.stun_answers_per_second <= 10_000,
+        "must be between 1 and 10000",
+    )
+
+
 def validate_media(media: MediaSettings) -> None:
     for name in (
         "max_sessions",

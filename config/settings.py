@@ -26,6 +26,7 @@ from config.setting_sections import (
     SettingsError,
     TokenSettings,
     has_host,
+    validate_ice,
     validate_media,
     validate_node,
     validate_relay,
@@ -289,17 +290,6 @@ def _validate(settings: Settings) -> None:
         0 <= settings.asrun_restart_grace <= 86400,
         "must be between 0 and 86400 seconds",
     )
-    ice = settings.ice
-    for url in ice.stun_urls:
-        check("ice.stun_urls", url.startswith(("stun:", "stuns:")), f"'{url}' is not a stun: URL")
-    for url in ice.turn_urls:
-        check("ice.turn_urls", url.startswith(("turn:", "turns:")), f"'{url}' is not a turn: URL")
-    check(
-        "ice.turn_secret",
-        not ice.turn_urls or ice.turn_secret is not None,
-        "is required when ice.turn_urls is set",
-    )
-    check("ice.turn_credential_ttl", ice.turn_credential_ttl > 0, "must be positive")
     for name in ControlLimits.__dataclass_fields__:
         value = getattr(settings.limits, name)
         check(f"limits.{name}", 1 <= value <= 1_000_000, "must be between 1 and 1000000")
@@ -310,31 +300,6 @@ def _validate(settings: Settings) -> None:
     check("invites.max_per_event", 1 <= invites.max_per_event <= 100_000, "must be 1 to 100000")
     check("invites.max_label_chars", 1 <= invites.max_label_chars <= 200, "must be 1 to 200")
     check("invites.last_use_seconds", 1 <= invites.last_use_seconds <= 3600, "must be 1 to 3600")
-    low, high = ice.udp_port_min, ice.udp_port_max
-    check(
-        "ice.udp_port_min",
-        (low is None) == (high is None),
-        "ice.udp_port_min and ice.udp_port_max go together",
-    )
-    if low is not None and high is not None:
-        check("ice.udp_port_min", 1024 <= low <= high <= 65535, "need 1024 <= min <= max <= 65535")
-    check(
-        "ice.udp_port_min",
-        low is None or not ice.udp_mux,
-        "a port range is for ice.udp_mux = false; the mux uses the one port ice.udp_port",
-    )
-    check("ice.udp_port", 0 <= ice.udp_port <= 65535, "must be between 0 and 65535")
-    check(
-        "ice.tcp_mux",
-        ice.udp_mux or ice.tcp_mux is not True,
-        "ICE-TCP shares the mux's port: it needs ice.udp_mux = true",
-    )
-    check("ice.tcp_pending_max", 1 <= ice.tcp_pending_max <= 100_000, "must be 1 to 100000")
-    check(
-        "ice.stun_answers_per_second",
-        1 <= ice.stun_answers_per_second <= 10_000,
-        "must be between 1 and 10000",
-    )
     check(
         "health.lost_after",
         0.25 <= settings.health.lost_after <= 60,
@@ -345,6 +310,7 @@ def _validate(settings: Settings) -> None:
         settings.health.lost_after <= settings.failover.after <= 600,
         "must be between health.lost_after and 600 seconds",
     )
+    validate_ice(settings.ice)
     validate_media(settings.media)
     validate_node(settings.node)
     validate_relay(settings.relay)
