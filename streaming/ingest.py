@@ -118,7 +118,7 @@ class TrackIngest:
             self._broken = True
         if self._broken or (lost_now and self._loss_too_high(now)):
             self._want_keyframe(now)
-        elif nacks.pending == 0 and (repaired or (packet.marker and not packet.late)):
+        elif (repaired or (packet.marker and not packet.late)) and nacks.pending == 0:
             self.freeze.advance(now)
         return missing + again if again else missing
 

@@ -128,6 +128,8 @@ class NackScheduler:
         self.retries = 0  # sequence numbers NACKed again
         self.given_up = 0
         self._pending: dict[int, _Pending] = {}  # in the order they went missing
+        # No entry can be due before this (``poll`` runs per packet: most calls end here).
+        self._next_due = 0.0
 
     @property
     def pending(self) -> int:
@@ -151,6 +153,8 @@ class NackScheduler:
         pending = self._pending
         for sequence in sequence_numbers:
             pending.setdefault(sequence, _Pending(now, now))
+        if sequence_numbers:
+            self._next_due = min(self._next_due, now + self.retry_interval())
         dropped = mattered = 0
         while len(pending) > MAX_PENDING:
             mattered += not pending.pop(next(iter(pending))).before_keyframe
@@ -176,6 +180,7 @@ class NackScheduler:
 
     def _learn(self, sample: float) -> None:
         self.rtt = sample if self.rtt is None else self.rtt + RTT_GAIN * (sample - self.rtt)
+        self._next_due = 0.0  # a new interval: every entry's due time moved
 
     def poll(self, now: float) -> tuple[list[int], int]:
         """Sequence numbers to NACK again now, and how many that mattered were given up.
@@ -185,13 +190,15 @@ class NackScheduler:
         them costs nothing here.
         """
         pending = self._pending
-        if not pending:
+        if not pending or now < self._next_due:
             return [], 0
         interval = self.retry_interval()
         again: list[int] = []
         expired: list[int] = []
+        earliest = now
         for sequence, entry in pending.items():
             if now - entry.last_at < interval:
+                earliest = min(earliest, entry.last_at)
                 continue
             if entry.tries >= MAX_TRIES or now - entry.first_at + interval > self.give_up_after:
                 expired.append(sequence)
@@ -199,6 +206,8 @@ class NackScheduler:
             entry.tries += 1
             entry.last_at = now
             again.append(sequence)
+        # Whatever stays (asked again now, or not yet due) is next due an interval on.
+        self._next_due = earliest + interval
         mattered = 0
         for sequence in expired:
             mattered += not pending.pop(sequence).before_keyframe
