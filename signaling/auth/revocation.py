@@ -31,6 +31,16 @@ class Revocation(msgspec.Struct, frozen=True):
         return f"every {self.role} token issued before {self.before:.3f}"
 
 
+def whole_milliseconds(moment: float) -> float:
+    """``moment`` rounded down to the millisecond, the resolution of a token's ``iat``.
+
+    Milliseconds: "revoke every token issued before now" must spare one minted just after.
+    Down: rounded up, ``iat`` could be in the future, and PyJWT refuses a token issued in
+    the future when it is verified at once.
+    """
+    return math.floor(moment * 1000) / 1000
+
+
 def revoke_token(token_id: str, by: str, now: float) -> Revocation:
     """An entry revoking the one token whose ``jti`` is ``token_id``."""
     if not token_id or len(token_id) > 200:
@@ -44,8 +54,7 @@ def revoke_role(role: Role, by: str, now: float) -> Revocation:
     ``before`` is in whole milliseconds, as a token's ``iat`` is (rounded down): a token
     minted in the same millisecond as the revocation, just after it, must survive it.
     """
-    before = math.floor(now * 1000) / 1000
-    return Revocation(at=now, by=by, role=role.value, before=before)
+    return Revocation(at=now, by=by, role=role.value, before=whole_milliseconds(now))
 
 
 class Revocations:

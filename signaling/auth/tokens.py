@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 import time
 from collections.abc import Mapping
@@ -10,7 +9,7 @@ from collections.abc import Mapping
 import jwt
 
 from signaling.auth.grants import Grant, Role, validate_scope
-from signaling.auth.revocation import Revocations
+from signaling.auth.revocation import Revocations, whole_milliseconds
 from signaling.errors import Unauthorized
 
 ALGORITHM = "HS256"
@@ -80,10 +79,14 @@ class TokenAuthority:
                 f"{article} {role} token may live at most {describe_lifetime(longest)} "
                 f"(setting tokens.{role}_max_hours)"
             )
-        # Milliseconds: "revoke every token issued before now" must spare one minted after.
-        # Rounded down: rounded up, ``iat`` could be up to 0.5 ms in the future, and PyJWT
-        # refuses a token issued in the future when it is verified at once.
-        issued = math.floor((time.time() if now is None else now) * 1000) / 1000
+        claims = self._claims(grant, ttl, now)
+        if grant.anonymous:
+            claims["anon"] = True
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def _claims(self, grant: Grant, ttl: float, now: float | None) -> dict[str, object]:
+        """What every token and pass of ``grant`` carries: who, what role, when, scope."""
+        issued = whole_milliseconds(time.time() if now is None else now)
         claims: dict[str, object] = {
             "iss": ISSUER,
             "aud": self._audience,
@@ -100,9 +103,7 @@ class TokenAuthority:
             claims["sessions"] = list(grant.sessions)
         if grant.channels:
             claims["channels"] = list(grant.channels)
-        if grant.anonymous:
-            claims["anon"] = True
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return claims
 
     def verify(self, token: str) -> Grant:
         """The grant a valid token carries; ``Unauthorized`` for anything else (a pass too)."""
@@ -129,23 +130,8 @@ class TokenAuthority:
         """
         if not 0 < ttl <= PASS_MAX_LIFETIME:
             raise ValueError(f"a pass lives at most {PASS_MAX_LIFETIME:.0f} seconds")
-        issued = math.floor((time.time() if now is None else now) * 1000) / 1000
-        claims: dict[str, object] = {
-            "iss": ISSUER,
-            "aud": self._audience,
-            "sub": grant.identity,
-            "role": grant.role.value,
-            "iat": issued,
-            "exp": int(issued + ttl),
-            "jti": secrets.token_hex(12),
-            "scope": scope,
-        }
-        if grant.venue:
-            claims["venue"] = grant.venue
-        if grant.sessions:
-            claims["sessions"] = list(grant.sessions)
-        if grant.channels:
-            claims["channels"] = list(grant.channels)
+        claims = self._claims(grant, ttl, now)
+        claims["scope"] = scope
         if grant.token_id is not None:
             claims["ojti"] = grant.token_id
         if grant.issued_at is not None:
