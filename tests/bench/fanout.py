@@ -29,11 +29,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from config import MediaSettings
 
 WIDTH, HEIGHT, FPS, BITRATE, GOP = 1280, 720, 30, 2_500_000, 60
 SECRET = "bench-producer-secret-0123456789"
@@ -250,27 +253,32 @@ async def run_subscribers(url: str, count: int, warmup: float, window: float, sa
 # -- servers ---------------------------------------------------------------------------------
 
 
-def run_forward_server(port: int, data_dir: str) -> None:
-    from aiohttp import web
+def unlimited_media() -> MediaSettings:
+    """Media limits lifted: every subscriber comes from one address, as fast as it can."""
+    from config import MediaSettings
 
-    from config import MediaSettings, Settings
-    from web.app import create_app
-
-    # Every subscriber comes from one address, as fast as it can: lift admission control.
     unlimited = 1_000_000
-    media = MediaSettings(
+    return MediaSettings(
         max_sessions=unlimited,
         max_sessions_per_channel=unlimited,
         max_sessions_per_address=unlimited,
         setup_rate_per_minute=unlimited,
         setup_burst=unlimited,
     )
+
+
+def run_forward_server(port: int, data_dir: str) -> None:
+    from aiohttp import web
+
+    from config import Settings
+    from web.app import create_app
+
     settings = Settings(
         host="127.0.0.1",
         port=port,
         data_dir=Path(data_dir),
         producer_secret=SECRET,
-        media=media,
+        media=unlimited_media(),
     )
     web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None)
 

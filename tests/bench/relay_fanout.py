@@ -35,23 +35,15 @@ CHANNEL = "gz-hall-1"  # a programme channel: the pulls need no token
 def run_node(port: int, data_dir: str, upstream: str | None) -> None:
     from aiohttp import web
 
-    from config import IceSettings, MediaSettings, RelaySettings, Settings
+    from config import IceSettings, RelaySettings, Settings
     from web.app import create_app
 
-    unlimited = 1_000_000
-    media = MediaSettings(
-        max_sessions=unlimited,
-        max_sessions_per_channel=unlimited,
-        max_sessions_per_address=unlimited,
-        setup_rate_per_minute=unlimited,
-        setup_burst=unlimited,
-    )
     settings = Settings(
         host="127.0.0.1",
         port=port,
         data_dir=Path(data_dir),
         producer_secret=fanout.SECRET,
-        media=media,
+        media=fanout.unlimited_media(),
         relay=RelaySettings(upstream=upstream),
         ice=IceSettings(udp_port=0),  # three nodes on one machine: a free media port each
     )

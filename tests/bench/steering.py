@@ -46,8 +46,10 @@ async def main(rounds: int) -> None:
 
 
 async def measure(rounds: int) -> None:
-    from config import MediaSettings, RelaySettings, load_event
+    from config import RelaySettings, load_event
     from config.settings import NodeSettings, Settings
+    from tests.bench.fanout import SECRET as secret
+    from tests.bench.fanout import unlimited_media
     from tests.helpers import local_settings
     from tests.media_peers import free_port
     from tests.redis_server import running_redis
@@ -55,15 +57,7 @@ async def measure(rounds: int) -> None:
     from web.keys import MEDIA
     from web.server import start_server
 
-    secret = "bench-producer-secret-0123456789"
-    unlimited = 1_000_000
-    media = MediaSettings(
-        max_sessions=unlimited,
-        max_sessions_per_channel=unlimited,
-        max_sessions_per_address=unlimited,
-        setup_rate_per_minute=unlimited,
-        setup_burst=unlimited,
-    )
+    media = unlimited_media()
     with tempfile.TemporaryDirectory() as folder, running_redis(Path(folder)) as redis_url:
         event = load_event(Settings().event_file)
         servers, urls = [], {}
