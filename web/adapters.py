@@ -141,9 +141,8 @@ class HomeReports:
     contradict it.
     """
 
-    def __init__(self, agent: HomeAgent, hub: MediaHub) -> None:
+    def __init__(self, agent: HomeAgent) -> None:
         self._agent = agent
-        self._hub = hub
         self._reported: set[str] = set()  # said live from here; its end is ours to say
 
     def venue_switched(self, event: SwitchEvent) -> None:
@@ -152,7 +151,7 @@ class HomeReports:
     def source_changed(self, event: SourceEvent) -> None:
         channel = event.channel
         if event.state == "live":
-            if channel in {relay.channel for relay in self._hub.snapshot().relays}:
+            if event.relayed:
                 return
             self._reported.add(channel)
         elif channel in self._reported:

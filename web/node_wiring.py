@@ -93,7 +93,7 @@ async def node_parts(
             audience=routes.players,
             audience_every=settings.node.heartbeat_seconds,
         )
-        media.add_switch_listener(reports := HomeReports(agent, media))
+        media.add_switch_listener(reports := HomeReports(agent))
         media.add_source_listener(reports)
         await agent.start()
         stack.push_async_callback(agent.aclose)
