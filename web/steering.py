@@ -117,12 +117,13 @@ def _check_access(request: web.Request, action: Action, target: Target, name: st
         raise errors.Forbidden("this token does not allow that")
 
 
-def _location(request: web.Request, node: NodeEntry, scope: str) -> str:
+def _location(request: web.Request, node: NodeEntry, scope: str | None) -> str:
+    """The same path on ``node``, marked ``via`` this node; with a pass for ``scope``."""
     assert node.url is not None
     query = [(k, v) for k, v in request.query.items() if k not in (VIA, ACCESS_TOKEN)]
     query.append((VIA, request.app[NODE].id))
     token = media_token(request)
-    if token is not None:
+    if scope is not None and token is not None:
         credentials = request.app[CREDENTIALS]
         try:
             grant = credentials.grant(token)
@@ -168,9 +169,6 @@ async def steered(
     if request.method == "OPTIONS":
         if "Access-Control-Request-Method" in request.headers:
             return None
-        query = [(k, v) for k, v in request.query.items() if k not in (VIA, ACCESS_TOKEN)]
-        query.append((VIA, request.app[NODE].id))
-        assert node.url is not None
-        return redirect(f"{node.url.rstrip('/')}{request.path}?{urlencode(query)}")
+        return redirect(_location(request, node, None))
     _check_access(request, action, target, name)
     return redirect(_location(request, node, pass_scope(action, target, name)))
