@@ -8,6 +8,7 @@ reading (defaults, file, environment) rather than about every knob.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -204,10 +205,18 @@ class RelaySettings:
     repair_hold_max_packets: int = 2048
 
 
-def validate_node(node: NodeSettings) -> None:
+def section_check(prefix: str) -> Callable[[str, bool, str], None]:
+    """``check(key, ok, reason)``: a ``SettingsError`` naming ``prefix + key`` unless ok."""
+
     def check(key: str, ok: bool, reason: str) -> None:
         if not ok:
-            raise SettingsError(f"setting 'node.{key}': {reason}")
+            raise SettingsError(f"setting '{prefix}{key}': {reason}")
+
+    return check
+
+
+def validate_node(node: NodeSettings) -> None:
+    check = section_check("node.")
 
     if node.id is not None:
         check("id", NODE_ID.fullmatch(node.id) is not None, NODE_ID_RULE)
@@ -229,9 +238,7 @@ def validate_node(node: NodeSettings) -> None:
 
 
 def validate_relay(relay: RelaySettings) -> None:
-    def check(key: str, ok: bool, reason: str) -> None:
-        if not ok:
-            raise SettingsError(f"setting 'relay.{key}': {reason}")
+    check = section_check("relay.")
 
     if relay.upstream is not None:
         check(
@@ -253,9 +260,7 @@ def validate_relay(relay: RelaySettings) -> None:
 
 
 def validate_ice(ice: IceSettings) -> None:
-    def check(key: str, ok: bool, reason: str) -> None:
-        if not ok:
-            raise SettingsError(f"setting '{key}': {reason}")
+    check = section_check("")
 
     for url in ice.stun_urls:
         check("ice.stun_urls", url.startswith(("stun:", "stuns:")), f"'{url}' is not a stun: URL")

@@ -26,6 +26,7 @@ from config.setting_sections import (
     SettingsError,
     TokenSettings,
     has_host,
+    section_check,
     validate_ice,
     validate_media,
     validate_node,
@@ -238,9 +239,7 @@ def _read_file(path: Path) -> dict[str, object]:
 
 
 def _validate(settings: Settings) -> None:
-    def check(key: str, ok: bool, reason: str) -> None:
-        if not ok:
-            raise SettingsError(f"setting '{key}': {reason}")
+    check = section_check("")
 
     check("port", 0 <= settings.port <= 65535, "must be between 0 and 65535")
     check("host", bool(settings.host), "must not be empty")
