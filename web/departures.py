@@ -10,7 +10,6 @@ token end here, so ``/api/streams`` shows one pull per live node and the capacit
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
@@ -18,10 +17,14 @@ from signaling.auth import Role, TokenAuthority
 from signaling.auth.relay_token import relay_identity
 from signaling.nodes import Directory, DirectoryUnavailable
 from signaling.nodes.departures import Departures
+from signaling.tasks import cancel_and_wait
 from streaming.hub import MediaHub
 from web.peers import PeerOrigins
 
 logger = logging.getLogger(__name__)
+
+# How long stopping waits for the background task (see signaling/tasks.py).
+STOP_WAIT = 5.0
 
 
 class DepartedPulls:
@@ -51,9 +54,8 @@ class DepartedPulls:
 
     async def aclose(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            task, self._task = self._task, None
+            await cancel_and_wait(task, STOP_WAIT, "the departed-pulls watch")
 
     async def _run(self) -> None:
         while True:

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from signaling.bus import Bus
+from signaling.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -79,14 +80,8 @@ class NodeBus:
         await self._bus.aclose()
         if self._task is not None:
             task, self._task = self._task, None
-            task.cancel()
-            # Not ``await task``: a cancellation swallowed inside the Redis client would
-            # leave us waiting forever; the closed bus and the flag end the loop anyway.
-            done, _ = await asyncio.wait({task}, timeout=STOP_WAIT)
-            if not done:
-                logger.warning("the bus listener did not stop in time; left behind")
-            elif not task.cancelled() and task.exception() is not None:
-                logger.warning("the bus listener had failed: %s", task.exception())
+            # The closed bus and the flag end the loop even if Redis swallowed the cancel.
+            await cancel_and_wait(task, STOP_WAIT, "the bus listener")
 
     async def _listen(self, messages: AsyncIterator[str]) -> None:
         while True:

@@ -11,7 +11,6 @@ routing node asks) announces the venues this node's settings make it home to.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -37,8 +36,12 @@ from signaling.routing.homes import (
 from signaling.routing.outbox import Outbox, parsed, wire
 from signaling.routing.persisted import SourceName
 from signaling.routing.service import SourceState
+from signaling.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
+
+# How long stopping waits for the background task (see signaling/tasks.py).
+STOP_WAIT = 5.0
 
 
 class VenueSwitcher(Protocol):
@@ -97,10 +100,8 @@ class HomeAgent:
 
     async def aclose(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            await cancel_and_wait(task, STOP_WAIT, "the home agent's audience loop")
         await self._outbox.aclose()
 
     async def _audience_loop(self) -> None:

@@ -7,7 +7,6 @@ never wait on the bus; a bounded queue takes them and one task publishes them in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -16,9 +15,12 @@ import msgspec
 from config.event import Event
 from signaling.bus.node import BusMessage, NodeBus
 from signaling.routing.homes import BadHomeMessage, HomeMessage, parse_home_message
+from signaling.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 OUTBOX_LIMIT = 1024  # messages waiting for the bus; beyond this they are dropped (logged)
+# A stop waits this long for the task, and as long for what is left to be published.
+STOP_WAIT = 5.0
 
 
 class Outbox:
@@ -53,11 +55,13 @@ class Outbox:
 
     async def aclose(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self.drain()
+            task, self._task = self._task, None
+            await cancel_and_wait(task, STOP_WAIT, "the home outbox")
+        try:
+            async with asyncio.timeout(STOP_WAIT):
+                await self.drain()
+        except TimeoutError:
+            logger.warning("the home outbox could not publish what was left; dropped")
 
 
 def wire(struct: msgspec.Struct) -> dict[str, Any]:

@@ -16,7 +16,6 @@ after a lost bus subscription), and the directory covers a home that died silent
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -42,8 +41,12 @@ from signaling.routing.homes import (
 from signaling.routing.outbox import Outbox, parsed, wire
 from signaling.routing.persisted import SourceName
 from signaling.routing.service import MediaView, SourceState
+from signaling.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
+
+# How long stopping waits for the background task (see signaling/tasks.py).
+STOP_WAIT = 5.0
 
 
 class RoutingInbox(Protocol):
@@ -155,10 +158,8 @@ class RemoteVenues:
 
     async def aclose(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            await cancel_and_wait(task, STOP_WAIT, "the home node check")
         await self._outbox.aclose()
 
     def _send(self, venue: str, home: str) -> None:
