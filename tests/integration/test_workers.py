@@ -21,6 +21,7 @@ import pytest
 from tests.helpers import eventually
 from tests.integration.server_process import SECRET
 from tests.integration.test_forwarding import BRIGHT, near
+from tests.integration.test_redis_restart_nodes import cli_token
 from tests.integration.worker_node import CHANNEL, WorkerNode, worker_node
 from tests.media_peers import Subscriber, needs_network, publish, subscribe
 from tests.steered_viewer import SteeredViewer
@@ -122,6 +123,36 @@ async def test_a_delete_sent_to_the_other_worker_ends_the_session_on_its_owner(
         assert not next(c for c in channels if c["id"] == CHANNEL)["live"]
     finally:
         await player.close()
+        await publisher.pc.close()
+
+
+async def test_a_venue_output_on_the_other_worker_follows_the_routing_worker(
+    node: WorkerNode, tmp_path: Path
+) -> None:
+    http = node.server.http
+    first, second = await both_private_urls(node)
+    operator = await cli_token(
+        tmp_path / "data", node.redis_url, "--role", "operator", "--venue", "jp"
+    )
+    publisher = await publish(http, f"{first}/whip/{CHANNEL}", SECRET, BRIGHT)
+    await claimed(node, 0)
+    output = await subscribe(http, f"{second}/whep/venue/jp", token=operator)
+    try:
+        # Sent to worker 1: the routing API is answered by worker 0, which runs routing.
+        async with http.post(
+            f"{second}/api/venues/jp/route", json={"channel": CHANNEL}, headers=node.server.bearer
+        ) as response:
+            assert response.status == 202, await response.text()
+            assert (await response.json())["routed"] == CHANNEL
+        await eventually(
+            lambda: output.frames >= 30 and near(output.last_luma, BRIGHT),
+            "worker 1's output of jp showing the channel published on worker 0",
+            30,
+        )
+        async with http.get(f"{second}/api/routing", headers=node.server.bearer) as response:
+            assert response.status == 200, await response.text()
+    finally:
+        await output.close()
         await publisher.pc.close()
 
 
