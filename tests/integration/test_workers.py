@@ -88,6 +88,18 @@ async def test_a_subscriber_on_the_other_worker_receives_the_channel(node: Worke
         assert all(urlsplit(p.location).path.rpartition("/")[2].startswith("1w") for p in players)
         assert await feeds_of(http, first) == [f"channel:{CHANNEL}"]
         assert (await feeds_of(http, second)).count(f"channel:{CHANNEL}") == 2
+
+        # A scrape of either worker shows both: worker 1's two players, worker 0's pull.
+        async def every_worker_counted() -> bool:
+            async with http.get(f"{first}/metrics") as response:
+                text = await response.text()
+            return (
+                'venuebridge_worker_subscribers{worker="1"} 2.0' in text
+                and 'venuebridge_worker_subscribers{worker="0"} 1.0' in text
+                and 'venuebridge_worker_cpu_cores_per_subscriber{worker="1"}' in text
+            )
+
+        await eventually(every_worker_counted, "both workers in worker 0's /metrics", 10)
     finally:
         for player in players:
             await player.close()
