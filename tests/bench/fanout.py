@@ -351,6 +351,13 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def _py_spy(pid: int, seconds: float, path: str) -> subprocess.Popen[str]:
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds))]
+    command += ["--rate", "200", "--native", "--format", "raw", "--output", path]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, text=True)
+
+
 def _wait_http(port: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -372,7 +379,13 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 def measure(
-    mode: str, count: int, processes: int, warmup: float, window: float, profile: str | None = None
+    mode: str,
+    count: int,
+    processes: int,
+    warmup: float,
+    window: float,
+    profile: str | None = None,
+    spy: str | None = None,
 ) -> dict[str, Any]:
     """One run: start server and publisher, add ``count`` subscribers, measure a window."""
     port = _free_port()
@@ -409,6 +422,8 @@ def measure(
                 assert sub.stdout is not None
                 json.loads(sub.stdout.readline())
             cpu_start, wall_start = _cpu_seconds(server.pid), time.monotonic()
+            if spy:  # sample the server during the window only (py-spy, raw stacks)
+                children.append(_py_spy(server.pid, window, f"{spy}.{mode}-{count}.raw"))
             results = []
             for sub in subs:
                 assert sub.stdout is not None
@@ -465,7 +480,8 @@ def orchestrate(args: argparse.Namespace) -> None:
     rows: dict[str, list[dict[str, Any]]] = {"forward": [], "relay": []}
     for mode, count in runs:
         profile = args.profile if mode == "forward" else None
-        row = measure(mode, count, args.processes, args.warmup, args.window, profile)
+        spy = args.py_spy if mode == "forward" else None
+        row = measure(mode, count, args.processes, args.warmup, args.window, profile, spy)
         rows[mode].append(row)
         print(json.dumps(row), flush=True)
     summary: dict[str, Any] = {"summary": True}
@@ -495,6 +511,7 @@ def main() -> None:
     run.add_argument("--warmup", type=float, default=4.0)
     run.add_argument("--window", type=float, default=10.0)
     run.add_argument("--profile", help="profile the server (forward mode) into this file")
+    run.add_argument("--py-spy", help="sample the server's window with py-spy into PREFIX.*.raw")
     serve = sub.add_parser("serve")
     serve.add_argument("--mode", choices=["forward", "relay"], required=True)
     serve.add_argument("--port", type=int, required=True)
