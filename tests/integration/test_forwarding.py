@@ -44,6 +44,7 @@ def check_send_path(server: MediaServer, channel: str) -> None:
     if isinstance(batch, NativeBatch):
         assert batch.packets > 0
 
+
 BRIGHT, DARK = 200, 60
 
 
