@@ -107,9 +107,12 @@ class NativeBatch:
         self._packet = None
         self.calls += 1
         self.packets += len(staged) - unsent
-        if unsent == 0 and self._failed[0] == 0:
+        if unsent == 0 and self._failed[0] == 0:  # the common case: all went out
             for writer, packet, sequence, timestamp in staged:
-                self._settle(writer, packet, sequence, timestamp, SENT)
+                try:
+                    writer.packet_sent(packet, sequence, timestamp)
+                except Exception:
+                    logger.exception("a writer failed to settle a batched packet")
             return
         view = self._view
         for index, (writer, packet, sequence, timestamp) in enumerate(staged):

@@ -146,15 +146,19 @@ class TrackWriter:
             self._enqueue(packet)
             self.flush()
             return
-        # The common case: nothing waiting; the batch sends it now or at its flush.
-        sequence, timestamp = self._rewrite(packet)
+        # The common case: nothing waiting; the batch sends it now or at its flush. The
+        # rewriter's steady state is inlined (once per packet per subscriber).
+        rewriter = self.rewriter
         self._staged_in = batch
-        batch.add(self, packet, sequence, timestamp)
-
-    def packet_sent(self, packet: MediaPacket, sequence: int, timestamp: int) -> None:
-        """The batch sent ``packet`` (or dropped it for good): remember it for NACKs."""
-        self._staged_in = None
-        self._sent(packet, sequence, timestamp)
+        if packet.epoch == rewriter.epoch and not rewriter.rebase_pending:
+            batch.add(
+                self,
+                packet,
+                (packet.sequence_number + rewriter.seq_offset) & 0xFFFF,
+                (packet.timestamp + rewriter.ts_offset) & 0xFFFFFFFF,
+            )
+        else:
+            batch.add(self, packet, *rewriter.rewrite(packet, packet.arrival))
 
     def packet_unsent(self, packet: MediaPacket) -> None:
         """The sink could not take ``packet`` now: it waits in the queue."""
@@ -214,10 +218,12 @@ class TrackWriter:
             rewriter.payload_type, packet.marker, sequence, timestamp, rewriter.ssrc, packet.payload
         ):
             return False
-        self._sent(packet, sequence, timestamp)
+        self.packet_sent(packet, sequence, timestamp)
         return True
 
-    def _sent(self, packet: MediaPacket, sequence: int, timestamp: int) -> None:
+    def packet_sent(self, packet: MediaPacket, sequence: int, timestamp: int) -> None:
+        """``packet`` went out (or was dropped for good): remember it for NACKs, count it."""
+        self._staged_in = None
         rewriter = self.rewriter
         if 0 < ((sequence - rewriter.last_sequence) & 0xFFFF) < 0x8000:
             rewriter.last_sequence = sequence
