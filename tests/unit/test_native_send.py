@@ -267,3 +267,10 @@ def test_native_send_is_a_setting() -> None:
     assert load_settings(None, {}).media.native_send is True
     with pytest.raises(SettingsError, match="VENUEBRIDGE_MEDIA_NATIVE_SEND"):
         load_settings(None, {"VENUEBRIDGE_MEDIA_NATIVE_SEND": "maybe"})
+
+
+def test_without_the_native_module_the_plain_path_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    import streaming.native_batch
+
+    monkeypatch.setattr(streaming.native_batch, "load", lambda: None)
+    assert isinstance(new_send_batch(True), PlainBatch)
