@@ -111,7 +111,7 @@ def frames(epoch: int, rng: random.Random, count: int) -> list[MediaPacket]:
     for number in range(count):
         size = rng.randint(1, 4)
         for part in range(size):
-            length = rng.choice([1, 200, 1100, 1200])
+            length = rng.choice([0, 1, 200, 1100, 1200])  # 0: a padding-only packet
             packets.append(
                 MediaPacket(
                     True,
