@@ -131,6 +131,9 @@ class MediaSettings:
     nack_give_up_ms: int = 1500
     # Raw loss over the last second above this: ask for a keyframe, not only NACKs.
     keyframe_loss_percent: int = 15
+    # Send each packet's copies with one native call (SRTP + sendmmsg) when the module
+    # was built (scripts/setup.sh); false, or not built: one sendto per packet.
+    native_send: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -253,7 +253,7 @@ async def run_subscribers(url: str, count: int, warmup: float, window: float, sa
 # -- servers ---------------------------------------------------------------------------------
 
 
-def unlimited_media() -> MediaSettings:
+def unlimited_media(native_send: bool = True) -> MediaSettings:
     """Media limits lifted: every subscriber comes from one address, as fast as it can."""
     from config import MediaSettings
 
@@ -264,10 +264,11 @@ def unlimited_media() -> MediaSettings:
         max_sessions_per_address=unlimited,
         setup_rate_per_minute=unlimited,
         setup_burst=unlimited,
+        native_send=native_send,
     )
 
 
-def run_forward_server(port: int, data_dir: str) -> None:
+def run_forward_server(port: int, data_dir: str, native_send: bool = True) -> None:
     from aiohttp import web
 
     from config import Settings
@@ -278,7 +279,7 @@ def run_forward_server(port: int, data_dir: str) -> None:
         port=port,
         data_dir=Path(data_dir),
         producer_secret=SECRET,
-        media=unlimited_media(),
+        media=unlimited_media(native_send),
     )
     web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None)
 
@@ -351,6 +352,13 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def _py_spy(pid: int, seconds: float, path: str) -> subprocess.Popen[str]:
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds))]
+    command += ["--rate", "200", "--native", "--format", "raw", "--output", path]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, text=True)
+
+
 def _wait_http(port: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -372,12 +380,20 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 def measure(
-    mode: str, count: int, processes: int, warmup: float, window: float, profile: str | None = None
+    mode: str,
+    count: int,
+    processes: int,
+    warmup: float,
+    window: float,
+    profile: str | None = None,
+    spy: str | None = None,
+    plain_send: bool = False,
 ) -> dict[str, Any]:
     """One run: start server and publisher, add ``count`` subscribers, measure a window."""
     port = _free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         extra = ["--profile", profile] if profile else []
+        extra += ["--plain-send"] if plain_send else []
         server = _spawn(
             "serve", "--mode", mode, "--port", str(port), "--data-dir", data_dir, *extra
         )
@@ -409,6 +425,8 @@ def measure(
                 assert sub.stdout is not None
                 json.loads(sub.stdout.readline())
             cpu_start, wall_start = _cpu_seconds(server.pid), time.monotonic()
+            if spy:  # sample the server during the window only (py-spy, raw stacks)
+                children.append(_py_spy(server.pid, window, f"{spy}.{mode}-{count}.raw"))
             results = []
             for sub in subs:
                 assert sub.stdout is not None
@@ -428,6 +446,7 @@ def measure(
     sample = results[0]["sample"] if results else {}
     return {
         "mode": mode,
+        "native_send": mode == "forward" and not plain_send,
         "subscribers": count,
         "server_cpu_percent": round(100 * (user + system) / wall, 2),
         "server_user_percent": round(100 * user / wall, 2),
@@ -465,7 +484,10 @@ def orchestrate(args: argparse.Namespace) -> None:
     rows: dict[str, list[dict[str, Any]]] = {"forward": [], "relay": []}
     for mode, count in runs:
         profile = args.profile if mode == "forward" else None
-        row = measure(mode, count, args.processes, args.warmup, args.window, profile)
+        spy = args.py_spy if mode == "forward" else None
+        row = measure(
+            mode, count, args.processes, args.warmup, args.window, profile, spy, args.plain_send
+        )
         rows[mode].append(row)
         print(json.dumps(row), flush=True)
     summary: dict[str, Any] = {"summary": True}
@@ -495,11 +517,14 @@ def main() -> None:
     run.add_argument("--warmup", type=float, default=4.0)
     run.add_argument("--window", type=float, default=10.0)
     run.add_argument("--profile", help="profile the server (forward mode) into this file")
+    run.add_argument("--py-spy", help="sample the server's window with py-spy into PREFIX.*.raw")
+    run.add_argument("--plain-send", action="store_true", help="media.native_send = false")
     serve = sub.add_parser("serve")
     serve.add_argument("--mode", choices=["forward", "relay"], required=True)
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--data-dir", required=True)
     serve.add_argument("--profile", help="write cProfile stats of the server here")
+    serve.add_argument("--plain-send", action="store_true")
     publish = sub.add_parser("publish")
     publish.add_argument("--url", required=True)
     subscribe = sub.add_parser("subscribe")
@@ -519,7 +544,7 @@ def main() -> None:
             profiler.enable()
         try:
             if args.mode == "forward":
-                run_forward_server(args.port, args.data_dir)
+                run_forward_server(args.port, args.data_dir, not args.plain_send)
             else:
                 run_relay_server(args.port)
         finally:
