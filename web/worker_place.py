@@ -42,7 +42,9 @@ class WorkerPlace:
 class WorkerLinks:
     """This worker's view of its siblings: their private URLs and the channels they hold."""
 
-    def __init__(self, directory: RedisDirectory | None, me: str, session: aiohttp.ClientSession):
+    def __init__(
+        self, directory: RedisDirectory | None, me: str, session: aiohttp.ClientSession | None
+    ) -> None:
         self.directory = directory
         self.me = me
         self.http = session  # for requests sent on to a sibling (web/worker_proxy.py)

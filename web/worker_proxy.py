@@ -106,6 +106,7 @@ async def to_owning_worker(request: web.Request, handler: Handler) -> web.Stream
     if owner is None:
         return await handler(request)
     links = request.app[WORKER_LINKS]
+    assert links.http is not None  # there are siblings: the session exists
     url = await links.private_url(owner)
     if url is None:
         if request.method in SESSION_METHODS:
