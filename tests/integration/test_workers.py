@@ -22,7 +22,7 @@ from tests.helpers import eventually
 from tests.integration.server_process import SECRET
 from tests.integration.test_forwarding import BRIGHT, near
 from tests.integration.test_redis_restart_nodes import cli_token
-from tests.integration.worker_node import CHANNEL, WorkerNode, worker_node
+from tests.integration.worker_node import CHANNEL, WorkerNode, running, worker_node
 from tests.media_peers import Subscriber, needs_network, publish, subscribe
 from tests.steered_viewer import SteeredViewer
 
@@ -214,3 +214,16 @@ async def test_a_killed_worker_is_replaced_and_its_viewers_play_again(node: Work
         )
         assert all(v.failures for v in moved), "worker 1's viewers had to reconnect"
     await publisher.pc.close()
+
+
+async def test_sighup_is_passed_on_and_sigterm_stops_every_worker(node: WorkerNode) -> None:
+    first, second = await both_private_urls(node)
+    workers = [node.worker_pid(first), node.worker_pid(second)]
+    supervisor = node.server.process
+    supervisor.send_signal(signal.SIGHUP)  # each worker takes it (a certificate reload)
+    async with node.server.http.get(f"{node.server.url}/healthz") as response:
+        assert response.status == 200
+    assert all(running(pid) for pid in workers)
+    supervisor.send_signal(signal.SIGTERM)
+    assert await supervisor.wait() == 0
+    assert not any(running(pid) for pid in workers)

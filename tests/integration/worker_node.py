@@ -59,6 +59,11 @@ class WorkerNode:
         raise AssertionError(f"no worker listens on {private_url}")
 
 
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists (a reaped child does not)."""
+    return Path(f"/proc/{pid}").exists()
+
+
 def _children(pid: int) -> list[int]:
     text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     return [int(child) for child in text.split()]
