@@ -1,7 +1,8 @@
 """A connected page: who it is, what it watches, and where its frames go.
 
 Fan-out calls ``send`` and never waits. The edge (web/ws.py) gives each client a
-``write`` that hands the frame to the socket's transport at once, and a ``backlog`` that
+``write`` that hands a whole websocket frame (``Frame.wire``, built once for every
+client it goes to) to the socket's transport at once, and a ``backlog`` that
 says how many bytes that transport still holds for the peer: that buffer is the client's
 bounded outbox. A client whose backlog passes ``max_backlog`` bytes, or stays non-empty
 for longer than the send timeout (see ``ClientRegistry.sweep``), is dropped instead of
@@ -66,7 +67,7 @@ class Client:
         if self.backlog() > self.max_backlog:
             self.drop("too slow: the outbox is full")
             return False
-        self.write(frame.data)
+        self.write(frame.wire)
         return True
 
     def drop(self, reason: str) -> None:
