@@ -62,12 +62,14 @@ class Client:
 
     def send(self, frame: Frame) -> bool:
         """Hand ``frame`` to the socket; a client too far behind is dropped instead."""
-        if self.dropped:
-            return False
+        return not self.dropped and self.send_wire(frame.wire)
+
+    def send_wire(self, wire: bytes) -> bool:
+        """``send`` for a frame already encoded (``Frame.wire``); False if it dropped."""
         if self.backlog() > self.max_backlog:
             self.drop("too slow: the outbox is full")
             return False
-        self.write(frame.wire)
+        self.write(wire)
         return True
 
     def drop(self, reason: str) -> None:

@@ -35,7 +35,8 @@ def apply(room: Room, event: ev.RoomEvent) -> list[tuple[Member, Frame]]:
     """Apply ``event`` as the room service does and return what goes to whom."""
     seq = room.seq + 1
     touched = room.apply(event, seq)
-    return frames_for(room, seq, event, touched, EVERYONE)
+    return [(m, frame) for frame, group in frames_for(room, seq, event, touched, EVERYONE)
+            for m in group]  # fmt: skip
 
 
 def received(out: list[tuple[Member, Frame]], member: Member) -> list[dict[str, Any]]:
@@ -87,6 +88,19 @@ def test_one_frame_per_audience_shared_by_its_members() -> None:
         "event_id": 2,
         "question": room.questions[qid].public_view(),
     }
+
+
+def test_each_frame_comes_once_with_the_list_of_its_members() -> None:
+    room = Room(ROOM)
+    qid = ask(room)
+    seq = room.seq + 1
+    event = room.decide_approve(by="mod", question_id=qid, now=2.0)
+    groups = frames_for(room, seq, event, room.apply(event, seq), EVERYONE)
+    assert sorted([m.identity for m in group] for _, group in groups) == [
+        ["alice"],
+        ["bob", "carol"],
+        ["mod"],
+    ]
 
 
 def test_a_dismissal_hides_the_question_and_tells_the_asker_why() -> None:
