@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -190,3 +191,24 @@ def test_touched_by_names_both_sides_of_a_merge() -> None:
 
 def _text(frame: ServerFrame) -> str:
     return encode_frame(frame).text
+
+
+def test_a_fan_out_to_thousands_allocates_nothing_per_member() -> None:
+    """No object the collector tracks per member: at 5,000 members a tuple each set off
+    collections mid fan-out, full ones among them, and those were the latency tail."""
+    room = Room(ROOM)
+    qid = ask(room)
+    crowd = [Member(Grant(f"viewer-{i}", Role.VIEWER)) for i in range(5000)]
+    seq = room.seq + 1
+    event = room.decide_approve(by="mod", question_id=qid, now=2.0)
+    touched = room.apply(event, seq)
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    gc.collect()
+    collections = sum(s["collections"] for s in gc.get_stats())
+    try:
+        groups = frames_for(room, seq, event, touched, [MOD, ALICE, *crowd])
+    finally:
+        gc.set_threshold(*before)
+    assert sum(s["collections"] for s in gc.get_stats()) == collections
+    assert sum(len(group) for _, group in groups) == 5002
