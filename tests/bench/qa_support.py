@@ -20,8 +20,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-# Files a server process holds besides its sockets (store, epoll, listeners, logs...).
-SPARE_FILES = 64
+# Files a server process holds besides its viewers' sockets (store, epoll, listeners,
+# logs, the benchmark's moderator and spectator sockets...).
+SPARE_FILES = 100
 
 
 def emit(**fields: Any) -> None:
@@ -107,7 +108,7 @@ class OurServer:
             # Every benchmark client is a new anonymous viewer on a loopback address.
             "VENUEBRIDGE_LIMITS_ANONYMOUS_BURST_PER_ADDRESS": "1000000",
             # Thousands of sockets: the edge's cap must not be what refuses them.
-            "VENUEBRIDGE_HTTP_MAX_CONNECTIONS": str(hard_fd_limit() - SPARE_FILES),
+            "VENUEBRIDGE_HTTP_MAX_CONNECTIONS": str(hard_fd_limit() - SPARE_FILES // 2),
         }
         command = [sys.executable, "-m", "web", "serve", "--host", "127.0.0.1", "--port",
                    str(self.port), "--data-dir", str(data_dir)]  # fmt: skip
