@@ -108,7 +108,7 @@ class OurServer:
             # Every benchmark client is a new anonymous viewer on a loopback address.
             "VENUEBRIDGE_LIMITS_ANONYMOUS_BURST_PER_ADDRESS": "1000000",
             # Thousands of sockets: the edge's cap must not be what refuses them.
-            "VENUEBRIDGE_HTTP_MAX_CONNECTIONS": str(hard_fd_limit() - SPARE_FILES // 2),
+            "VENUEBRIDGE_HTTP_MAX_CONNECTIONS": str(hard_fd_limit() - 64),
         }
         command = [sys.executable, "-m", "web", "serve", "--host", "127.0.0.1", "--port",
                    str(self.port), "--data-dir", str(data_dir)]  # fmt: skip
