@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from config import Event, Settings
+from config import Event, Settings, SettingsError, load_settings
 from config.setting_sections import ControlLimits
 from config.settings import replace
 from signaling.protocol.server import Frame
@@ -31,6 +31,10 @@ def test_the_outbox_limit_and_send_timeout_are_settings() -> None:
     assert options.max_backlog == 64 * 1024
     assert options.send_timeout == 2.0
     assert hub_options_for(Settings()).max_backlog == 1024 * 1024
+    loaded = load_settings(environ={"VENUEBRIDGE_LIMITS_WS_OUTBOX_KIB": "256"})
+    assert hub_options_for(loaded).max_backlog == 256 * 1024
+    with pytest.raises(SettingsError, match=r"limits\.ws_send_timeout_seconds"):
+        load_settings(environ={"VENUEBRIDGE_LIMITS_WS_SEND_TIMEOUT_SECONDS": "0"})
 
 
 def _has_read(client: WsClient, count: int) -> Callable[[], bool]:
