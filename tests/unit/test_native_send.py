@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import random
 import socket
 from collections.abc import AsyncIterator
@@ -36,8 +37,10 @@ from tests.unit.test_writer_and_feeds import Clock, FakePublisher, FakeSink
 KEY = bytes(range(30))  # SRTP master key and salt, the same for both paths
 SUBSCRIBERS = 3
 
+# CI builds the module (scripts/setup.sh): there a missing one fails these tests, not skips.
 needs_native = pytest.mark.skipif(
-    load_native() is None, reason="the native send path is not built (bash scripts/setup.sh)"
+    load_native() is None and os.environ.get("CI") != "true",
+    reason="the native send path is not built (bash scripts/setup.sh)",
 )
 
 
