@@ -100,14 +100,15 @@ async def node_parts(
         stack.push_async_callback(agent.aclose)
 
         view: MediaView = MediaPlaneView(media)
+        siblings: RoutesToSiblings | None = None
         if app.get(WORKER) is not None:
             # Several workers: the others' venue outputs follow this one's (web/worker_routes.py).
             if settings.routing:
-                view = siblings = RoutesToSiblings(view, hub.bus)
+                view = siblings = RoutesToSiblings(view, hub.bus, hub)
                 siblings.start()
                 stack.push_async_callback(siblings.aclose)
             else:
-                await SiblingRoutes(hub.bus, event, media).start()
+                await SiblingRoutes(hub.bus, event, media, hub).start()
         if settings.routing:
             remote = RemoteVenues(
                 hub.bus,
@@ -120,6 +121,8 @@ async def node_parts(
             agent.hello_listeners.append(remote.home_said_hello)
             routing = routing_plane(settings, event, backends.store, hub, media, app[CLOCK], remote)
             app[ROUTING] = await stack.enter_async_context(routing)
+            if siblings is not None:
+                siblings.announce_matrix()
         yield
 
 
