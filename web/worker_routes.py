@@ -13,6 +13,7 @@ pulls from the worker that does (web/worker_wiring.py), as for any player.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from config import Event
@@ -35,12 +36,27 @@ MAX_MATRIX_CHARS = 4 * 1024 * 1024
 SOURCES: tuple[SourceRole, ...] = ("primary", "backup")
 
 
+def add_counts(mine: Mapping[str, int], theirs: Mapping[str, int]) -> dict[str, int]:
+    """Two workers' player counts, key by key."""
+    total = dict(mine)
+    for key, count in theirs.items():
+        total[key] = total.get(key, 0) + count
+    return total
+
+
 class RoutesToSiblings:
     """The routing worker's ``MediaView``: its own media plane, and the same switches
     sent to the node's other workers."""
 
-    def __init__(self, local: MediaView, bus: NodeBus, hub: Hub) -> None:
+    def __init__(
+        self,
+        local: MediaView,
+        bus: NodeBus,
+        hub: Hub,
+        siblings_players: Callable[[], tuple[dict[str, int], dict[str, int]]],
+    ) -> None:
         self._local = local
+        self._siblings_players = siblings_players
         self._bus = bus
         self._outbox = Outbox(bus)
         self._plan: dict[str, str | None] = {}
@@ -72,7 +88,10 @@ class RoutesToSiblings:
         return self._local.live_channels()
 
     def audience(self) -> tuple[dict[str, int], dict[str, int]]:
-        return self._local.audience()
+        """The whole node's players: this worker's, and its siblings' as last shared."""
+        venues, channels = self._local.audience()
+        their_venues, their_channels = self._siblings_players()
+        return add_counts(venues, their_venues), add_counts(channels, their_channels)
 
     def _heard_hello(self, message: BusMessage) -> None:
         if message.get("node") != self._bus.node:
