@@ -8,6 +8,7 @@ from signaling.errors import Forbidden, Unauthorized
 from streaming.stats import streams_json
 from web.auth import require_director
 from web.keys import MEDIA
+from web.worker_streams import node_view, wants_node_view
 
 
 def _is_director(request: web.Request) -> bool:
@@ -25,7 +26,10 @@ async def get_streams(request: web.Request) -> web.Response:
     is not refused here: it just gets the view without session ids.
     """
     snapshot = request.app[MEDIA].snapshot()
-    return web.json_response(streams_json(snapshot, session_ids=_is_director(request)))
+    view = streams_json(snapshot, session_ids=_is_director(request))
+    if wants_node_view(request):
+        view = await node_view(request, view)  # several workers: the node's, merged
+    return web.json_response(view)
 
 
 def setup(app: web.Application) -> None:

@@ -60,7 +60,8 @@ async def claimed(node: WorkerNode, index: int) -> None:
 
 
 async def streams(http: aiohttp.ClientSession, base: str) -> dict[str, object]:
-    async with http.get(f"{base}/api/streams") as response:
+    """One worker's own sessions (a plain poll merges every worker's)."""
+    async with http.get(f"{base}/api/streams?worker=local") as response:
         body: dict[str, object] = await response.json()
         return body
 
@@ -89,6 +90,22 @@ async def test_a_subscriber_on_the_other_worker_receives_the_channel(node: Worke
         assert all(urlsplit(p.location).path.rpartition("/")[2].startswith("1w") for p in players)
         assert await feeds_of(http, first) == [f"channel:{CHANNEL}"]
         assert (await feeds_of(http, second)).count(f"channel:{CHANNEL}") == 2
+        # A poll of either worker shows the node: the publisher (on worker 0) and all three
+        # sessions, each with its worker, and the channel's consumers added up.
+        consumers = 0
+        for base in (first, second):
+            local = await streams(http, base)
+            assert isinstance(local["channels"], list)
+            consumers += sum(c["subscribers"] for c in local["channels"] if c["id"] == CHANNEL)
+        for base in (first, second):
+            async with http.get(f"{base}/api/streams") as response:
+                node_view = await response.json()
+            assert [(p["channel"], p["worker"]) for p in node_view["publishers"]] == [(CHANNEL, 0)]
+            assert sorted(s["worker"] for s in node_view["subscribers"]) == [0, 1, 1]
+            [channel] = [c for c in node_view["channels"] if c["id"] == CHANNEL]
+            assert channel["live"] is True
+            assert channel["subscribers"] == consumers > 0
+            assert node_view["workers_missing"] == []
 
         # A scrape of either worker shows both: worker 1's two players, worker 0's pull.
         async def every_worker_counted() -> bool:
