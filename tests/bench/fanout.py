@@ -33,12 +33,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parents[2]))
-sys.path.insert(0, str(HERE.parent))
 
-from fanout_report import summary  # noqa: E402
-from janus_anchor import OPUS_PT, PAYLOAD_TYPES, JanusServer, janus_missing  # noqa: E402
-from media_clip import CODECS, RESOLUTIONS, make_clip  # noqa: E402
-from media_servers import (  # noqa: E402
+from tests.bench.fanout_report import summary  # noqa: E402
+from tests.bench.janus_anchor import OPUS_PT, PAYLOAD_TYPES, JanusServer, janus_missing  # noqa: E402
+from tests.bench.media_clip import CODECS, RESOLUTIONS, make_clip  # noqa: E402
+from tests.bench.media_servers import (  # noqa: E402
     CHANNEL,
     ROOT,
     SECRET,
@@ -48,8 +47,8 @@ from media_servers import (  # noqa: E402
     stop_process,
     wait_listening,
 )
-from media_subscribers import summarise  # noqa: E402
-from proc_cpu import TreeCpu  # noqa: E402
+from tests.bench.media_subscribers import summarise  # noqa: E402
+from tests.bench.proc_cpu import TreeCpu  # noqa: E402
 
 
 def _spawn(*args: str) -> subprocess.Popen[str]:
@@ -132,6 +131,7 @@ def measure(
                     str(args.warmup),
                     "--window",
                     str(args.window),
+                    *([] if args.receiver_reports else ["--no-receiver-reports"]),
                 )
                 for n in per_process
                 if n > 0
@@ -165,6 +165,7 @@ def measure(
         "codec": codec,
         "resolution": resolution,
         "subscribers": count,
+        "receiver_reports": args.receiver_reports,
         **({"workers": options["workers"]} if options.get("workers") else {}),
         "server_cpu_percent": round(100 * (user + system) / wall, 2),
         "server_user_percent": round(100 * user / wall, 2),
@@ -217,6 +218,12 @@ def main() -> None:
     run.add_argument("--processes", type=int, default=2)
     run.add_argument("--warmup", type=float, default=4.0)
     run.add_argument("--window", type=float, default=10.0)
+    run.add_argument(
+        "--no-receiver-reports",
+        dest="receiver_reports",
+        action="store_false",
+        help="subscribers send no RTCP receiver reports (they do by default, like browsers)",
+    )
     relay = sub.add_parser("serve-relay")
     relay.add_argument("--port", type=int, required=True)
     publish = sub.add_parser("publish")
@@ -232,12 +239,13 @@ def main() -> None:
     subscribe.add_argument("--count", type=int, required=True)
     subscribe.add_argument("--warmup", type=float, required=True)
     subscribe.add_argument("--window", type=float, required=True)
+    subscribe.add_argument("--no-receiver-reports", dest="reports", action="store_false")
     args = parser.parse_args(sys.argv[1:] or ["run"])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if args.command == "serve-relay":
         run_relay_server(args.port)
     elif args.command == "publish":
-        from media_publishers import run_rtp_publisher, run_whip_publisher
+        from tests.bench.media_publishers import run_rtp_publisher, run_whip_publisher
 
         if args.whip:
             asyncio.run(run_whip_publisher(args.whip, SECRET, args.codec, args.resolution))
@@ -247,10 +255,12 @@ def main() -> None:
                                   args.video_pt, OPUS_PT)
             )  # fmt: skip
     elif args.command == "subscribe":
-        from media_subscribers import run_subscribers
+        from tests.bench.media_subscribers import run_subscribers
 
         asyncio.run(
-            run_subscribers(args.url, args.count, args.warmup, args.window, args.mountpoint)
+            run_subscribers(
+                args.url, args.count, args.warmup, args.window, args.mountpoint, args.reports
+            )
         )
     else:
         orchestrate(args)

@@ -137,6 +137,8 @@ def _mountpoint_config(mountpoint: Mountpoint) -> str:
 			iface = "127.0.0.1"
 			pt = {PAYLOAD_TYPES[codec]}
 			codec = "{codec.lower()}"{fmtp}
+			# New viewers get the last keyframe at once, as venuebridge does.
+			bufferkf = true
 		}}
 	)
 }}

@@ -16,7 +16,7 @@ import random
 import socket
 import time
 
-from media_clip import FPS, RESOLUTIONS, clip_packet, make_clip, packetiser
+from tests.bench.media_clip import FPS, RESOLUTIONS, clip_packet, make_clip, packetiser
 
 
 async def run_whip_publisher(url: str, token: str, codec: str, resolution: str) -> None:

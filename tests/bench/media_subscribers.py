@@ -4,8 +4,11 @@ Every subscriber is a full aiortc peer (ICE, DTLS-SRTP, its own UDP socket); onl
 receive pipeline is replaced by a counter so that one process can hold dozens of them.
 The counter decrypts until the first keyframe arrives (first-frame time is the first
 frame a decoder could show), then reads only the clear RTP header: frames are counted by
-marker bit. The same counter serves venuebridge (WHEP) and Janus (streaming plugin over
-its HTTP API), so the two servers are measured by identical receivers.
+marker bit. Like a browser (and aiortc's own receiver) each subscriber
+sends an RTCP receiver report about the video about once a second, so the servers do
+their per-subscriber RTCP work. The same counter serves venuebridge (WHEP) and Janus
+(streaming plugin over its HTTP API), so the two servers are measured by identical
+receivers.
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from media_publishers import post_sdp
-
+from streaming.aiortc_glue import receiver_report
 from streaming.keyframes import is_keyframe
+from tests.bench.media_publishers import post_sdp
+
+REPORT_INTERVAL = 1.0  # seconds between one subscriber's receiver reports
 
 
 class FrameCounter:
@@ -34,8 +40,14 @@ class FrameCounter:
         self._codecs: dict[int, str] = {}
         self._keyed = False
         self._stop_decrypting: Callable[[], None] = lambda: None
+        self._sink: Any = None
+        self.ssrc = random.getrandbits(32)
+        self.media_ssrc: int | None = None
+        self._highest: int | None = None  # extended sequence number
+        self._last_sr: tuple[int, float] | None = None  # middle 32 bits of NTP, arrival
 
     def on_receive_started(self, payload_types: dict[int, str], sink: Any) -> None:
+        self._sink = sink
         self._codecs = {pt: mime.split("/")[-1].upper() for pt, mime in payload_types.items()}
         srtp = getattr(getattr(sink, "_dtls", None), "_rx_srtp", None)
 
@@ -49,6 +61,7 @@ class FrameCounter:
 
     def on_rtp(self, ssrc: int, pt: int, seq: int, ts: int, marker: bool, payload: bytes) -> None:
         self.packets += 1
+        self._note_sequence(ssrc, seq)
         if not self._keyed:
             codec = self._codecs.get(pt)
             if codec not in ("H264", "VP8") or not is_keyframe(codec, payload):
@@ -60,8 +73,45 @@ class FrameCounter:
                 self.first_frame = time.monotonic()
                 self._stop_decrypting()
 
+    def _note_sequence(self, ssrc: int, seq: int) -> None:
+        if ssrc != self.media_ssrc or self._highest is None:
+            self.media_ssrc, self._highest = ssrc, seq
+            return
+        low = self._highest & 0xFFFF
+        if (seq - low) & 0xFFFF < 0x8000:  # newer, possibly wrapped
+            cycles = self._highest - low + (0x10000 if seq < low else 0)
+            self._highest = cycles + seq
+
     def on_sender_report(self, ssrc: int, ntp: int) -> None:
-        pass
+        if ssrc == self.media_ssrc:
+            self._last_sr = ((ntp >> 16) & 0xFFFFFFFF, time.monotonic())
+
+    def receiver_report(self) -> bytes | None:
+        """An RTCP RR about the video (no loss counted), or None before any packet."""
+        if self.media_ssrc is None or self._highest is None:
+            return None
+        lsr, dlsr = 0, 0
+        if self._last_sr is not None:
+            lsr = self._last_sr[0]
+            dlsr = int((time.monotonic() - self._last_sr[1]) * 65536) & 0xFFFFFFFF
+        highest = self._highest & 0xFFFFFFFF
+        return receiver_report(self.ssrc, self.media_ssrc, 0, 0, highest, lsr, dlsr)
+
+    def send_receiver_report(self) -> None:
+        report = self.receiver_report()
+        if report is not None and self._sink is not None:
+            self._sink.send_rtcp(report)
+
+
+async def send_receiver_reports(counters: list[FrameCounter]) -> None:
+    """Each counter's RR once per ``REPORT_INTERVAL``, spread evenly over it."""
+    while True:
+        pause = REPORT_INTERVAL / max(1, len(counters))
+        for counter in list(counters):
+            counter.send_receiver_report()
+            await asyncio.sleep(pause)
+        if not counters:
+            await asyncio.sleep(REPORT_INTERVAL)
 
 
 class IgnoringCounter(FrameCounter):
@@ -102,7 +152,8 @@ async def janus_subscriber(
 ) -> tuple[Any, FrameCounter, Callable[[], Awaitable[None]]]:
     """A viewer of a Janus mountpoint: Janus offers, we answer."""
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-    from janus_anchor import JanusViewer
+
+    from tests.bench.janus_anchor import JanusViewer
 
     counter = FrameCounter(time.monotonic())
     viewer = JanusViewer(http, url)
@@ -122,7 +173,12 @@ async def janus_subscriber(
 
 
 async def run_subscribers(
-    target: str, count: int, warmup: float, window: float, mountpoint: int | None
+    target: str,
+    count: int,
+    warmup: float,
+    window: float,
+    mountpoint: int | None,
+    reports: bool = True,
 ) -> None:
     """Connect ``count`` subscribers, let them settle, print each one's fps over a window.
 
@@ -135,6 +191,7 @@ async def run_subscribers(
         closers: list[Callable[[], Awaitable[None]]] = []
         counters: list[FrameCounter] = []
         failures: list[str] = []
+        reporter = asyncio.create_task(send_receiver_reports(counters)) if reports else None
         for _ in range(count):
             try:
                 if mountpoint is None:
@@ -160,6 +217,10 @@ async def run_subscribers(
             "failed": failures,
         }
         print(json.dumps(result), flush=True)
+        if reporter is not None:
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporter
         await asyncio.gather(*(close() for close in closers), return_exceptions=True)
 
 
