@@ -45,6 +45,7 @@ from config.setting_values import (
     parse_str,
     parse_str_tuple,
 )
+from config.workers import parse_workers, validate_workers
 
 # The sections are defined in config/setting_sections.py; importers keep using this module.
 __all__ = [
@@ -94,6 +95,8 @@ class Settings:
     producer_secret: str | None = None
     # Routing automation and as-run records (run on the node that holds venue outputs).
     routing: bool = True
+    # Worker processes on this machine (config/workers.py): 1, N or "auto".
+    workers: int | str = 1
     pre_roll_seconds: int = 120
     asrun_tolerance_seconds: int = 120
     source_lost_seconds: int = 30
@@ -143,6 +146,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "redis_url": parse_optional_str,
     "video_codec": parse_choice(VIDEO_CODECS, upper=True),
     "routing": parse_bool,
+    "workers": parse_workers,
     "pre_roll_seconds": parse_int,
     "asrun_tolerance_seconds": parse_int,
     "source_lost_seconds": parse_int,
@@ -313,6 +317,7 @@ def _validate(settings: Settings) -> None:
     validate_media(settings.media)
     validate_node(settings.node)
     validate_relay(settings.relay)
+    validate_workers(settings)
 
 
 def _is_network(text: str) -> bool:

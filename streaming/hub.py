@@ -94,8 +94,9 @@ class MediaHub(HubSnapshots):
         upstream: UpstreamLocator | None = None,
         relay: RelaySettings | None = None,
         relay_token: Callable[[], str | None] | None = None,
+        session_ids: Callable[[], str] = new_session_id,  # a worker's ids name it (web/)
     ) -> None:
-        self.video_codec = video_codec
+        self.video_codec, self._new_id = video_codec, session_ids
         self._ice_ports = ice_ports or AnyFreePort()
         self.access = access
         self._advertised_addresses = advertised_addresses
@@ -126,8 +127,7 @@ class MediaHub(HubSnapshots):
             MappingProxyType(self._publishers), MappingProxyType(self._subscribers)
         )
         self._urls = SessionUrls()
-        # The token each session was opened with, to end it if that token is revoked.
-        self._tokens: dict[str, str] = {}
+        self._tokens: dict[str, str] = {}  # each session's token: ended if it is revoked
         self._switch_listeners: list[SwitchListener] = []
         self._source_listeners: list[SourceListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -238,7 +238,7 @@ class MediaHub(HubSnapshots):
         offer = parse_offer(offer_sdp)
         check_publish_offer(offer, self.video_codec)
         session = PublisherSession(
-            new_session_id(),
+            self._new_id(),
             source,
             self.video_codec,
             self._publisher_live,
@@ -331,7 +331,7 @@ class MediaHub(HubSnapshots):
         # Admitted before anything costly; the ticket goes back when the session ends.
         ticket = self._admission.admit(address, label, time.monotonic())
         session = SubscriberSession(
-            new_session_id(),
+            self._new_id(),
             feed,
             label,
             self.video_codec,

@@ -29,8 +29,6 @@ from signaling.auth.relay_token import RelayToken
 from signaling.clock import Clock, SystemClock
 from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, InviteLog, UseRecorder
-from signaling.protocol.budget import MessageRate
-from signaling.qa.limits import Limits, Rate
 from signaling.rehearsal import RehearsalPlan, rehearsal_clock
 from signaling.store import EventStore
 from streaming.hub import MediaHub
@@ -64,6 +62,7 @@ from web.adapters import (
 )
 from web.backends import open_backends
 from web.errors import error_pages, signaling_errors
+from web.hub_options import hub_options_for
 from web.hygiene import body_deadline
 from web.keys import (
     ANONYMOUS,
@@ -86,6 +85,7 @@ from web.keys import (
 )
 from web.node_wiring import media_upstream, node_parts, open_directory
 from web.origin import same_origin
+from web.worker_wiring import worker_parts
 
 HERE = Path(__file__).parent
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -137,33 +137,6 @@ def create_app(
     return app
 
 
-def hub_options_for(settings: Settings) -> HubOptions:
-    """The control plane's limits as the settings (``[limits]``, ``[tokens]``) give them."""
-    limits = settings.limits
-    return HubOptions(
-        limits=Limits(
-            vote_per_identity=Rate(
-                limits.vote_burst_per_identity, limits.votes_per_identity_per_minute
-            ),
-            vote_per_address=Rate(
-                limits.vote_burst_per_address, limits.votes_per_address_per_minute
-            ),
-            anonymous_per_address=Rate(
-                limits.anonymous_burst_per_address, limits.anonymous_per_address_per_minute
-            ),
-            suspect_votes=limits.suspect_votes_per_address,
-            suspect_window=float(limits.suspect_window_seconds),
-        ),
-        messages=MessageRate(
-            burst=limits.ws_message_burst,
-            per_second=float(limits.ws_messages_per_second),
-            join_cost=limits.ws_join_cost,
-            refused_before_close=limits.ws_refused_before_close,
-        ),
-        revocation_refresh=float(settings.tokens.revocation_refresh_seconds),
-    )
-
-
 async def _planes(app: web.Application) -> AsyncIterator[None]:
     """Everything that runs while the app serves, started in order, stopped in reverse."""
     settings, event = app[SETTINGS], app[EVENT]
@@ -212,6 +185,8 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         await directory.start()
         stack.push_async_callback(directory.stop)
 
+        # Several workers: ids naming this one, sibling pulls first (web/worker_wiring.py).
+        workers = await stack.enter_async_context(worker_parts(app, backends))
         # A busy media port stops start-up here (SettingsError naming ice.udp_port).
         ice_ports = app[ICE_PORTS] = await stack.enter_async_context(open_ice_ports(settings.ice))
         if isinstance(ice_ports, UdpMux):
@@ -230,7 +205,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             # The slate names each venue's next session: on the rehearsal clock too.
             now=clock.now,
             ice_ports=ice_ports,
-            upstream=media_upstream(settings, directory, app[NODE].id),
+            upstream=workers.upstream(media_upstream(settings, directory, app[NODE].id)),
             relay=settings.relay,
             # This node's own relay token, unless relay.token overrides it.
             relay_token=None
@@ -238,8 +213,10 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             else RelayToken(
                 backends.authority, app[NODE].id, settings.relay.token_ttl_seconds
             ).current,
+            session_ids=workers.session_ids,
         )
         app[MEDIA] = media
+        workers.attach(media)
         app[METRICS].register(MediaCollector(media))
         # A revoked token ends the WHIP/WHEP sessions it opened, on every node.
         hub.revoker.add_listener(media.end_revoked)

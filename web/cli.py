@@ -16,6 +16,7 @@ from config import Event, EventFileError, Settings, SettingsError, load_event
 from config.event import Part
 from config.schedule import by_day_and_hall, local_time, sessions_for_venue, zone_label
 from config.schedule_import import ImportOptions, ScheduleImportError, import_schedule
+from config.workers import parse_workers, worker_count
 from signaling.files import private_dir
 from signaling.records.airing import Airing
 from signaling.records.report import airing_row, terminal_report, to_csv
@@ -32,6 +33,7 @@ from web.cli_common import (
 from web.doctor import command as doctor_command
 from web.logs import configure_logging
 from web.server import serve_until_signalled
+from web.workers import serve_workers
 
 logger = logging.getLogger("venuebridge")
 _settings = settings_from_args
@@ -50,6 +52,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     warning = public_url_warning(settings)
     if warning is not None:
         logger.warning("%s", warning)
+    count = worker_count(settings)
+    if count > 1:
+        code = serve_workers(settings, count)  # web/workers.py: a supervisor of workers
+        logger.info("venuebridge stopped")
+        return code
     app = create_app(settings, event)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
     logger.info(
@@ -202,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on")
     serve.add_argument("--port", type=int, help="HTTP port")
     serve.add_argument("--data-dir", type=Path, help="where the store and secret live")
+    serve.add_argument(
+        "--workers",
+        type=parse_workers,
+        help='worker processes: a number, or "auto" (one per core; needs redis_url)',
+    )
     serve.add_argument(
         "--rehearse",
         action="store_true",

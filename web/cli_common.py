@@ -12,7 +12,7 @@ from config import Settings, load_settings
 from config.settings import replace
 
 # Flags that override the setting of the same name when given.
-OVERRIDES = ("host", "port", "data_dir", "event_file", "public_url")
+OVERRIDES = ("host", "port", "data_dir", "event_file", "public_url", "workers")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

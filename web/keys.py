@@ -19,6 +19,7 @@ from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.ice_ports import IcePorts
 from web.peers import PeerOrigins
+from web.worker_place import WorkerLinks, WorkerPlace
 
 SETTINGS = web.AppKey("settings", Settings)
 EVENT = web.AppKey("event", Event)
@@ -55,3 +56,7 @@ DIRECTORY = web.AppKey("directory", Directory)
 PEERS = web.AppKey("peers", PeerOrigins)
 # Which node is home to each venue (settings' node.venues over the event file).
 HOMES = web.AppKey("homes", HomeBook)
+
+# Worker processes (issue 14): this worker's place among the node's, and its siblings.
+WORKER = web.AppKey("worker", WorkerPlace)
+WORKER_LINKS = web.AppKey("worker_links", WorkerLinks)

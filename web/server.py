@@ -14,6 +14,7 @@ import gc
 import logging
 import resource
 import signal
+import socket
 from dataclasses import dataclass
 
 from aiohttp import web, web_response
@@ -41,7 +42,7 @@ def hide_server_banner() -> None:
 class GuardedSite(web.BaseSite):
     """A TCP site whose connections pass through ``GuardedConnection`` first."""
 
-    __slots__ = ("_header_timeout", "_host", "_port", "budget", "certificate")
+    __slots__ = ("_header_timeout", "_host", "_port", "_reuse_port", "budget", "certificate")
 
     def __init__(
         self,
@@ -50,9 +51,11 @@ class GuardedSite(web.BaseSite):
         port: int,
         settings: Settings,
         certificate: ServerCertificate | None = None,
+        *,
+        reuse_port: bool = False,
     ) -> None:
         super().__init__(runner)
-        self._host, self._port = host, port
+        self._host, self._port, self._reuse_port = host, port, reuse_port
         self.budget = ConnectionBudget(settings.http_max_connections)
         self._header_timeout = float(settings.http_header_timeout_seconds)
         self.certificate = certificate
@@ -73,6 +76,8 @@ class GuardedSite(web.BaseSite):
             self._host,
             self._port,
             reuse_address=True,
+            # Several workers each listen on the one port; the kernel spreads connections.
+            reuse_port=self._reuse_port or None,
             ssl=tls,
             # The head deadline starts after the handshake: bound the handshake the same way.
             ssl_handshake_timeout=self._header_timeout if tls is not None else None,
@@ -103,9 +108,15 @@ class RunningServer:
 
 
 async def start_server(
-    app: web.Application, settings: Settings, *, host: str | None = None, port: int | None = None
+    app: web.Application,
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    reuse_port: bool = False,
 ) -> RunningServer:
-    """Serve ``app`` on ``host:port`` (default: the settings') with the edge limits."""
+    """Serve ``app`` on ``host:port`` (default: the settings') with the edge limits;
+    ``reuse_port`` (SO_REUSEPORT) lets several worker processes share the port."""
     hide_server_banner()
     one_line_bad_requests()
     redact_passes()
@@ -128,6 +139,7 @@ async def start_server(
         settings.port if port is None else port,
         settings,
         certificate,
+        reuse_port=reuse_port,
     )
     try:
         await site.start()
@@ -137,12 +149,18 @@ async def start_server(
     return RunningServer(runner, site)
 
 
-async def serve_until_signalled(app: web.Application, settings: Settings) -> None:
+async def serve_until_signalled(
+    app: web.Application, settings: Settings, private: socket.socket | None = None
+) -> None:
     """``venuebridge serve``: run until SIGINT or SIGTERM, then shut down gracefully.
 
     SIGHUP re-reads the TLS certificate and key (when serving HTTPS) without a restart.
+    A worker of several (``private``: its bound loopback socket) shares the public port
+    and also serves on its private listener, for its siblings (web/workers.py).
     """
-    server = await start_server(app, settings)
+    server = await start_server(app, settings, reuse_port=private is not None)
+    if private is not None:
+        await web.SockSite(server.runner, private).start()
     # Everything built so far (modules, the event, the app) lives as long as the process:
     # move it out of the collector's sight, so a full collection with thousands of
     # websockets open walks only what can actually become garbage (shorter pauses).
