@@ -23,11 +23,13 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,31 @@ class _RelayServer:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process)
+
+
+def worker_figures(base: str) -> dict[str, Any]:
+    """What the server says about itself in /metrics: subscribers and CPU per worker."""
+    try:
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
+            text = response.read().decode()
+    except OSError as error:
+        return {"error": str(error)}
+    names = {
+        "venuebridge_worker_subscribers": "subscribers",
+        "venuebridge_worker_cpu_cores": "cpu_percent",
+        "venuebridge_worker_cpu_cores_per_subscriber": "cpu_percent_per_subscriber",
+    }
+    figures: dict[str, dict[str, float]] = {}
+    for line in text.splitlines():
+        match = re.fullmatch(r'(\w+)\{worker="([^"]*)"\} (\S+)', line)
+        if match is None or match[1] not in names:
+            continue
+        value = float(match[3])
+        key = names[match[1]]
+        figures.setdefault(match[2], {})[key] = (
+            value if key == "subscribers" else round(100 * value, 3)
+        )
+    return figures
 
 
 def _start_server(kind: str, folder: Path, codec: str, options: dict[str, Any]) -> Any:
@@ -144,6 +171,10 @@ def measure(
             cpu.start()
             processes_at_start = len(cpu._start)
             wall_start = time.monotonic()
+            own_figures: dict[str, Any] = {}
+            if kind == "venuebridge":
+                time.sleep(args.window / 2)  # mid-window: every subscriber still connected
+                own_figures = worker_figures(server.base)
             for sub in subscribers:
                 assert sub.stdout is not None
                 results.append(json.loads(sub.stdout.readline()))
@@ -174,6 +205,7 @@ def measure(
         "busiest_processes_percent": [round(b, 1) for b in busy[:4]],
         "server_rss_mb": round(rss, 1),
         **summarise(results),
+        **({"metrics_per_worker": own_figures} if own_figures else {}),
         "window_s": round(wall, 1),
     }
 

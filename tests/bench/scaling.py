@@ -62,11 +62,14 @@ def ramp(workers: int, redis_url: str, args: argparse.Namespace) -> dict[str, An
         "carried": count,
         "server_cpu_percent": carried["server_cpu_percent"],
         "cpu_percent_per_subscriber": round(carried["server_cpu_percent"] / count, 3),
-        # Spread over the workers that share them: what one worker spends on each.
+        # Server CPU per subscriber, per worker sharing the load (the workers' own split
+        # by subscriber is in metrics_per_worker).
         "cpu_percent_per_subscriber_per_worker": round(
             carried["server_cpu_percent"] / count / workers, 3
         ),
         "busiest_processes_percent": carried["busiest_processes_percent"],
+        # The workers' own account (/metrics): subscribers and CPU of each.
+        "metrics_per_worker": carried.get("metrics_per_worker"),
     }
 
 
