@@ -50,7 +50,7 @@ from tests.bench.media_servers import (  # noqa: E402
     wait_listening,
 )
 from tests.bench.media_subscribers import summarise  # noqa: E402
-from tests.bench.proc_cpu import TreeCpu  # noqa: E402
+from tests.bench.proc_cpu import TreeCpu, machine_busy_seconds  # noqa: E402
 
 
 def _spawn(*args: str) -> subprocess.Popen[str]:
@@ -169,6 +169,12 @@ def measure(
                 json.loads(sub.stdout.readline())
             cpu = TreeCpu(server.pid)
             cpu.start()
+            # The load generator shares the machine: its CPU and the machine's, so a run
+            # where the box (not the server) ran out shows as such.
+            load = [TreeCpu(child.pid) for child in children]
+            for tree in load:
+                tree.start()
+            machine_start = machine_busy_seconds()
             processes_at_start = len(cpu._start)
             wall_start = time.monotonic()
             own_figures: dict[str, Any] = {}
@@ -180,6 +186,8 @@ def measure(
                 results.append(json.loads(sub.stdout.readline()))
             used = cpu.read()
             wall = time.monotonic() - wall_start
+            generator = sum(u + s for tree in load for u, s in tree.read().values())
+            machine_end = machine_busy_seconds()
             rss = cpu.rss_mb()
         finally:
             for child in children[1:]:  # subscribers hang up and exit by themselves
@@ -206,6 +214,11 @@ def measure(
         "server_rss_mb": round(rss, 1),
         **summarise(results),
         **({"metrics_per_worker": own_figures} if own_figures else {}),
+        "load_generator_cpu_percent": round(100 * generator / wall, 1),
+        # Busy share of all the machine's cores (100 = every core busy), other jobs too.
+        "machine_busy_percent": round(
+            100 * (machine_end[0] - machine_start[0]) / (machine_end[1] - machine_start[1]), 1
+        ),
         "window_s": round(wall, 1),
     }
 

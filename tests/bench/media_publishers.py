@@ -13,6 +13,7 @@ import contextlib
 import fractions
 import itertools
 import random
+import signal
 import socket
 import time
 
@@ -58,7 +59,15 @@ async def run_whip_publisher(url: str, token: str, codec: str, resolution: str) 
     await pc.setLocalDescription(await pc.createOffer())
     answer = await post_sdp(url, pc.localDescription.sdp, token)
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-    await asyncio.Event().wait()
+    await until_terminated()
+    await pc.close()
+
+
+async def until_terminated() -> None:
+    """Wait for SIGTERM (the harness stopping us), to shut down without a traceback."""
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
 
 
 async def post_sdp(url: str, sdp: str, token: str | None = None) -> str:
@@ -134,7 +143,11 @@ async def run_rtp_publisher(
             )
             _send(sock, packet.serialize(), audio_port)
 
-    await asyncio.gather(video(), audio())
+    senders = asyncio.gather(video(), audio())
+    await until_terminated()
+    senders.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await senders
 
 
 def _send(sock: socket.socket, data: bytes, port: int) -> None:

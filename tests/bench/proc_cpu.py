@@ -86,3 +86,10 @@ class TreeCpu:
 
     def rss_mb(self) -> float:
         return sum(rss_mb(pid) for pid in descendants(self.root))
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """CPU seconds the whole machine has been busy and in total, summed over its cores."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields) - idle) / TICKS, sum(fields) / TICKS

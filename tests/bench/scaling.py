@@ -45,6 +45,7 @@ def held(row: dict[str, Any]) -> bool:
 def ramp(workers: int, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
     """Raise the count until a subscriber drops under 29 fps; what held, and its cost."""
     carried: dict[str, Any] | None = None
+    failing: dict[str, Any] | None = None
     for count in (int(n) for n in args.counts.split(",")):
         row = measure(
             "venuebridge", args.codec, args.resolution, count, args,
@@ -52,24 +53,28 @@ def ramp(workers: int, redis_url: str, args: argparse.Namespace) -> dict[str, An
         )  # fmt: skip
         print(json.dumps(row), flush=True)
         if not held(row):
+            failing = {
+                key: row[key]
+                for key in ("subscribers", "fps_min", "server_cpu_percent",
+                            "machine_busy_percent", "load_generator_cpu_percent")
+            }  # fmt: skip
             break
         carried = row
     if carried is None:
-        return {"workers": workers, "carried": 0}
+        return {"workers": workers, "carried": 0, "first_failing": failing}
     count = carried["subscribers"]
     return {
         "workers": workers,
         "carried": count,
         "server_cpu_percent": carried["server_cpu_percent"],
         "cpu_percent_per_subscriber": round(carried["server_cpu_percent"] / count, 3),
-        # Server CPU per subscriber, per worker sharing the load (the workers' own split
-        # by subscriber is in metrics_per_worker).
-        "cpu_percent_per_subscriber_per_worker": round(
-            carried["server_cpu_percent"] / count / workers, 3
-        ),
         "busiest_processes_percent": carried["busiest_processes_percent"],
-        # The workers' own account (/metrics): subscribers and CPU of each.
+        # Each worker's own account (/metrics): its CPU, its subscribers (a sibling's relay
+        # pull counts as one), and so its CPU per subscriber.
         "metrics_per_worker": carried.get("metrics_per_worker"),
+        "machine_busy_percent": carried["machine_busy_percent"],
+        "load_generator_cpu_percent": carried["load_generator_cpu_percent"],
+        "first_failing": failing,
     }
 
 
@@ -100,6 +105,12 @@ def main() -> None:
         top = int(args.counts.split(",")[-1])
         if carried[2] >= top:
             summary["note"] = f"2 workers held the highest count tried ({top}): a lower bound"
+        elif any(r.get("first_failing", {}) and r["first_failing"]["machine_busy_percent"] > 90
+                 for r in results):  # fmt: skip
+            summary["note"] = (
+                "the machine was busy (> 90 % of all cores) when subscribers dropped: the "
+                "load generator and other jobs, not only the server, set the limit"
+            )
     print(json.dumps(summary), flush=True)
 
 
