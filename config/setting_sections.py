@@ -65,6 +65,10 @@ class ControlLimits:
     ws_join_cost: int = 10
     # Frames refused in a row (over the rate) before the socket is closed.
     ws_refused_before_close: int = 50
+    # A slow consumer: a socket whose unsent backlog passes ws_outbox_kib, or stays
+    # non-empty for ws_send_timeout_seconds, is closed (code 4408) instead of waited for.
+    ws_outbox_kib: int = 1024
+    ws_send_timeout_seconds: int = 5
     # Anonymous identities minted per client address: room for a venue NAT full of phones.
     anonymous_burst_per_address: int = 500
     anonymous_per_address_per_minute: int = 300
@@ -131,6 +135,9 @@ class MediaSettings:
     nack_give_up_ms: int = 1500
     # Raw loss over the last second above this: ask for a keyframe, not only NACKs.
     keyframe_loss_percent: int = 15
+    # Send each packet's copies with one native call (SRTP + sendmmsg) when the module
+    # was built (scripts/setup.sh); false, or not built: one sendto per packet.
+    native_send: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -179,6 +179,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     **{f"tokens.{name}": parse_int for name in TokenSettings.__dataclass_fields__},
     **{f"invites.{name}": parse_int for name in InviteSettings.__dataclass_fields__},
     **{f"media.{name}": parse_int for name in MediaSettings.__dataclass_fields__},
+    "media.native_send": parse_bool,
     "health.lost_after": parse_float,
     "failover.after": parse_float,
     "failover.mode": parse_choice(FAILOVER_MODES, upper=False),

@@ -34,6 +34,19 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -c requirements.lock -e ".${extras}"
 
+# The native send path (streaming/native/): a C compiler and the Python headers build it.
+# Without them the server still runs, sending packet by packet (media.native_send).
+if ! command -v gcc >/dev/null 2>&1 || [ ! -f "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            gcc libc6-dev python3-dev >/dev/null
+    fi
+fi
+if ! .venv/bin/python -m streaming.native.build >/dev/null; then
+    echo "setup: the native send path was not built; media goes out packet by packet" >&2
+fi
+
 if [ "${1:-}" = "--dev" ]; then
     # tsc only checks web/static (no build step); node and npm come from Debian if missing.
     if ! command -v npm >/dev/null 2>&1; then

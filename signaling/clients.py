@@ -1,7 +1,8 @@
 """A connected page: who it is, what it watches, and where its frames go.
 
 Fan-out calls ``send`` and never waits. The edge (web/ws.py) gives each client a
-``write`` that hands the frame to the socket's transport at once, and a ``backlog`` that
+``write`` that hands a whole websocket frame (``Frame.wire``, built once for every
+client it goes to) to the socket's transport at once, and a ``backlog`` that
 says how many bytes that transport still holds for the peer: that buffer is the client's
 bounded outbox. A client whose backlog passes ``max_backlog`` bytes, or stays non-empty
 for longer than the send timeout (see ``ClientRegistry.sweep``), is dropped instead of
@@ -61,12 +62,14 @@ class Client:
 
     def send(self, frame: Frame) -> bool:
         """Hand ``frame`` to the socket; a client too far behind is dropped instead."""
-        if self.dropped:
-            return False
+        return not self.dropped and self.send_wire(frame.wire)
+
+    def send_wire(self, wire: bytes) -> bool:
+        """``send`` for a frame already encoded (``Frame.wire``); False if it dropped."""
         if self.backlog() > self.max_backlog:
             self.drop("too slow: the outbox is full")
             return False
-        self.write(frame.data)
+        self.write(wire)
         return True
 
     def drop(self, reason: str) -> None:

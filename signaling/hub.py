@@ -65,8 +65,8 @@ class RoomFanout:
 
     def room_changed(self, room: Room, seq: int, event: ev.RoomEvent, touched: set[str]) -> None:
         members = self._clients.members(room.id)
-        for client, frame in frames_for(room, seq, event, touched, members):
-            self._clients.send(client, frame)
+        for frame, group in frames_for(room, seq, event, touched, members):
+            self._clients.send_to(group, frame)
 
 
 class Hub:
@@ -167,9 +167,7 @@ class Hub:
     async def push_routing(self, matrix: Routing) -> None:
         """Send the routing matrix to every page watching it (the service calls this)."""
         frame = encode_frame(matrix)
-        for client in self.clients.everyone():
-            if client.watches_routing:
-                self.clients.send(client, frame)
+        self.clients.send_to([c for c in self.clients.everyone() if c.watches_routing], frame)
 
     async def _heard_event(self, message: BusMessage) -> None:
         await self.rooms.receive(str(message["room"]), int(message["seq"]), str(message["event"]))

@@ -1,8 +1,8 @@
 """The clients of one node, the rooms they are in, and sending to them.
 
-Sending never awaits: a frame goes to the client's bounded outbox, and a client whose
-outbox is full, or whose backlog has not emptied for ``send_timeout`` seconds, is dropped
-(and counted) instead of slowing the others.
+Sending never awaits and makes no task: a frame goes to the client's bounded outbox, and
+a client whose outbox is full, or whose backlog has not emptied for ``send_timeout``
+seconds, is dropped (and counted) instead of slowing the others.
 """
 
 from __future__ import annotations
@@ -77,6 +77,20 @@ class ClientRegistry:
             self.stats.frames_sent += 1
         elif not was_dropped and client.dropped:
             self.stats.dropped_slow += 1
+
+    def send_to(self, clients: list[Client], frame: Frame) -> None:
+        """Hand one frame to many clients: the same bytes to each, in one synchronous loop."""
+        wire = frame.wire
+        sent = dropped = 0
+        for client in clients:
+            if client.dropped:
+                continue
+            if client.send_wire(wire):
+                sent += 1
+            else:
+                dropped += 1
+        self.stats.frames_sent += sent
+        self.stats.dropped_slow += dropped
 
     def send_error(self, client: Client, frame: Frame) -> None:
         """Send an error frame, counted apart."""

@@ -52,6 +52,7 @@ from aiortc.rtp import (
 from pylibsrtp._binding import ffi, lib
 
 from streaming.nack import nack_items
+from streaming.native import native_dest
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,11 @@ _HEADER = struct.Struct("!BBHII")
 _SSRCS = struct.Struct("!LL")
 _NACK_ITEM = struct.Struct("!HH")
 srtp_protect = lib.srtp_protect
+
+
+def srtp_protect_address() -> int:
+    """Where pylibsrtp's ``srtp_protect`` is: the native batch calls the same libsrtp."""
+    return int(ffi.cast("uintptr_t", ffi.addressof(lib, "srtp_protect")))
 
 
 def new_peer_connection() -> Any:
@@ -149,6 +155,9 @@ class SrtpSink:
         self._length = ffi.new("int *")
         self._warned = False
         self.send_errors = 0
+        # The native batch's view of the pair (``streaming/native_batch.py``), if it has one.
+        self._dest: Any = None
+        self._dest_pointer = 0
 
     def _select(self, pair: Any) -> bool:
         """Adopt the nominated pair ``pair``; False if we cannot send on it."""
@@ -168,7 +177,20 @@ class SrtpSink:
         self._socket = getattr(self._transport, "_sock", None) or self._transport
         self._address = pair.remote_addr
         self._srtp = self._dtls._tx_srtp._srtp[0]
+        # Kept with the pair: the native batch sends through this pointer.
+        self._dest, self._dest_pointer = native_dest(
+            self._socket, self._address, int(ffi.cast("uintptr_t", self._srtp))
+        )
         return self._socket is not None
+
+    def batch_target(self) -> tuple[int, int] | None:
+        """``(socket fd, native destination)`` of the pair now, or None: send plainly."""
+        pair = self._nominated.get(1)
+        if pair is not self._pair and not self._select(pair):
+            return None
+        if not self._dest_pointer or self._socket is None:
+            return None
+        return self._socket.fileno(), self._dest_pointer
 
     def writable(self) -> bool:
         """True if the connection is up (used before sending queued packets)."""

@@ -5,7 +5,14 @@ A dict subclass, so the packet path's ``consumers[packet.video]`` stays a plain 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 from streaming.feed import PacketConsumer
+from streaming.packet import MediaPacket
+from streaming.send_batch import SendBatch
+
+logger = logging.getLogger(__name__)
 
 
 class Consumers(dict[bool, list[PacketConsumer]]):
@@ -29,3 +36,15 @@ class Consumers(dict[bool, list[PacketConsumer]]):
     def count(self) -> int:
         """How many distinct consumers there are (one taking video and audio counts once)."""
         return len({id(c) for consumers in self.values() for c in consumers})
+
+    def deliver(
+        self, packet: MediaPacket, frame: Sequence[MediaPacket], batch: SendBatch, owner: str
+    ) -> None:
+        """``packet`` to every consumer of its kind; one that raises is removed (logged
+        as a consumer of ``owner``), the others still get it. The caller flushes ``batch``."""
+        for consumer in tuple(self[packet.video]):
+            try:
+                consumer.deliver(packet, frame, batch)
+            except Exception:  # one broken subscriber must not stop the others
+                logger.exception("consumer of %s failed; removing it", owner)
+                self.remove(consumer)

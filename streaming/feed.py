@@ -6,16 +6,19 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from streaming.packet import MediaPacket
+from streaming.send_batch import SendBatch
 
 
 class PacketConsumer(Protocol):
     """Receives a feed's packets of ``kinds`` (True: video, False: audio) with the video
-    frame each belongs to so far."""
+    frame each belongs to so far, and the batch the feed flushes when the call ends."""
 
     @property
     def kinds(self) -> tuple[bool, ...]: ...
 
-    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None: ...
+    def deliver(
+        self, packet: MediaPacket, frame: Sequence[MediaPacket], batch: SendBatch
+    ) -> None: ...
 
     def start(self, gop: Sequence[MediaPacket]) -> None: ...
 

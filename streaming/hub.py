@@ -31,6 +31,7 @@ from streaming.hub_snapshots import HubSnapshots, venue_output_snapshot
 from streaming.ice_ports import AnyFreePort, IcePorts
 from streaming.memory import HeapTrimmer
 from streaming.nack import RepairTuning
+from streaming.native_batch import new_send_batch
 from streaming.ports import (
     MediaAccess,
     SourceEvent,
@@ -46,9 +47,7 @@ from streaming.sdp_answer import advertise_addresses, with_opus_fec
 from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, parse_offer
 from streaming.session_urls import SessionUrls
 from streaming.slates import SlateBook
-from streaming.snapshots import (
-    VenueOutputSnapshot,
-)
+from streaming.snapshots import VenueOutputSnapshot
 from streaming.source import ChannelSource
 from streaming.stats import StatsSampler
 from streaming.subscriber import SubscriberSession
@@ -106,7 +105,8 @@ class MediaHub(HubSnapshots):
         self._tuning = RepairTuning.from_settings(limits)
         self.reaped = 0
         self._trimmer = HeapTrimmer()
-        self._sources = {c.id: ChannelSource(c.id, time.monotonic) for c in event.channels}
+        batch = new_send_batch(limits.native_send)  # one per process, for every channel
+        self._sources = {c.id: ChannelSource(c.id, time.monotonic, batch) for c in event.channels}
         self._watch = SourceWatch(self._sources, self._source_changed, watch or WatchSettings())
         self._slates = SlateBook(
             event,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from streaming.consumers import Consumers
 from streaming.feed import PacketConsumer
 from streaming.packet import MediaPacket
+from streaming.send_batch import PLAIN_BATCH
 from streaming.slate_picture import VIDEO_CLOCK, SlateClip
 from streaming.source import next_epoch
 
@@ -145,9 +146,5 @@ class SlateFeed:
         return sequence
 
     def _deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
-        for consumer in tuple(self._consumers[packet.video]):
-            try:
-                consumer.deliver(packet, frame)
-            except Exception:
-                logger.exception("consumer of the %s slate failed; removing it", self.venue)
-                self.remove_consumer(consumer)
+        # A slate is a few packets a second: the one-packet path is enough.
+        self._consumers.deliver(packet, frame, PLAIN_BATCH, f"the {self.venue} slate")

@@ -23,6 +23,7 @@ from streaming.feed import PacketConsumer
 from streaming.packet import MediaPacket
 from streaming.ports import SourceRole
 from streaming.rate_limit import MinInterval
+from streaming.send_batch import PLAIN_BATCH, SendBatch
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,12 @@ class PublisherSlot:
 class ChannelSource:
     """Fan-out point of one channel."""
 
-    def __init__(self, channel: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, channel: str, clock: Callable[[], float], batch: SendBatch = PLAIN_BATCH
+    ) -> None:
         self.channel = channel
+        # How this channel's packets reach the network (``streaming/send_batch.py``).
+        self.batch = batch
         # The publisher on air and its epoch: plain attributes for the packet path.
         self.publisher: KeyframeSource | None = None
         self.epoch = 0
@@ -176,13 +181,8 @@ class ChannelSource:
         self._on_air_slot.last_packet_at = packet.arrival
         if packet.video and not packet.late:
             self._remember(packet)
-        frame = self._frame
-        for consumer in tuple(self._consumers[packet.video]):
-            try:
-                consumer.deliver(packet, frame)
-            except Exception:  # one broken subscriber must not stop the others
-                logger.exception("consumer of %s failed; removing it", self.channel)
-                self.remove_consumer(consumer)
+        self._consumers.deliver(packet, self._frame, self.batch, self.channel)
+        self.batch.flush()  # nothing is held past this call
 
     def _off_air(self, packet: MediaPacket) -> None:
         # The publisher not on air: stamp its health; cut it in at an armed keyframe.

@@ -22,6 +22,7 @@ from streaming.consumers import Consumers
 from streaming.feed import Feed, PacketConsumer
 from streaming.packet import MediaPacket
 from streaming.ports import SwitchEvent
+from streaming.send_batch import SendBatch
 from streaming.source import ChannelSource
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,8 @@ class _Tap:
         self.output = output
         self.source = source
 
-    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
-        self.output._from_source(self, packet, frame)
+    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket], batch: SendBatch) -> None:
+        self.output._from_source(self, packet, frame, batch)
 
     def start(self, gop: Sequence[MediaPacket]) -> None:
         """Sources never replay to a venue output; it asks for their cache itself."""
@@ -73,6 +74,7 @@ class VenueOutput:
         is_live: Callable[[str], bool] = _always_live,
     ) -> None:
         self._venue = venue
+        self._owner = f"venue {venue}"  # in log lines about a failed consumer
         self._sources = sources
         self._on_switch = on_switch
         self._slate = slate
@@ -183,19 +185,17 @@ class VenueOutput:
         if self._active is not None:
             self._active.source.request_keyframe()
 
-    def _from_source(self, tap: _Tap, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
+    def _from_source(
+        self, tap: _Tap, packet: MediaPacket, frame: Sequence[MediaPacket], batch: SendBatch
+    ) -> None:
         if tap is self._pending:
             if not (packet.video and packet.keyframe and not packet.late):
                 return
             self._cut(tap, frame)
         elif tap is not self._active:
             return
-        for consumer in tuple(self._consumers[packet.video]):
-            try:
-                consumer.deliver(packet, frame)
-            except Exception:
-                logger.exception("consumer of venue %s failed; removing it", self._venue)
-                self.remove_consumer(consumer)
+        # Into the source's batch: its flush sends the venue's viewers' copies too.
+        self._consumers.deliver(packet, frame, batch, self._owner)
 
     def _cut(self, tap: _Tap | None, frame: Sequence[MediaPacket]) -> None:
         previous = self.on_air_channel

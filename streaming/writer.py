@@ -15,6 +15,7 @@ from typing import Protocol
 
 from streaming.packet import MediaPacket
 from streaming.rtp_rewrite import RtpRewriter
+from streaming.send_batch import PLAIN_BATCH, SendBatch
 
 # Slots of NACK history until the link's RTT is known (``streaming/nack.py`` sizes it).
 HISTORY_SIZE = 512
@@ -23,7 +24,13 @@ HISTORY_SIZE = 512
 class RtpSink(Protocol):
     """Where a subscriber's RTP goes: its own SRTP context and UDP path."""
 
+    send_errors: int
+
     def writable(self) -> bool: ...
+
+    def batch_target(self) -> tuple[int, int] | None:
+        """Where a native batch sends (``streaming/native_batch.py``); None: plainly."""
+        ...
 
     def send_rtp(
         self,
@@ -80,6 +87,8 @@ class TrackWriter:
         self._last_keyframe_timestamp = -1
         self._history: list[tuple[int, int, MediaPacket] | None] = [None] * HISTORY_SIZE
         self._history_mask = HISTORY_SIZE - 1
+        # The batch holding our last packet until its feed flushes it (None: settled).
+        self._staged_in: SendBatch | None = None
 
     @property
     def kinds(self) -> tuple[bool, ...]:
@@ -118,16 +127,44 @@ class TrackWriter:
         self._queue.extend(gop)
         self.flush()
 
-    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
-        """Take one live packet; ``frame`` is its video frame so far (it ends with it)."""
+    def deliver(
+        self, packet: MediaPacket, frame: Sequence[MediaPacket], batch: SendBatch = PLAIN_BATCH
+    ) -> None:
+        """Take one live packet; ``frame`` is its video frame so far (it ends with it).
+
+        Sent through ``batch`` (settled by the time the feed's delivery call returns).
+        """
+        if self._staged_in is not None:
+            # Our previous packet is still in a batch: settle it first, so the next one
+            # is rewritten from what really went out.
+            self._staged_in.flush()
         if self.video and (self.waiting_for_keyframe or packet.epoch != self._epoch):
             self._resume_at_keyframe(packet, frame)
             return
         self._epoch = packet.epoch
-        # The common case: nothing waiting, the sink takes it now.
-        if self._queue or not self._send(packet):
+        if self._queue:
             self._enqueue(packet)
             self.flush()
+            return
+        # The common case: nothing waiting; the batch sends it now or at its flush. The
+        # rewriter's steady state is inlined (once per packet per subscriber).
+        rewriter = self.rewriter
+        self._staged_in = batch
+        if packet.epoch == rewriter.epoch and not rewriter.rebase_pending:
+            batch.add(
+                self,
+                packet,
+                (packet.sequence_number + rewriter.seq_offset) & 0xFFFF,
+                (packet.timestamp + rewriter.ts_offset) & 0xFFFFFFFF,
+            )
+        else:
+            batch.add(self, packet, *rewriter.rewrite(packet, packet.arrival))
+
+    def packet_unsent(self, packet: MediaPacket) -> None:
+        """The sink could not take ``packet`` now: it waits in the queue."""
+        self._staged_in = None
+        self._enqueue(packet)
+        self.flush()
 
     def _resume_at_keyframe(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
         if not packet.keyframe or packet.late:
@@ -162,19 +199,32 @@ class TrackWriter:
                 return
             queue.popleft()
 
-    def _send(self, packet: MediaPacket) -> bool:
+    def _rewrite(self, packet: MediaPacket) -> tuple[int, int]:
         # The hot path (once per packet per subscriber): the rewriter's steady-state
         # arithmetic is inlined; re-basing (new epoch, after a gap) goes through it.
         rewriter = self.rewriter
         if packet.epoch == rewriter.epoch and not rewriter.rebase_pending:
-            sequence = (packet.sequence_number + rewriter.seq_offset) & 0xFFFF
-            timestamp = (packet.timestamp + rewriter.ts_offset) & 0xFFFFFFFF
-        else:
-            sequence, timestamp = rewriter.rewrite(packet, packet.arrival)
+            return (
+                (packet.sequence_number + rewriter.seq_offset) & 0xFFFF,
+                (packet.timestamp + rewriter.ts_offset) & 0xFFFFFFFF,
+            )
+        return rewriter.rewrite(packet, packet.arrival)
+
+    def _send(self, packet: MediaPacket) -> bool:
+        """Send one queued packet now; False if the sink cannot take it (it stays queued)."""
+        sequence, timestamp = self._rewrite(packet)
+        rewriter = self.rewriter
         if not self.sink.send_rtp(
             rewriter.payload_type, packet.marker, sequence, timestamp, rewriter.ssrc, packet.payload
         ):
             return False
+        self.packet_sent(packet, sequence, timestamp)
+        return True
+
+    def packet_sent(self, packet: MediaPacket, sequence: int, timestamp: int) -> None:
+        """``packet`` went out (or was dropped for good): remember it for NACKs, count it."""
+        self._staged_in = None
+        rewriter = self.rewriter
         if 0 < ((sequence - rewriter.last_sequence) & 0xFFFF) < 0x8000:
             rewriter.last_sequence = sequence
             rewriter.last_timestamp = timestamp
@@ -191,7 +241,6 @@ class TrackWriter:
             stats.keyframes_sent += 1
         if stats.first_packet_at is None:
             stats.first_packet_at = self._clock()
-        return True
 
     def retransmit(self, sequence_numbers: Sequence[int]) -> None:
         """Answer a NACK from history; what has aged out is left to a keyframe request."""

@@ -32,4 +32,6 @@ def hub_options_for(settings: Settings) -> HubOptions:
             refused_before_close=limits.ws_refused_before_close,
         ),
         revocation_refresh=float(settings.tokens.revocation_refresh_seconds),
+        max_backlog=limits.ws_outbox_kib * 1024,
+        send_timeout=float(limits.ws_send_timeout_seconds),
     )

@@ -3,8 +3,9 @@
 A handshake whose ``Origin`` is another site's never gets here: web/origin.py refuses it.
 
 Outgoing frames skip aiohttp's per-message coroutine: fan-out writes each frame straight
-to the socket's transport (server frames are unmasked, so one encoded payload serves every
-client), and the transport's buffer is the client's bounded outbox (see signaling.clients).
+to the socket's transport (server frames are unmasked, so one encoded frame, header and
+all, serves every client: ``Frame.wire``), and the transport's buffer is the client's
+bounded outbox (see signaling.clients).
 aiohttp still writes its own control frames (pong, close); writes never interleave
 because each frame goes out in one synchronous ``transport.write``.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import struct
 import time
 
 from aiohttp import WSMsgType, web
@@ -27,6 +27,7 @@ from signaling.protocol import PROTOCOL_VERSION, ClientMessage, decode, encode_f
 from signaling.protocol.budget import ConnectionBudget, Verdict
 from signaling.protocol.messages import Join
 from signaling.protocol.server import Error, Frame, Welcome
+from signaling.protocol.wsframe import close_frame
 from signaling.rehearsal import RehearsalClock
 from signaling.revoker import REVOKED
 from web.auth import request_token
@@ -38,51 +39,43 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_TRY_LATER = 4429  # no identity for now: too many new ones from this address
 CLOSE_POLICY = 1008  # kept flooding past the message rate
 CLOSE_GOING_AWAY = 1001
-
-
-def text_frame(payload: bytes) -> bytes:
-    """An unmasked, final websocket text frame (RFC 6455 section 5.2) around ``payload``."""
-    length = len(payload)
-    if length < 126:
-        return struct.pack("!BB", 0x81, length) + payload
-    if length < 65536:
-        return struct.pack("!BBH", 0x81, 126, length) + payload
-    return struct.pack("!BBQ", 0x81, 127, length) + payload
-
-
-def close_frame(code: int, reason: str) -> bytes:
-    """An unmasked close frame with ``code`` and a short ``reason``."""
-    body = struct.pack("!H", code) + reason.encode()[:120]
-    return struct.pack("!BB", 0x88, len(body)) + body
+CLOSE_TOO_SLOW = 4408  # a slow consumer: its backlog passed the outbox limit or timed out
 
 
 _REVOKED_FRAME = encode_frame(
     Error(code="token_revoked", message="the token has been revoked")
-).data
+).wire
 
 
-def _attach(client: Client, transport: asyncio.Transport) -> None:
-    def write(payload: bytes) -> None:
+def _attach(client: Client, transport: asyncio.Transport, grace: float) -> None:
+    def write(frame: bytes) -> None:
         if not transport.is_closing():
-            transport.write(text_frame(payload))
+            transport.write(frame)
 
     def on_drop(reason: str) -> None:
-        if reason.startswith("too slow"):
-            # Its buffer is full: a close frame would only queue behind it.
-            transport.abort()
-        elif not transport.is_closing():
-            revoked = reason.startswith(REVOKED)
-            if revoked:
-                # The same refusal a revoked token gets when it connects, so the page can
-                # say why (the close code alone says only "unauthorized").
-                transport.write(text_frame(_REVOKED_FRAME))
-            code = CLOSE_UNAUTHORIZED if revoked else CLOSE_GOING_AWAY
-            transport.write(close_frame(code, reason))
-            transport.close()
+        if transport.is_closing():
+            return
+        if reason.startswith(REVOKED):
+            # The same refusal a revoked token gets when it connects, so the page can
+            # say why (the close code alone says only "unauthorized").
+            transport.write(_REVOKED_FRAME)
+        transport.write(close_frame(_close_code(reason), reason))
+        transport.close()
+        # The close frame waits behind what is queued; a peer that never reads it does
+        # not keep the socket (and its backlog) beyond one more send timeout.
+        asyncio.get_running_loop().call_later(grace, transport.abort)
 
     client.write = write
     client.backlog = transport.get_write_buffer_size
     client.on_drop = on_drop
+
+
+def _close_code(reason: str) -> int:
+    if reason.startswith("too slow"):
+        return CLOSE_TOO_SLOW
+    if reason.startswith(REVOKED):
+        return CLOSE_UNAUTHORIZED
+    return CLOSE_GOING_AWAY
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -113,7 +106,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     if not isinstance(transport, asyncio.Transport) or transport.is_closing():
         return ws
     client = Client(grant, client_address(request), max_backlog=options.max_backlog)
-    _attach(client, transport)
+    _attach(client, transport, options.send_timeout)
     clients = hub.clients
     clients.connect(client)
     clients.send(client, encode_frame(_welcome(hub, grant, issued, request.app.get(CLOCK))))

@@ -13,23 +13,34 @@ from typing import Any
 
 import msgspec
 
+from signaling.protocol.wsframe import text_frame
+
 QuestionView = dict[str, Any]
 
 
 class Frame:
-    """One server frame as JSON text, turned into UTF-8 once however many clients it goes to."""
+    """One server frame as JSON text, turned into UTF-8 and into a websocket frame once
+    however many clients it goes to."""
 
-    __slots__ = ("_data", "text")
+    __slots__ = ("_data", "_wire", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._data: bytes | None = None
+        self._wire: bytes | None = None
 
     @property
     def data(self) -> bytes:
         if self._data is None:
             self._data = self.text.encode()
         return self._data
+
+    @property
+    def wire(self) -> bytes:
+        """The whole websocket text frame (header and payload), as every socket gets it."""
+        if self._wire is None:
+            self._wire = text_frame(self.data)
+        return self._wire
 
 
 class ServerFrame(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="type"):

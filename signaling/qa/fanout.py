@@ -3,7 +3,8 @@
 Three audiences see a question: the room's moderators (everything), its asker (their own
 question in any state, with why it was dismissed or where it was merged), and everyone
 else (only moderated, public questions). ``frames_for`` encodes one frame per audience
-however many members share it; ``snapshot_for`` is the same decision for one client.
+however many members share it, and hands it over with the list of its members;
+``snapshot_for`` is the same decision for one client.
 """
 
 from __future__ import annotations
@@ -87,14 +88,24 @@ def room_state(room: Room) -> RoomState:
 
 def frames_for(
     room: Room, seq: int, event: ev.RoomEvent, touched: Iterable[str], members: Iterable[M]
-) -> list[tuple[M, Frame]]:
-    """What to send to whom after ``event`` (number ``seq``) touched these questions."""
-    present = [(member, member.grant.moderates(room.id)) for member in members]
+) -> list[tuple[Frame, list[M]]]:
+    """What to send after ``event`` (number ``seq``) touched these questions: each frame
+    with the members it goes to, in the order each member must receive them.
+
+    One frame per audience and one list per frame: nothing is allocated per member (with
+    thousands of members, a tuple each kept the garbage collector busy mid fan-out).
+    """
+    present = list(members)
     if not present:
         return []
-    out: list[tuple[M, Frame]] = []
+    moderators = {id(m) for m in present if m.grant.moderates(room.id)}
+    out: list[tuple[Frame, list[M]]] = []
     for question_id in touched:
-        _question_frames(room, seq, event, room.questions[question_id], present, out)
+        question = room.questions[question_id]
+        for audience, group in _audiences(question, event, present, moderators):
+            frame = _question_frame(room, seq, event, question, audience)
+            if frame is not None:
+                out.append((frame, group))
     if isinstance(event, ROOM_EVENTS):
         state = room_state(room)
         frame = encode_frame(
@@ -102,7 +113,7 @@ def frames_for(
                 room=room.id, event_id=seq, mode=state.mode, stage=state.stage, timer=state.timer
             )
         )
-        out.extend((member, frame) for member, _ in present)
+        out.append((frame, present))
     if isinstance(event, ev.Dismissed):
         notice = encode_frame(
             Notice(
@@ -114,29 +125,33 @@ def frames_for(
             )
         )
         asker = room.questions[event.question].asker
-        out.extend((member, notice) for member, _ in present if member.identity == asker)
+        askers = [member for member in present if member.identity == asker]
+        if askers:
+            out.append((notice, askers))
     return out
 
 
-def _question_frames(
-    room: Room,
-    seq: int,
-    event: ev.RoomEvent,
-    question: Question,
-    present: list[tuple[M, bool]],
-    out: list[tuple[M, Frame]],
-) -> None:
-    # Encoded once per audience, on first need, not once per member.
-    frames: dict[Audience, Frame | None] = {}
-    for member, moderator in present:
-        if isinstance(event, MODERATOR_ONLY_EVENTS) and not moderator:
+def _audiences(
+    question: Question, event: ev.RoomEvent, present: list[M], moderators: set[int]
+) -> list[tuple[Audience, list[M]]]:
+    """The members split by the audience they belong to for ``question``."""
+    groups: dict[Audience, list[M]] = {}
+    public_too = not isinstance(event, MODERATOR_ONLY_EVENTS)
+    asker = question.asker
+    for member in present:  # ``audience_of``, inlined: this loop runs once per member
+        if id(member) in moderators:
+            audience = Audience.MODERATOR
+        elif not public_too:
             continue
-        audience = audience_of(question, member.identity, moderator)
-        if audience not in frames:
-            frames[audience] = _question_frame(room, seq, event, question, audience)
-        frame = frames[audience]
-        if frame is not None:
-            out.append((member, frame))
+        elif member.identity == asker:
+            audience = Audience.ASKER
+        else:
+            audience = Audience.PUBLIC
+        group = groups.get(audience)
+        if group is None:
+            groups[audience] = group = []
+        group.append(member)
+    return list(groups.items())
 
 
 def _question_frame(

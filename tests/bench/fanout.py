@@ -25,6 +25,7 @@ import contextlib
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -38,19 +39,23 @@ sys.path.insert(0, str(HERE.parents[2]))
 
 from tests.bench.fanout_report import summary  # noqa: E402
 from tests.bench.janus_anchor import OPUS_PT, PAYLOAD_TYPES, JanusServer, janus_missing  # noqa: E402
-from tests.bench.media_clip import CODECS, RESOLUTIONS, make_clip  # noqa: E402
+from tests.bench.media_clip import CODECS, RESOLUTIONS  # noqa: E402
+from tests.bench.media_clip import FPS as FPS  # noqa: E402
+from tests.bench.media_clip import make_clip as clip_for  # noqa: E402
 from tests.bench.media_servers import (  # noqa: E402
     CHANNEL,
     ROOT,
     SECRET,
     VenuebridgeServer,
     free_tcp_port,
+    run_forward_server,
     run_relay_server,
     stop_process,
     wait_listening,
 )
+from tests.bench.media_servers import unlimited_media as unlimited_media  # noqa: E402
 from tests.bench.media_subscribers import summarise  # noqa: E402
-from tests.bench.proc_cpu import TreeCpu, machine_busy_seconds  # noqa: E402
+from tests.bench.proc_cpu import TreeCpu, cpu_seconds, machine_busy_seconds  # noqa: E402
 
 
 def _spawn(*args: str) -> subprocess.Popen[str]:
@@ -84,6 +89,14 @@ class _RelayServer:
             stop_process(self.process)
 
 
+def _py_spy(pid: int, seconds: float, path: str) -> subprocess.Popen[str]:
+    """Sample the server's window with py-spy (raw stacks, native frames too)."""
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds))]
+    command += ["--rate", "200", "--native", "--format", "raw", "--output", path]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, text=True)
+
+
 def worker_figures(base: str) -> dict[str, Any]:
     """What the server says about itself in /metrics: subscribers and CPU per worker."""
     try:
@@ -109,13 +122,17 @@ def worker_figures(base: str) -> dict[str, Any]:
     return figures
 
 
-def _start_server(kind: str, folder: Path, codec: str, options: dict[str, Any]) -> Any:
+def _start_server(
+    kind: str, folder: Path, codec: str, native_send: bool, options: dict[str, Any]
+) -> Any:
     if kind == "janus":
         server: Any = JanusServer(folder, options.get("ice_interface", "vb0"))
     elif kind == "relay":
         server = _RelayServer()
     else:
-        server = VenuebridgeServer(folder, codec, options.get("workers"), options.get("redis_url"))
+        server = VenuebridgeServer(
+            folder, codec, options.get("workers"), options.get("redis_url"), native_send
+        )
     server.start()
     return server
 
@@ -140,7 +157,8 @@ def measure(
 ) -> dict[str, Any]:
     """One run: start the server and the publisher, add ``count`` subscribers, measure."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as folder:
-        server = _start_server(kind, Path(folder), codec, options)
+        native_send = not getattr(args, "plain_send", False)
+        server = _start_server(kind, Path(folder), codec, native_send, options)
         children: list[subprocess.Popen[str]] = []
         results: list[dict[str, Any]] = []
         try:
@@ -175,6 +193,9 @@ def measure(
             for tree in load:
                 tree.start()
             machine_start = machine_busy_seconds()
+            if getattr(args, "py_spy", None) and kind == "venuebridge":
+                path = f"{args.py_spy}.{codec}-{resolution}-{count}.raw"
+                children.append(_py_spy(server.pid, args.window, path))
             processes_at_start = len(cpu._start)
             wall_start = time.monotonic()
             own_figures: dict[str, Any] = {}
@@ -205,6 +226,7 @@ def measure(
         "resolution": resolution,
         "subscribers": count,
         "receiver_reports": args.receiver_reports,
+        **({"native_send": native_send} if kind == "venuebridge" else {}),
         **({"workers": options["workers"]} if options.get("workers") else {}),
         "server_cpu_percent": round(100 * (user + system) / wall, 2),
         "server_user_percent": round(100 * user / wall, 2),
@@ -231,7 +253,7 @@ def orchestrate(args: argparse.Namespace) -> None:
         sys.exit(f"fanout: {missing}; or run with --servers venuebridge")
     for codec in codecs:
         for resolution in resolutions:
-            make_clip(codec, RESOLUTIONS[resolution])
+            clip_for(codec, RESOLUTIONS[resolution])
     rows: list[dict[str, Any]] = []
     for codec in codecs:
         for resolution in resolutions:
@@ -249,6 +271,31 @@ def orchestrate(args: argparse.Namespace) -> None:
     print(json.dumps(summary(rows)), flush=True)
 
 
+# -- shared with relay_fanout, regions, encode_bitrates and steering ---------------------------
+
+_free_port = free_tcp_port
+_stop = stop_process
+
+
+def make_clip() -> Any:
+    """The 720p H.264 clip the other benchmarks publish."""
+    return clip_for("H264", RESOLUTIONS["720p"])
+
+
+def _wait_http(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)  # waiting for a child process to listen
+    raise RuntimeError("server did not start")
+
+
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    return cpu_seconds(pid) or (0.0, 0.0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
@@ -263,6 +310,8 @@ def main() -> None:
     run.add_argument("--processes", type=int, default=2)
     run.add_argument("--warmup", type=float, default=4.0)
     run.add_argument("--window", type=float, default=10.0)
+    run.add_argument("--plain-send", action="store_true", help="media.native_send = false")
+    run.add_argument("--py-spy", help="sample venuebridge's window with py-spy: PREFIX.*.raw")
     run.add_argument(
         "--no-receiver-reports",
         dest="receiver_reports",
@@ -271,10 +320,15 @@ def main() -> None:
     )
     relay = sub.add_parser("serve-relay")
     relay.add_argument("--port", type=int, required=True)
+    serve = sub.add_parser("serve", help="venuebridge in-process (the other benchmarks)")
+    serve.add_argument("--mode", choices=["forward", "relay"], required=True)
+    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--data-dir", required=True)
+    serve.add_argument("--plain-send", action="store_true")
     publish = sub.add_parser("publish")
-    publish.add_argument("--codec", choices=CODECS, required=True)
-    publish.add_argument("--resolution", choices=list(RESOLUTIONS), required=True)
-    publish.add_argument("--whip", help="publish over WHIP to this URL")
+    publish.add_argument("--codec", choices=CODECS, default="H264")
+    publish.add_argument("--resolution", choices=list(RESOLUTIONS), default="720p")
+    publish.add_argument("--whip", "--url", help="publish over WHIP to this URL")
     publish.add_argument("--rtp-video", type=int, help="send plain RTP to this loopback port")
     publish.add_argument("--rtp-audio", type=int)
     publish.add_argument("--video-pt", type=int)
@@ -289,6 +343,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if args.command == "serve-relay":
         run_relay_server(args.port)
+    elif args.command == "serve":
+        if args.mode == "forward":
+            run_forward_server(args.port, args.data_dir, not args.plain_send)
+        else:
+            run_relay_server(args.port)
     elif args.command == "publish":
         from tests.bench.media_publishers import run_rtp_publisher, run_whip_publisher
 

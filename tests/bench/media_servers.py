@@ -18,7 +18,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from config import MediaSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "bench-producer-secret-0123456789"
@@ -92,7 +95,9 @@ def running_redis(directory: Path) -> Iterator[str]:
         stop_process(process)
 
 
-def settings_toml(port: int, data_dir: Path, codec: str, redis_url: str | None) -> str:
+def settings_toml(
+    port: int, data_dir: Path, codec: str, redis_url: str | None, native_send: bool = True
+) -> str:
     """Settings for a benchmark node: limits lifted (all subscribers share one address)."""
     lines = [
         'host = "127.0.0.1"',
@@ -105,6 +110,8 @@ def settings_toml(port: int, data_dir: Path, codec: str, redis_url: str | None) 
     if redis_url is not None:
         lines.append(f'redis_url = "{redis_url}"')
     lines += ["", "[media]", *(f"{name} = {UNLIMITED}" for name in MEDIA_LIMITS)]
+    if not native_send:
+        lines.append("native_send = false")
     return "\n".join(lines) + "\n"
 
 
@@ -112,13 +119,18 @@ class VenuebridgeServer:
     """``python -m web serve`` with a benchmark settings file, optionally ``--workers N``."""
 
     def __init__(
-        self, folder: Path, codec: str, workers: int | None = None, redis_url: str | None = None
+        self,
+        folder: Path,
+        codec: str,
+        workers: int | None = None,
+        redis_url: str | None = None,
+        native_send: bool = True,
     ) -> None:
         self.port = free_tcp_port()
         data_dir = folder / "data"
         data_dir.mkdir()
         self.settings = folder / "settings.toml"
-        self.settings.write_text(settings_toml(self.port, data_dir, codec, redis_url))
+        self.settings.write_text(settings_toml(self.port, data_dir, codec, redis_url, native_send))
         self.workers = workers
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -141,6 +153,31 @@ class VenuebridgeServer:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process)
+
+
+def unlimited_media(native_send: bool = True) -> MediaSettings:
+    """Media limits lifted: every subscriber comes from one address, as fast as it can."""
+    from config import MediaSettings
+
+    limits = dict.fromkeys(MEDIA_LIMITS, UNLIMITED)
+    return MediaSettings(**limits, native_send=native_send)  # type: ignore[arg-type]
+
+
+def run_forward_server(port: int, data_dir: str, native_send: bool = True) -> None:
+    """venuebridge in this process (the other benchmarks' ``fanout.py serve``)."""
+    from aiohttp import web
+
+    from config import Settings
+    from web.app import create_app
+
+    settings = Settings(
+        host="127.0.0.1",
+        port=port,
+        data_dir=Path(data_dir),
+        producer_secret=SECRET,
+        media=unlimited_media(native_send),
+    )
+    web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None)
 
 
 def run_relay_server(port: int) -> None:

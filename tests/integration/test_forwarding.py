@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,16 +12,39 @@ import aiortc.rtcrtpreceiver
 import aiortc.rtcrtpsender
 import pytest
 
+from config import Settings
 from signaling.auth import Grant, Role
 from streaming.http_rules import session_id_of
 from streaming.hub import callback_listener
+from streaming.native import load as load_native
+from streaming.native_batch import NativeBatch
 from streaming.ports import SwitchEvent
 from tests.helpers import eventually
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
 from tests.media_peers import Subscriber, needs_network, publish, subscribe
-from web.keys import AUTHORITY
+from web.keys import AUTHORITY, SETTINGS
 
 pytestmark = [pytest.mark.network, needs_network]
+
+
+@pytest.fixture(params=["native", "plain"])
+def media_settings(request: pytest.FixtureRequest, media_settings: Settings) -> Settings:
+    """Every test here runs on both send paths (``media.native_send``)."""
+    native = request.param == "native"
+    if native and load_native() is None and os.environ.get("CI") != "true":
+        pytest.skip("the native send path is not built (bash scripts/setup.sh)")
+    return dataclasses.replace(
+        media_settings, media=dataclasses.replace(media_settings.media, native_send=native)
+    )
+
+
+def check_send_path(server: MediaServer, channel: str) -> None:
+    """The channel's packets went the way the settings asked."""
+    batch = server.hub._sources[channel].batch
+    assert isinstance(batch, NativeBatch) == server.app[SETTINGS].media.native_send
+    if isinstance(batch, NativeBatch):
+        assert batch.packets > 0
+
 
 BRIGHT, DARK = 200, 60
 
@@ -114,8 +139,13 @@ async def test_fan_out_late_join_stall_reconnect_and_switch(
         real_sink = writer.sink
 
         class StalledSink:
+            send_errors = 0
+
             def writable(self) -> bool:
                 return False
+
+            def batch_target(self) -> None:
+                return None
 
             def send_rtp(self, *packet: object) -> bool:
                 return False
@@ -169,6 +199,10 @@ async def test_fan_out_late_join_stall_reconnect_and_switch(
         assert len(cut) == 1
         assert cut[0].previous == "gz-hall-1"
         assert cut[0].at.timestamp() >= asked - 0.01
+
+        # Every viewer above (the venue's projector too) was served by the path asked for.
+        check_send_path(media_server, "gz-hall-1")
+        check_send_path(media_server, "us-return")
 
         # Nothing was ever encoded or decoded in the server: only the clients' codecs exist.
         assert len(codecs.encoders) == 2 * 3  # three publishers, audio + video each

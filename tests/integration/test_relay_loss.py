@@ -21,6 +21,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from config import Event, RelaySettings
 from streaming.packet import MediaPacket
 from streaming.relay import RelayPull
+from streaming.send_batch import SendBatch
 from tests.helpers import eventually
 from tests.integration import test_relay_links as relay_links
 from tests.integration.conftest import PRODUCER_SECRET
@@ -245,7 +246,7 @@ class ReleaseSpy:
     def start(self, gop: Sequence[MediaPacket]) -> None:
         pass
 
-    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
+    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket], batch: SendBatch) -> None:
         if packet.late:
             self.late += 1
             return

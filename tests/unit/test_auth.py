@@ -186,14 +186,14 @@ async def test_presence_counts_and_combines() -> None:
 def test_a_client_too_far_behind_is_dropped_instead_of_waited_for() -> None:
     written: list[bytes] = []
     dropped: list[str] = []
-    client = Client(Grant("v", Role.VIEWER), "a", max_backlog=10)
+    client = Client(Grant("v", Role.VIEWER), "a", max_backlog=10)  # a frame is 8 bytes
     client.write, client.on_drop = written.append, dropped.append
     client.backlog = lambda: sum(map(len, written))
     frame = Frame("123456")
     assert client.send(frame)
     assert client.send(frame)
     assert not client.send(frame)
-    assert written == [b"123456", b"123456"]
+    assert written == [frame.wire, frame.wire]
     assert client.dropped
     assert dropped == ["too slow: the outbox is full"]
     assert not client.send(frame)

@@ -14,6 +14,7 @@ from streaming.publisher import PublisherSession
 from streaming.relay_hold import HeldVideoTrack, hold_for
 from streaming.reorder import ReleaseBuffer
 from streaming.rtp_rewrite import parse_rtp_header
+from streaming.send_batch import SendBatch
 from streaming.source import ChannelSource
 from tests.helpers import eventually
 from tests.unit.test_writer_and_feeds import FakeSink, Stream, make_writer
@@ -228,7 +229,7 @@ class Collect:
     def start(self, gop: Sequence[MediaPacket]) -> None:
         pass
 
-    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
+    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket], batch: SendBatch) -> None:
         self.sequences.append(packet.sequence_number)
 
 

@@ -230,3 +230,9 @@ def test_every_frame_kind_is_covered() -> None:
 def test_the_encoded_bytes_are_made_once() -> None:
     frame = encode_frame(s.Ack(of="leave"))
     assert frame.data is frame.data
+
+
+def test_the_websocket_frame_is_built_once_around_the_same_bytes() -> None:
+    frame = encode_frame(s.Ack(of="leave"))
+    assert frame.wire is frame.wire
+    assert frame.wire == bytes([0x81, len(frame.data)]) + frame.data

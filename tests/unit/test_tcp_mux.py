@@ -22,8 +22,17 @@ PENDING_MAX = 2
 
 @pytest.fixture
 async def muxes() -> AsyncIterator[tuple[UdpMux, TcpMux]]:
-    udp = await UdpMux.open([LOOPBACK], 0, stun_answers_per_second=3)
-    tcp = await TcpMux.open(udp, pending_max=PENDING_MAX, pending_seconds=0.5)
+    # The kernel picks a free UDP port; its TCP twin can be some other socket's ephemeral
+    # port (a client connection of another test): try another UDP port then.
+    for _ in range(20):
+        udp = await UdpMux.open([LOOPBACK], 0, stun_answers_per_second=3)
+        try:
+            tcp = await TcpMux.open(udp, pending_max=PENDING_MAX, pending_seconds=0.5)
+            break
+        except OSError:
+            await udp.aclose()
+    else:
+        pytest.fail("no UDP port with a free TCP twin in 20 tries")
     yield udp, tcp
     await tcp.aclose()
     await udp.aclose()

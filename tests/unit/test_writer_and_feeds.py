@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from streaming.packet import MediaPacket
 from streaming.ports import SwitchEvent
 from streaming.rtp_rewrite import RtpRewriter, parse_rtp_header, rtp_header
+from streaming.send_batch import SendBatch
 from streaming.source import ChannelSource
 from streaming.venue_output import VenueOutput
 from streaming.writer import TrackWriter
@@ -233,7 +234,7 @@ class Consumer:
         self.started: list[bytes] = []
         self.epoch: int | None = None
 
-    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket]) -> None:
+    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket], batch: SendBatch) -> None:
         if packet.epoch != self.epoch:
             self.epoch = packet.epoch
             self.packets.extend(p.payload for p in frame[:-1])

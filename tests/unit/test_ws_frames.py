@@ -6,7 +6,7 @@ import pytest
 from websockets.frames import Close, Frame, Opcode
 from websockets.streams import StreamReader
 
-from web.ws import close_frame, text_frame
+from signaling.protocol.wsframe import close_frame, text_frame
 
 
 def parse(data: bytes) -> Frame:

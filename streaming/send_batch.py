@@ -1,0 +1,97 @@
+"""How a fan-out hands one packet's copies to the network: the batch interface.
+
+A feed delivers a packet to every consumer with one ``SendBatch``, then calls ``flush``
+before its delivery call returns, so a batch never holds a packet past that call (no
+added latency). A writer whose queue is empty rewrites the header and ``add``s the packet;
+the batch settles each entry by calling back ``packet_sent`` (it went out, or was dropped
+for good, as the one-packet path drops it) or ``packet_unsent`` (the socket would block:
+the writer queues it, exactly as when ``send_rtp`` says False).
+
+``PlainBatch`` sends at once, one ``sendto`` per packet (the path before batching, and the
+fallback). ``streaming/native_batch.py`` gathers the entries and sends them with one
+native call (SRTP and ``sendmmsg`` in C).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from streaming.packet import MediaPacket
+from streaming.rtp_rewrite import RtpRewriter
+
+
+class BatchSink(Protocol):
+    """The sending side a batch needs of a writer's sink (``aiortc_glue.SrtpSink``)."""
+
+    send_errors: int
+
+    def send_rtp(
+        self,
+        payload_type: int,
+        marker: bool,
+        sequence: int,
+        timestamp: int,
+        ssrc: int,
+        payload: bytes,
+    ) -> bool: ...
+
+    def batch_target(self) -> tuple[int, int] | None:
+        """``(socket fd, native destination)`` for a native batch, or None: send plainly."""
+        ...
+
+
+class BatchedWriter(Protocol):
+    """A writer as a batch sees it: its header state, its sink and the two outcomes."""
+
+    @property
+    def rewriter(self) -> RtpRewriter: ...
+
+    @property
+    def sink(self) -> BatchSink: ...
+
+    def packet_sent(self, packet: MediaPacket, sequence: int, timestamp: int) -> None: ...
+
+    def packet_unsent(self, packet: MediaPacket) -> None: ...
+
+
+class SendBatch(Protocol):
+    """Collects one delivery call's packets; ``flush`` settles every one of them."""
+
+    def add(
+        self, writer: BatchedWriter, packet: MediaPacket, sequence: int, timestamp: int
+    ) -> None:
+        """Send ``packet`` as ``sequence``/``timestamp`` to ``writer``'s sink, now or at flush."""
+        ...
+
+    def flush(self) -> None:
+        """Send what was added and call every writer back; cheap when nothing was added."""
+        ...
+
+
+def send_now(writer: BatchedWriter, packet: MediaPacket, sequence: int, timestamp: int) -> None:
+    """The one-packet path: protect and ``sendto`` now, then tell the writer how it went."""
+    rewriter = writer.rewriter
+    if writer.sink.send_rtp(
+        rewriter.payload_type, packet.marker, sequence, timestamp, rewriter.ssrc, packet.payload
+    ):
+        writer.packet_sent(packet, sequence, timestamp)
+    else:
+        writer.packet_unsent(packet)
+
+
+class PlainBatch:
+    """No batching: every packet goes out in ``add``, one system call each."""
+
+    native = False
+
+    def add(
+        self, writer: BatchedWriter, packet: MediaPacket, sequence: int, timestamp: int
+    ) -> None:
+        send_now(writer, packet, sequence, timestamp)
+
+    def flush(self) -> None:
+        """Nothing is ever held."""
+
+
+# Stateless: the default of every feed and writer that was given no batch.
+PLAIN_BATCH = PlainBatch()
