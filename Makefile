@@ -8,11 +8,11 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks print JSON lines; they are measurements, never pass/fail. Heavy: one at a time.
-bench: bench-media bench-qa bench-relay bench-bitrates bench-regions bench-steering
+bench: bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-steering
 
 # venuebridge and Janus 1.1.2 (installed by scripts/bench.sh if missing, as root) in the
 # same run: H.264 and VP8 at 720p 2.5 Mbit/s and 360p 1 Mbit/s, 1/16/64 subscribers
-# (about 15 minutes). `--baseline` adds aiortc's MediaRelay; `--servers venuebridge` skips Janus.
+# (8-15 minutes). `--baseline` adds aiortc's MediaRelay; `--servers venuebridge` skips Janus.
 bench-media:
 	flock /tmp/vb-heavy.lock bash scripts/bench.sh --counts 1,16,64
 
