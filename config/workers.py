@@ -12,12 +12,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from config.setting_sections import SettingsError
+from config.setting_sections import IceSettings, SettingsError
 
-if TYPE_CHECKING:
-    from config.settings import Settings
+
+class Settings(Protocol):
+    """The settings this module reads (``config.settings.Settings`` has them all)."""
+
+    @property
+    def workers(self) -> int | str: ...
+
+    @property
+    def redis_url(self) -> str | None: ...
+
+    @property
+    def ice(self) -> IceSettings: ...
+
 
 AUTO = "auto"
 MAX_WORKERS = 256

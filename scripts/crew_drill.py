@@ -7,8 +7,10 @@ same port and data directory, drops the publisher, and (with ``--redis``) restar
 Redis. With ``--regions`` (Redis implied) a second node, ``edge-jp``, is the Tokyo venue's
 home: everyone still opens the origin's pages, the operator's projector and the phone
 (``?region=jp``) are steered to the edge, and the drill also kills the edge with SIGKILL
-and starts it again. After each blow it waits and records what every screen says: its status texts,
-whether its videos advance, and a screenshot. It prints one JSON line per look.
+and starts it again. With ``--workers 2`` (Redis implied) the node is a supervisor and two
+worker processes, so the crew lands on both. After each blow it waits and records what
+every screen says: its status texts, whether its videos advance, and a screenshot. It
+prints one JSON line per look.
 
 This is a tool for people, not a test: it asserts nothing and never fails on what it
 sees. Run it inside the private network namespace with ``bash scripts/drill.sh``.
@@ -201,7 +203,9 @@ async def drill(args: argparse.Namespace) -> None:
     env = dict(os.environ)
     with contextlib.ExitStack() as stack:
         restart_redis = None
-        if args.redis or args.regions:
+        if args.workers > 1:
+            env["VENUEBRIDGE_WORKERS"] = str(args.workers)  # one node, several processes
+        if args.redis or args.regions or args.workers > 1:
             url, (start_redis, stop_redis) = stack.enter_context(redis_server(work))
             env["VENUEBRIDGE_REDIS_URL"] = url
             restart_redis = (start_redis, stop_redis)
@@ -319,6 +323,9 @@ def main() -> None:
     parser.add_argument("--redis", action="store_true", help="run on a real redis-server")
     parser.add_argument(
         "--regions", action="store_true", help="the Tokyo venue on a second node (implies --redis)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes of the node (implies --redis)"
     )
     parser.add_argument("--settle", type=float, default=12.0, help="seconds to wait after a blow")
     parser.add_argument("--out", default=str(ROOT / "test-output" / "drill"))

@@ -29,7 +29,7 @@ from signaling.routing.homes import HomeBook
 from signaling.routing.persisted import RoutingStateKeeper
 from signaling.routing.remote import RemoteVenues
 from signaling.routing.router import Router
-from signaling.routing.service import RoutingService
+from signaling.routing.service import MediaView, RoutingService
 from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.ports import UpstreamLocator
@@ -43,9 +43,10 @@ from web.adapters import (
 )
 from web.backends import Backends, redis_prefix
 from web.departures import DepartedPulls
-from web.keys import CLOCK, EVENT, HOMES, NODE, PEERS, ROUTING, SETTINGS
+from web.keys import CLOCK, EVENT, HOMES, NODE, PEERS, ROUTING, SETTINGS, WORKER
 from web.peers import PeerOrigins
 from web.upstreams import DirectoryUpstreams
+from web.worker_routes import RoutesToSiblings, SiblingRoutes
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +99,21 @@ async def node_parts(
         await agent.start()
         stack.push_async_callback(agent.aclose)
 
+        view: MediaView = MediaPlaneView(media)
+        if app.get(WORKER) is not None:
+            # Several workers: the others' venue outputs follow this one's (web/worker_routes.py).
+            if settings.routing:
+                view = siblings = RoutesToSiblings(view, hub.bus)
+                siblings.start()
+                stack.push_async_callback(siblings.aclose)
+            else:
+                await SiblingRoutes(hub.bus, event, media).start()
         if settings.routing:
             remote = RemoteVenues(
                 hub.bus,
                 book,
                 event,
-                MediaPlaneView(media),
+                view,
                 directory,
                 settings.node.heartbeat_seconds,
             )

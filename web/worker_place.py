@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from signaling.nodes import RedisDirectory
+from signaling.nodes import DirectoryUnavailable, RedisDirectory
 from streaming.http_rules import new_session_id
 
 _OWNER = re.compile(r"(\d{1,3})w")
@@ -42,14 +42,26 @@ class WorkerPlace:
 class WorkerLinks:
     """This worker's view of its siblings: their private URLs and the channels they hold."""
 
-    def __init__(self, directory: RedisDirectory | None, me: str, session: aiohttp.ClientSession):
+    def __init__(
+        self, directory: RedisDirectory | None, me: str, session: aiohttp.ClientSession | None
+    ) -> None:
         self.directory = directory
         self.me = me
         self.http = session  # for requests sent on to a sibling (web/worker_proxy.py)
+        self._known: dict[int, str] = {}  # each sibling's URL as last read
 
     async def private_url(self, index: int) -> str | None:
         """Worker ``index``'s loopback listener, or None when it is not up."""
         if self.directory is None:
             return None
-        entry = await self.directory.node(str(index))
-        return None if entry is None else entry.url
+        try:
+            entry = await self.directory.node(str(index))
+        except DirectoryUnavailable:
+            # Redis is away: the sibling most likely still listens where it did.
+            return self._known.get(index)
+        url = None if entry is None else entry.url
+        if url is None:
+            self._known.pop(index, None)
+        else:
+            self._known[index] = url
+        return url

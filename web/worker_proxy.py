@@ -1,4 +1,5 @@
-"""PATCH and DELETE on a session URL reach the worker that owns the session.
+"""PATCH and DELETE on a session URL reach the worker that owns the session; the routing
+API reaches worker 0, the one that runs the automation.
 
 The kernel hands each connection to any worker (SO_REUSEPORT), but a session lives in
 one worker's memory. Its id starts with the owner's index (web/worker_place.py), so the
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 MEDIA_PREFIXES = ("/whip/", "/whep/")
 SESSION_METHODS = ("PATCH", "DELETE")
 PROXY_TIMEOUT_SECONDS = 5.0
+MAX_ROUTING_BYTES = 64 * 1024  # a routing API body is one small JSON object
+MAX_ANSWER_BYTES = 4 * 1024 * 1024  # the routing matrix of a large event, with room
 # Hop-by-hop headers and those aiohttp recomputes; everything else passes both ways.
 _NOT_FORWARDED = frozenset(
     {
@@ -58,32 +61,65 @@ def _forwardable(headers: CIMultiDict[str] | object) -> CIMultiDict[str]:
     return kept
 
 
+async def _read_at_most(stream: aiohttp.StreamReader, limit: int) -> bytes:
+    """The body, or its first ``limit`` bytes (one ``read`` may return less than asked)."""
+    chunks: list[bytes] = []
+    left = limit
+    while left > 0:
+        chunk = await stream.read(left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 def _refusal(kind: type[web.HTTPError], text: str) -> web.HTTPError:
     response = http_error(kind, text)
     response.headers.update(CORS_HEADERS)
     return response
 
 
+def _routing_request(request: web.Request) -> bool:
+    """The routing API: the automation and the crosspoints live on worker 0."""
+    path = request.path
+    if path == "/api/routing":
+        return True
+    return path.startswith("/api/venues/") and path.endswith(("/route", "/automation"))
+
+
+def _owner(request: web.Request) -> int | None:
+    """The sibling that must answer ``request``, or None: this worker does."""
+    place = request.app[WORKER]
+    owner: int | None = None
+    if request.method in SESSION_METHODS and request.path.startswith(MEDIA_PREFIXES):
+        owner = place.owner_of(request.path.rpartition("/")[2])
+    elif _routing_request(request):
+        owner = 0
+    return None if owner == place.index else owner
+
+
 @web.middleware
 async def to_owning_worker(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Send a sibling's session PATCH/DELETE to the sibling; serve everything else here."""
-    if request.method not in SESSION_METHODS or not request.path.startswith(MEDIA_PREFIXES):
-        return await handler(request)
-    place = request.app[WORKER]
-    owner = place.owner_of(request.path.rpartition("/")[2])
-    if owner is None or owner == place.index:
+    """Send a sibling's session PATCH/DELETE (and the routing API) to that sibling."""
+    owner = _owner(request)
+    if owner is None:
         return await handler(request)
     links = request.app[WORKER_LINKS]
+    assert links.http is not None  # there are siblings: the session exists
     url = await links.private_url(owner)
     if url is None:
-        # The owner is down: its sessions went with it.
-        raise _refusal(web.HTTPNotFound, "no such session (it may have ended)")
+        if request.method in SESSION_METHODS:
+            # The owner is down: its sessions went with it.
+            raise _refusal(web.HTTPNotFound, "no such session (it may have ended)")
+        raise _refusal(web.HTTPServiceUnavailable, "the routing worker is starting")
+    limit = MAX_FRAGMENT_BYTES if request.method in SESSION_METHODS else MAX_ROUTING_BYTES
     length = request.content_length
-    if length is not None and length > MAX_FRAGMENT_BYTES:
-        raise _refusal(_TooLarge, f"at most {MAX_FRAGMENT_BYTES} bytes")
-    body = await request.content.read(MAX_FRAGMENT_BYTES + 1)
-    if len(body) > MAX_FRAGMENT_BYTES:
-        raise _refusal(_TooLarge, f"at most {MAX_FRAGMENT_BYTES} bytes")
+    if length is not None and length > limit:
+        raise _refusal(_TooLarge, f"at most {limit} bytes")
+    body = await _read_at_most(request.content, limit + 1)
+    if len(body) > limit:
+        raise _refusal(_TooLarge, f"at most {limit} bytes")
     try:
         async with links.http.request(
             request.method,
@@ -93,10 +129,10 @@ async def to_owning_worker(request: web.Request, handler: Handler) -> web.Stream
             allow_redirects=False,
             timeout=aiohttp.ClientTimeout(total=PROXY_TIMEOUT_SECONDS),
         ) as answer:
-            content = await answer.content.read(MAX_FRAGMENT_BYTES + 1)
+            content = await _read_at_most(answer.content, MAX_ANSWER_BYTES)
             return web.Response(
                 status=answer.status, body=content, headers=_forwardable(answer.headers)
             )
     except (aiohttp.ClientError, TimeoutError) as error:
         logger.warning("worker %d did not answer a %s: %s", owner, request.method, error)
-        raise _refusal(web.HTTPBadGateway, "the session's worker did not answer") from None
+        raise _refusal(web.HTTPBadGateway, "the worker that owns this did not answer") from None

@@ -91,8 +91,10 @@ async def worker_parts(app: web.Application, backends: Backends) -> AsyncIterato
             )
             await directory.start()
             stack.push_async_callback(directory.stop)
-        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        stack.push_async_callback(http.close)
+        http = None
+        if place is not None:  # one worker has no sibling to send anything on to
+            http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+            stack.push_async_callback(http.close)
         me = "0" if place is None else str(place.index)
         app[WORKER_LINKS] = links = WorkerLinks(directory, me, http)
         load = WorkerLoad(

@@ -80,6 +80,8 @@ def run_worker(settings: Settings, index: int, count: int) -> None:
     from web.worker_proxy import to_owning_worker
 
     _die_with_parent()
+    # A reload passed on before the server takes SIGHUP itself must not end the worker.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     configure_logging(settings.log_level, settings.log_format)
     private = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     private.bind(("127.0.0.1", 0))

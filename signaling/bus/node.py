@@ -1,7 +1,9 @@
 """This node on the bus: publish by kind, hand each message to the handler of its kind.
 
-Messages are ``{"kind": ..., "node": <sender>, ...}``. A handler says whether it also
-wants this node's own messages back (presence does: the board counts every node alike).
+Messages are ``{"kind": ..., "node": <sender>, "from": <instance>, ...}``. A handler says
+whether it also wants its own messages back (presence does: the board counts every node
+alike). "Own" means this very bus object, not this node id: the worker processes of one
+node (web/workers.py) share the node's id and must hear each other.
 If the subscription breaks (Redis restarted) the bus subscribes again and then calls
 ``on_resubscribed``, so owners of state can catch up with what they missed.
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +47,8 @@ class NodeBus:
 
     def __init__(self, bus: Bus, node: str, retry: float = 1.0) -> None:
         self.node = node
+        # Tells this process's messages from its sibling workers' (same node id).
+        self.instance = secrets.token_hex(6)
         self._bus = bus
         self._retry = retry
         self._routes: dict[str, _Route] = {}
@@ -63,7 +68,9 @@ class NodeBus:
         """Send one message to every node; a failure is logged, never raised."""
         try:
             await self._bus.publish(
-                _encoder.encode({"kind": kind, "node": self.node, **fields}).decode()
+                _encoder.encode(
+                    {"kind": kind, "node": self.node, "from": self.instance, **fields}
+                ).decode()
             )
         except Exception:
             # redis-py may turn a cancellation into a connection error: never swallow that.
@@ -119,7 +126,9 @@ class NodeBus:
         if not isinstance(message, dict):
             raise ValueError("a bus message is a JSON object")
         route = self._routes.get(str(message.get("kind")))
-        if route is None or (message.get("node") == self.node and not route.own):
+        sender = message.get("from")
+        mine = sender == self.instance if sender is not None else message.get("node") == self.node
+        if route is None or (mine and not route.own):
             return
         outcome = route.handler(message)
         if outcome is not None:

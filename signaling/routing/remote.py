@@ -184,6 +184,8 @@ class RemoteVenues:
         if not isinstance(switched, VenueSwitched):
             return
         if self.book.remote(switched.venue) != switched.node:
+            if switched.node == self._bus.node:
+                return  # a sibling worker's copy of a venue served here: not the record
             logger.warning(
                 "ignored a switch of %s from %s: not its home", switched.venue, switched.node
             )

@@ -75,6 +75,9 @@ async def test_metrics_are_prometheus_text(client: Client) -> None:
     text = await response.text()
     assert "process_resident_memory_bytes" in text
     assert 'venuebridge_info{event="coet2018"' in text
+    # One worker (the default) reports itself as worker 0, with no subscriber yet.
+    assert 'venuebridge_worker_cpu_seconds_total{worker="0"}' in text
+    assert 'venuebridge_worker_subscribers{worker="0"} 0.0' in text
 
 
 async def test_unknown_path_is_a_404_page(client: Client) -> None:

@@ -21,7 +21,8 @@ import pytest
 from tests.helpers import eventually
 from tests.integration.server_process import SECRET
 from tests.integration.test_forwarding import BRIGHT, near
-from tests.integration.worker_node import CHANNEL, WorkerNode, worker_node
+from tests.integration.test_redis_restart_nodes import cli_token
+from tests.integration.worker_node import CHANNEL, WorkerNode, running, worker_node
 from tests.media_peers import Subscriber, needs_network, publish, subscribe
 from tests.steered_viewer import SteeredViewer
 
@@ -87,6 +88,18 @@ async def test_a_subscriber_on_the_other_worker_receives_the_channel(node: Worke
         assert all(urlsplit(p.location).path.rpartition("/")[2].startswith("1w") for p in players)
         assert await feeds_of(http, first) == [f"channel:{CHANNEL}"]
         assert (await feeds_of(http, second)).count(f"channel:{CHANNEL}") == 2
+
+        # A scrape of either worker shows both: worker 1's two players, worker 0's pull.
+        async def every_worker_counted() -> bool:
+            async with http.get(f"{first}/metrics") as response:
+                text = await response.text()
+            return (
+                'venuebridge_worker_subscribers{worker="1"} 2.0' in text
+                and 'venuebridge_worker_subscribers{worker="0"} 1.0' in text
+                and 'venuebridge_worker_cpu_cores_per_subscriber{worker="1"}' in text
+            )
+
+        await eventually(every_worker_counted, "both workers in worker 0's /metrics", 10)
     finally:
         for player in players:
             await player.close()
@@ -122,6 +135,36 @@ async def test_a_delete_sent_to_the_other_worker_ends_the_session_on_its_owner(
         assert not next(c for c in channels if c["id"] == CHANNEL)["live"]
     finally:
         await player.close()
+        await publisher.pc.close()
+
+
+async def test_a_venue_output_on_the_other_worker_follows_the_routing_worker(
+    node: WorkerNode, tmp_path: Path
+) -> None:
+    http = node.server.http
+    first, second = await both_private_urls(node)
+    operator = await cli_token(
+        tmp_path / "data", node.redis_url, "--role", "operator", "--venue", "jp"
+    )
+    publisher = await publish(http, f"{first}/whip/{CHANNEL}", SECRET, BRIGHT)
+    await claimed(node, 0)
+    output = await subscribe(http, f"{second}/whep/venue/jp", token=operator)
+    try:
+        # Sent to worker 1: the routing API is answered by worker 0, which runs routing.
+        async with http.post(
+            f"{second}/api/venues/jp/route", json={"channel": CHANNEL}, headers=node.server.bearer
+        ) as response:
+            assert response.status == 202, await response.text()
+            assert (await response.json())["routed"] == CHANNEL
+        await eventually(
+            lambda: output.frames >= 30 and near(output.last_luma, BRIGHT),
+            "worker 1's output of jp showing the channel published on worker 0",
+            30,
+        )
+        async with http.get(f"{second}/api/routing", headers=node.server.bearer) as response:
+            assert response.status == 200, await response.text()
+    finally:
+        await output.close()
         await publisher.pc.close()
 
 
@@ -171,3 +214,16 @@ async def test_a_killed_worker_is_replaced_and_its_viewers_play_again(node: Work
         )
         assert all(v.failures for v in moved), "worker 1's viewers had to reconnect"
     await publisher.pc.close()
+
+
+async def test_sighup_is_passed_on_and_sigterm_stops_every_worker(node: WorkerNode) -> None:
+    first, second = await both_private_urls(node)
+    workers = [node.worker_pid(first), node.worker_pid(second)]
+    supervisor = node.server.process
+    supervisor.send_signal(signal.SIGHUP)  # each worker takes it (a certificate reload)
+    async with node.server.http.get(f"{node.server.url}/healthz") as response:
+        assert response.status == 200
+    assert all(running(pid) for pid in workers)
+    supervisor.send_signal(signal.SIGTERM)
+    assert await supervisor.wait() == 0
+    assert not any(running(pid) for pid in workers)

@@ -30,6 +30,7 @@ HEARTBEAT, TTL = 0.2, 1.0
 class WorkerNode:
     server: ServerProcess
     redis: Redis
+    redis_url: str
 
     def _key(self, index: int) -> str:
         return f"venuebridge:{EVENT_ID}:node:{NODE_ID}:workers:node:{index}"
@@ -56,6 +57,11 @@ class WorkerNode:
             if port in _listening_ports(pid):
                 return pid
         raise AssertionError(f"no worker listens on {private_url}")
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists (a reaped child does not)."""
+    return Path(f"/proc/{pid}").exists()
 
 
 def _children(pid: int) -> list[int]:
@@ -101,6 +107,6 @@ async def worker_node(tmp_path: Path) -> AsyncIterator[WorkerNode]:
         redis = Redis.from_url(redis_url)
         try:
             async with serve(tmp_path / "data", env) as server:
-                yield WorkerNode(server, redis)
+                yield WorkerNode(server, redis, redis_url)
         finally:
             await redis.aclose()

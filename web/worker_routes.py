@@ -1,0 +1,112 @@
+"""Venue outputs on every worker follow the routing worker's crosspoints.
+
+Each worker has its own copy of every venue output (its own players subscribe to it).
+The routing automation runs on worker 0 only (web/workers.py); what it switches on its
+own media plane it also tells its siblings over the bus (``worker-route`` and
+``worker-source``, addressed by the node's id), and a sibling that (re)starts asks for
+the whole plan (``worker-hello``). A channel the sibling does not publish itself it
+pulls from the worker that does (web/worker_wiring.py), as for any player.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from config import Event
+from signaling.bus.node import BusMessage, NodeBus
+from signaling.routing.outbox import Outbox
+from signaling.routing.service import MediaView
+from streaming.hub import MediaHub
+from streaming.ports import SourceRole
+
+logger = logging.getLogger(__name__)
+
+WORKER_ROUTE = "worker-route"
+WORKER_SOURCE = "worker-source"
+WORKER_HELLO = "worker-hello"
+SOURCES: tuple[SourceRole, ...] = ("primary", "backup")
+
+
+class RoutesToSiblings:
+    """The routing worker's ``MediaView``: its own media plane, and the same switches
+    sent to the node's other workers."""
+
+    def __init__(self, local: MediaView, bus: NodeBus) -> None:
+        self._local = local
+        self._bus = bus
+        self._outbox = Outbox(bus)
+        self._plan: dict[str, str | None] = {}
+        self._sources: dict[str, str] = {}
+        bus.on(WORKER_HELLO, self._heard_hello)
+
+    def switch_to(self, venue: str, channel: str | None) -> None:
+        self._local.switch_to(venue, channel)
+        self._plan[venue] = channel
+        self._outbox.put(WORKER_ROUTE, {"venue": venue, "channel": channel})
+
+    def use_source(self, channel: str, source: Any) -> None:
+        self._local.use_source(channel, source)
+        self._sources[channel] = source
+        self._outbox.put(WORKER_SOURCE, {"channel": channel, "source": source})
+
+    def live_channels(self) -> set[str]:
+        return self._local.live_channels()
+
+    def audience(self) -> tuple[dict[str, int], dict[str, int]]:
+        return self._local.audience()
+
+    def _heard_hello(self, message: BusMessage) -> None:
+        if message.get("node") != self._bus.node:
+            return  # another node's worker: its own routing worker answers it
+        for venue, channel in self._plan.items():
+            self._outbox.put(WORKER_ROUTE, {"venue": venue, "channel": channel})
+        for channel, source in self._sources.items():
+            self._outbox.put(WORKER_SOURCE, {"channel": channel, "source": source})
+
+    def start(self) -> None:
+        self._outbox.start()
+
+    async def aclose(self) -> None:
+        await self._outbox.aclose()
+
+
+class SiblingRoutes:
+    """A non-routing worker: applies the routing worker's switches to its own outputs."""
+
+    def __init__(self, bus: NodeBus, event: Event, media: MediaHub) -> None:
+        self._bus = bus
+        self._event = event
+        self._media = media
+        self.applied = 0
+        bus.on(WORKER_ROUTE, self._heard_route)
+        bus.on(WORKER_SOURCE, self._heard_source)
+
+    async def start(self) -> None:
+        await self._bus.publish(WORKER_HELLO, {})
+
+    def _sibling(self, message: BusMessage) -> bool:
+        return message.get("node") == self._bus.node
+
+    def _heard_route(self, message: BusMessage) -> None:
+        venue, channel = message.get("venue"), message.get("channel")
+        if not self._sibling(message) or not isinstance(venue, str):
+            return
+        if self._event.venue(venue) is None:
+            logger.warning("ignored a sibling's switch of an unknown venue %.70r", venue)
+            return
+        if channel is not None and (
+            not isinstance(channel, str) or self._event.channel(channel) is None
+        ):
+            logger.warning("ignored a sibling's switch to an unknown channel %.70r", channel)
+            return
+        self._media.route(venue, channel)
+        self.applied += 1
+
+    def _heard_source(self, message: BusMessage) -> None:
+        channel, source = message.get("channel"), message.get("source")
+        if not self._sibling(message) or not isinstance(channel, str) or source not in SOURCES:
+            return
+        if self._event.channel(channel) is None:
+            return
+        self._media.use_source(channel, source)
