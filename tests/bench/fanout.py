@@ -196,7 +196,7 @@ def measure(
             if getattr(args, "py_spy", None) and kind == "venuebridge":
                 path = f"{args.py_spy}.{codec}-{resolution}-{count}.raw"
                 children.append(_py_spy(server.pid, args.window, path))
-            processes_at_start = len(cpu._start)
+            processes_at_start = cpu.started_with
             wall_start = time.monotonic()
             own_figures: dict[str, Any] = {}
             if kind == "venuebridge":

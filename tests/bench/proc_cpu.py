@@ -74,6 +74,11 @@ class TreeCpu:
             if seconds is not None:
                 self._start[pid] = seconds
 
+    @property
+    def started_with(self) -> int:
+        """How many processes the tree had at ``start()``."""
+        return len(self._start)
+
     def read(self) -> dict[int, tuple[float, float]]:
         """Per pid: user and system seconds since ``start()`` (new processes from zero)."""
         used: dict[int, tuple[float, float]] = {}
