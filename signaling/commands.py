@@ -17,6 +17,7 @@ from signaling.protocol import messages as m
 from signaling.protocol.server import (
     Ack,
     AutomationAck,
+    Frame,
     JoinAck,
     QuestionAck,
     RouteAck,
@@ -58,6 +59,7 @@ class Commands:
         limiter: ActionLimiter,
         votes: VoteWatch,
         clock: Callable[[], float] = time.time,
+        mirrored_routing: Callable[[], Frame | None] = lambda: None,
     ) -> None:
         self._event = event
         self._clients = clients
@@ -66,6 +68,7 @@ class Commands:
         self._presence = presence
         self._talkback = talkback
         self._routing_now = routing
+        self._mirrored_routing = mirrored_routing
         self._limiter = limiter
         self._votes = votes
         self._clock = clock
@@ -150,9 +153,17 @@ class Commands:
 
     async def watch_routing(self, client: Client, message: m.WatchRouting) -> Ack | None:
         # The matrix is not secret: every page may show what goes where.
-        routing = self._routing()
+        routing = self._routing_now()
+        if routing is not None:
+            frame = encode_frame(routing.matrix_frame())
+        else:
+            # A sibling worker of the routing one shows the matrix that worker sent last.
+            mirrored = self._mirrored_routing()
+            if mirrored is None:
+                raise NotFound("routing does not run on this node", code="no_routing")
+            frame = mirrored
         client.watches_routing = True
-        self._clients.send(client, encode_frame(routing.matrix_frame()))
+        self._clients.send(client, frame)
         return None
 
     async def route(self, client: Client, message: m.Route) -> Ack | None:

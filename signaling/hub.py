@@ -23,7 +23,7 @@ from signaling.commands import Commands
 from signaling.presence_feed import PresenceFeed
 from signaling.protocol import messages as m
 from signaling.protocol.budget import MessageRate
-from signaling.protocol.server import Ack, Routing, encode_frame
+from signaling.protocol.server import Ack, Frame, Routing, encode_frame
 from signaling.qa import events as ev
 from signaling.qa.fanout import frames_for
 from signaling.qa.limits import ActionLimiter, Limits
@@ -103,6 +103,10 @@ class Hub:
         )
         # Set by the wiring on the node that runs the routing automation.
         self.routing: RoutingService | None = None
+        # Several workers: the routing worker hands each matrix frame to its siblings
+        # (``routing_frames``), which keep the last one to show (``mirrored_routing``).
+        self.routing_frames: Callable[[Frame], None] | None = None
+        self.mirrored_routing: Frame | None = None
         self.bus.on("event", self._heard_event)
         self.bus.on_resubscribed(self.rooms.catch_up_all)
         self._commands = Commands(
@@ -113,6 +117,7 @@ class Hub:
             presence=self.presence_feed,
             talkback=self.talkback,
             routing=lambda: self.routing,
+            mirrored_routing=lambda: self.mirrored_routing,
             limiter=ActionLimiter(options.limits),
             votes=VoteWatch(options.limits.suspect_votes, options.limits.suspect_window),
             clock=clock,
@@ -167,6 +172,13 @@ class Hub:
     async def push_routing(self, matrix: Routing) -> None:
         """Send the routing matrix to every page watching it (the service calls this)."""
         frame = encode_frame(matrix)
+        self.clients.send_to([c for c in self.clients.everyone() if c.watches_routing], frame)
+        if self.routing_frames is not None:
+            self.routing_frames(frame)
+
+    def show_routing(self, frame: Frame) -> None:
+        """A sibling worker's matrix: kept for pages that ask, sent to those watching."""
+        self.mirrored_routing = frame
         self.clients.send_to([c for c in self.clients.everyone() if c.watches_routing], frame)
 
     async def _heard_event(self, message: BusMessage) -> None:

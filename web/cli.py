@@ -76,6 +76,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workers_flag(text: str) -> int | str:
+    try:
+        return parse_workers(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of workers or auto") from None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     event = load_event(args.event)
     print(f"{args.event}: OK — {event.name} ({event.time_zone.key})")
@@ -211,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, help="where the store and secret live")
     serve.add_argument(
         "--workers",
-        type=parse_workers,
+        type=_workers_flag,
         help='worker processes: a number, or "auto" (one per core; needs redis_url)',
     )
     serve.add_argument(

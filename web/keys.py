@@ -19,6 +19,7 @@ from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.ice_ports import IcePorts
 from web.peers import PeerOrigins
+from web.worker_metrics import WorkerLoad
 from web.worker_place import WorkerLinks, WorkerPlace
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -60,3 +61,5 @@ HOMES = web.AppKey("homes", HomeBook)
 # Worker processes (issue 14): this worker's place among the node's, and its siblings.
 WORKER = web.AppKey("worker", WorkerPlace)
 WORKER_LINKS = web.AppKey("worker_links", WorkerLinks)
+# This worker's load sample, and the siblings' as last shared (players included).
+WORKER_LOAD = web.AppKey("worker_load", WorkerLoad)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 from aiohttp import web
@@ -43,10 +43,10 @@ from web.adapters import (
 )
 from web.backends import Backends, redis_prefix
 from web.departures import DepartedPulls
-from web.keys import CLOCK, EVENT, HOMES, NODE, PEERS, ROUTING, SETTINGS, WORKER
+from web.keys import CLOCK, EVENT, HOMES, NODE, PEERS, ROUTING, SETTINGS, WORKER, WORKER_LOAD
 from web.peers import PeerOrigins
 from web.upstreams import DirectoryUpstreams
-from web.worker_routes import RoutesToSiblings, SiblingRoutes
+from web.worker_routes import RoutesToSiblings, SiblingRoutes, add_counts
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,14 @@ async def node_parts(
                 "node is alone: it serves every venue"
             )
         routes = VenueRoutes(media)
+        players: Callable[[], dict[str, int]] = routes.players
+        if app.get(WORKER) is not None:
+            # Each worker reports the node's players: its own and its siblings'.
+            load = app[WORKER_LOAD]
+
+            def players() -> dict[str, int]:
+                return add_counts(routes.players(), load.siblings_players()[0])
+
         agent = HomeAgent(
             hub.bus,
             book,
@@ -91,7 +99,7 @@ async def node_parts(
             routes,
             mine,
             settings.routing,
-            audience=routes.players,
+            audience=players,
             audience_every=settings.node.heartbeat_seconds,
         )
         media.add_switch_listener(reports := HomeReports(agent))
@@ -100,14 +108,17 @@ async def node_parts(
         stack.push_async_callback(agent.aclose)
 
         view: MediaView = MediaPlaneView(media)
+        siblings: RoutesToSiblings | None = None
         if app.get(WORKER) is not None:
             # Several workers: the others' venue outputs follow this one's (web/worker_routes.py).
             if settings.routing:
-                view = siblings = RoutesToSiblings(view, hub.bus)
+                view = siblings = RoutesToSiblings(
+                    view, hub.bus, hub, app[WORKER_LOAD].siblings_players
+                )
                 siblings.start()
                 stack.push_async_callback(siblings.aclose)
             else:
-                await SiblingRoutes(hub.bus, event, media).start()
+                await SiblingRoutes(hub.bus, event, media, hub).start()
         if settings.routing:
             remote = RemoteVenues(
                 hub.bus,
@@ -120,6 +131,8 @@ async def node_parts(
             agent.hello_listeners.append(remote.home_said_hello)
             routing = routing_plane(settings, event, backends.store, hub, media, app[CLOCK], remote)
             app[ROUTING] = await stack.enter_async_context(routing)
+            if siblings is not None:
+                siblings.announce_matrix()
         yield
 
 

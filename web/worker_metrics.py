@@ -15,14 +15,17 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from streaming.snapshots import Audience as Players
 
 logger = logging.getLogger(__name__)
 STALE_AFTER_INTERVALS = 3
@@ -31,6 +34,8 @@ STALE_AFTER_INTERVALS = 3
 class Audience(Protocol):
     @property
     def admitted(self) -> int: ...
+
+    def audience(self) -> Players: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,29 @@ class LoadSample:
     cores: float
     subscribers: int
     at: float  # time.time() of the sample
+    # Players per venue output and per channel: the routing worker counts the node's
+    # whole audience (as-run peaks, the home node's report) from these.
+    venues: dict[str, int] = field(default_factory=dict)
+    channels: dict[str, int] = field(default_factory=dict)
+
+
+def _counts(value: object) -> dict[str, int] | None:
+    if not isinstance(value, dict):
+        return None
+    counts = {k: n for k, n in value.items() if isinstance(k, str) and type(n) is int}
+    return counts if len(counts) == len(value) else None
+
+
+def _parse_sample(raw: bytes | str) -> LoadSample | None:
+    """A sibling's shared sample, or None for anything else."""
+    try:
+        data = json.loads(raw)
+        venues, channels = _counts(data.pop("venues", {})), _counts(data.pop("channels", {}))
+        if venues is None or channels is None:
+            return None
+        return LoadSample(**data, venues=venues, channels=channels)
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 class WorkerLoad(Collector):
@@ -65,8 +93,27 @@ class WorkerLoad(Collector):
         last_wall, last_cpu = self._last
         self._last = (wall, cpu)
         cores = (cpu - last_cpu) / (wall - last_wall) if wall > last_wall else 0.0
-        subscribers = self._audience.admitted if self._audience is not None else 0
-        return LoadSample(cpu, cores, subscribers, time.time())
+        if self._audience is None:
+            return LoadSample(cpu, cores, 0, time.time())
+        players = self._audience.audience()
+        return LoadSample(
+            cpu,
+            cores,
+            self._audience.admitted,
+            time.time(),
+            dict(players.per_venue),
+            dict(players.per_channel),
+        )
+
+    def siblings_players(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Players per venue and per channel on the other workers, as last shared."""
+        venues: Counter[str] = Counter()
+        channels: Counter[str] = Counter()
+        for worker, sample in self._samples.items():
+            if worker != self._me:
+                venues.update(sample.venues)
+                channels.update(sample.channels)
+        return dict(venues), dict(channels)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="worker-load")
@@ -96,13 +143,12 @@ class WorkerLoad(Collector):
             raw = await self._redis.hgetall(self._key)
         oldest = time.time() - STALE_AFTER_INTERVALS * self._interval
         samples = {self._me: mine}
-        for field, value in raw.items():
-            worker = field.decode() if isinstance(field, bytes) else str(field)
+        for name, value in raw.items():
+            worker = name.decode() if isinstance(name, bytes) else str(name)
             if worker == self._me:
                 continue
-            try:
-                sample = LoadSample(**json.loads(value))
-            except (ValueError, TypeError):
+            sample = _parse_sample(value)
+            if sample is None:
                 continue  # a field written by something else: not ours to read
             if sample.at >= oldest:
                 samples[worker] = sample

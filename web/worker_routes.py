@@ -4,17 +4,22 @@ Each worker has its own copy of every venue output (its own players subscribe to
 The routing automation runs on worker 0 only (web/workers.py); what it switches on its
 own media plane it also tells its siblings over the bus (``worker-route`` and
 ``worker-source``, addressed by the node's id), and a sibling that (re)starts asks for
-the whole plan (``worker-hello``). A channel the sibling does not publish itself it
+the whole plan (``worker-hello``). The matrix pages watch (director, consoles, players)
+goes the same way (``worker-matrix``): a page whose websocket landed on a sibling sees
+what the routing worker shows. A channel the sibling does not publish itself it
 pulls from the worker that does (web/worker_wiring.py), as for any player.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from config import Event
 from signaling.bus.node import BusMessage, NodeBus
+from signaling.hub import Hub
+from signaling.protocol.server import Frame, encode_frame
 from signaling.routing.outbox import Outbox
 from signaling.routing.service import MediaView
 from streaming.hub import MediaHub
@@ -25,20 +30,49 @@ logger = logging.getLogger(__name__)
 WORKER_ROUTE = "worker-route"
 WORKER_SOURCE = "worker-source"
 WORKER_HELLO = "worker-hello"
+WORKER_MATRIX = "worker-matrix"
+# A routing matrix frame is a few KiB per venue; a bigger one from the bus is not ours.
+MAX_MATRIX_CHARS = 4 * 1024 * 1024
 SOURCES: tuple[SourceRole, ...] = ("primary", "backup")
+
+
+def add_counts(mine: Mapping[str, int], theirs: Mapping[str, int]) -> dict[str, int]:
+    """Two workers' player counts, key by key."""
+    total = dict(mine)
+    for key, count in theirs.items():
+        total[key] = total.get(key, 0) + count
+    return total
 
 
 class RoutesToSiblings:
     """The routing worker's ``MediaView``: its own media plane, and the same switches
     sent to the node's other workers."""
 
-    def __init__(self, local: MediaView, bus: NodeBus) -> None:
+    def __init__(
+        self,
+        local: MediaView,
+        bus: NodeBus,
+        hub: Hub,
+        siblings_players: Callable[[], tuple[dict[str, int], dict[str, int]]],
+    ) -> None:
         self._local = local
+        self._siblings_players = siblings_players
         self._bus = bus
         self._outbox = Outbox(bus)
         self._plan: dict[str, str | None] = {}
         self._sources: dict[str, str] = {}
+        self._hub = hub
         bus.on(WORKER_HELLO, self._heard_hello)
+        hub.routing_frames = self._matrix_changed
+
+    def _matrix_changed(self, frame: Frame) -> None:
+        self._outbox.put(WORKER_MATRIX, {"frame": frame.text})
+
+    def announce_matrix(self) -> None:
+        """Send the siblings the matrix as it is now (at start, and to a new sibling)."""
+        routing = self._hub.routing
+        if routing is not None:
+            self._matrix_changed(encode_frame(routing.matrix_frame()))
 
     def switch_to(self, venue: str, channel: str | None) -> None:
         self._local.switch_to(venue, channel)
@@ -54,7 +88,10 @@ class RoutesToSiblings:
         return self._local.live_channels()
 
     def audience(self) -> tuple[dict[str, int], dict[str, int]]:
-        return self._local.audience()
+        """The whole node's players: this worker's, and its siblings' as last shared."""
+        venues, channels = self._local.audience()
+        their_venues, their_channels = self._siblings_players()
+        return add_counts(venues, their_venues), add_counts(channels, their_channels)
 
     def _heard_hello(self, message: BusMessage) -> None:
         if message.get("node") != self._bus.node:
@@ -63,6 +100,7 @@ class RoutesToSiblings:
             self._outbox.put(WORKER_ROUTE, {"venue": venue, "channel": channel})
         for channel, source in self._sources.items():
             self._outbox.put(WORKER_SOURCE, {"channel": channel, "source": source})
+        self.announce_matrix()
 
     def start(self) -> None:
         self._outbox.start()
@@ -74,13 +112,15 @@ class RoutesToSiblings:
 class SiblingRoutes:
     """A non-routing worker: applies the routing worker's switches to its own outputs."""
 
-    def __init__(self, bus: NodeBus, event: Event, media: MediaHub) -> None:
+    def __init__(self, bus: NodeBus, event: Event, media: MediaHub, hub: Hub) -> None:
         self._bus = bus
         self._event = event
         self._media = media
+        self._hub = hub
         self.applied = 0
         bus.on(WORKER_ROUTE, self._heard_route)
         bus.on(WORKER_SOURCE, self._heard_source)
+        bus.on(WORKER_MATRIX, self._heard_matrix)
 
     async def start(self) -> None:
         await self._bus.publish(WORKER_HELLO, {})
@@ -110,3 +150,12 @@ class SiblingRoutes:
         if self._event.channel(channel) is None:
             return
         self._media.use_source(channel, source)
+
+    def _heard_matrix(self, message: BusMessage) -> None:
+        text = message.get("frame")
+        if not self._sibling(message) or not isinstance(text, str):
+            return
+        if len(text) > MAX_MATRIX_CHARS:
+            logger.warning("ignored a sibling's routing matrix of %d characters", len(text))
+            return
+        self._hub.show_routing(Frame(text))

@@ -26,7 +26,7 @@ from streaming.hub import MediaHub
 from streaming.ports import UpstreamLocator
 from web.adapters import SourcesToDirectory
 from web.backends import Backends, redis_prefix
-from web.keys import EVENT, METRICS, NODE, SETTINGS, WORKER, WORKER_LINKS
+from web.keys import EVENT, METRICS, NODE, SETTINGS, WORKER, WORKER_LINKS, WORKER_LOAD
 from web.upstreams import DirectoryUpstreams
 from web.worker_metrics import WorkerLoad
 from web.worker_place import WorkerLinks
@@ -104,6 +104,7 @@ async def worker_parts(app: web.Application, backends: Backends) -> AsyncIterato
             interval=settings.node.heartbeat_seconds,
         )
         app[METRICS].register(load)
+        app[WORKER_LOAD] = load
         load.start()
         stack.push_async_callback(load.aclose)
         yield WorkerRole(app, links, load)

@@ -33,6 +33,7 @@ from signaling.revoker import REVOKED
 from web.auth import request_token
 from web.client import client_address
 from web.keys import ANONYMOUS, CLOCK, CREDENTIALS, HUB
+from web.worker_socket import to_routing_worker
 
 logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
@@ -79,6 +80,9 @@ def _close_code(reason: str) -> int:
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
+    carried = await to_routing_worker(request)
+    if carried is not None:
+        return carried  # a director's socket on a sibling worker, joined to worker 0
     hub = request.app[HUB]
     options = hub.options
     ws = web.WebSocketResponse(

@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
+from tests.control.support import WsClient
 from tests.helpers import eventually
 from tests.integration.server_process import SECRET
 from tests.integration.test_forwarding import BRIGHT, near
-from tests.integration.test_redis_restart_nodes import cli_token
+from tests.integration.test_redis_restart_nodes import VENUE, cli_token
 from tests.integration.worker_node import CHANNEL, WorkerNode, running, worker_node
 from tests.media_peers import Subscriber, needs_network, publish, subscribe
 from tests.steered_viewer import SteeredViewer
@@ -166,6 +167,40 @@ async def test_a_venue_output_on_the_other_worker_follows_the_routing_worker(
     finally:
         await output.close()
         await publisher.pc.close()
+
+
+def requested(client: WsClient) -> str | None:
+    """What the latest matrix this client got asks of Japan's output."""
+    frames = client.of_type("routing")
+    if not frames:
+        return None
+    [japan] = [v for v in frames[-1]["venues"] if v["venue"] == VENUE]
+    return None if japan["requested"] is None else str(japan["requested"]["channel"])
+
+
+async def test_a_director_and_a_viewer_on_the_other_worker_route_and_see_the_matrix(
+    node: WorkerNode, tmp_path: Path
+) -> None:
+    http = node.server.http
+    _, second = await both_private_urls(node)
+    director = await cli_token(tmp_path / "data", node.redis_url, "--role", "director")
+    viewer = await WsClient.connect(http, f"{second}/ws")
+    desk = await WsClient.connect(http, f"{second}/ws", director)
+    try:
+        # The viewer is served by worker 1 from the matrix worker 0 sent it.
+        await viewer.ok({"type": "watch_routing"})
+        # The director's socket is carried to worker 0, where the automation runs.
+        await desk.ok({"type": "watch_routing"})
+        routed = await desk.ok({"type": "route", "venue": VENUE, "channel": CHANNEL})
+        assert routed["channel"] == CHANNEL
+        # Nothing publishes here: the route is asked for, not on air.
+        await eventually(
+            lambda: requested(viewer) == CHANNEL, "worker 1's viewer to see the new route", 15
+        )
+        assert requested(desk) == CHANNEL
+    finally:
+        await viewer.ws.close()
+        await desk.ws.close()
 
 
 def owner_of(viewer: SteeredViewer) -> int | None:
