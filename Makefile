@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering
+.PHONY: serve test bench bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering
 
 serve:
 	bash scripts/serve.sh
@@ -8,10 +8,17 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks print JSON lines; they are measurements, never pass/fail. Heavy: one at a time.
-bench: bench-media bench-qa bench-relay bench-bitrates bench-regions bench-steering
+bench: bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-steering
 
+# venuebridge and Janus 1.1.2 (installed by scripts/bench.sh if missing, as root) in the
+# same run: H.264 and VP8 at 720p 2.5 Mbit/s and 360p 1 Mbit/s, 1/16/64 subscribers
+# (8-15 minutes). `--baseline` adds aiortc's MediaRelay; `--servers venuebridge` skips Janus.
 bench-media:
-	flock /tmp/vb-heavy.lock bash scripts/bench.sh --counts 1,16,64 --baseline
+	flock /tmp/vb-heavy.lock bash scripts/bench.sh --counts 1,16,64
+
+# Subscribers carried at >= 29 fps with 1 and with 2 workers (`serve --workers N`, Redis).
+bench-scaling:
+	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/scaling.py
 
 bench-qa:
 	flock /tmp/vb-heavy.lock .venv/bin/python tests/bench/qa_fanout.py --clients 1000 5000 20000 --rounds 20 --baseline aiohttp websockets

@@ -120,6 +120,7 @@ def measure(count: int, warmup: float, window: float) -> dict[str, Any]:
         "min_fps": round(min(fps), 1) if fps else 0.0,
         "mean_fps": round(statistics.fmean(fps), 1) if fps else 0.0,
         "no_frames": sum(r["no_frames"] for r in results),
+        "failed_setups": [f for r in results for f in r.get("failed", [])][:3],
         "window_s": round(wall, 1),
     }
 
