@@ -166,10 +166,10 @@ def _wall_ms() -> int:
 class Sequencer:
     """This process's orders: the send time (never going back) and a counter.
 
-    ``epoch`` fixes the time (tests); by default it is read from the wall clock."""
+    ``epoch`` fixes the time and ``clock`` replaces the wall clock (both for tests)."""
 
-    def __init__(self, epoch: int | None = None) -> None:
-        self._now: Callable[[], int] = _wall_ms if epoch is None else (lambda: epoch)
+    def __init__(self, epoch: int | None = None, clock: Callable[[], int] = _wall_ms) -> None:
+        self._now: Callable[[], int] = clock if epoch is None else (lambda: epoch)
         self.epoch = self._now()  # when this sender started
         self._last = self.epoch
         self._counter = itertools.count(1)
