@@ -75,7 +75,7 @@ class PresenceFeed:
                 self._counted_generation = generation
                 refresh_at = now + self._refresh
                 counts = count(self._clients.everyone())
-                self._board.update(self._bus.node, counts, now)
+                self._board.update(self._bus.instance, counts, now)
                 self._push()
                 await self._bus.publish("presence", {"counts": counts.as_json()})
             await asyncio.sleep(self._interval)
@@ -83,7 +83,9 @@ class PresenceFeed:
     def _heard(self, message: BusMessage) -> None:
         raw = message.get("counts")
         counts = Counts.from_json(raw if isinstance(raw, dict) else {})
-        self._board.update(str(message.get("node")), counts, time.monotonic())
+        # Keyed by the sending process: a node's workers share its name, not their counts.
+        sender = message.get("from") or message.get("node")
+        self._board.update(str(sender), counts, time.monotonic())
         self._push()
 
     def _push(self) -> None:

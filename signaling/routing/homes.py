@@ -6,10 +6,12 @@ Every message is parsed here into a frozen struct, checked against the event, or
 refused with ``BadHomeMessage`` (the listener logs it and carries on).
 
 Order: every command and report carries ``order = (epoch, seq)``. The epoch is when the
-sending process started (milliseconds), the sequence counts its messages. A receiver
-keeps the newest order per venue (per sender and venue for reports) and drops anything
-not newer: a duplicate, or a stale message overtaken by a newer one. A restarted sender
-has a later epoch, so its first message wins over everything it sent before.
+message was sent (wall-clock milliseconds, never going back within a process), the
+sequence counts the process's messages. A receiver keeps the newest order per venue (per
+sender node and venue for reports) and drops anything not newer: a duplicate, or a stale
+message overtaken by a newer one. A restarted sender sends later, so its first message
+wins over everything it sent before; so do the worker processes of one node (they share
+its name), whose messages are ordered by when each was sent, not by which started last.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -157,15 +159,24 @@ def _check(message: HomeMessage, event: Event) -> None:
         # if nodes were started with different event files, which the log shows.
 
 
-class Sequencer:
-    """This process's orders: a start-up epoch and a counter."""
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
 
-    def __init__(self, epoch: int | None = None) -> None:
-        self.epoch = epoch if epoch is not None else time.time_ns() // 1_000_000
+
+class Sequencer:
+    """This process's orders: the send time (never going back) and a counter.
+
+    ``epoch`` fixes the time and ``clock`` replaces the wall clock (both for tests)."""
+
+    def __init__(self, epoch: int | None = None, clock: Callable[[], int] = _wall_ms) -> None:
+        self._now: Callable[[], int] = clock if epoch is None else (lambda: epoch)
+        self.epoch = self._now()  # when this sender started
+        self._last = self.epoch
         self._counter = itertools.count(1)
 
     def next(self) -> Order:
-        return (self.epoch, next(self._counter))
+        self._last = max(self._last, self._now())
+        return (self._last, next(self._counter))
 
 
 class OrderGate:

@@ -15,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from config import Event, Settings
+from config.setting_sections import NodeSettings
 from signaling.hub import HubOptions
 from signaling.qa.limits import Limits, Rate
 from tests.control.support import Node, WsClient
@@ -28,17 +29,23 @@ OPTIONS = HubOptions(
 )
 
 
-@pytest.fixture
+@pytest.fixture(params=["two nodes", "one node's two workers"])
 async def two_nodes(
-    tmp_path: Path, reference_event: Event, redis_url: str
+    request: pytest.FixtureRequest, tmp_path: Path, reference_event: Event, redis_url: str
 ) -> AsyncIterator[tuple[Node, Node]]:
     # Separate data dirs: the nodes share only Redis (the state, the bus and the secret).
+    # Sibling workers (web/workers.py) also share their node's name.
     prefix_event = dataclasses.replace(reference_event, id=f"e{tmp_path.name[-20:]}")
     nodes = []
     async with contextlib_stack() as stack:
         for name in ("a", "b"):
+            node_id = "gz" if request.param == "one node's two workers" else f"node-{name}"
             settings = local_settings(
-                host="127.0.0.1", port=0, data_dir=tmp_path / name, redis_url=redis_url
+                host="127.0.0.1",
+                port=0,
+                data_dir=tmp_path / name,
+                redis_url=redis_url,
+                node=NodeSettings(id=node_id),
             )
             app = create_app(settings, prefix_event, OPTIONS)
             http = await stack.enter_async_context(
@@ -58,11 +65,10 @@ async def test_a_question_asked_on_one_node_appears_on_the_other(
     two_nodes: tuple[Node, Node],
 ) -> None:
     a, b = two_nodes
-    assert a.app != b.app
+    assert a.app != b.app  # two nodes, or two workers of one: another app on each side
     moderator = await a.joined(ROOM, a.token("moderator", "mod", sessions=[ROOM]))
     viewer_on_b = await b.joined(ROOM)
     asker_on_a = await a.joined(ROOM)
-    assert viewer_on_b.welcome["node"] != asker_on_a.welcome["node"]
     qid = (await asker_on_a.ok({"type": "ask", "room": ROOM, "text": "Across nodes?"}))["question"]
     await moderator.ok({"type": "approve", "room": ROOM, "question": qid})
     await eventually(

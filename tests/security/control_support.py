@@ -27,6 +27,18 @@ LOTS = Rate(burst=100_000, per_minute=100_000)
 NO_MESSAGE_LIMIT = MessageRate(burst=100_000, per_second=100_000.0)
 
 
+def text_payload(wire: bytes) -> bytes:
+    """The payload of one unmasked websocket text frame, as the hub writes them."""
+    assert wire[0] == 0x81, wire[:2]
+    length, start = wire[1], 2
+    if length == 126:
+        length, start = int.from_bytes(wire[2:4], "big"), 4
+    elif length == 127:
+        length, start = int.from_bytes(wire[2:10], "big"), 10
+    assert len(wire) == start + length
+    return wire[start:]
+
+
 class Socket:
     """Collects what the hub writes to one client, decoded."""
 
@@ -34,7 +46,7 @@ class Socket:
         self.frames: list[dict[str, Any]] = []
 
     def attach(self, client: Client) -> Client:
-        client.write = lambda data: self.frames.append(json.loads(data))
+        client.write = lambda wire: self.frames.append(json.loads(text_payload(wire)))
         return client
 
 

@@ -154,6 +154,21 @@ def test_a_stale_or_repeated_order_is_dropped_and_a_restarted_sender_wins() -> N
     assert Sequencer().epoch > 1_700_000_000_000  # milliseconds of the wall clock
 
 
+def test_sibling_workers_orders_follow_when_they_were_sent() -> None:
+    """Two workers of one node report under its one name: the later message wins, even
+    from the worker that started first; and a clock stepping back never reorders."""
+    now = [1_000]
+    first = Sequencer(clock=lambda: now[0])
+    now[0] = 2_000
+    second = Sequencer(clock=lambda: now[0])
+    gate = OrderGate()
+    assert gate.admit(("health", "gz", "jp-return"), second.next())
+    now[0] = 3_000
+    assert gate.admit(("health", "gz", "jp-return"), first.next())
+    now[0] = 2_500  # the wall clock stepped back
+    assert first.next() > (3_000, 1)
+
+
 def test_who_is_home_settings_over_the_event_file_then_the_latest_hello(
     reference_event: Event,
 ) -> None:
