@@ -3,8 +3,10 @@
 One synthetic 720p30 2.5 Mbit/s publisher at the origin; two edges pull the channel from
 it (``relay.upstream``); N WHEP subscribers split over the edges. Each edge pulls once,
 so the origin serves two sessions whatever N is: its CPU should not grow with N, while
-each edge's does. Prints JSON lines (one per N, then a summary); never pass/fail.
-Reuses the publisher and subscribers of ``tests/bench/fanout.py``.
+each edge's does. The three nodes share one signing key, as a deployment's nodes do: an
+edge pulls with its own relay token, which an origin with another key refuses (403, and
+the edge answers its viewers 409 "not live"). Prints JSON lines (one per N, then a
+summary); never pass/fail. Reuses the publisher and subscribers of ``tests/bench/fanout.py``.
 
     flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python \\
         tests/bench/relay_fanout.py run --counts 2,16,48
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -50,6 +53,19 @@ def run_node(port: int, data_dir: str, upstream: str | None) -> None:
     web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None)
 
 
+def _share_signing_key(dirs: list[str]) -> None:
+    """One signing key in every node's data dir (no Redis here to share it through)."""
+    from signaling.auth import load_or_create_secret
+    from signaling.auth.secret import SECRET_FILE
+    from signaling.files import private_dir
+
+    first = Path(dirs[0])
+    load_or_create_secret(first)
+    for other in dirs[1:]:
+        private_dir(Path(other))
+        shutil.copy2(first / SECRET_FILE, Path(other) / SECRET_FILE)  # keeps mode 0600
+
+
 def _spawn_node(port: int, data_dir: str, upstream: str | None) -> subprocess.Popen[str]:
     extra = ["--upstream", upstream] if upstream else []
     return subprocess.Popen(
@@ -65,6 +81,7 @@ def measure(count: int, warmup: float, window: float) -> dict[str, Any]:
     base = [f"http://127.0.0.1:{p}" for p in ports]
     with tempfile.TemporaryDirectory() as data:
         dirs = [str(Path(data) / name) for name in ("origin", "edge-a", "edge-b")]
+        _share_signing_key(dirs)
         origin = _spawn_node(ports[0], dirs[0], None)
         children = [origin]
         try:
