@@ -106,6 +106,14 @@ class RelayPull(PublisherSession):
         super()._leave()
 
 
+# The upstream's answers that mean "not these credentials", and what to check then.
+CREDENTIAL_REFUSALS = (401, 403)
+KEY_HINT = (
+    "nodes must share one signing key (one Redis, or the same data_dir/signing.key), "
+    "or set relay.token to a token the upstream signed"
+)
+
+
 @dataclass(slots=True)
 class _Link:
     """One channel's pull, across its reconnections."""
@@ -312,7 +320,18 @@ class RelayLinks:
             await self._watch(link, session, source, ended)
         except UpstreamRefused as error:
             link.last_error = str(error)
-            logger.info("channel %s: relay pull refused: %s", link.channel, error)
+            if error.status in CREDENTIAL_REFUSALS:
+                # Not a channel that is merely off air: this node's credentials are
+                # refused, and every pull of it will be until the keys agree.
+                link.last_error += f" ({KEY_HINT})"
+                logger.warning(
+                    "channel %s: the upstream refused this node's relay credentials (HTTP %d): %s",
+                    link.channel,
+                    error.status,
+                    KEY_HINT,
+                )
+            else:
+                logger.info("channel %s: relay pull refused: %s", link.channel, error)
         except (ValueError, OSError) as error:  # a bad answer; no route to the upstream
             link.last_error = f"{error!r}"
             logger.warning("channel %s: relay pull failed: %r", link.channel, error)

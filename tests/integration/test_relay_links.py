@@ -67,11 +67,18 @@ class Cluster:
         self.nodes: list[Node] = []
 
     async def start(
-        self, name: str, upstream: Node | None = None, port: int = 0, wait: float = 5.0
+        self,
+        name: str,
+        upstream: Node | None = None,
+        port: int = 0,
+        wait: float = 5.0,
+        own_key: bool = False,
     ) -> Node:
+        """A node; ``own_key``: with a signing key of its own (a misconfigured node)."""
         data = self.root / name
         data.mkdir(parents=True, exist_ok=True)
-        shutil.copy(self.secret_dir / "signing.key", data / "signing.key")
+        if not own_key:
+            shutil.copy(self.secret_dir / "signing.key", data / "signing.key")
         relay = RelaySettings(
             upstream=upstream.url if upstream else None,
             grace_seconds=GRACE,
@@ -320,6 +327,36 @@ async def test_not_live_upstream_answers_409_and_venue_outputs_pull(cluster: Clu
         edge.hub.route("us", None)
         await eventually(lambda: pulls_of(origin, CHANNEL) == 0, "the pull to end", 10)
         assert edge.hub.snapshot().relays == ()
+    finally:
+        for peer in peers:
+            await close_peer(peer)
+
+
+async def test_an_edge_with_another_signing_key_says_so(cluster: Cluster) -> None:
+    """Its relay token is refused upstream: the link says which setting to check, not
+    just that the channel is not live."""
+    http = cluster.http
+    origin = await cluster.start("origin")
+    edge = await cluster.start("edge", origin, wait=1.0, own_key=True)
+    peers: list[Any] = [
+        await publish(http, f"{origin.url}/whip/{CHANNEL}", PRODUCER_SECRET, BRIGHT)
+    ]
+    try:
+        await eventually(lambda: origin.hub.channel(CHANNEL).live, "the origin to go live")
+        player = RTCPeerConnection()
+        peers.append(player)
+        player.addTransceiver("video", direction="recvonly")
+        await player.setLocalDescription(await player.createOffer())
+        headers = {"Content-Type": "application/sdp"}
+        async with http.post(
+            f"{edge.url}/whep/{CHANNEL}", data=player.localDescription.sdp, headers=headers
+        ) as response:
+            assert response.status == 409  # the viewer: not live here
+        await eventually(
+            lambda: "signing key" in str(edge.hub.snapshot().relays[0].last_error),
+            "the link to name the key mismatch",
+        )
+        assert "403" in str(edge.hub.snapshot().relays[0].last_error)
     finally:
         for peer in peers:
             await close_peer(peer)
