@@ -2,21 +2,17 @@
 
 venuebridge runs through its real entry point (``python -m web serve``) from a settings
 file written here, with ``--workers N`` when asked (a supervisor and N workers, which
-need Redis: ``running_redis`` starts a private redis-server the way tests/redis_server.py
-does). The relay baseline (aiortc's MediaRelay: decode once, encode per subscriber) is a
-small aiohttp app in this module.
+need Redis: tests/redis_server.py starts one). The relay baseline (aiortc's MediaRelay:
+decode once, encode per subscriber) is a small aiohttp app in this module.
 """
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,36 +59,6 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 15.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-@contextlib.contextmanager
-def running_redis(directory: Path) -> Iterator[str]:
-    """A throw-away redis-server on a free loopback port; its URL."""
-    if shutil.which("redis-server") is None:
-        raise RuntimeError("redis-server is not installed (scripts/setup.sh --dev installs it)")
-    port = free_tcp_port()
-    process = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-         "--appendonly", "no", "--dir", str(directory), "--logfile", str(directory / "redis.log")],
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 10
-        while not _answers_ping(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start; see {directory / 'redis.log'}")
-            time.sleep(0.05)  # waiting for a child process to listen
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        stop_process(process)
 
 
 def settings_toml(

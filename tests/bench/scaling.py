@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE.parents[2]))
 from tests.bench.fanout import measure  # noqa: E402
 from tests.bench.fanout_report import FPS_TARGET  # noqa: E402
 from tests.bench.media_clip import CODECS, RESOLUTIONS, make_clip  # noqa: E402
-from tests.bench.media_servers import running_redis  # noqa: E402
+from tests.redis_server import running_redis  # noqa: E402
 
 
 def held(row: dict[str, Any]) -> bool:
