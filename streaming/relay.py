@@ -33,7 +33,7 @@ from streaming.relay_hold import HeldVideoTrack, hold_fields
 from streaming.sdp_answer import with_opus_fec
 from streaming.snapshots import PublisherSnapshot, RelaySnapshot
 from streaming.source import ChannelSource
-from streaming.whep_client import UpstreamRefused, WhepClient
+from streaming.whep_client import KEY_HINT, UpstreamRefused, WhepClient
 
 logger = logging.getLogger(__name__)
 
@@ -104,14 +104,6 @@ class RelayPull(PublisherSession):
         if held is not None:
             held.cancel_timer()
         super()._leave()
-
-
-# The upstream's answers that mean "not these credentials", and what to check then.
-CREDENTIAL_REFUSALS = (401, 403)
-KEY_HINT = (
-    "nodes must share one signing key (one Redis, or the same data_dir/signing.key), "
-    "or set relay.token to a token the upstream signed"
-)
 
 
 @dataclass(slots=True)
@@ -320,16 +312,9 @@ class RelayLinks:
             await self._watch(link, session, source, ended)
         except UpstreamRefused as error:
             link.last_error = str(error)
-            if error.status in CREDENTIAL_REFUSALS:
-                # Not a channel that is merely off air: this node's credentials are
-                # refused, and every pull of it will be until the keys agree.
+            if error.credentials_refused:  # every pull fails until the keys agree
                 link.last_error += f" ({KEY_HINT})"
-                logger.warning(
-                    "channel %s: the upstream refused this node's relay credentials (HTTP %d): %s",
-                    link.channel,
-                    error.status,
-                    KEY_HINT,
-                )
+                logger.warning("channel %s: %s: %s", link.channel, error, KEY_HINT)
             else:
                 logger.info("channel %s: relay pull refused: %s", link.channel, error)
         except (ValueError, OSError) as error:  # a bad answer; no route to the upstream

@@ -23,12 +23,24 @@ MAX_ERROR_TEXT = 200
 MAX_ANSWER_BYTES = 64 * 1024
 
 
+# What to check when the upstream refuses this node's relay credentials (401, 403).
+KEY_HINT = (
+    "nodes must share one signing key (one Redis, or the same data_dir/signing.key), "
+    "or set relay.token to a token the upstream signed"
+)
+
+
 class UpstreamRefused(Exception):
     """The upstream answered the offer with something other than 201 (or not at all)."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+    @property
+    def credentials_refused(self) -> bool:
+        """Refused for who we are, not for the channel: no retry will change that."""
+        return self.status in (401, 403)
 
 
 @dataclass(frozen=True, slots=True)
