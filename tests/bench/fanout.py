@@ -46,12 +46,12 @@ from tests.bench.media_servers import (  # noqa: E402
     CHANNEL,
     ROOT,
     SECRET,
+    ChildServer,
     VenuebridgeServer,
     free_tcp_port,
     run_forward_server,
     run_relay_server,
     stop_process,
-    wait_listening,
 )
 from tests.bench.media_servers import unlimited_media as unlimited_media  # noqa: E402
 from tests.bench.media_subscribers import summarise  # noqa: E402
@@ -64,29 +64,13 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
     )
 
 
-class _RelayServer:
+class _RelayServer(ChildServer):
     """The MediaRelay baseline as a child process (``fanout.py serve-relay``)."""
 
-    def __init__(self) -> None:
-        self.port = free_tcp_port()
-        self.process: subprocess.Popen[str] | None = None
+    stdout = subprocess.DEVNULL
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def start(self) -> None:
-        self.process = _spawn("serve-relay", "--port", str(self.port))
-        wait_listening(self.port, self.process)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process(self.process)
+    def command(self) -> list[str]:
+        return [sys.executable, str(HERE), "serve-relay", "--port", str(self.port)]
 
 
 def _py_spy(pid: int, seconds: float, path: str) -> subprocess.Popen[str]:

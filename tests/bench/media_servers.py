@@ -81,23 +81,13 @@ def settings_toml(
     return "\n".join(lines) + "\n"
 
 
-class VenuebridgeServer:
-    """``python -m web serve`` with a benchmark settings file, optionally ``--workers N``."""
+class ChildServer:
+    """A benchmark server run as a child process that listens on ``port``."""
 
-    def __init__(
-        self,
-        folder: Path,
-        codec: str,
-        workers: int | None = None,
-        redis_url: str | None = None,
-        native_send: bool = True,
-    ) -> None:
+    stdout: int | None = None  # where the child's output goes (None: ours)
+
+    def __init__(self) -> None:
         self.port = free_tcp_port()
-        data_dir = folder / "data"
-        data_dir.mkdir()
-        self.settings = folder / "settings.toml"
-        self.settings.write_text(settings_toml(self.port, data_dir, codec, redis_url, native_send))
-        self.workers = workers
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -109,16 +99,41 @@ class VenuebridgeServer:
         assert self.process is not None
         return self.process.pid
 
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
     def start(self) -> None:
-        command = [sys.executable, "-m", "web", "serve", "--settings", str(self.settings)]
-        if self.workers is not None:
-            command += ["--workers", str(self.workers)]
-        self.process = subprocess.Popen(command, cwd=ROOT)
+        self.process = subprocess.Popen(self.command(), cwd=ROOT, stdout=self.stdout)
         wait_listening(self.port, self.process)
 
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process)
+
+
+class VenuebridgeServer(ChildServer):
+    """``python -m web serve`` with a benchmark settings file, optionally ``--workers N``."""
+
+    def __init__(
+        self,
+        folder: Path,
+        codec: str,
+        workers: int | None = None,
+        redis_url: str | None = None,
+        native_send: bool = True,
+    ) -> None:
+        super().__init__()
+        data_dir = folder / "data"
+        data_dir.mkdir()
+        self.settings = folder / "settings.toml"
+        self.settings.write_text(settings_toml(self.port, data_dir, codec, redis_url, native_send))
+        self.workers = workers
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "web", "serve", "--settings", str(self.settings)]
+        if self.workers is not None:
+            command += ["--workers", str(self.workers)]
+        return command
 
 
 def unlimited_media(native_send: bool = True) -> MediaSettings:
