@@ -99,13 +99,19 @@ async def cli_token(data_dir: Path, redis_url: str, *scope: str) -> str:
     return out.decode().strip()
 
 
-def on_air(client: WsClient) -> str | None:
-    """What the latest routing matrix this client got has on air at Japan."""
+def japan_route(client: WsClient, column: str) -> str | None:
+    """The channel in Japan's ``column`` (``on_air``, ``requested``) of the latest routing
+    matrix this client got."""
     frames = client.of_type("routing")
     if not frames:
         return None
     [japan] = [v for v in frames[-1]["venues"] if v["venue"] == VENUE]
-    return None if japan["on_air"] is None else str(japan["on_air"]["channel"])
+    return None if japan[column] is None else str(japan[column]["channel"])
+
+
+def on_air(client: WsClient) -> str | None:
+    """What the latest routing matrix this client got has on air at Japan."""
+    return japan_route(client, "on_air")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tests.control.support import WsClient
 from tests.helpers import eventually
 from tests.integration.server_process import SECRET
 from tests.integration.test_forwarding import BRIGHT, near
-from tests.integration.test_redis_restart_nodes import VENUE, cli_token
+from tests.integration.test_redis_restart_nodes import VENUE, cli_token, japan_route
 from tests.integration.worker_node import CHANNEL, WorkerNode, running, worker_node
 from tests.media_peers import Subscriber, needs_network, publish, subscribe
 from tests.steered_viewer import SteeredViewer
@@ -188,11 +188,7 @@ async def test_a_venue_output_on_the_other_worker_follows_the_routing_worker(
 
 def requested(client: WsClient) -> str | None:
     """What the latest matrix this client got asks of Japan's output."""
-    frames = client.of_type("routing")
-    if not frames:
-        return None
-    [japan] = [v for v in frames[-1]["venues"] if v["venue"] == VENUE]
-    return None if japan["requested"] is None else str(japan["requested"]["channel"])
+    return japan_route(client, "requested")
 
 
 async def test_a_director_and_a_viewer_on_the_other_worker_route_and_see_the_matrix(
