@@ -22,8 +22,7 @@ import aiohttp
 from aiohttp import WSMsgType, web
 from multidict import CIMultiDict
 
-from signaling.errors import RateLimited, Unauthorized
-from web.auth import request_grant
+from signaling.auth import Grant
 from web.keys import HUB, WORKER, WORKER_LINKS
 
 logger = logging.getLogger(__name__)
@@ -47,17 +46,6 @@ _NOT_FORWARDED = frozenset(
 )
 
 
-def _belongs_on_worker_0(request: web.Request) -> bool:
-    place = request.app.get(WORKER)
-    if place is None or place.index == 0:
-        return False
-    try:
-        grant = request_grant(request)
-    except (Unauthorized, RateLimited):
-        return False  # refused where it landed, with the usual error frame
-    return grant is not None and grant.directs
-
-
 def _headers(request: web.Request) -> CIMultiDict[str]:
     kept: CIMultiDict[str] = CIMultiDict()
     for name, value in request.headers.items():
@@ -79,14 +67,18 @@ async def _pump(
             break
 
 
-async def to_routing_worker(request: web.Request) -> web.WebSocketResponse | None:
-    """Serve ``request`` by joining it to worker 0, or None: it is this worker's own."""
-    if not _belongs_on_worker_0(request):
-        return None
+async def carried_to_routing_worker(
+    request: web.Request, ws: web.WebSocketResponse, grant: Grant
+) -> bool:
+    """Join ``ws`` (open, its token checked here) to a websocket on worker 0 for as long
+    as both last, if it is a director's on a sibling; False: it is this worker's own."""
+    place = request.app.get(WORKER)
+    if place is None or place.index == 0 or not grant.directs:
+        return False
     links = request.app[WORKER_LINKS]
     url = await links.private_url(0)
     if url is None or links.http is None:
-        return None  # worker 0 is restarting: served here, routing answers no_routing
+        return False  # worker 0 is restarting: served here, routing answers no_routing
     options = request.app[HUB].options
     try:
         upstream = await links.http.ws_connect(
@@ -99,12 +91,8 @@ async def to_routing_worker(request: web.Request) -> web.WebSocketResponse | Non
         )
     except (aiohttp.ClientError, TimeoutError) as error:
         logger.warning("could not carry a director's websocket to worker 0: %s", error)
-        return None
-    ws = web.WebSocketResponse(
-        heartbeat=options.heartbeat, max_msg_size=options.max_message, compress=False
-    )
+        return False
     try:
-        await ws.prepare(request)
         tasks = [
             asyncio.create_task(_pump(ws, upstream)),
             asyncio.create_task(_pump(upstream, ws)),
@@ -117,10 +105,10 @@ async def to_routing_worker(request: web.Request) -> web.WebSocketResponse | Non
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                     await task
-        # Either side's close (code and reason) reaches the other.
+        # Worker 0's close code (a revoked token, a flood) reaches the page.
         if upstream.closed and upstream.close_code is not None:
             await ws.close(code=upstream.close_code, message=b"")
     finally:
         await upstream.close()
         await ws.close()
-    return ws
+    return True

@@ -33,7 +33,7 @@ from signaling.revoker import REVOKED
 from web.auth import request_token
 from web.client import client_address
 from web.keys import ANONYMOUS, CLOCK, CREDENTIALS, HUB
-from web.worker_socket import to_routing_worker
+from web.worker_socket import carried_to_routing_worker
 
 logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
@@ -80,9 +80,6 @@ def _close_code(reason: str) -> int:
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
-    carried = await to_routing_worker(request)
-    if carried is not None:
-        return carried  # a director's socket on a sibling worker, joined to worker 0
     hub = request.app[HUB]
     options = hub.options
     ws = web.WebSocketResponse(
@@ -106,6 +103,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         await ws.send_str(encode_frame(Error(code=error.code, message=error.message)).text)
         await ws.close(code=code, message=error.code.encode())
         return ws
+    if await carried_to_routing_worker(request, ws, grant):
+        return ws  # a director's socket on a sibling worker, joined to worker 0's
     transport = request.transport
     if not isinstance(transport, asyncio.Transport) or transport.is_closing():
         return ws
