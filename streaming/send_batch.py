@@ -20,10 +20,16 @@ from streaming.packet import MediaPacket
 from streaming.rtp_rewrite import RtpRewriter
 
 
-class BatchSink(Protocol):
-    """The sending side a batch needs of a writer's sink (``aiortc_glue.SrtpSink``)."""
+class RtpSink(Protocol):
+    """Where a subscriber's RTP goes: its own SRTP context and UDP path."""
 
     send_errors: int
+
+    def writable(self) -> bool: ...
+
+    def batch_target(self) -> tuple[int, int] | None:
+        """``(socket fd, native destination)`` for a native batch, or None: send plainly."""
+        ...
 
     def send_rtp(
         self,
@@ -33,10 +39,8 @@ class BatchSink(Protocol):
         timestamp: int,
         ssrc: int,
         payload: bytes,
-    ) -> bool: ...
-
-    def batch_target(self) -> tuple[int, int] | None:
-        """``(socket fd, native destination)`` for a native batch, or None: send plainly."""
+    ) -> bool:
+        """Send one packet; False if the sink cannot take it now (nothing was sent)."""
         ...
 
 
@@ -47,7 +51,7 @@ class BatchedWriter(Protocol):
     def rewriter(self) -> RtpRewriter: ...
 
     @property
-    def sink(self) -> BatchSink: ...
+    def sink(self) -> RtpSink: ...
 
     def packet_sent(self, packet: MediaPacket, sequence: int, timestamp: int) -> None: ...
 

@@ -11,38 +11,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from streaming.packet import MediaPacket
 from streaming.rtp_rewrite import RtpRewriter
-from streaming.send_batch import PLAIN_BATCH, SendBatch
+from streaming.send_batch import PLAIN_BATCH, RtpSink, SendBatch
 
 # Slots of NACK history until the link's RTT is known (``streaming/nack.py`` sizes it).
 HISTORY_SIZE = 512
-
-
-class RtpSink(Protocol):
-    """Where a subscriber's RTP goes: its own SRTP context and UDP path."""
-
-    send_errors: int
-
-    def writable(self) -> bool: ...
-
-    def batch_target(self) -> tuple[int, int] | None:
-        """Where a native batch sends (``streaming/native_batch.py``); None: plainly."""
-        ...
-
-    def send_rtp(
-        self,
-        payload_type: int,
-        marker: bool,
-        sequence: int,
-        timestamp: int,
-        ssrc: int,
-        payload: bytes,
-    ) -> bool:
-        """Send one packet; False if the sink cannot take it now (nothing was sent)."""
-        ...
 
 
 @dataclass(slots=True)
