@@ -61,6 +61,9 @@ class Venue:
     # The node that serves this venue's output and takes its return feed (``node.id``);
     # None: whichever node the venue's operator reaches (one node, or no steering).
     home_node: str | None = None
+    # The language this venue's output plays by default (a language track of the
+    # programme; the floor when that language is not live). None: the floor.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

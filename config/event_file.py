@@ -34,7 +34,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _TOP_KEYS = {"event", "venues", "channels", "sessions"}
 _EVENT_KEYS = {"id", "name", "time_zone"}
-_VENUE_KEYS = {"id", "name", "kind", "time_zone", "region", "home_node"}
+_VENUE_KEYS = {"id", "name", "kind", "time_zone", "region", "home_node", "language"}
 _CHANNEL_KEYS = {"id", "title", "venue", "kind"}
 _SESSION_KEYS = {
     "id",
@@ -154,14 +154,17 @@ def _ids(value: object) -> tuple[str, ...]:
     return tuple(_identifier(item) for item in value)
 
 
+def _language(value: object) -> str:
+    code = _text(value)
+    if not _LANGUAGE.match(code):
+        raise ValueError(f"'{code}' is not a language code like zh or en")
+    return code
+
+
 def _languages(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise ValueError("expected a non-empty list of language codes")
-    codes = tuple(_text(item) for item in value)
-    for code in codes:
-        if not _LANGUAGE.match(code):
-            raise ValueError(f"'{code}' is not a language code like zh or en")
-    return codes
+    return tuple(_language(item) for item in value)
 
 
 def _flag(value: object) -> bool:
@@ -256,10 +259,11 @@ def _read_venues(reader: _Reader, root: Mapping[str, object]) -> list[Venue]:
         zone = reader.get(table, key, "time_zone", _zone)
         region = reader.get(table, key, "region", _text, default="")
         home = reader.get(table, key, "home_node", _node_id) if "home_node" in table else None
+        language = reader.get(table, key, "language", _language) if "language" in table else None
         if venue_id is None or name is None or kind is None or zone is None or region is None:
             continue
         if _unique(reader, key, seen, venue_id):
-            venues.append(Venue(venue_id, name, kind, zone, region, home))
+            venues.append(Venue(venue_id, name, kind, zone, region, home, language))
     if not venues and not reader.problems:
         reader.fail("venues", "at least one venue is required")
     return venues
