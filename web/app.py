@@ -43,6 +43,7 @@ from web import (
     hygiene,
     invites_page,
     join,
+    languages_http,
     media_api,
     media_pages,
     metrics,
@@ -132,6 +133,7 @@ def create_app(
     for routes in (routing_api, records_api, director_page, venue_pages, tokens_api, invites_page):
         routes.setup(app)
     nodes_api.setup(app)
+    languages_http.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app
