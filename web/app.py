@@ -41,6 +41,7 @@ from web import (
     director_page,
     exports,
     hygiene,
+    interpret_page,
     invites_page,
     join,
     languages_http,
@@ -134,6 +135,7 @@ def create_app(
         routes.setup(app)
     nodes_api.setup(app)
     languages_http.setup(app)
+    interpret_page.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app
