@@ -24,6 +24,8 @@ CHANNEL_KIND_WORDS = {
 }
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+# Language tracks a viewer may pick on /watch (each in its own language).
+AUDIO_LANGUAGE_NAMES = {**LANGUAGE_NAMES, "ja": "日本語", "ko": "한국어", "ru": "Русский"}
 
 
 def display_names(event: Event) -> dict[str, Any]:

@@ -102,3 +102,42 @@ async def test_the_interpret_page_publishes_goes_on_air_and_hands_over(
             await page.close()
         await floor.pc.close()
     assert errors == []
+
+
+def _languages_of_players(server: MediaServer) -> list[str | None]:
+    return [s.language for s in server.hub._subscribers.values() if s.label == f"channel:{CHANNEL}"]
+
+
+async def test_the_watch_page_picks_an_audio_language_and_remembers_it(
+    media_server: MediaServer, browser: Browser, shots: Path
+) -> None:
+    server = media_server
+    floor = await publish_tone(
+        server.http, f"{server.url}/whip/{CHANNEL}", PRODUCER_SECRET, FLOOR_HZ, video_luma=90
+    )
+    grant = Grant(identity="Jane Doe", role=Role.INTERPRETER, channels=(CHANNEL,), language="en")
+    token = str(server.app[AUTHORITY].mint(grant, ttl=600))
+    english = await publish_tone(server.http, f"{server.url}/whip/{CHANNEL}?lang=en", token, 880)
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        await eventually(lambda: server.hub.channel(CHANNEL).live, "the floor")
+        # The opening ceremony is held in Chinese and interpreted into English.
+        await page.goto(f"{server.url}/watch/{CHANNEL}?session=opening")
+        picker = page.locator("#audio-language")
+        assert await picker.locator("option").all_text_contents() == ["中文 · floor", "English"]
+        await eventually(lambda: _languages_of_players(server) == [None], "a floor player")
+        await picker.select_option("en")
+        await eventually(lambda: _languages_of_players(server) == ["en"], "the player on en")
+        assert await picker.get_attribute("data-state") == "sent"
+        await page.screenshot(path=shots / "watch-audio-language.png")
+        # A reload (a new session) keeps the choice.
+        await page.reload()
+        await eventually(lambda: _languages_of_players(server) == ["en"], "en after a reload", 15)
+        assert await picker.input_value() == "en"
+    finally:
+        await page.close()
+        await english.pc.close()
+        await floor.pc.close()
+    assert errors == []
