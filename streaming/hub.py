@@ -30,6 +30,7 @@ from streaming.http_rules import TrickleFragment, new_session_id
 from streaming.hub_languages import HubLanguages, is_interpreter
 from streaming.hub_snapshots import HubSnapshots, venue_output_snapshot
 from streaming.ice_ports import AnyFreePort, IcePorts
+from streaming.language_relay import LanguageRelays
 from streaming.languages import LanguageDesk, LanguageTrack, parse_language
 from streaming.memory import HeapTrimmer
 from streaming.nack import RepairTuning
@@ -143,18 +144,24 @@ class MediaHub(HubSnapshots, HubLanguages):
         # An edge: channels nobody publishes here are pulled from ``upstream``, with
         # ``relay_token`` (this node's own credentials), else the static ``relay.token``.
         self._relays: RelayLinks | None = None
+        self._language_relays: LanguageRelays | None = None
         if upstream is not None:
             relay = relay or RelaySettings()
             static_token = relay.token
+            credentials = relay_token or (lambda: static_token)
             self._relays = RelayLinks(
                 self._sources,
                 upstream,
-                WhepClient(relay_token or (lambda: static_token)),
+                WhepClient(credentials),
                 relay,
                 video_codec,
                 self._wanted,
                 self._relay_session,
                 tuning=self._tuning,
+            )
+            # A relayed channel's language tracks come over links of their own.
+            self._language_relays = LanguageRelays(
+                self._languages, self._source, WhepClient(credentials), relay, video_codec
             )
 
     # -- lookups -----------------------------------------------------------------------
@@ -208,9 +215,13 @@ class MediaHub(HubSnapshots, HubLanguages):
         self._slates.start()
         if self._relays is not None:
             self._relays.start()
+        if self._language_relays is not None:
+            self._language_relays.start()
 
     async def aclose(self) -> None:
         """End every session and task."""
+        if self._language_relays is not None:
+            await self._language_relays.aclose()
         if self._relays is not None:
             await self._relays.aclose()
         await self._stats.aclose()

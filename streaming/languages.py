@@ -59,6 +59,9 @@ class BoothSeat(ChannelSource):
         super().__init__(track.channel, time.monotonic, track.batch)
         self.track = track
         self.name = name  # the identity in their token: who the booth shows, who may take
+        # Fed by a relay link from the node with the interpreters (streaming/language_relay.py):
+        # not shown in the booth, not reported in language events.
+        self.relayed = False
         self.joined_at: float | None = None
 
     @property
@@ -115,6 +118,8 @@ class LanguageTrack:
         self._consumers = Consumers()
         self._owner = f"{floor.channel} ({language})"
         self._floor_tap: _FloorTap | None = None
+        # The interpreter last reported on air (None: nobody, or a relayed seat).
+        self.reported: str | None = None
 
     @property
     def live(self) -> bool:
@@ -234,6 +239,10 @@ class LanguageDesk:
     def add_listener(self, listener: LanguageListener) -> None:
         self._listeners.append(listener)
 
+    def tracks(self) -> tuple[LanguageTrack, ...]:
+        """Every language track asked for so far."""
+        return tuple(self._tracks.values())
+
     def track(self, channel: str, language: str) -> LanguageTrack:
         """``channel``'s ``language`` track (``NotFound`` for an unknown channel)."""
         key = (channel, language)
@@ -260,11 +269,11 @@ class LanguageDesk:
         return tuple(
             BoothSnapshot(
                 language,
-                tuple(seat.name for seat in track.seats),
-                track.on_air.name if track.on_air else None,
+                tuple(seat.name for seat in track.seats if not seat.relayed),
+                track.reported,
             )
             for (name, language), track in sorted(self._tracks.items())
-            if name == channel and track.seats
+            if name == channel and any(not seat.relayed for seat in track.seats)
         )
 
     def live_languages(self, channel: str) -> tuple[str, ...]:
@@ -276,12 +285,12 @@ class LanguageDesk:
         )
 
     def _changed(self, track: LanguageTrack) -> None:
-        event = LanguageEvent(
-            track.channel,
-            track.language,
-            track.on_air.name if track.on_air else None,
-            self._now(),
-        )
+        on_air = track.on_air
+        interpreter = on_air.name if on_air is not None and not on_air.relayed else None
+        if interpreter == track.reported:
+            return  # a relayed seat came or went: nothing an interpreter did here
+        track.reported = interpreter
+        event = LanguageEvent(track.channel, track.language, interpreter, self._now())
         for listener in self._listeners:
             try:
                 listener.language_changed(event)
