@@ -140,12 +140,14 @@ class LanguageTrack:
             self._put_on_air(seat)
 
     def left(self, seat: BoothSeat) -> None:
-        """``seat`` ended; if it was on air, the next interpreter in the booth takes over
-        (the one connected longest), else the floor."""
+        """``seat`` ended; if it was on air, the same interpreter's newer seat (their
+        page reconnected) takes over, else the one connected longest, else the floor."""
         if seat in self.seats:
             self.seats.remove(seat)
         if self.on_air is seat:
-            self._put_on_air(self.seats[0] if self.seats else None)
+            same = [s for s in self.seats if s.name == seat.name and s.relayed == seat.relayed]
+            successor = same[-1] if same else (self.seats[0] if self.seats else None)
+            self._put_on_air(successor)
 
     def take(self, seat: BoothSeat) -> None:
         """Put ``seat`` on air: from the next packet on, its voice is the track."""
