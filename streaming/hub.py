@@ -27,7 +27,7 @@ from streaming.errors import (
 )
 from streaming.feed import Feed
 from streaming.http_rules import TrickleFragment, new_session_id
-from streaming.hub_languages import HubLanguages, is_interpreter
+from streaming.hub_languages import HubLanguages, event_languages, is_interpreter
 from streaming.hub_snapshots import HubSnapshots, venue_output_snapshot
 from streaming.ice_ports import AnyFreePort, IcePorts
 from streaming.language_relay import LanguageRelays
@@ -111,7 +111,7 @@ class MediaHub(HubSnapshots, HubLanguages):
         batch = new_send_batch(limits.native_send)  # one per process, for every channel
         self._sources = {c.id: ChannelSource(c.id, time.monotonic, batch) for c in event.channels}
         self._watch = SourceWatch(self._sources, self._source_changed, watch or WatchSettings())
-        self._languages = LanguageDesk(self._source)
+        self._languages = LanguageDesk(self._source, known=event_languages(event))
         self._slates = SlateBook(
             event,
             video_codec,
@@ -126,7 +126,7 @@ class MediaHub(HubSnapshots, HubLanguages):
                 self._switched,
                 self._slates.feeds[v.id],
                 self._watch.is_live,
-                self._languages.track,
+                self._languages.listened,
                 v.language,
             )
             for v in event.venues
@@ -299,6 +299,7 @@ class MediaHub(HubSnapshots, HubLanguages):
         its audio is the ``language`` track (the floor while that is not live)."""
         source = self._source(channel)
         language = parse_language(language)
+        audio = None if language is None else self._languages.listened(channel, language)
         self._require(self.access.may_play(token, channel), token)
         if not source.live and self._relays is None:
             raise NotLive(f"channel '{channel}' is not live")
@@ -307,7 +308,6 @@ class MediaHub(HubSnapshots, HubLanguages):
         # An edge pulls the channel from upstream (a good offer first: junk pulls nothing).
         if not source.live and (self._relays is None or not await self._relays.bring_live(channel)):
             raise NotLive(f"channel '{channel}' is not live")
-        audio = None if language is None else self._languages.track(channel, language)
         label, base = f"channel:{channel}", f"/whep/{channel}"
         return await self._subscribe(source, label, offer, offer_sdp, base, address, token, audio)
 

@@ -232,9 +232,13 @@ class LanguageDesk:
         self,
         sources: Callable[[str], ChannelSource],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        known: frozenset[str] | None = None,
     ) -> None:
         self._sources = sources
         self._now = now
+        # The languages the event names (sessions, venues): what a listener may ask for
+        # before any interpreter of it came, so listeners cannot make tracks without end.
+        self._known = known
         self._tracks: dict[tuple[str, str], LanguageTrack] = {}
         self._listeners: list[LanguageListener] = []
 
@@ -253,6 +257,22 @@ class LanguageDesk:
             found = LanguageTrack(self._sources(channel), language, self._changed)
             self._tracks[key] = found
         return found
+
+    def listenable(self, language: str) -> bool:
+        """A listener may ask for ``language``: the event names it, or an interpreter of
+        it has connected (so listeners cannot make tracks without end)."""
+        if self._known is None or language in self._known:
+            return True
+        return any(track.language == language for track in self._tracks.values())
+
+    def listened(self, channel: str, language: str) -> LanguageTrack:
+        """The track a listener (a player, a venue output) asks for; ``BadRequest`` for a
+        language that is not ``listenable``."""
+        if not self.listenable(language):
+            self._sources(channel)  # an unknown channel is still a 404
+            listed = ", ".join(sorted(self._known or ()))
+            raise BadRequest(f"'{language}' is not a language of this event ({listed})")
+        return self.track(channel, language)
 
     def new_seat(self, channel: str, language: str, name: str) -> BoothSeat:
         """A place in ``channel``'s ``language`` booth for one interpreter's session."""
