@@ -226,3 +226,10 @@ def test_a_reconnected_interpreter_stays_on_air() -> None:
     akiko.detach_publisher(first)
     (booth,) = desk.booths("hall")
     assert (booth.connected, booth.on_air) == (("Kenji", "Akiko"), "Akiko")
+
+
+def test_an_interpreter_invite_lands_on_the_booth_page() -> None:
+    from web.qa_pages import landing
+
+    grant = Grant("Akiko", Role.INTERPRETER, channels=("gz-hall-1",), language="ja")
+    assert landing(grant) == "/interpret/gz-hall-1"
