@@ -28,6 +28,7 @@ class InviteRequest:
     venue: str | None = None
     sessions: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    language: str | None = None  # captioner: the one language they caption (None: any)
 
 
 def _shown(value: str) -> str:
@@ -88,6 +89,8 @@ def _scope(form: Form, role: Role, event: Event) -> Scope:
         if event.venue(venue) is None:
             raise BadMessage(f"there is no venue '{_shown(venue)}' in this event")
         return venue, (), ()
+    if role is Role.CAPTIONER:
+        return None, _captioned_sessions(form, event), ()
     if role is Role.MODERATOR:
         sessions = _many(form, "session")
         if not sessions:
@@ -108,6 +111,17 @@ def _scope(form: Form, role: Role, event: Event) -> Scope:
             raise BadMessage(f"there is no channel '{_shown(unknown[0])}' in this event")
         return None, (), ((ALL,) if ALL in channels else channels)
     return None, (), ()
+
+
+def _captioned_sessions(form: Form, event: Event) -> tuple[str, ...]:
+    """The sessions a captioner invite names, each in the event (or ``*``)."""
+    sessions = _many(form, "session")
+    if not sessions:
+        raise BadMessage("a captioner invite needs at least one session")
+    unknown = [s for s in sessions if s != ALL and event.session(s) is None]
+    if unknown:
+        raise BadMessage(f"there is no session '{_shown(unknown[0])}' in this event")
+    return (ALL,) if ALL in sessions else sessions
 
 
 def parse_request(
