@@ -38,6 +38,7 @@ from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings
 from web import (
     api,
+    captions_http,
     director_page,
     exports,
     hygiene,
@@ -132,6 +133,7 @@ def create_app(
     for routes in (routing_api, records_api, director_page, venue_pages, tokens_api, invites_page):
         routes.setup(app)
     nodes_api.setup(app)
+    captions_http.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app
