@@ -209,7 +209,9 @@ function showRouting(frame) {
   el.textContent = text;
   el.dataset.channel = onAir && onAir.channel ? onAir.channel : "";
   el.dataset.state = output.state;
-  followCaptions(onAir && onAir.session ? onAir.session : "");
+  // Captions follow the session routed here, on air or waiting for its source's keyframe.
+  const routed = row.requested && row.requested.session ? row.requested : onAir;
+  followCaptions(routed && routed.session ? routed.session : "");
 }
 
 // ---- captions over the projector: a toggle; they follow the session on air here
