@@ -25,6 +25,9 @@ class CaptionSettings:
     # An offline speech recognizer (a Vosk model directory); None: no recognition, and
     # no audio is decoded at all.
     asr_model: Path | None = None
+    # The model's language: only sessions whose floor language it is are recognized.
+    # None: every session's floor language is fed to the one model.
+    asr_language: str | None = None
     # Channels whose floor audio the recognizer captions; empty: every channel.
     asr_channels: tuple[str, ...] = ()
 

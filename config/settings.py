@@ -209,6 +209,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "captions.history_lines": parse_int,
     "captions.max_cue_seconds": parse_float,
     "captions.asr_model": parse_optional_path,
+    "captions.asr_language": parse_optional_str,
     "captions.asr_channels": parse_str_tuple,
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.

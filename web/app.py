@@ -62,6 +62,7 @@ from web.adapters import (
     SourcesToDirectory,
 )
 from web.backends import open_backends
+from web.captions_wiring import speech_captions
 from web.errors import error_pages, signaling_errors
 from web.hub_options import hub_options_for
 from web.hygiene import body_deadline
@@ -227,6 +228,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         media.start()
         stack.push_async_callback(media.aclose)
         await stack.enter_async_context(node_parts(app, backends, hub, media, directory))
+        await stack.enter_async_context(speech_captions(app, hub, media, clock))
         yield
 
 
