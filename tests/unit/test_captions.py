@@ -20,6 +20,7 @@ from signaling.captions.lines import CaptionLimits, CaptionLine, LineRate, clean
 from signaling.captions.service import _split
 from signaling.captions.webvtt import render, timestamp
 from signaling.errors import BadMessage, RateLimited, Refused
+from signaling.invites import InviteRequest, parse_request
 from signaling.records.airing import Airing, Status
 from web.captions_http import session_start
 
@@ -176,3 +177,21 @@ def test_caption_settings_are_read_and_checked(tmp_path: Path) -> None:
         load_settings(None, environ=env)
     with pytest.raises(SettingsError, match=r"captions\.burst_lines"):
         load_settings(None, environ={"VENUEBRIDGE_CAPTIONS_BURST_LINES": "0"})
+
+
+def test_a_captioner_invite_takes_sessions_and_one_language(reference_event: Event) -> None:
+    def parse(**fields: list[str]) -> InviteRequest:
+        form = {"role": ["captioner"], "label": ["Sato"], "hours": ["8"], **fields}
+        return parse_request(form, reference_event, lambda role: 336.0, max_label_chars=40)
+
+    request = parse(caption_session=["jp-tokyo-exchange"], caption_lang=["JA"])
+    assert (request.role, request.sessions, request.language) == (
+        Role.CAPTIONER,
+        ("jp-tokyo-exchange",),
+        "ja",
+    )
+    assert parse(caption_session=["*"]).language is None
+    with pytest.raises(BadMessage, match="none of the chosen sessions has the language 'ru'"):
+        parse(caption_session=["jp-tokyo-exchange"], caption_lang=["ru"])
+    with pytest.raises(BadMessage, match="needs at least one session"):
+        parse()
