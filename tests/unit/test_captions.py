@@ -17,10 +17,12 @@ from config.settings import SettingsError
 from signaling.auth import Grant, Role
 from signaling.auth.tokens import TokenAuthority
 from signaling.captions.lines import CaptionLimits, CaptionLine, LineRate, clean_line, clean_lines
-from signaling.captions.service import _split
+from signaling.captions.service import _split, caption_room
 from signaling.captions.webvtt import render, timestamp
+from signaling.clients import Client
 from signaling.errors import BadMessage, RateLimited, Refused
 from signaling.invites import InviteRequest, parse_request
+from signaling.presence import count
 from signaling.records.airing import Airing, Status
 from web.captions_http import session_start
 
@@ -195,3 +197,9 @@ def test_a_captioner_invite_takes_sessions_and_one_language(reference_event: Eve
         parse(caption_session=["jp-tokyo-exchange"], caption_lang=["ru"])
     with pytest.raises(BadMessage, match="needs at least one session"):
         parse()
+
+
+def test_watching_captions_is_not_moderating_a_room() -> None:
+    admin = Client(grant=Grant("a", Role.ADMIN), address="10.0.0.1")
+    admin.rooms.update({"overseas-talents-summit", caption_room("overseas-talents-summit", "en")})
+    assert count([admin]).moderators_by_room == {"overseas-talents-summit": 1}
