@@ -52,7 +52,9 @@ function init() {
   const select = document.getElementById("zone");
   if (!(form instanceof HTMLFormElement) || !(select instanceof HTMLSelectElement)) return;
   const browserOption = select.querySelector('option[data-key="browser"]');
-  if (browserOption) browserOption.textContent = `My time zone · ${browserZone()}`;
+  if (browserOption instanceof HTMLOptionElement) {
+    browserOption.textContent = `${browserOption.dataset.label || "My time zone"} · ${browserZone()}`;
+  }
   // A remembered choice wins; a venue's page otherwise starts in that venue's time.
   const saved = localStorage.getItem(STORAGE_KEY);
   if (!(saved && selectByKey(select, saved)) && form.dataset.default) {
