@@ -14,7 +14,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from config import Event, Venue
-from config.event import ChannelKind, VenueKind
+from config.event import ChannelKind, LocalText, VenueKind
 from config.schedule import ChannelNow, session_on_channel
 from signaling.auth import Grant, Role
 from signaling.errors import Forbidden
@@ -37,9 +37,10 @@ def return_channel(event: Event, venue_id: str) -> str | None:
     return None
 
 
-def _channel_title(event: Event, channel_id: str | None) -> str:
+def _channel_title(event: Event, channel_id: str | None) -> LocalText | str:
+    """The channel's title (templates print it in the page's language), or ""."""
     channel = event.channel(channel_id) if channel_id else None
-    return str(channel.title) if channel else ""
+    return channel.title if channel else ""
 
 
 def _venue(request: web.Request) -> Venue:
