@@ -79,6 +79,7 @@ WORDS: dict[str, dict[str, str]] = {
         "other_language": "中文",
         "programme_kind": "programme",
         "return_kind": "return feed",
+        "qa": "Q&A",
     },
     "zh": {
         "schedule": "日程",
@@ -97,6 +98,7 @@ WORDS: dict[str, dict[str, str]] = {
         "other_language": "English",
         "programme_kind": "节目",
         "return_kind": "回传",
+        "qa": "互动提问",
     },
 }
 

@@ -28,10 +28,12 @@ def test_a_title_table_gives_every_language_and_str_is_the_default(tmp_path: Pat
     assert session.title.get("ru") == "Opening"  # missing: the event's default language
     assert session.title.get(None) == "Opening"
     tokyo = event.venue("jp")
-    assert tokyo is not None and tokyo.name.get("zh") == "东京"
+    assert tokyo is not None
+    assert tokyo.name.get("zh") == "东京"
     # Plain strings stay valid: one text, in the default language.
     channel = event.channel("hall-1")
-    assert channel is not None and channel.title.as_dict() == {"en": "Hall 1"}
+    assert channel is not None
+    assert channel.title.as_dict() == {"en": "Hall 1"}
     assert event.default_language == "en"
 
 
@@ -46,7 +48,8 @@ def test_an_event_may_default_to_chinese(tmp_path: Path) -> None:
     text = text.replace('title = "A"', 'title = { zh = "开幕式", en = "Opening" }')
     event = load_event(write(tmp_path, text))
     assert event.default_language == "zh"
-    assert str(event.name) == "演示" and event.name.default_language == "zh"
+    assert str(event.name) == "演示"
+    assert event.name.default_language == "zh"
     assert str(event.sessions[0].title) == "开幕式"
     assert event.sessions[0].title.get("en") == "Opening"
 
@@ -80,7 +83,8 @@ def test_a_bad_title_names_the_file_the_key_and_the_reason(
 def test_every_fault_of_one_title_is_reported_at_once(tmp_path: Path) -> None:
     found = problems(tmp_path, GOOD.replace('title = "A"', 'title = { cn = "x", zh = "" }'))
     assert len(found) == 1
-    assert "'cn'" in found[0] and "'zh' text is empty" in found[0]
+    assert "'cn'" in found[0]
+    assert "'zh' text is empty" in found[0]
     assert "default language 'en'" in found[0]
 
 
@@ -130,9 +134,9 @@ def test_language_codes(code: str, ok: bool) -> None:
 
 
 def test_a_local_text_needs_its_default_text() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="non-empty text"):
         LocalText((("en", ""),))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="non-empty text"):
         LocalText(())
 
 
@@ -174,12 +178,15 @@ def test_sessions_sent_to_sub_venues_list_the_languages_interpreted_for_them(
         wanted = [session.languages[0]]
         for venue_id in session.venues:
             venue = reference_event.venue(venue_id)
-            assert venue is not None and venue.language is not None
+            assert venue is not None
+            assert venue.language is not None
             if venue.language not in wanted:
                 wanted.append(venue.language)
         assert session.languages == tuple(wanted), session.id
     opening = reference_event.session("opening")
-    assert opening is not None and opening.languages == ("zh", "en", "ja", "ko", "ru")
+    assert opening is not None
+    assert opening.languages == ("zh", "en", "ja", "ko", "ru")
     # Sessions sent back to Guangzhou: the sub-venue's floor first, then Chinese.
     tokyo = reference_event.session("jp-tokyo-exchange")
-    assert tokyo is not None and tokyo.languages == ("ja", "zh")
+    assert tokyo is not None
+    assert tokyo.languages == ("ja", "zh")
