@@ -126,7 +126,7 @@ for (const button of document.querySelectorAll("button[data-sort]")) {
 
 byId("language").addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh";
-  t = translate(lang);
+  t = translate(lang, true);
   byId("ask-language", HTMLSelectElement).value = lang;
   message.textContent = "";
   showStatus();

@@ -72,12 +72,15 @@ export function chosenLanguage() {
 }
 
 /**
- * Puts the page's marked text into `lang`, remembers the choice, and returns the lookup
- * for text the page builds itself.
+ * Puts the page's marked text into `lang` and returns the lookup for text the page builds
+ * itself. `remember`: keep it as the reader's choice (the language button, or ?lang= in
+ * the address) for this page and the next ones; a language only taken from the browser
+ * is not kept, so it follows the browser's settings when they change.
  * @param {Language} lang
+ * @param {boolean} [remember]
  * @returns {(key: string) => string}
  */
-export function translate(lang) {
+export function translate(lang, remember = isLanguage(new URLSearchParams(location.search).get("lang"))) {
   const strings = STRINGS[lang];
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const node of document.querySelectorAll("[data-i18n]")) {
@@ -95,7 +98,9 @@ export function translate(lang) {
     const titles = JSON.parse(node.dataset.titles || "{}");
     node.textContent = pickText(titles, node.textContent || "", lang);
   }
-  localStorage.setItem(KEY, lang);
-  document.cookie = `${COOKIE}=${lang}; path=/; max-age=31536000; SameSite=Lax`;
+  if (remember) {
+    localStorage.setItem(KEY, lang);
+    document.cookie = `${COOKIE}=${lang}; path=/; max-age=31536000; SameSite=Lax`;
+  }
   return (key) => strings[key] ?? key;
 }

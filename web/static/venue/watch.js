@@ -65,7 +65,7 @@ player.start();
 // ---- language switch
 byId("language").addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh";
-  t = translate(lang);
+  t = translate(lang, true);
   showStatus();
   const askMessage = document.getElementById("ask-message");
   if (askMessage) askMessage.textContent = "";
