@@ -29,7 +29,8 @@ from config.event import (
     VenueKind,
 )
 from config.event_text import local_text
-from config.languages import language_problem
+from config.languages import language_code as _language
+from config.languages import language_codes as _languages
 from config.setting_sections import NODE_ID, NODE_ID_RULE
 
 REFERENCE_EVENT = "coet2018.toml"
@@ -157,20 +158,6 @@ def _ids(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ValueError("expected a list of ids")
     return tuple(_identifier(item) for item in value)
-
-
-def _language(value: object) -> str:
-    code = _text(value)
-    problem = language_problem(code)
-    if problem is not None:
-        raise ValueError(problem)
-    return code
-
-
-def _languages(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ValueError("expected a non-empty list of language codes")
-    return tuple(_language(item) for item in value)
 
 
 def _flag(value: object) -> bool:

@@ -59,6 +59,24 @@ def language_problem(code: str) -> str | None:
     return None
 
 
+def language_code(value: object) -> str:
+    """An event file's language code (``zh``); raises ``ValueError`` saying why not."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    code = value.strip()
+    problem = language_problem(code)
+    if problem is not None:
+        raise ValueError(problem)
+    return code
+
+
+def language_codes(value: object) -> tuple[str, ...]:
+    """A non-empty list of language codes (a session's ``languages``)."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("expected a non-empty list of language codes")
+    return tuple(language_code(item) for item in value)
+
+
 def primary_subtag(code: str) -> str:
     """``zh`` for ``zh-CN``: the part that names the language itself."""
     return code.split("-", 1)[0].lower()

@@ -169,3 +169,20 @@ async def test_the_schedule_in_the_browsers_language(
     await page.screenshot(path=shots / f"schedule-{locale}.png", full_page=False)
     assert errors == []
     await context.close()
+
+
+async def test_the_schedules_language_link_is_kept_for_the_next_pages(
+    browser: Browser, live_url: str
+) -> None:
+    phone = await _context(browser, "zh-CN")
+    page = await phone.new_page()
+    await page.goto(f"{live_url}/")
+    await expect(page.locator("h1")).to_have_text("大会日程")
+    await page.click("#other-language")
+    await expect(page.locator("h1")).to_have_text("Programme")
+    await page.goto(f"{live_url}/watch/gz-hall-2?at={DURING_FORUM}")
+    await expect(page.locator("h1")).to_have_text(ROOM_EN)
+    await expect(page.locator("#schedule li .what").first).to_have_text(ROOM_EN)
+    await page.goto(f"{live_url}/")
+    await expect(page.locator("h1")).to_have_text("Programme")
+    await phone.close()

@@ -2,6 +2,7 @@
 // Schedule page: re-render every <time> in the zone the reader picks.
 // Event time, any venue's time, or the browser's own zone; the choice is remembered.
 import { browserZone, dayIn, partsIn, timeIn, zoneWithOffset } from "./lib/time.js";
+import { rememberAskedLanguage } from "./venue/i18n.js";
 
 const STORAGE_KEY = "venuebridge.schedule.zone";
 
@@ -73,3 +74,5 @@ function init() {
 }
 
 init();
+// The server drew the page in ?lang= when given (the link to the other language): keep it.
+rememberAskedLanguage();

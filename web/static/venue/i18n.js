@@ -71,16 +71,28 @@ export function chosenLanguage() {
   return firstSupported(preferred, LANGUAGES) || "en";
 }
 
+/** Keeps `?lang=` as the reader's choice on a page that draws no words of its own (`/`). */
+export function rememberAskedLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  if (isLanguage(asked)) remember(asked);
+}
+
+/** @param {Language} lang */
+function remember(lang) {
+  localStorage.setItem(KEY, lang);
+  document.cookie = `${COOKIE}=${lang}; path=/; max-age=31536000; SameSite=Lax`;
+}
+
 /**
  * Puts the page's marked text into `lang` and returns the lookup for text the page builds
- * itself. `remember`: keep it as the reader's choice (the language button, or ?lang= in
+ * itself. `keep`: keep it as the reader's choice (the language button, or ?lang= in
  * the address) for this page and the next ones; a language only taken from the browser
  * is not kept, so it follows the browser's settings when they change.
  * @param {Language} lang
- * @param {boolean} [remember]
+ * @param {boolean} [keep]
  * @returns {(key: string) => string}
  */
-export function translate(lang, remember = isLanguage(new URLSearchParams(location.search).get("lang"))) {
+export function translate(lang, keep = isLanguage(new URLSearchParams(location.search).get("lang"))) {
   const strings = STRINGS[lang];
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const node of document.querySelectorAll("[data-i18n]")) {
@@ -98,9 +110,6 @@ export function translate(lang, remember = isLanguage(new URLSearchParams(locati
     const titles = JSON.parse(node.dataset.titles || "{}");
     node.textContent = pickText(titles, node.textContent || "", lang);
   }
-  if (remember) {
-    localStorage.setItem(KEY, lang);
-    document.cookie = `${COOKIE}=${lang}; path=/; max-age=31536000; SameSite=Lax`;
-  }
+  if (keep) remember(lang);
   return (key) => strings[key] ?? key;
 }
