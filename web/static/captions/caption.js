@@ -6,6 +6,7 @@
 import { ReconnectingSocket, RequestError } from "../lib/socket.js";
 import { byId, el, errorMessage, setStatus } from "../lib/dom.js";
 import { uiLanguage } from "../lib/captions.js";
+import { pickText } from "../lib/local_text.js";
 
 /** @typedef {import("../lib/socket.js").Frame} Frame */
 /** @typedef {{ seq: number, text: string, at: number, by: string }} CaptionLine */
@@ -47,6 +48,11 @@ function translatePage() {
   document.documentElement.lang = ui === "zh" ? "zh-CN" : "en";
   for (const node of root.querySelectorAll("[data-i18n]")) {
     if (node instanceof HTMLElement && node.dataset.i18n) node.textContent = t(node.dataset.i18n);
+  }
+  // Titles in the UI language where the event file has them (data-titles), else its default.
+  for (const node of document.querySelectorAll("[data-titles]")) {
+    if (!(node instanceof HTMLElement)) continue;
+    node.textContent = pickText(JSON.parse(node.dataset.titles || "null"), node.textContent || "", ui);
   }
   byId("ui-language").textContent = t("ui");
   setStatus(byId("status"), status, t(status));
