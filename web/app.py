@@ -38,6 +38,7 @@ from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings
 from web import (
     api,
+    captions_http,
     director_page,
     exports,
     hygiene,
@@ -62,6 +63,7 @@ from web.adapters import (
     SourcesToDirectory,
 )
 from web.backends import open_backends
+from web.captions_wiring import speech_captions
 from web.errors import error_pages, signaling_errors
 from web.hub_options import hub_options_for
 from web.hygiene import body_deadline
@@ -136,6 +138,7 @@ def create_app(
     for routes in (routing_api, records_api, director_page, venue_pages, tokens_api, invites_page):
         routes.setup(app)
     nodes_api.setup(app)
+    captions_http.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app
@@ -229,6 +232,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         media.start()
         stack.push_async_callback(media.aclose)
         await stack.enter_async_context(node_parts(app, backends, hub, media, directory))
+        await stack.enter_async_context(speech_captions(app, hub, media, clock))
         yield
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 ALL = "*"
+# A language code as event files spell them (zh, en, ja, ko, ru, pt-br).
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 
 
 class Role(enum.StrEnum):
@@ -17,6 +20,8 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     # Another node of the deployment pulling channels (relay links): plays, nothing else.
     RELAY = "relay"
+    # Types caption lines for some sessions (``/caption/{session}``), one language or all.
+    CAPTIONER = "captioner"
 
 
 # Roles a person may be invited to; a relay token belongs to a node, never to a person.
@@ -30,9 +35,10 @@ class Grant:
     identity: str
     role: Role
     venue: str | None = None  # operator: their venue
-    sessions: tuple[str, ...] = ()  # moderator: their sessions, or ("*",)
+    sessions: tuple[str, ...] = ()  # moderator, captioner: their sessions, or ("*",)
     channels: tuple[str, ...] = ()  # producer: their channels, or ("*",)
     anonymous: bool = False
+    language: str | None = None  # captioner: the one language they caption (None: any)
     # Only the ingest key's grant (``credentials.ingest_key_grant``): tokens never carry it.
     also_directs: bool = False
     # The token it came from (``jti``, ``iat``), for revocation; not part of who it is.
@@ -67,6 +73,15 @@ class Grant:
     def watches_presence(self) -> bool:
         return self.role in (Role.MODERATOR, Role.DIRECTOR, Role.ADMIN)
 
+    def captions(self, session_id: str, language: str) -> bool:
+        """May send caption lines of ``session_id`` in ``language`` (directors: any)."""
+        if self.directs:
+            return True
+        if self.role is not Role.CAPTIONER:
+            return False
+        in_scope = ALL in self.sessions or session_id in self.sessions
+        return in_scope and self.language in (None, language)
+
     def may_export(self, session_id: str) -> bool:
         return self.directs or self.moderates(session_id)
 
@@ -76,6 +91,7 @@ def validate_scope(
     venue: str | None,
     sessions: tuple[str, ...],
     channels: tuple[str, ...],
+    language: str | None = None,
 ) -> None:
     """Raise ``ValueError`` when a role is given a scope it needs but lacks, or cannot have."""
     if role is Role.OPERATOR and not venue:
@@ -84,8 +100,12 @@ def validate_scope(
         raise ValueError("only operator tokens carry a venue")
     if role is Role.MODERATOR and not sessions:
         raise ValueError("a moderator token needs --session (a session id or '*')")
-    if role is not Role.MODERATOR and sessions:
-        raise ValueError("only moderator tokens carry sessions")
+    if role is Role.CAPTIONER and not sessions:
+        raise ValueError("a captioner token needs --session (a session id or '*')")
+    if role not in (Role.MODERATOR, Role.CAPTIONER) and sessions:
+        raise ValueError("only moderator and captioner tokens carry sessions")
+    if language is not None and role is Role.CAPTIONER and not LANGUAGE.fullmatch(language):
+        raise ValueError(f"'{language[:20]}' is not a language code like zh, en, ja")
     if role is Role.PRODUCER and not channels:
         raise ValueError("a producer token needs --channel")
     if role is not Role.PRODUCER and channels:

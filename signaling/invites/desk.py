@@ -69,6 +69,7 @@ class InviteDesk:
             venue=request.venue,
             sessions=request.sessions,
             channels=request.channels,
+            language=request.language,
         )
         try:
             token = self._authority.mint(grant, request.ttl, now=now)
