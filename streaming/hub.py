@@ -189,6 +189,10 @@ class MediaHub(HubSnapshots, HubLanguages):
         """WHEP sessions admission control counts now."""
         return self._admission.total
 
+    def channel_feed(self, channel: str) -> Feed:
+        """The live source of ``channel`` as a feed readers attach to (the audio tap)."""
+        return self._source(channel)
+
     # -- lifecycle ---------------------------------------------------------------------
 
     def add_switch_listener(self, listener: SwitchListener) -> None:

@@ -38,6 +38,7 @@ from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings
 from web import (
     api,
+    captions_http,
     director_page,
     exports,
     hygiene,
@@ -49,6 +50,7 @@ from web import (
     media_pages,
     metrics,
     nodes_api,
+    page_language,
     pages,
     qa_pages,
     records_api,
@@ -63,6 +65,7 @@ from web.adapters import (
     SourcesToDirectory,
 )
 from web.backends import open_backends
+from web.captions_wiring import speech_captions
 from web.errors import error_pages, signaling_errors
 from web.hub_options import hub_options_for
 from web.hygiene import body_deadline
@@ -125,6 +128,9 @@ def create_app(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
+        # Titles and names print in the page's language (web/page_language.py).
+        finalize=page_language.show_in_page_language,
+        filters={"in_page_language": page_language.in_page_language},
     )
     app.router.add_static("/static/", HERE / "static", name="static")
     metrics.setup(app, version())
@@ -134,6 +140,7 @@ def create_app(
     for routes in (routing_api, records_api, director_page, venue_pages, tokens_api, invites_page):
         routes.setup(app)
     nodes_api.setup(app)
+    captions_http.setup(app)
     languages_http.setup(app)
     interpret_page.setup(app)
     app.cleanup_ctx.append(_planes)
@@ -229,6 +236,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         media.start()
         stack.push_async_callback(media.aclose)
         await stack.enter_async_context(node_parts(app, backends, hub, media, directory))
+        await stack.enter_async_context(speech_captions(app, hub, media, clock))
         yield
 
 

@@ -19,6 +19,7 @@ from web.client import public_base as public_base
 from web.display_names import display_names
 from web.errors import http_error
 from web.keys import EVENT
+from web.page_language import language_context
 
 
 def _qa_session(request: web.Request) -> Session:
@@ -41,7 +42,14 @@ def _context(request: web.Request, session: Session, **extra: Any) -> dict[str, 
     event = request.app[EVENT]
     qa_url = f"{public_base(request)}/qa/{session.id}"
     names = display_names(event)
-    return {"event": event, "session": session, "qa_url": qa_url, "names": names, **extra}
+    return {
+        "event": event,
+        "session": session,
+        "qa_url": qa_url,
+        "names": names,
+        **language_context(request),
+        **extra,
+    }
 
 
 @aiohttp_jinja2.template("qa.html")
@@ -77,6 +85,8 @@ def landing(grant: Grant) -> str:
         # One channel: its publish page; several (or all): the chooser (web/media_pages.py).
         one = len(grant.channels) == 1 and grant.channels[0] != "*"
         return f"/publish/{grant.channels[0]}" if one else "/publish"
+    if grant.role is Role.CAPTIONER and len(grant.sessions) == 1 and grant.sessions[0] != "*":
+        return f"/caption/{grant.sessions[0]}"
     if grant.role is Role.INTERPRETER and grant.channels:
         return f"/interpret/{grant.channels[0]}"
     if grant.role is Role.ADMIN:

@@ -190,10 +190,10 @@ def test_an_interpreter_scope_is_checked(
 
 
 def test_only_interpreters_carry_a_language() -> None:
-    with pytest.raises(ValueError, match="only interpreter tokens carry a language"):
+    with pytest.raises(ValueError, match="only interpreter and captioner tokens carry a language"):
         validate_scope(Role.PRODUCER, None, (), ("a",), "ja")
     authority = TokenAuthority(SECRET, audience="coet2018")
-    with pytest.raises(ValueError, match="only interpreter tokens carry a language"):
+    with pytest.raises(ValueError, match="only interpreter and captioner tokens carry a language"):
         authority.mint(Grant("x", Role.VIEWER, language="ja"), ttl=60)
     # A token claiming a language for another role is not valid.
     now = int(time.time())

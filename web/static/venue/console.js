@@ -6,10 +6,12 @@ import { watchHealth } from "./health.js";
 import { TalkbackPanel } from "./talkback.js";
 import { loadSchedule, renderSchedule } from "./schedule.js";
 import { ReconnectingSocket } from "../lib/socket.js";
+import { CaptionView } from "../lib/captions.js";
 import { DevicePicker } from "../lib/devices.js";
 import { byId, errorMessage } from "../lib/dom.js";
 import { outputState } from "../lib/onair.js";
 import { clockIn, pageNow, timeIn, timeOrDateIn } from "../lib/time.js";
+import { pageLanguage, pickText } from "../lib/local_text.js";
 
 /** @typedef {import("./schedule.js").ScheduleSession} ScheduleSession */
 /** @typedef {import("../lib/socket.js").Frame} Frame */
@@ -120,19 +122,21 @@ $("stop-live").addEventListener("click", async () => {
 devices.list().catch(() => {});
 
 // ---- clock and schedule, in the venue's time zone
+/** A session's title in the page's language (the server drew the page in it). @param {ScheduleSession} s */
+const titleOf = (s) => pickText(s.titles, s.title, pageLanguage());
 /** @type {ScheduleSession[]} */
 let sessions = [];
 function tick() {
   const at = pageNow();
   $("clock").textContent = clockIn(at, zone);
   const { onAir, next } = renderSchedule($("schedule"), sessions, zone, at);
-  $("on-air").textContent = onAir.map((s) => s.title).join(" · ") || "nothing";
-  $("next-up").textContent = next ? `${timeOrDateIn(next.start, zone, at)} ${next.title}` : "nothing";
+  $("on-air").textContent = onAir.map(titleOf).join(" · ") || "nothing";
+  $("next-up").textContent = next ? `${timeOrDateIn(next.start, zone, at)} ${titleOf(next)}` : "nothing";
   fillRelaySessions(onAir, next);
 }
 loadSchedule(venue).then((data) => {
   sessions = data.sessions;
-  channelTitles = new Map(data.channels.map((c) => [c.id, c.title]));
+  channelTitles = new Map(data.channels.map((c) => [c.id, pickText(c.titles, c.title, pageLanguage())]));
   tick();
   if (lastRouting) showRouting(lastRouting);
 }).catch(() => {});
@@ -147,7 +151,7 @@ function fillRelaySessions(onAir, next) {
   const select = relaySession;
   const withQa = sessions.filter((s) => s.qa);
   if (select.options.length !== withQa.length) {
-    select.replaceChildren(...withQa.map((s) => new Option(`${timeIn(s.start, zone, { day: true })} ${s.title}`, s.id)));
+    select.replaceChildren(...withQa.map((s) => new Option(`${timeIn(s.start, zone, { day: true })} ${titleOf(s)}`, s.id)));
     select.dataset.chosen = "";
   }
   const current = onAir.find((s) => s.qa) || (next && next.qa ? next : null);
@@ -183,7 +187,7 @@ function routedName(point) {
   if (!point.channel) return "nothing";
   const channel = channelTitles.get(point.channel) || point.channel;
   const session = point.session ? sessions.find((s) => s.id === point.session) : undefined;
-  return session ? `${session.title} (${channel})` : channel;
+  return session ? `${titleOf(session)} (${channel})` : channel;
 }
 
 /** @param {import("../lib/frames.js").RoutingFrame} frame */
@@ -208,6 +212,20 @@ function showRouting(frame) {
   el.textContent = text;
   el.dataset.channel = onAir && onAir.channel ? onAir.channel : "";
   el.dataset.state = output.state;
+  // Captions follow the session routed here, on air or waiting for its source's keyframe.
+  const routed = row.requested && row.requested.session ? row.requested : onAir;
+  followCaptions(routed && routed.session ? routed.session : "");
+}
+
+// ---- captions over the projector: a toggle; they follow the session on air here
+/** @type {CaptionView | null} */
+let captions = null;
+/** @param {string} sessionId */
+function followCaptions(sessionId) {
+  const session = sessions.find((s) => s.id === sessionId);
+  // /api/schedule carries each session's languages, floor first.
+  const languages = session ? /** @type {{ languages?: string[] }} */ (session).languages || [] : [];
+  if (captions) captions.setSession(session ? sessionId : "", languages);
 }
 
 // ---- control socket: presence, talkback, routing
@@ -222,6 +240,7 @@ const socket = new ReconnectingSocket({
   },
   onFrame: (frame) => {
     if (talkback) talkback.receive(frame);
+    if (captions) captions.receive(frame);
     if (frame.type === "routing") showRouting(/** @type {import("../lib/frames.js").RoutingFrame} */ (frame));
   },
   onUnauthorized: (error) => showState($("ws-status"), "error", `${error.message}: open your invite link again`, {}),
@@ -233,5 +252,21 @@ const socket = new ReconnectingSocket({
   },
 });
 talkback = new TalkbackPanel($("talkback"), socket, { venue, venues: [{ id: venue, name: root.dataset.venueName || venue }] });
+
+{
+  const box = $("projector-captions");
+  // The venue's output language first, when the session has captions in it.
+  const view = new CaptionView(box, {
+    send: (message) => socket.send(message), on: false, ui: box.dataset.default || "en",
+    pickerHost: $("projector-captions-pick"),
+  });
+  const toggle = $("projector-captions-toggle");
+  toggle.addEventListener("click", () => {
+    view.setOn(!view.on);
+    toggle.setAttribute("aria-pressed", String(view.on));
+  });
+  captions = view;
+  if (lastRouting) showRouting(lastRouting);
+}
 
 window.vbConsole = { projector, returnFeed, socket };
