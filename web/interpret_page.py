@@ -16,6 +16,7 @@ from signaling.auth import Role
 from web.display_names import display_names
 from web.keys import EVENT
 from web.media_pages import _channel, _signed_in
+from web.page_language import language_context
 
 
 @aiohttp_jinja2.template("interpret.html")
@@ -35,6 +36,8 @@ async def interpret_page(request: web.Request) -> dict[str, Any]:
         "language": grant.language if mine and grant is not None else "",
         "languages": languages,
         "names": display_names(event),
+        # Titles in the reader's language (?lang=, the saved choice, the browser's).
+        **language_context(request),
     }
 
 
