@@ -95,6 +95,13 @@ async def test_the_interpret_page_publishes_goes_on_air_and_hands_over(
         await eventually(lambda: says(akiko, "#on-air", "Kenji Mori is on air"), "Akiko's page")
         assert await _text(kenji, "#booth") == "Akiko SatoKenji Mori (you)ON AIR"
         await kenji.screenshot(path=shots / "interpret-took-over.png")
+        # In Chinese: the page's words and the channel's title (the button, remembered).
+        await akiko.click("#ui-language")
+        in_chinese = "Kenji Mori 正在播出"
+        await eventually(lambda: says(akiko, "#on-air", in_chinese), "Akiko's page in zh")
+        assert "1号厅" in await _text(akiko, "h1")
+        assert await _text(akiko, "#take") == "接过话筒"
+        await akiko.screenshot(path=shots / "interpret-zh.png")
     finally:
         if listener is not None:
             await listener.close()

@@ -7,6 +7,9 @@
 // the field is the fallback (its language is read from it, the server checks it).
 import { Link } from "./venue/link.js";
 import { byId, el, errorMessage, setStatus } from "./lib/dom.js";
+import { chosenLanguage } from "./venue/i18n.js";
+import { pickText } from "./lib/local_text.js";
+import { translateMarked, words } from "./interpret_words.js";
 
 /** @typedef {{ language: string, connected: string[], on_air: string | null }} Booth */
 
@@ -27,6 +30,13 @@ const boothLanguage = byId("booth-language");
 const who = byId("who");
 const MIC_KEY = "vb.interpret.microphone";
 const POLL_MS = 1000;
+const UI_KEY = "vb.interpret.ui";
+// ?lang= first, then this page's own button, then the pages' shared choice (i18n.js).
+const askedUi = new URLSearchParams(location.search).get("lang");
+/** @type {"en" | "zh"} */
+let ui = askedUi === "zh" || askedUi === "en" ? askedUi
+  : (localStorage.getItem(UI_KEY) || chosenLanguage()) === "zh" ? "zh" : "en";
+let t = words(ui);
 
 /** Who the page speaks for: the invite cookie's grant, else the pasted token's claims. */
 let me = { name: page.dataset.name || "", language: page.dataset.language || "" };
@@ -39,11 +49,11 @@ let boothError = "";
 const floor = new Link({
   kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`, video: floorAudio,
   audioOnly: true, lowLatency: true,
-  onState: (state, detail) => renderLink(floorStatus, state, detail, "Hearing the floor."),
+  onState: (state, detail) => renderLink(floorStatus, state, detail, "floor_live"),
 });
 const voice = new Link({
   kind: "publish", endpoint: "", stream: () => stream,
-  onState: (state, detail) => { renderLink(voiceStatus, state, detail, "Live: the booth receives your voice."); render(); },
+  onState: (state, detail) => { renderLink(voiceStatus, state, detail, "voice_live"); render(); },
 });
 
 /**
@@ -51,16 +61,32 @@ const voice = new Link({
  * @param {HTMLElement} target
  * @param {import("./venue/link.js").LinkState} state
  * @param {string} detail
- * @param {string} liveText
+ * @param {string} liveKey
  */
-function renderLink(target, state, detail, liveText) {
+function renderLink(target, state, detail, liveKey) {
   const why = detail.replace(/ · retry in .*$/, "");
-  if (state === "idle") setStatus(target, "stopped", "Stopped.");
-  else if (state === "connecting") setStatus(target, "connecting", "Connecting…");
-  else if (state === "live") setStatus(target, "live", liveText);
-  else if (state === "error") setStatus(target, "error", `Not allowed (${why}). Check your token.`);
-  else if (state === "waiting") setStatus(target, "waiting", "The floor is not live yet; waiting…");
-  else setStatus(target, "reconnecting", `Reconnecting…${why ? ` (${why})` : ""}`);
+  if (state === "idle") setStatus(target, "stopped", t("stopped"));
+  else if (state === "connecting") setStatus(target, "connecting", t("connecting"));
+  else if (state === "live") setStatus(target, "live", t(liveKey));
+  else if (state === "error") setStatus(target, "error", t("not_allowed", { why }));
+  else if (state === "waiting") setStatus(target, "waiting", t("floor_waiting"));
+  else setStatus(target, "reconnecting", `${t("reconnecting")}${why ? ` (${why})` : ""}`);
+}
+
+// Words and titles in the page's language; the button switches it (and remembers).
+function translatePage() {
+  t = words(ui);
+  document.documentElement.lang = ui === "zh" ? "zh-CN" : "en";
+  translateMarked(document, ui);
+  for (const node of document.querySelectorAll("[data-titles]")) {
+    if (!(node instanceof HTMLElement)) continue;
+    node.textContent = pickText(JSON.parse(node.dataset.titles || "null"), node.textContent || "", ui);
+  }
+  byId("ui-language").textContent = t("ui");
+  who.textContent = me.name ? t("who", { name: me.name, lang: me.language || "?" }) : t("sign_in_hint");
+  renderLink(floorStatus, floor.state, "", "floor_live");
+  renderLink(voiceStatus, voice.state, "", "voice_live");
+  render();
 }
 
 /**
@@ -94,7 +120,7 @@ function useToken() {
     me = { name: claims.sub || me.name, language: claims.lang || me.language };
   }
   boothLanguage.textContent = me.language;
-  if (me.name) who.textContent = `${me.name}, interpreting into ${me.language || "?"}.`;
+  if (me.name) who.textContent = t("who", { name: me.name, lang: me.language || "?" });
   for (const link of [floor, voice]) link.token = token();
   voice.endpoint = `/whip/${encodeURIComponent(channel)}?lang=${encodeURIComponent(me.language)}`;
 }
@@ -121,7 +147,7 @@ async function openMicrophone() {
 
 async function start() {
   useToken();
-  if (!me.language) throw new Error("no language: open your invite link or paste your interpreter token");
+  if (!me.language) throw new Error(t("no_language"));
   await openMicrophone();
   await listMicrophones();
   localStorage.setItem(MIC_KEY, microphone.value);
@@ -144,16 +170,16 @@ async function stop() {
 function render() {
   const mine = booth;
   boothList.replaceChildren(...(mine ? mine.connected : []).map((name) => el("li", {},
-    el("span", { class: name === me.name ? "me" : "" }, name === me.name ? `${name} (you)` : name),
-    mine && mine.on_air === name ? el("span", { class: "badge" }, "ON AIR") : null)));
+    el("span", { class: name === me.name ? "me" : "" }, name === me.name ? t("you", { name }) : name),
+    mine && mine.on_air === name ? el("span", { class: "badge" }, t("badge")) : null)));
   if (boothError) {
     setStatus(onAirLine, "off", boothError);
   } else if (!mine || !mine.on_air) {
-    setStatus(onAirLine, "off", "Nobody is on air: listeners hear the floor.");
+    setStatus(onAirLine, "off", t("nobody"));
   } else if (mine.on_air === me.name) {
-    setStatus(onAirLine, "me", "You are ON AIR");
+    setStatus(onAirLine, "me", t("me_on_air"));
   } else {
-    setStatus(onAirLine, "other", `${mine.on_air} is on air`);
+    setStatus(onAirLine, "other", t("other_on_air", { name: mine.on_air }));
   }
   const connected = !!mine && mine.connected.includes(me.name);
   takeButton.disabled = !(voice.state === "live" && connected && mine && mine.on_air !== me.name);
@@ -166,7 +192,7 @@ async function poll() {
     });
     if (!response.ok) {
       boothError = response.status === 401 || response.status === 403
-        ? "Sign in (invite link or token) to see the booth." : `The booth is unavailable (${response.status}).`;
+        ? t("sign_in") : t("unavailable", { status: String(response.status) });
       booth = null;
     } else {
       /** @type {{ languages: Booth[] }} */
@@ -175,7 +201,7 @@ async function poll() {
       booth = body.languages.find((b) => b.language === me.language) || null;
     }
   } catch {
-    boothError = "The server is unreachable; retrying.";
+    boothError = t("unreachable");
   }
   render();
 }
@@ -185,13 +211,13 @@ async function takeOver() {
   const response = await fetch(
     `/api/interpret/${encodeURIComponent(channel)}/${encodeURIComponent(me.language)}/take`,
     { method: "POST", headers: authHeaders(), credentials: "same-origin" });
-  if (!response.ok) boothError = `Could not take over: ${(await response.text()).trim()}`;
+  if (!response.ok) boothError = t("take_failed", { why: (await response.text()).trim() });
   await poll();
 }
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  start().catch((error) => setStatus(voiceStatus, "error", `Could not start: ${errorMessage(error)}`));
+  start().catch((error) => setStatus(voiceStatus, "error", t("could_not_start", { why: errorMessage(error) })));
 });
 stopButton.addEventListener("click", () => { stop(); });
 takeButton.addEventListener("click", () => {
@@ -209,7 +235,7 @@ microphone.addEventListener("change", async () => {
     await voice.stop();
     voice.start();
   } catch (error) {
-    setStatus(voiceStatus, "error", `Could not open the microphone: ${errorMessage(error)}`);
+    setStatus(voiceStatus, "error", t("mic_failed", { why: errorMessage(error) }));
   }
 });
 
@@ -220,6 +246,12 @@ const params = new URLSearchParams(location.search);
 tokenField.value = fragment.get("token") || params.get("token") || tokenField.value;
 if (tokenField.value) tokenField.closest("details")?.removeAttribute("open");
 useToken();
+byId("ui-language").addEventListener("click", () => {
+  ui = ui === "zh" ? "en" : "zh";
+  localStorage.setItem(UI_KEY, ui);
+  translatePage();
+});
+translatePage();
 listMicrophones().catch(() => {});
 setInterval(() => { poll(); }, POLL_MS);
 poll();
