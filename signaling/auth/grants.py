@@ -28,10 +28,8 @@ class Role(enum.StrEnum):
     INTERPRETER = "interpreter"
 
 
-# Roles a person may be invited to on the invite page; a relay token belongs to a node,
-# never to a person. Interpreters are minted with ``venuebridge token`` (their scope is
-# a channel and a language, which the invite page does not ask for yet).
-PEOPLE_ROLES = tuple(role for role in Role if role not in (Role.RELAY, Role.INTERPRETER))
+# Roles a person may be invited to; a relay token belongs to a node, never to a person.
+PEOPLE_ROLES = tuple(role for role in Role if role is not Role.RELAY)
 
 
 @dataclass(frozen=True, slots=True)

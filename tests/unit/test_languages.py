@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 import jwt
 import pytest
 
+from config import Event
 from signaling.auth import Grant, Role, TokenAuthority
 from signaling.auth.grants import validate_scope
-from signaling.errors import Unauthorized
+from signaling.errors import BadMessage, Unauthorized
+from signaling.invites.request import parse_request
 from streaming.errors import BadRequest
 from streaming.languages import LanguageDesk, parse_language
 from streaming.packet import MediaPacket
@@ -233,3 +235,37 @@ def test_an_interpreter_invite_lands_on_the_booth_page() -> None:
 
     grant = Grant("Akiko", Role.INTERPRETER, channels=("gz-hall-1",), language="ja")
     assert landing(grant) == "/interpret/gz-hall-1"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({}, "an interpreter invite needs a channel"),
+        ({"interpret_channel": "mars"}, "there is no channel 'mars'"),
+        ({"interpret_channel": "gz-hall-1"}, "needs a language"),
+        ({"interpret_channel": "gz-hall-1", "interpret_lang": "jp"}, "did you mean 'ja'"),
+    ],
+)
+def test_the_invite_page_checks_an_interpreter_invite(
+    reference_event: Event, fields: dict[str, str], message: str
+) -> None:
+    form = {"role": ["interpreter"], "label": ["booth ja"], "hours": ["12"]}
+    form |= {key: [value] for key, value in fields.items()}
+    with pytest.raises(BadMessage, match=message):
+        parse_request(form, reference_event, lambda role: 336, 80)
+
+
+def test_the_invite_page_makes_an_interpreter_invite(reference_event: Event) -> None:
+    form = {
+        "role": ["interpreter"],
+        "label": ["Akiko Sato"],
+        "hours": ["12"],
+        "interpret_channel": ["gz-hall-1"],
+        "interpret_lang": ["ja"],
+    }
+    request = parse_request(form, reference_event, lambda role: 336, 80)
+    assert (request.role, request.channels, request.language) == (
+        Role.INTERPRETER,
+        ("gz-hall-1",),
+        "ja",
+    )
