@@ -7,7 +7,6 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -27,8 +26,11 @@ from streaming.errors import (
 )
 from streaming.feed import Feed
 from streaming.http_rules import TrickleFragment, new_session_id
+from streaming.hub_languages import HubLanguages, event_languages, is_interpreter
 from streaming.hub_snapshots import HubSnapshots, venue_output_snapshot
 from streaming.ice_ports import AnyFreePort, IcePorts
+from streaming.language_relay import LanguageRelays
+from streaming.languages import LanguageDesk, LanguageTrack, parse_language
 from streaming.memory import HeapTrimmer
 from streaming.nack import RepairTuning
 from streaming.native_batch import new_send_batch
@@ -45,7 +47,7 @@ from streaming.publisher import PublisherSession
 from streaming.relay import RelayLinks, RelayPull
 from streaming.sdp_answer import advertise_addresses, with_opus_fec
 from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, parse_offer
-from streaming.session_urls import SessionUrls
+from streaming.session_urls import Negotiated, SessionUrls
 from streaming.slates import SlateBook
 from streaming.snapshots import VenueOutputSnapshot
 from streaming.source import ChannelSource
@@ -60,21 +62,11 @@ logger = logging.getLogger(__name__)
 Session = PublisherSession | SubscriberSession
 
 
-@dataclass(frozen=True, slots=True)
-class Negotiated:
-    """A new session: its id, our SDP answer, its ETag and its URL path (with the secret)."""
-
-    session_id: str
-    answer: str
-    etag: str
-    path: str
-
-
 def _offer_kinds(offer: Offer) -> list[str]:
     return [s.kind for s in offer.sections]
 
 
-class MediaHub(HubSnapshots):
+class MediaHub(HubSnapshots, HubLanguages):
     """Creates and ends sessions, routes venue outputs, owns every background task.
 
     Its state stays inside; readers get frozen snapshots built when they ask.
@@ -108,6 +100,7 @@ class MediaHub(HubSnapshots):
         batch = new_send_batch(limits.native_send)  # one per process, for every channel
         self._sources = {c.id: ChannelSource(c.id, time.monotonic, batch) for c in event.channels}
         self._watch = SourceWatch(self._sources, self._source_changed, watch or WatchSettings())
+        self._languages = LanguageDesk(self._source, known=event_languages(event))
         self._slates = SlateBook(
             event,
             video_codec,
@@ -117,7 +110,13 @@ class MediaHub(HubSnapshots):
         )
         self._outputs = {
             v.id: VenueOutput(
-                v.id, self._source, self._switched, self._slates.feeds[v.id], self._watch.is_live
+                v.id,
+                self._source,
+                self._switched,
+                self._slates.feeds[v.id],
+                self._watch.is_live,
+                self._languages.listened,
+                v.language,
             )
             for v in event.venues
         }
@@ -134,18 +133,24 @@ class MediaHub(HubSnapshots):
         # An edge: channels nobody publishes here are pulled from ``upstream``, with
         # ``relay_token`` (this node's own credentials), else the static ``relay.token``.
         self._relays: RelayLinks | None = None
+        self._language_relays: LanguageRelays | None = None
         if upstream is not None:
             relay = relay or RelaySettings()
             static_token = relay.token
+            credentials = relay_token or (lambda: static_token)
             self._relays = RelayLinks(
                 self._sources,
                 upstream,
-                WhepClient(relay_token or (lambda: static_token)),
+                WhepClient(credentials),
                 relay,
                 video_codec,
                 self._wanted,
                 self._relay_session,
                 tuning=self._tuning,
+            )
+            # A relayed channel's language tracks come over links of their own.
+            self._language_relays = LanguageRelays(
+                self._languages, self._source, WhepClient(credentials), relay, video_codec
             )
 
     # -- lookups -----------------------------------------------------------------------
@@ -203,9 +208,13 @@ class MediaHub(HubSnapshots):
         self._slates.start()
         if self._relays is not None:
             self._relays.start()
+        if self._language_relays is not None:
+            self._language_relays.start()
 
     async def aclose(self) -> None:
         """End every session and task."""
+        if self._language_relays is not None:
+            await self._language_relays.aclose()
         if self._relays is not None:
             await self._relays.aclose()
         await self._stats.aclose()
@@ -217,6 +226,7 @@ class MediaHub(HubSnapshots):
             await asyncio.gather(*self._tasks, return_exceptions=True)
         for output in self._outputs.values():
             output.close()
+        self._languages.close()
         self._trimmer.close()
 
     # -- access ------------------------------------------------------------------------
@@ -235,7 +245,7 @@ class MediaHub(HubSnapshots):
         self, channel: str, offer_sdp: str, token: str | None, *, backup: bool = False
     ) -> Negotiated:
         """A WHIP offer for ``channel`` (its backup with ``backup``); it replaces the
-        publisher in the same role once live."""
+        publisher in the same role once live. (An interpreter's: ``publish_interpretation``.)"""
         # Channel and venue ids are public (the schedule lists them): 404 before 401.
         source = self._source(channel)
         self._require(self.access.may_publish(token, channel), token)
@@ -256,9 +266,12 @@ class MediaHub(HubSnapshots):
         return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}", None)
 
     def _publisher_live(self, session: PublisherSession) -> None:
+        if is_interpreter(session):
+            return  # a booth has many seats: nobody is replaced
         for other in list(self._publishers.values()):
             if (
                 other is not session
+                and not is_interpreter(other)
                 and other.channel == session.channel
                 and other.role == session.role
             ):
@@ -268,10 +281,18 @@ class MediaHub(HubSnapshots):
     # -- WHEP --------------------------------------------------------------------------
 
     async def play(
-        self, channel: str, offer_sdp: str, token: str | None, address: str
+        self,
+        channel: str,
+        offer_sdp: str,
+        token: str | None,
+        address: str,
+        language: str | None = None,
     ) -> Negotiated:
-        """A WHEP offer for a live channel from client ``address`` (admission counts it)."""
+        """A WHEP offer for a live channel from client ``address`` (admission counts it);
+        its audio is the ``language`` track (the floor while that is not live)."""
         source = self._source(channel)
+        language = parse_language(language)
+        audio = None if language is None else self._languages.listened(channel, language)
         self._require(self.access.may_play(token, channel), token)
         if not source.live and self._relays is None:
             raise NotLive(f"channel '{channel}' is not live")
@@ -280,9 +301,8 @@ class MediaHub(HubSnapshots):
         # An edge pulls the channel from upstream (a good offer first: junk pulls nothing).
         if not source.live and (self._relays is None or not await self._relays.bring_live(channel)):
             raise NotLive(f"channel '{channel}' is not live")
-        return await self._subscribe(
-            source, f"channel:{channel}", offer, offer_sdp, f"/whep/{channel}", address, token
-        )
+        label, base = f"channel:{channel}", f"/whep/{channel}"
+        return await self._subscribe(source, label, offer, offer_sdp, base, address, token, audio)
 
     async def play_venue(
         self, venue: str, offer_sdp: str, token: str | None, address: str
@@ -331,6 +351,7 @@ class MediaHub(HubSnapshots):
         base: str,
         address: str,
         token: str | None,
+        audio: LanguageTrack | None = None,
     ) -> Negotiated:
         # Admitted before anything costly; the ticket goes back when the session ends.
         ticket = self._admission.admit(address, label, time.monotonic())
@@ -343,6 +364,8 @@ class MediaHub(HubSnapshots):
             self._ice_ports,
             self._tuning,
         )
+        if audio is not None:
+            session.listen_to(audio, audio.language)
         self._subscribers[session.id] = session
         self._remember_token(session, token)
         return await self._negotiate(session, offer, offer_sdp, base, ticket)

@@ -42,8 +42,10 @@ from web import (
     director_page,
     exports,
     hygiene,
+    interpret_page,
     invites_page,
     join,
+    languages_http,
     media_api,
     media_pages,
     metrics,
@@ -139,6 +141,8 @@ def create_app(
         routes.setup(app)
     nodes_api.setup(app)
     captions_http.setup(app)
+    languages_http.setup(app)
+    interpret_page.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app

@@ -61,13 +61,15 @@ def cmd_token(args: argparse.Namespace) -> int:
     )
     if unknown:
         return _fail(f"not in this event: {', '.join(unknown)}")
+    if args.lang is not None and role is Role.INTERPRETER and args.channel:
+        _warn_if_not_interpreted(event, args.channel[0], args.lang)
     grant = Grant(
         identity=args.name or new_identity(role.value),
         role=role,
         venue=args.venue,
         sessions=tuple(args.session),
         channels=tuple(args.channel),
-        language=args.lang if role is Role.CAPTIONER else None,
+        language=args.lang,
     )
     if args.lang and role is Role.CAPTIONER and not _captioned_language(event, grant):
         return _fail(f"no session named carries the language '{args.lang}'")
@@ -82,6 +84,24 @@ def cmd_token(args: argparse.Namespace) -> int:
     if not settings.public_url:
         print(NO_PUBLIC_URL, file=sys.stderr)
     return 0
+
+
+def _warn_if_not_interpreted(event: Event, channel: str, language: str) -> None:
+    """A warning (not a refusal) when no session on ``channel`` lists ``language``.
+
+    Any well-formed code is accepted, so a booth can be set up before the schedule says
+    which languages a session gets; a typo (``jp`` for ``ja``) still shows here.
+    """
+    interpreted = sorted(
+        {code for s in event.sessions if s.channel == channel for code in s.languages[1:]}
+    )
+    if language not in interpreted:
+        listed = ", ".join(interpreted) or "none"
+        print(
+            f"venuebridge: warning: no session on {channel} is interpreted into "
+            f"'{language}' (its sessions list: {listed})",
+            file=sys.stderr,
+        )
 
 
 async def _mint(settings: Settings, event: Event, grant: Grant, ttl: float) -> str:
@@ -180,8 +200,14 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=[],
         help="moderator, captioner: a session id or '*' (repeat)",
     )
-    token.add_argument("--channel", action="append", default=[], help="producer: channel (repeat)")
-    token.add_argument("--lang", help="captioner: the one language they caption (default: any)")
+    token.add_argument(
+        "--channel", action="append", default=[], help="producer: channels; interpreter: one"
+    )
+    token.add_argument(
+        "--lang",
+        help="captioner: the one language they caption (default: any); "
+        "interpreter: the language they interpret into (required)",
+    )
     token.add_argument(
         "--ttl", type=parse_ttl, default="12h", help="lifetime: 90s, 15m, 12h, 3d (default 12h)"
     )

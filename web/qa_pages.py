@@ -87,6 +87,8 @@ def landing(grant: Grant) -> str:
         return f"/publish/{grant.channels[0]}" if one else "/publish"
     if grant.role is Role.CAPTIONER and len(grant.sessions) == 1 and grant.sessions[0] != "*":
         return f"/caption/{grant.sessions[0]}"
+    if grant.role is Role.INTERPRETER and grant.channels:
+        return f"/interpret/{grant.channels[0]}"
     if grant.role is Role.ADMIN:
         return "/admin/invites"
     if grant.directs:

@@ -32,7 +32,12 @@ async def post_whip(request: web.Request) -> web.Response:
         if redirect is not None:
             return redirect
         offer, token = await read_offer(request)
-        negotiated = await hub.publish(channel, offer, token, backup=_is_backup(request))
+        if "lang" in request.query:  # an interpreter: the channel's language track
+            negotiated = await hub.publish_interpretation(
+                channel, request.query["lang"], offer, token
+            )
+        else:
+            negotiated = await hub.publish(channel, offer, token, backup=_is_backup(request))
         return created(request, negotiated)
 
     return await guarded(publish)

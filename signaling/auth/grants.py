@@ -6,6 +6,8 @@ import enum
 import re
 from dataclasses import dataclass, field
 
+from config.languages import language_problem
+
 ALL = "*"
 # A language code as event files spell them (zh, en, ja, ko, ru, pt-br).
 LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
@@ -22,6 +24,8 @@ class Role(enum.StrEnum):
     RELAY = "relay"
     # Types caption lines for some sessions (``/caption/{session}``), one language or all.
     CAPTIONER = "captioner"
+    # Interprets one channel into one language: publishes that language track (WHIP ?lang=).
+    INTERPRETER = "interpreter"
 
 
 # Roles a person may be invited to; a relay token belongs to a node, never to a person.
@@ -36,9 +40,10 @@ class Grant:
     role: Role
     venue: str | None = None  # operator: their venue
     sessions: tuple[str, ...] = ()  # moderator, captioner: their sessions, or ("*",)
-    channels: tuple[str, ...] = ()  # producer: their channels, or ("*",)
+    channels: tuple[str, ...] = ()  # producer: their channels, or ("*",); interpreter: one
     anonymous: bool = False
-    language: str | None = None  # captioner: the one language they caption (None: any)
+    # captioner: the one language they caption (None: any); interpreter: theirs (required)
+    language: str | None = None
     # Only the ingest key's grant (``credentials.ingest_key_grant``): tokens never carry it.
     also_directs: bool = False
     # The token it came from (``jti``, ``iat``), for revocation; not part of who it is.
@@ -56,6 +61,14 @@ class Grant:
         if self.role is Role.ADMIN:
             return True
         return self.role is Role.PRODUCER and (ALL in self.channels or channel_id in self.channels)
+
+    def interprets(self, channel_id: str, language: str) -> bool:
+        """May publish ``channel_id``'s ``language`` track (an interpreter of exactly that)."""
+        return (
+            self.role is Role.INTERPRETER
+            and self.channels == (channel_id,)
+            and self.language == language
+        )
 
     def may_relay_for(self) -> str | None:
         """The venue whose room questions this person may relay (sub-venue operators)."""
@@ -108,5 +121,13 @@ def validate_scope(
         raise ValueError(f"'{language[:20]}' is not a language code like zh, en, ja")
     if role is Role.PRODUCER and not channels:
         raise ValueError("a producer token needs --channel")
-    if role is not Role.PRODUCER and channels:
-        raise ValueError("only producer tokens carry channels")
+    if role is Role.INTERPRETER:
+        if len(channels) != 1 or ALL in channels:
+            raise ValueError("an interpreter token needs exactly one --channel")
+        problem = language_problem(language) if language else "none given"
+        if problem is not None:
+            raise ValueError(f"an interpreter token needs --lang, a language code ({problem})")
+    elif language is not None and role is not Role.CAPTIONER:
+        raise ValueError("only interpreter and captioner tokens carry a language")
+    if role not in (Role.PRODUCER, Role.INTERPRETER) and channels:
+        raise ValueError("only producer and interpreter tokens carry channels")

@@ -32,6 +32,7 @@ DEFAULT_MAX_LIFETIMES: Mapping[Role, float] = {
     Role.ADMIN: 24 * 3600,
     Role.RELAY: 168 * 3600,
     Role.CAPTIONER: 336 * 3600,
+    Role.INTERPRETER: 336 * 3600,
 }
 # A redirect's pass (``mint_pass``) never lives longer than this, whatever it asks for.
 PASS_MAX_LIFETIME = 300.0

@@ -90,6 +90,7 @@ class InviteDesk:
             venue=grant.venue,
             sessions=grant.sessions,
             channels=grant.channels,
+            language=grant.language,
         )
         await self._log.add(invite)
         return invite

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from config import Event
+from config.languages import language_problem
 from signaling.auth.grants import ALL, PEOPLE_ROLES, Role
 from signaling.errors import BadMessage
 
@@ -28,7 +29,7 @@ class InviteRequest:
     venue: str | None = None
     sessions: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
-    language: str | None = None  # captioner: the one language they caption (None: any)
+    language: str | None = None  # captioner: one language (None: any); interpreter: theirs
 
 
 def _shown(value: str) -> str:
@@ -91,6 +92,13 @@ def _scope(form: Form, role: Role, event: Event) -> Scope:
         return venue, (), ()
     if role is Role.CAPTIONER:
         return None, _captioned_sessions(form, event), ()
+    if role is Role.INTERPRETER:
+        channel = _one(form, "interpret_channel")
+        if not channel:
+            raise BadMessage("an interpreter invite needs a channel")
+        if event.channel(channel) is None:
+            raise BadMessage(f"there is no channel '{_shown(channel)}' in this event")
+        return None, (), (channel,)
     if role is Role.MODERATOR:
         sessions = _many(form, "session")
         if not sessions:
@@ -137,9 +145,24 @@ def parse_request(
     ttl = _hours(_one(form, "hours"), role, max_hours(role))
     venue, sessions, channels = _scope(form, role, event)
     language = _caption_language(form, event, sessions) if role is Role.CAPTIONER else None
+    if role is Role.INTERPRETER:
+        language = _interpreted_language(form)
     return InviteRequest(
         role, label, ttl, venue=venue, sessions=sessions, channels=channels, language=language
     )
+
+
+def _interpreted_language(form: Form) -> str:
+    """The language an interpreter invite publishes (required; the event files' rule)."""
+    language = _one(form, "interpret_lang")
+    if not language:
+        raise BadMessage("an interpreter invite needs a language (ja, ru, ...)")
+    if len(language) > 35:
+        raise BadMessage(f"'{_shown(language)}' is not a language code (ja, ru, ...)")
+    problem = language_problem(language)
+    if problem is not None:
+        raise BadMessage(problem)
+    return language
 
 
 def _caption_language(form: Form, event: Event, sessions: tuple[str, ...]) -> str | None:

@@ -33,6 +33,8 @@ def test_each_role_takes_only_the_scope_it_needs(reference_event: Event) -> None
         "venue": "jp",
         "session": ["overseas-talents-summit"],
         "channel": ["gz-hall-1", "gz-hall-2"],
+        "interpret_channel": "gz-hall-1",
+        "interpret_lang": "ja",
     }
     made = {
         role.value: _parse(reference_event, role=role.value, label="x", hours="2", **scopes)
@@ -42,6 +44,7 @@ def test_each_role_takes_only_the_scope_it_needs(reference_event: Event) -> None
     assert made["operator"].channels == ()
     assert made["moderator"].sessions == ("overseas-talents-summit",)
     assert made["producer"].channels == ("gz-hall-1", "gz-hall-2")
+    assert (made["interpreter"].channels, made["interpreter"].language) == (("gz-hall-1",), "ja")
     for role in ("viewer", "director", "admin"):
         request = made[role]
         assert (request.venue, request.sessions, request.channels) == (None, (), ())

@@ -11,6 +11,7 @@ import { byId, el, errorMessage } from "../lib/dom.js";
 import { browserZone, pageNow } from "../lib/time.js";
 import { isLost } from "../lib/onair.js";
 import { CaptionView } from "../lib/captions.js";
+import { pickAudioLanguage } from "./audio_language.js";
 
 /** @typedef {import("../qa/client.js").Question} Question */
 /** @typedef {import("./schedule.js").ScheduleSession} ScheduleSession */
@@ -61,6 +62,8 @@ function receiveRouting(frame) {
   matrix = /** @type {RoutingFrame} */ (frame);
   showStatus();
 }
+const audioLanguage = document.getElementById("audio-language");
+if (audioLanguage instanceof HTMLSelectElement) pickAudioLanguage(player, audioLanguage);
 player.start();
 
 // ---- language switch
