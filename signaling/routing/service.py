@@ -20,6 +20,7 @@ from signaling.clock import Clock
 from signaling.protocol.server import ChannelHealth, RouteView, Routing, VenueRouting, as_json
 from signaling.records.airing import Airing, OffAirCause
 from signaling.records.log import AsRunLog
+from signaling.routing.languages import OutputLanguages
 from signaling.routing.persisted import (
     RoutingStateKeeper,
     SourceName,
@@ -46,6 +47,10 @@ class MediaView(Protocol):
 
     def use_source(self, channel: str, source: SourceName) -> None:
         """Feed ``channel``'s outputs from its primary or its backup publisher."""
+        ...
+
+    def set_output_language(self, venue: str, language: str | None) -> None:
+        """Play ``language`` (None: the floor) on ``venue``'s output."""
         ...
 
 
@@ -116,6 +121,7 @@ class RoutingService:
         self.node = node
         self.homes = homes
         self._homes_down: dict[str, str] = {}  # venue -> its home node, while down
+        self.languages = OutputLanguages(router.event)
 
     # -- the loop -------------------------------------------------------------------
 
@@ -125,6 +131,11 @@ class RoutingService:
             document = await self.keeper.load()
             if document is not None:
                 self._sources = restore_routing(self.router, document)
+                self.languages.restore(document.get("languages", {}))
+        now = self.clock.now()
+        for venue, language in self.languages.all().items():
+            self.media.set_output_language(venue, language)
+            self._pending.extend(self.log.language(venue, language, now))
         for channel, source in self._sources.items():
             self.media.use_source(channel, source)
         for state in self.router.states():
@@ -212,6 +223,16 @@ class RoutingService:
         self._sources[channel] = source
         await self._flush(changed=True)
 
+    async def set_language(self, venue: str, language: str | None, by: str) -> bool:
+        """A director's or operator's choice of what ``venue``'s output plays (kept, sent
+        to the media plane, noted on the airing); False when it already plays that."""
+        if not self.languages.set(venue, language, by):
+            return False
+        self.media.set_output_language(venue, language)
+        self._pending.extend(self.log.language(venue, language, self.clock.now()))
+        await self._flush(changed=True)
+        return True
+
     def source_choices(self) -> dict[str, SourceName]:
         """The failover choices directors made, per channel."""
         return dict(self._sources)
@@ -289,7 +310,8 @@ class RoutingService:
             return
         if self.keeper is not None:
             try:
-                await self.keeper.save(routing_state(self.router, dict(self._sources)))
+                state = routing_state(self.router, dict(self._sources))
+                await self.keeper.save(state | {"languages": self.languages.state()})
             except Exception:
                 logger.exception("could not keep the routing state")
         if self.on_change is not None:
@@ -335,6 +357,7 @@ class RoutingService:
                     off_air_since=off_air_since.isoformat() if off_air_since else None,
                     home=home,
                     home_up=home_up,
+                    language=self.languages.language(state.venue),
                 )
             )
         channels = {}
