@@ -5,9 +5,9 @@ The routing automation runs on worker 0 only (web/workers.py); what it switches 
 own media plane it also tells its siblings over the bus (``worker-route``,
 ``worker-source`` and ``worker-language``, addressed by the node's id), and a sibling that
 (re)starts asks for the whole plan (``worker-hello``). The matrix pages watch (director,
-consoles, players) goes the same way (``worker-matrix``): a page whose websocket landed on a sibling sees
-what the routing worker shows. A channel the sibling does not publish itself it
-pulls from the worker that does (web/worker_wiring.py), as for any player.
+consoles, players) goes the same way (``worker-matrix``): a page whose websocket landed
+on a sibling sees what the routing worker shows. A channel the sibling does not publish
+itself it pulls from the worker that does (web/worker_wiring.py), as for any player.
 """
 
 from __future__ import annotations
