@@ -41,6 +41,7 @@ from web import (
     director_page,
     exports,
     hygiene,
+    interpreting_api,
     invites_page,
     join,
     media_api,
@@ -131,6 +132,7 @@ def create_app(
         routes.setup(app)
     for routes in (routing_api, records_api, director_page, venue_pages, tokens_api, invites_page):
         routes.setup(app)
+    interpreting_api.setup(app)
     nodes_api.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)

@@ -22,6 +22,11 @@ from signaling.clock import Clock
 from signaling.hub import Hub
 from signaling.nodes import Directory, LocalDirectory, RedisDirectory
 from signaling.records.airing import Judgement
+from signaling.records.interpreting_store import (
+    InterpretingRecorder,
+    InterpretingStore,
+    open_interpreting_log,
+)
 from signaling.records.recovery import open_asrun_log
 from signaling.records.store import AiringStore
 from signaling.routing.home_agent import HomeAgent
@@ -43,7 +48,18 @@ from web.adapters import (
 )
 from web.backends import Backends, redis_prefix
 from web.departures import DepartedPulls
-from web.keys import CLOCK, EVENT, HOMES, NODE, PEERS, ROUTING, SETTINGS, WORKER, WORKER_LOAD
+from web.keys import (
+    CLOCK,
+    EVENT,
+    HOMES,
+    INTERPRETING,
+    NODE,
+    PEERS,
+    ROUTING,
+    SETTINGS,
+    WORKER,
+    WORKER_LOAD,
+)
 from web.peers import PeerOrigins
 from web.upstreams import DirectoryUpstreams
 from web.worker_routes import RoutesToSiblings, SiblingRoutes, add_counts
@@ -129,6 +145,9 @@ async def node_parts(
                 settings.node.heartbeat_seconds,
             )
             agent.hello_listeners.append(remote.home_said_hello)
+            # Opened before the routing plane: its first heartbeat would hide the last one.
+            interpreting = interpreting_records(event, backends.store, media, app[CLOCK])
+            app[INTERPRETING] = await stack.enter_async_context(interpreting)
             routing = routing_plane(settings, event, backends.store, hub, media, app[CLOCK], remote)
             app[ROUTING] = await stack.enter_async_context(routing)
             if siblings is not None:
@@ -159,6 +178,24 @@ def open_directory(
         heartbeat=settings.node.heartbeat_seconds,
         ttl=settings.node.ttl_seconds,
     )
+
+
+@contextlib.asynccontextmanager
+async def interpreting_records(
+    event: Event, events: EventStore, media: MediaHub, clock: Clock
+) -> AsyncIterator[InterpretingRecorder]:
+    """Interpreters' on-air turns from the media plane's booths, kept in the store."""
+    store = InterpretingStore(events, event.id)
+    last_alive = await AiringStore(events, event.id).last_alive()
+    recorder = InterpretingRecorder(
+        await open_interpreting_log(store, last_alive), store, clock.from_real
+    )
+    recorder.start()
+    media.add_language_listener(recorder)
+    try:
+        yield recorder
+    finally:
+        await recorder.aclose(clock.now())
 
 
 @contextlib.asynccontextmanager

@@ -13,6 +13,7 @@ from signaling.records.airing import Airing
 from signaling.records.report import (
     airing_row,
     airing_title,
+    languages_json,
     off_air_json,
     to_csv,
     totals_by_part,
@@ -28,7 +29,7 @@ def _require_director(request: web.Request) -> Grant:
     return require_director(request, "The as-run record")
 
 
-async def _airings(request: web.Request) -> list[Airing]:
+async def airings_of(request: web.Request) -> list[Airing]:
     """The node that runs routing holds the log in memory; others fold the stored stream."""
     routing = request.app.get(ROUTING)
     if routing is not None:
@@ -41,14 +42,17 @@ async def _airings(request: web.Request) -> list[Airing]:
 async def get_records_json(request: web.Request) -> web.Response:
     _require_director(request)
     event = request.app[EVENT]
-    rows = [airing_row(event, a) | {"off_air": off_air_json(a)} for a in await _airings(request)]
+    rows = [
+        airing_row(event, a) | {"off_air": off_air_json(a), "languages": languages_json(a)}
+        for a in await airings_of(request)
+    ]
     return web.json_response({"event": event.id, "airings": rows})
 
 
 async def get_records_csv(request: web.Request) -> web.Response:
     _require_director(request)
     event = request.app[EVENT]
-    rows = [airing_row(event, a) for a in await _airings(request)]
+    rows = [airing_row(event, a) for a in await airings_of(request)]
     return web.Response(
         text=to_csv(rows),
         content_type="text/csv",
@@ -61,7 +65,7 @@ async def get_records_csv(request: web.Request) -> web.Response:
 async def records_page(request: web.Request) -> dict[str, Any]:
     _require_director(request)
     event = request.app[EVENT]
-    airings = await _airings(request)
+    airings = await airings_of(request)
     now = request.app[CLOCK].now()
     cells: dict[tuple[str, str], list[Airing]] = {}
     for airing in airings:
