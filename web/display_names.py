@@ -10,6 +10,7 @@ from typing import Any
 
 from config import Event
 from config.event import ChannelKind
+from signaling.routing.languages import event_languages
 
 # A question's origin (signaling's ``Origin``) as the moderator and the stage read it.
 ORIGIN_WORDS = {
@@ -24,6 +25,14 @@ CHANNEL_KIND_WORDS = {
 }
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+# Language tracks a venue output may play, named in their own language beside the code.
+TRACK_NAMES = {"zh": "中文", "en": "English", "ja": "日本語", "ko": "한국어", "ru": "Русский"}
+
+
+def track_options(event: Event) -> list[tuple[str, str]]:
+    """(value, label) for a venue output's language select: the floor, then every track."""
+    tracks = [(code, f"{code} · {TRACK_NAMES.get(code, code)}") for code in event_languages(event)]
+    return [("", "floor (no interpretation)"), *tracks]
 
 
 def display_names(event: Event) -> dict[str, Any]:

@@ -7,26 +7,17 @@ from typing import Any
 
 from aiohttp import web
 
-from signaling.records.interpreting import OnAir, interpreting_rows, to_csv
-from signaling.records.interpreting_store import InterpretingStore
+from signaling.records.interpreting import interpreting_rows, to_csv
 from web.auth import require_director
-from web.keys import CLOCK, EVENT, INTERPRETING, STORE
-from web.records_api import airings_of
-
-
-async def _intervals(request: web.Request) -> list[OnAir]:
-    """The routing node holds the turns in memory; other nodes fold the stored stream."""
-    recorder = request.app.get(INTERPRETING)
-    if recorder is not None:
-        return recorder.log.intervals()
-    return await InterpretingStore(request.app[STORE], request.app[EVENT].id).load()
+from web.keys import CLOCK, EVENT
+from web.records_api import airings_of, intervals_of
 
 
 async def _rows(request: web.Request) -> list[dict[str, Any]]:
     require_director(request, "The interpreting record")
     event = request.app[EVENT]
     airings = await airings_of(request)
-    return interpreting_rows(event, await _intervals(request), airings, request.app[CLOCK].now())
+    return interpreting_rows(event, await intervals_of(request), airings, request.app[CLOCK].now())
 
 
 async def interpreting_csv(request: web.Request) -> web.Response:

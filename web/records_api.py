@@ -10,6 +10,8 @@ from aiohttp import web
 from config.event import Part
 from signaling.auth.grants import Grant
 from signaling.records.airing import Airing
+from signaling.records.interpreting import OnAir, interpreting_rows
+from signaling.records.interpreting_store import InterpretingStore
 from signaling.records.report import (
     airing_row,
     airing_title,
@@ -22,7 +24,7 @@ from signaling.records.report import (
 from signaling.records.store import AiringStore
 from signaling.records.timeline import WIDTH, venue_timeline
 from web.auth import require_director
-from web.keys import CLOCK, EVENT, ROUTING, STORE
+from web.keys import CLOCK, EVENT, INTERPRETING, ROUTING, STORE
 
 
 def _require_director(request: web.Request) -> Grant:
@@ -37,6 +39,14 @@ async def airings_of(request: web.Request) -> list[Airing]:
     event = request.app[EVENT]
     airings = await AiringStore(request.app[STORE], event.id).load()
     return sorted(airings, key=lambda a: (a.scheduled_start, a.venue, a.id))
+
+
+async def intervals_of(request: web.Request) -> list[OnAir]:
+    """Interpreters' turns: in memory on the routing node, else folded from the store."""
+    recorder = request.app.get(INTERPRETING)
+    if recorder is not None:
+        return recorder.log.intervals()
+    return await InterpretingStore(request.app[STORE], request.app[EVENT].id).load()
 
 
 async def get_records_json(request: web.Request) -> web.Response:
@@ -79,6 +89,8 @@ async def records_page(request: web.Request) -> dict[str, Any]:
         "scheduled": scheduled,
         "timelines": [venue_timeline(event, v.id, airings, now) for v in event.venues],
         "unscheduled": [a for a in airings if a.unscheduled],
+        "language_changes": [a for a in airings if len(a.languages) > 1],
+        "interpreting": interpreting_rows(event, await intervals_of(request), airings, now),
         "off_air": [a for a in airings if a.off_air],
         "title_of": lambda airing: airing_title(event, airing),
         "now": now,
