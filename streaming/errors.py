@@ -31,6 +31,10 @@ class NotLive(MediaError):
     """The channel exists but nobody publishes it right now (HTTP 409)."""
 
 
+class Conflict(MediaError):
+    """The request does not fit the state it meets (409), e.g. a take-over without a seat."""
+
+
 class UnsupportedOffer(MediaError):
     """The offer parses but asks for something we do not do (HTTP 422)."""
 

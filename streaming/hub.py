@@ -27,8 +27,10 @@ from streaming.errors import (
 )
 from streaming.feed import Feed
 from streaming.http_rules import TrickleFragment, new_session_id
+from streaming.hub_languages import HubLanguages, is_interpreter
 from streaming.hub_snapshots import HubSnapshots, venue_output_snapshot
 from streaming.ice_ports import AnyFreePort, IcePorts
+from streaming.languages import LanguageDesk, LanguageTrack, parse_language
 from streaming.memory import HeapTrimmer
 from streaming.nack import RepairTuning
 from streaming.native_batch import new_send_batch
@@ -74,7 +76,7 @@ def _offer_kinds(offer: Offer) -> list[str]:
     return [s.kind for s in offer.sections]
 
 
-class MediaHub(HubSnapshots):
+class MediaHub(HubSnapshots, HubLanguages):
     """Creates and ends sessions, routes venue outputs, owns every background task.
 
     Its state stays inside; readers get frozen snapshots built when they ask.
@@ -108,6 +110,7 @@ class MediaHub(HubSnapshots):
         batch = new_send_batch(limits.native_send)  # one per process, for every channel
         self._sources = {c.id: ChannelSource(c.id, time.monotonic, batch) for c in event.channels}
         self._watch = SourceWatch(self._sources, self._source_changed, watch or WatchSettings())
+        self._languages = LanguageDesk(self._source)
         self._slates = SlateBook(
             event,
             video_codec,
@@ -117,7 +120,13 @@ class MediaHub(HubSnapshots):
         )
         self._outputs = {
             v.id: VenueOutput(
-                v.id, self._source, self._switched, self._slates.feeds[v.id], self._watch.is_live
+                v.id,
+                self._source,
+                self._switched,
+                self._slates.feeds[v.id],
+                self._watch.is_live,
+                self._languages.track,
+                v.language,
             )
             for v in event.venues
         }
@@ -213,6 +222,7 @@ class MediaHub(HubSnapshots):
             await asyncio.gather(*self._tasks, return_exceptions=True)
         for output in self._outputs.values():
             output.close()
+        self._languages.close()
         self._trimmer.close()
 
     # -- access ------------------------------------------------------------------------
@@ -228,12 +238,22 @@ class MediaHub(HubSnapshots):
     # -- WHIP --------------------------------------------------------------------------
 
     async def publish(
-        self, channel: str, offer_sdp: str, token: str | None, *, backup: bool = False
+        self,
+        channel: str,
+        offer_sdp: str,
+        token: str | None,
+        *,
+        backup: bool = False,
+        language: str | None = None,
     ) -> Negotiated:
         """A WHIP offer for ``channel`` (its backup with ``backup``); it replaces the
-        publisher in the same role once live."""
+        publisher in the same role once live. With ``language``: an interpreter's voice,
+        a seat in that language's booth (``streaming/languages.py``)."""
         # Channel and venue ids are public (the schedule lists them): 404 before 401.
         source = self._source(channel)
+        if language is not None:
+            interpreter, offer = self._interpretation_session(channel, language, offer_sdp, token)
+            return await self._negotiate(interpreter, offer, offer_sdp, f"/whip/{channel}", None)
         self._require(self.access.may_publish(token, channel), token)
         offer = parse_offer(offer_sdp)
         check_publish_offer(offer, self.video_codec)
@@ -252,9 +272,12 @@ class MediaHub(HubSnapshots):
         return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}", None)
 
     def _publisher_live(self, session: PublisherSession) -> None:
+        if is_interpreter(session):
+            return  # a booth has many seats: nobody is replaced
         for other in list(self._publishers.values()):
             if (
                 other is not session
+                and not is_interpreter(other)
                 and other.channel == session.channel
                 and other.role == session.role
             ):
@@ -264,10 +287,17 @@ class MediaHub(HubSnapshots):
     # -- WHEP --------------------------------------------------------------------------
 
     async def play(
-        self, channel: str, offer_sdp: str, token: str | None, address: str
+        self,
+        channel: str,
+        offer_sdp: str,
+        token: str | None,
+        address: str,
+        language: str | None = None,
     ) -> Negotiated:
-        """A WHEP offer for a live channel from client ``address`` (admission counts it)."""
+        """A WHEP offer for a live channel from client ``address`` (admission counts it);
+        its audio is the ``language`` track (the floor while that is not live)."""
         source = self._source(channel)
+        language = parse_language(language)
         self._require(self.access.may_play(token, channel), token)
         if not source.live and self._relays is None:
             raise NotLive(f"channel '{channel}' is not live")
@@ -276,9 +306,9 @@ class MediaHub(HubSnapshots):
         # An edge pulls the channel from upstream (a good offer first: junk pulls nothing).
         if not source.live and (self._relays is None or not await self._relays.bring_live(channel)):
             raise NotLive(f"channel '{channel}' is not live")
-        return await self._subscribe(
-            source, f"channel:{channel}", offer, offer_sdp, f"/whep/{channel}", address, token
-        )
+        audio = None if language is None else self._languages.track(channel, language)
+        label, base = f"channel:{channel}", f"/whep/{channel}"
+        return await self._subscribe(source, label, offer, offer_sdp, base, address, token, audio)
 
     async def play_venue(
         self, venue: str, offer_sdp: str, token: str | None, address: str
@@ -327,6 +357,7 @@ class MediaHub(HubSnapshots):
         base: str,
         address: str,
         token: str | None,
+        audio: LanguageTrack | None = None,
     ) -> Negotiated:
         # Admitted before anything costly; the ticket goes back when the session ends.
         ticket = self._admission.admit(address, label, time.monotonic())
@@ -339,6 +370,8 @@ class MediaHub(HubSnapshots):
             self._ice_ports,
             self._tuning,
         )
+        if audio is not None:
+            session.listen_to(audio, audio.language)
         self._subscribers[session.id] = session
         self._remember_token(session, token)
         return await self._negotiate(session, offer, offer_sdp, base, ticket)

@@ -122,4 +122,5 @@ def venue_output_snapshot(output: VenueOutput) -> VenueOutputSnapshot:
         consumers=output.consumer_count,
         last_switch=output.last_switch,
         on_slate=output.on_slate,
+        language=output.language,
     )

@@ -20,6 +20,14 @@ class MediaAccess(Protocol):
 
     def may_play_venue(self, token: str | None, venue: str) -> bool: ...
 
+    def interpreter(self, token: str | None, channel: str, language: str) -> str | None:
+        """The interpreter's name if ``token`` may publish ``channel``'s ``language`` track."""
+        ...
+
+    def may_see_booth(self, token: str | None, channel: str) -> bool:
+        """May list who is connected and on air in ``channel``'s interpreter booths."""
+        ...
+
     def revoked(self, token: str) -> bool:
         """The token a session was opened with has been revoked since: end the session."""
         ...
@@ -78,3 +86,19 @@ class UpstreamLocator(Protocol):
     """
 
     async def upstream_for(self, channel: str) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageEvent:
+    """Who is on air in ``channel``'s ``language`` booth since ``at`` (UTC)."""
+
+    channel: str
+    language: str
+    interpreter: str | None  # None: nobody on air, listeners hear the floor
+    at: datetime
+
+
+class LanguageListener(Protocol):
+    """Told on every on-air change in an interpreter booth (interpreting records)."""
+
+    def language_changed(self, event: LanguageEvent) -> None: ...

@@ -49,6 +49,7 @@ class VenueOutputSnapshot:
     consumers: int
     last_switch: SwitchEvent | None
     on_slate: bool = False  # the venue's slate is on air
+    language: str | None = None  # the language track the output plays (None: the floor)
 
 
 @dataclass(frozen=True, slots=True)

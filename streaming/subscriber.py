@@ -134,6 +134,9 @@ class SubscriberSession(PeerSession):
         self.video_codec = video_codec
         self.created_utc = datetime.now(UTC)
         self.tracks: list[_SubscriberTrack] = []
+        # Where the audio writer reads: the feed itself, or a language track of it.
+        self.audio_feed: Feed = feed
+        self.language: str | None = None
         self._attached = False
         self._video_writer: TrackWriter | None = None
         self._retry: asyncio.TimerHandle | None = None
@@ -161,7 +164,20 @@ class SubscriberSession(PeerSession):
         if track.video:
             track.writer.start(self.feed.gop_snapshot())
             self.feed.request_keyframe()
-        self.feed.add_consumer(track.writer)
+            self.feed.add_consumer(track.writer)
+        else:
+            self.audio_feed.add_consumer(track.writer)
+
+    def listen_to(self, audio_feed: Feed, language: str | None) -> None:
+        """Take audio from ``audio_feed`` from the next packet on (no renegotiation: the
+        writer sees a new epoch and re-bases, as at a venue-output switch)."""
+        previous, self.audio_feed, self.language = self.audio_feed, audio_feed, language
+        if previous is audio_feed or self._closed:
+            return
+        for track in self.tracks:
+            if not track.video and track.writer is not None:
+                previous.remove_consumer(track.writer)
+                audio_feed.add_consumer(track.writer)
 
     def _blocked(self) -> None:
         if self._retry is None and not self._closed:
@@ -188,6 +204,6 @@ class SubscriberSession(PeerSession):
     def _leave(self) -> None:
         for track in self.tracks:
             if track.writer is not None:
-                self.feed.remove_consumer(track.writer)
+                (self.feed if track.video else self.audio_feed).remove_consumer(track.writer)
         if self._retry is not None:
             self._retry.cancel()

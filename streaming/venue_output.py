@@ -9,6 +9,10 @@ With a slate, the output never shows black or a frozen picture: when nothing is 
 or the routed channel is not live it cuts to the venue's slate at once (the slate
 restarts at its keyframe) and keeps waiting on the channel, which cuts back in at its
 first keyframe. The slate reports itself as channel None.
+
+A language (``set_language``) makes the output's audio the on-air channel's track in that
+language (``streaming/languages.py``: the interpreter, else the floor) instead of the
+channel's own audio; it follows every cut, so it stays across video switches.
 """
 
 from __future__ import annotations
@@ -62,6 +66,26 @@ class _Tap:
         """Sources never replay to a venue output; it asks for their cache itself."""
 
 
+class _LanguageTap:
+    """Receives the on-air channel's language track (audio) on behalf of the output."""
+
+    kinds = (False,)
+
+    def __init__(self, output: VenueOutput, channel: str, language: str, feed: Feed) -> None:
+        self.output = output
+        self.channel = channel
+        self.language = language
+        self.feed = feed
+
+    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket], batch: SendBatch) -> None:
+        output = self.output
+        if output.on_air_channel == self.channel:
+            output._consumers.deliver(packet, frame, batch, output._owner)
+
+    def start(self, gop: Sequence[MediaPacket]) -> None:
+        """Audio needs no replay."""
+
+
 class VenueOutput:
     """Plays whichever channel is routed to the venue, switching at keyframes."""
 
@@ -72,6 +96,8 @@ class VenueOutput:
         on_switch: Callable[[SwitchEvent], None],
         slate: Slate | None = None,
         is_live: Callable[[str], bool] = _always_live,
+        languages: Callable[[str, str], Feed] | None = None,
+        language: str | None = None,
     ) -> None:
         self._venue = venue
         self._owner = f"venue {venue}"  # in log lines about a failed consumer
@@ -84,6 +110,10 @@ class VenueOutput:
         self._pending: _Tap | None = None
         self._consumers = Consumers()
         self._last_switch: SwitchEvent | None = None
+        # A channel's track in a language (None: no tracks, floor only), and our choice.
+        self._languages = languages
+        self._language = language
+        self._language_tap: _LanguageTap | None = None
 
     @property
     def venue(self) -> str:
@@ -105,6 +135,32 @@ class VenueOutput:
     @property
     def consumer_count(self) -> int:
         return self._consumers.count()
+
+    @property
+    def language(self) -> str | None:
+        """The language track the output plays (None: the floor)."""
+        return self._language
+
+    def set_language(self, language: str | None) -> None:
+        """Play the routed channel's ``language`` track from now on (None: the floor)."""
+        self._language = language
+        self._follow_language()
+
+    def _follow_language(self) -> None:
+        channel = self.on_air_channel
+        wanted = None
+        if self._languages is not None and channel is not None and self._language is not None:
+            wanted = (channel, self._language)
+        tap = self._language_tap
+        if tap is not None and (tap.channel, tap.language) == wanted:
+            return
+        if tap is not None:
+            tap.feed.remove_consumer(tap)
+            self._language_tap = None
+        if wanted is not None and self._languages is not None:
+            feed = self._languages(*wanted)
+            self._language_tap = _LanguageTap(self, *wanted, feed)
+            feed.add_consumer(self._language_tap)
 
     @property
     def last_switch(self) -> SwitchEvent | None:
@@ -194,6 +250,8 @@ class VenueOutput:
             self._cut(tap, frame)
         elif tap is not self._active:
             return
+        if not packet.video and self._language_tap is not None:
+            return  # the language track carries the audio (the floor when not live)
         # Into the source's batch: its flush sends the venue's viewers' copies too.
         self._consumers.deliver(packet, frame, batch, self._owner)
 
@@ -204,6 +262,7 @@ class VenueOutput:
         self._active = tap
         if tap is self._pending:
             self._pending = None
+        self._follow_language()
         if tap is not None and previous is None and tap.source.channel is None:
             return  # nothing to the slate: still nothing on air, no switch to report
         event = SwitchEvent(self._venue, self.on_air_channel, previous, datetime.now(UTC))
@@ -219,5 +278,6 @@ class VenueOutput:
             if tap is not None:
                 tap.source.remove_consumer(tap)
         self._active = self._pending = None
+        self._follow_language()
         for consumers in self._consumers.values():
             consumers.clear()

@@ -44,6 +44,7 @@ from web import (
     interpreting_api,
     invites_page,
     join,
+    languages_http,
     media_api,
     media_pages,
     metrics,
@@ -134,6 +135,7 @@ def create_app(
         routes.setup(app)
     interpreting_api.setup(app)
     nodes_api.setup(app)
+    languages_http.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app

@@ -61,12 +61,15 @@ def cmd_token(args: argparse.Namespace) -> int:
     )
     if unknown:
         return _fail(f"not in this event: {', '.join(unknown)}")
+    if args.lang is not None and role is Role.INTERPRETER and args.channel:
+        _warn_if_not_interpreted(event, args.channel[0], args.lang)
     grant = Grant(
         identity=args.name or new_identity(role.value),
         role=role,
         venue=args.venue,
         sessions=tuple(args.session),
         channels=tuple(args.channel),
+        language=args.lang,
     )
     try:
         token = asyncio.run(_mint(settings, event, grant, args.ttl))
@@ -81,6 +84,24 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_if_not_interpreted(event: Event, channel: str, language: str) -> None:
+    """A warning (not a refusal) when no session on ``channel`` lists ``language``.
+
+    Any well-formed code is accepted, so a booth can be set up before the schedule says
+    which languages a session gets; a typo (``jp`` for ``ja``) still shows here.
+    """
+    interpreted = sorted(
+        {code for s in event.sessions if s.channel == channel for code in s.languages[1:]}
+    )
+    if language not in interpreted:
+        listed = ", ".join(interpreted) or "none"
+        print(
+            f"venuebridge: warning: no session on {channel} is interpreted into "
+            f"'{language}' (its sessions list: {listed})",
+            file=sys.stderr,
+        )
+
+
 async def _mint(settings: Settings, event: Event, grant: Grant, ttl: float) -> str:
     """Signed with the key of the server that has run here (data dir, or shared on Redis).
 
@@ -89,7 +110,9 @@ async def _mint(settings: Settings, event: Event, grant: Grant, ttl: float) -> s
     async with open_backends(settings, event, existing_only=True) as backends:
         desk = InviteDesk(backends.authority, InviteLog(backends.store, event.id), settings.invites)
         label = grant.identity[: settings.invites.max_label_chars]
-        asked = InviteRequest(grant.role, label, ttl, grant.venue, grant.sessions, grant.channels)
+        asked = InviteRequest(
+            grant.role, label, ttl, grant.venue, grant.sessions, grant.channels, grant.language
+        )
         try:
             invite = await desk.issue(asked, CLI_ACTOR, time.time(), identity=grant.identity)
         except SignalingError as error:
@@ -162,7 +185,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     token.add_argument(
         "--session", action="append", default=[], help="moderator: a session id or '*' (repeat)"
     )
-    token.add_argument("--channel", action="append", default=[], help="producer: channel (repeat)")
+    token.add_argument(
+        "--channel", action="append", default=[], help="producer: channels; interpreter: one"
+    )
+    token.add_argument("--lang", help="interpreter: the language they interpret into (ja, ru, ...)")
     token.add_argument(
         "--ttl", type=parse_ttl, default="12h", help="lifetime: 90s, 15m, 12h, 3d (default 12h)"
     )

@@ -44,6 +44,7 @@ _STATUS: list[tuple[type[errors.MediaError], type[web.HTTPError]]] = [
     (errors.Forbidden, web.HTTPForbidden),
     (errors.NotFound, web.HTTPNotFound),
     (errors.NotLive, web.HTTPConflict),
+    (errors.Conflict, web.HTTPConflict),
     (errors.UnsupportedOffer, web.HTTPUnprocessableEntity),
     (errors.PreconditionFailed, web.HTTPPreconditionFailed),
     (errors.TooManyRequests, web.HTTPTooManyRequests),

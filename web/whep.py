@@ -28,7 +28,9 @@ async def post_whep_channel(request: web.Request) -> web.Response:
         if redirect is not None:
             return redirect
         offer, token = await read_offer(request)
-        negotiated = await hub.play(channel, offer, token, client_address(request))
+        # ?lang=ja: the audio is the ja track (the floor while it is not live).
+        language = request.query.get("lang")
+        negotiated = await hub.play(channel, offer, token, client_address(request), language)
         return created(request, negotiated)
 
     return await guarded(play)

@@ -22,6 +22,11 @@ def _is_backup(request: web.Request) -> bool:
     return request.query.get("backup", "").lower() in ("1", "true", "yes")
 
 
+def _language(request: web.Request) -> str | None:
+    """``?lang=ja``: an interpreter's voice, the channel's ``ja`` track (checked by the hub)."""
+    return request.query.get("lang")
+
+
 async def post_whip(request: web.Request) -> web.Response:
     channel = request.match_info["channel"]
     hub = request.app[MEDIA]
@@ -32,7 +37,9 @@ async def post_whip(request: web.Request) -> web.Response:
         if redirect is not None:
             return redirect
         offer, token = await read_offer(request)
-        negotiated = await hub.publish(channel, offer, token, backup=_is_backup(request))
+        negotiated = await hub.publish(
+            channel, offer, token, backup=_is_backup(request), language=_language(request)
+        )
         return created(request, negotiated)
 
     return await guarded(publish)

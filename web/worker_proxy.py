@@ -1,5 +1,5 @@
-"""PATCH and DELETE on a session URL reach the worker that owns the session; the routing
-API reaches worker 0, the one that runs the automation.
+"""PATCH and DELETE on a session URL (and a player's language switch) reach the worker
+that owns the session; the routing API reaches worker 0, the one that runs the automation.
 
 The kernel hands each connection to any worker (SO_REUSEPORT), but a session lives in
 one worker's memory. Its id starts with the owner's index (web/worker_place.py), so the
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 MEDIA_PREFIXES = ("/whip/", "/whep/")
 SESSION_METHODS = ("PATCH", "DELETE")
+LANGUAGE = "/language"  # POST {session URL}/language: a player's language switch
 PROXY_TIMEOUT_SECONDS = 5.0
 MAX_ROUTING_BYTES = 64 * 1024  # a routing API body is one small JSON object
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # the routing matrix of a large event, with room
@@ -92,8 +93,12 @@ def _owner(request: web.Request) -> int | None:
     """The sibling that must answer ``request``, or None: this worker does."""
     place = request.app[WORKER]
     owner: int | None = None
-    if request.method in SESSION_METHODS and request.path.startswith(MEDIA_PREFIXES):
-        owner = place.owner_of(request.path.rpartition("/")[2])
+    path = request.path
+    if request.method in SESSION_METHODS and path.startswith(MEDIA_PREFIXES):
+        owner = place.owner_of(path.rpartition("/")[2])
+    elif request.method == "POST" and path.startswith("/whep/") and path.endswith(LANGUAGE):
+        # A player's language switch (web/languages_http.py) names its session before it.
+        owner = place.owner_of(path.removesuffix(LANGUAGE).rpartition("/")[2])
     elif _routing_request(request):
         owner = 0
     return None if owner == place.index else owner
@@ -109,7 +114,7 @@ async def to_owning_worker(request: web.Request, handler: Handler) -> web.Stream
     assert links.http is not None  # there are siblings: the session exists
     url = await links.private_url(owner)
     if url is None:
-        if request.method in SESSION_METHODS:
+        if request.method in SESSION_METHODS or request.path.endswith(LANGUAGE):
             # The owner is down: its sessions went with it.
             raise _refusal(web.HTTPNotFound, "no such session (it may have ended)")
         raise _refusal(web.HTTPServiceUnavailable, "the routing worker is starting")

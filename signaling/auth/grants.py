@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 ALL = "*"
+# A language track's code, as in event files (``zh``, ``en``, ``ja``, ``pt-BR``).
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 class Role(enum.StrEnum):
@@ -17,10 +20,14 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     # Another node of the deployment pulling channels (relay links): plays, nothing else.
     RELAY = "relay"
+    # Interprets one channel into one language: publishes that language track (WHIP ?lang=).
+    INTERPRETER = "interpreter"
 
 
-# Roles a person may be invited to; a relay token belongs to a node, never to a person.
-PEOPLE_ROLES = tuple(role for role in Role if role is not Role.RELAY)
+# Roles a person may be invited to on the invite page; a relay token belongs to a node,
+# never to a person. Interpreters are minted with ``venuebridge token`` (their scope has a
+# language, which the invite page does not ask for yet).
+PEOPLE_ROLES = tuple(role for role in Role if role not in (Role.RELAY, Role.INTERPRETER))
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +38,8 @@ class Grant:
     role: Role
     venue: str | None = None  # operator: their venue
     sessions: tuple[str, ...] = ()  # moderator: their sessions, or ("*",)
-    channels: tuple[str, ...] = ()  # producer: their channels, or ("*",)
+    channels: tuple[str, ...] = ()  # producer: their channels, or ("*",); interpreter: one
+    language: str | None = None  # interpreter: the language they interpret into
     anonymous: bool = False
     # Only the ingest key's grant (``credentials.ingest_key_grant``): tokens never carry it.
     also_directs: bool = False
@@ -50,6 +58,14 @@ class Grant:
         if self.role is Role.ADMIN:
             return True
         return self.role is Role.PRODUCER and (ALL in self.channels or channel_id in self.channels)
+
+    def interprets(self, channel_id: str, language: str) -> bool:
+        """May publish ``channel_id``'s ``language`` track (an interpreter of exactly that)."""
+        return (
+            self.role is Role.INTERPRETER
+            and self.channels == (channel_id,)
+            and self.language == language
+        )
 
     def may_relay_for(self) -> str | None:
         """The venue whose room questions this person may relay (sub-venue operators)."""
@@ -76,6 +92,7 @@ def validate_scope(
     venue: str | None,
     sessions: tuple[str, ...],
     channels: tuple[str, ...],
+    language: str | None = None,
 ) -> None:
     """Raise ``ValueError`` when a role is given a scope it needs but lacks, or cannot have."""
     if role is Role.OPERATOR and not venue:
@@ -88,5 +105,12 @@ def validate_scope(
         raise ValueError("only moderator tokens carry sessions")
     if role is Role.PRODUCER and not channels:
         raise ValueError("a producer token needs --channel")
-    if role is not Role.PRODUCER and channels:
-        raise ValueError("only producer tokens carry channels")
+    if role is Role.INTERPRETER:
+        if len(channels) != 1 or ALL in channels:
+            raise ValueError("an interpreter token needs exactly one --channel")
+        if not language or not LANGUAGE_CODE.fullmatch(language):
+            raise ValueError("an interpreter token needs --lang, a language code like ja or ru")
+    elif language is not None:
+        raise ValueError("only interpreter tokens carry a language")
+    if role not in (Role.PRODUCER, Role.INTERPRETER) and channels:
+        raise ValueError("only producer and interpreter tokens carry channels")

@@ -84,6 +84,24 @@ class TokenMediaAccess:
             return True  # a node's relay pull plays every channel (and nothing more)
         return grant.produces(channel)
 
+    def interpreter(self, token: str | None, channel: str, language: str) -> str | None:
+        """The name of the interpreter ``token`` belongs to if it may publish ``channel``'s
+        ``language`` track (their booth), else None. A redirect's pass is not enough:
+        the booth shows names, which only a token carries."""
+        grant = self._grant(token)
+        if grant is None or self._event.channel(channel) is None:
+            return None
+        return grant.identity if grant.interprets(channel, language) else None
+
+    def may_see_booth(self, token: str | None, channel: str) -> bool:
+        """Who is in ``channel``'s booths: its interpreters, its producers, directors."""
+        grant = self._grant(token)
+        if grant is None or self._event.channel(channel) is None:
+            return False
+        if grant.role is Role.INTERPRETER:
+            return grant.channels == (channel,)
+        return grant.directs or grant.produces(channel)
+
     def may_play_venue(self, token: str | None, venue: str) -> bool:
         """Operators play their own venue output; directors and admins play any."""
         grant = self._grant(token)

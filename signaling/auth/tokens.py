@@ -31,6 +31,7 @@ DEFAULT_MAX_LIFETIMES: Mapping[Role, float] = {
     Role.DIRECTOR: 168 * 3600,
     Role.ADMIN: 24 * 3600,
     Role.RELAY: 168 * 3600,
+    Role.INTERPRETER: 336 * 3600,
 }
 # A redirect's pass (``mint_pass``) never lives longer than this, whatever it asks for.
 PASS_MAX_LIFETIME = 300.0
@@ -68,7 +69,7 @@ class TokenAuthority:
 
     def mint(self, grant: Grant, ttl: float, now: float | None = None) -> str:
         """A token for ``grant`` valid for ``ttl`` seconds; ``ValueError`` past the role's limit."""
-        validate_scope(grant.role, grant.venue, grant.sessions, grant.channels)
+        validate_scope(grant.role, grant.venue, grant.sessions, grant.channels, grant.language)
         if grant.also_directs:
             raise ValueError("only the ingest key directs as a producer; mint a director token")
         longest = self.max_lifetime(grant.role)
@@ -103,6 +104,8 @@ class TokenAuthority:
             claims["sessions"] = list(grant.sessions)
         if grant.channels:
             claims["channels"] = list(grant.channels)
+        if grant.language:
+            claims["lang"] = grant.language
         return claims
 
     def verify(self, token: str) -> Grant:
@@ -207,11 +210,12 @@ class TokenAuthority:
                 venue=_optional_text(claims.get("venue")),
                 sessions=_texts(claims.get("sessions", [])),
                 channels=_texts(claims.get("channels", [])),
+                language=_optional_text(claims.get("lang")),
                 anonymous=claims.get("anon") is True,
                 token_id=token_id,
                 issued_at=issued_at,
             )
-            validate_scope(grant.role, grant.venue, grant.sessions, grant.channels)
+            validate_scope(grant.role, grant.venue, grant.sessions, grant.channels, grant.language)
         except (ValueError, TypeError):
             raise Unauthorized("the token is not valid") from None
         return grant, lifetime, scope

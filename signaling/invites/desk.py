@@ -69,6 +69,7 @@ class InviteDesk:
             venue=request.venue,
             sessions=request.sessions,
             channels=request.channels,
+            language=request.language,
         )
         try:
             token = self._authority.mint(grant, request.ttl, now=now)
@@ -89,6 +90,7 @@ class InviteDesk:
             venue=grant.venue,
             sessions=grant.sessions,
             channels=grant.channels,
+            language=grant.language,
         )
         await self._log.add(invite)
         return invite

@@ -31,6 +31,7 @@ class Invite(msgspec.Struct, frozen=True):
     venue: str | None = None
     sessions: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    language: str | None = None  # interpreter tokens
 
     def grant(self) -> Grant:
         """The grant the token carries, as the revocation set needs it."""
@@ -40,6 +41,7 @@ class Invite(msgspec.Struct, frozen=True):
             venue=self.venue,
             sessions=self.sessions,
             channels=self.channels,
+            language=self.language,
             token_id=self.id,
             issued_at=self.created_at,
         )
@@ -56,6 +58,8 @@ class Invite(msgspec.Struct, frozen=True):
             return f"venue {self.venue}"
         if self.sessions:
             return "sessions " + ", ".join(self.sessions)
+        if self.channels and self.language:
+            return f"channel {self.channels[0]}, language {self.language}"
         if self.channels:
             return "channels " + ", ".join(self.channels)
         return "whole event"

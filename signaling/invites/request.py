@@ -28,6 +28,7 @@ class InviteRequest:
     venue: str | None = None
     sessions: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    language: str | None = None  # interpreter: the language track they publish
 
 
 def _shown(value: str) -> str:
