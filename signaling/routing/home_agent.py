@@ -35,6 +35,7 @@ from signaling.routing.homes import (
     VenueRouteOrder,
     VenueSwitched,
 )
+from signaling.routing.languages import LanguageOutputs
 from signaling.routing.outbox import Outbox, parsed, wire
 from signaling.routing.persisted import SourceName
 from signaling.routing.service import SourceState
@@ -46,12 +47,10 @@ logger = logging.getLogger(__name__)
 STOP_WAIT = 5.0
 
 
-class VenueSwitcher(Protocol):
+class VenueSwitcher(LanguageOutputs, Protocol):
     """The local media plane as a home node needs it."""
 
     def switch_to(self, venue: str, channel: str | None) -> None: ...
-
-    def set_output_language(self, venue: str, language: str | None) -> None: ...
 
     def last_switch(self, venue: str) -> tuple[str | None, str | None, datetime] | None:
         """The output's last switch: (channel, previous, when), or None if it never did."""

@@ -20,7 +20,7 @@ from signaling.clock import Clock
 from signaling.protocol.server import ChannelHealth, RouteView, Routing, VenueRouting, as_json
 from signaling.records.airing import Airing, OffAirCause
 from signaling.records.log import AsRunLog
-from signaling.routing.languages import OutputLanguages
+from signaling.routing.languages import LanguageOutputs, OutputLanguages
 from signaling.routing.persisted import (
     RoutingStateKeeper,
     SourceName,
@@ -34,8 +34,9 @@ SourceState = Literal["live", "lost", "idle"]
 logger = logging.getLogger(__name__)
 
 
-class MediaView(Protocol):
-    """The media plane as the routing service needs it: crosspoints and what is live."""
+class MediaView(LanguageOutputs, Protocol):
+    """The media plane as the routing service needs it: crosspoints, output languages
+    and what is live."""
 
     def switch_to(self, venue: str, channel: str | None) -> None: ...
 
@@ -47,10 +48,6 @@ class MediaView(Protocol):
 
     def use_source(self, channel: str, source: SourceName) -> None:
         """Feed ``channel``'s outputs from its primary or its backup publisher."""
-        ...
-
-    def set_output_language(self, venue: str, language: str | None) -> None:
-        """Play ``language`` (None: the floor) on ``venue``'s output."""
         ...
 
 
