@@ -238,22 +238,12 @@ class MediaHub(HubSnapshots, HubLanguages):
     # -- WHIP --------------------------------------------------------------------------
 
     async def publish(
-        self,
-        channel: str,
-        offer_sdp: str,
-        token: str | None,
-        *,
-        backup: bool = False,
-        language: str | None = None,
+        self, channel: str, offer_sdp: str, token: str | None, *, backup: bool = False
     ) -> Negotiated:
         """A WHIP offer for ``channel`` (its backup with ``backup``); it replaces the
-        publisher in the same role once live. With ``language``: an interpreter's voice,
-        a seat in that language's booth (``streaming/languages.py``)."""
+        publisher in the same role once live. (An interpreter's: ``publish_interpretation``.)"""
         # Channel and venue ids are public (the schedule lists them): 404 before 401.
         source = self._source(channel)
-        if language is not None:
-            interpreter, offer = self._interpretation_session(channel, language, offer_sdp, token)
-            return await self._negotiate(interpreter, offer, offer_sdp, f"/whip/{channel}", None)
         self._require(self.access.may_publish(token, channel), token)
         offer = parse_offer(offer_sdp)
         check_publish_offer(offer, self.video_codec)

@@ -8,7 +8,9 @@ routing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from streaming.admission import Ticket
 from streaming.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated
 from streaming.ice_ports import IcePorts
 from streaming.languages import BoothSeat, BoothSnapshot, LanguageDesk, parse_language
@@ -19,6 +21,9 @@ from streaming.sdp_offer import Offer, check_publish_offer, parse_offer
 from streaming.source import ChannelSource
 from streaming.subscriber import SubscriberSession
 from streaming.venue_output import VenueOutput
+
+if TYPE_CHECKING:  # the hub imports this module
+    from streaming.hub import Negotiated
 
 
 class HubLanguages:
@@ -50,6 +55,16 @@ class HubLanguages:
     ) -> None:
         raise NotImplementedError
 
+    async def _negotiate(
+        self,
+        session: PublisherSession,
+        offer: Offer,
+        offer_sdp: str,
+        base: str,
+        ticket: Ticket | None,
+    ) -> Negotiated:
+        raise NotImplementedError
+
     def add_language_listener(self, listener: LanguageListener) -> None:
         """``listener.language_changed`` hears every on-air change in every booth."""
         self._languages.add_listener(listener)
@@ -66,10 +81,11 @@ class HubLanguages:
             raise Forbidden(f"this token does not interpret channel '{channel}' into '{language}'")
         return name
 
-    def _interpretation_session(
+    async def publish_interpretation(
         self, channel: str, language: str | None, offer_sdp: str, token: str | None
-    ) -> tuple[PublisherSession, Offer]:
-        """A WHIP session for ``channel``'s ``language`` track (checked, not negotiated)."""
+    ) -> Negotiated:
+        """WHIP ``?lang=``: an interpreter's voice, a seat in that language's booth; it
+        replaces nobody (the booth decides who is on air)."""
         name = self._interpreter(channel, parse_language(language), token)
         assert language is not None
         offer = parse_offer(offer_sdp)
@@ -89,7 +105,7 @@ class HubLanguages:
         )
         self._publishers[session.id] = session
         self._remember_token(session, token)
-        return session, offer
+        return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}", None)
 
     def choose_language(self, session_id: str, language: object) -> str | None:
         """A WHEP player's audio from now on: ``language`` (a code; None or "floor": the

@@ -364,7 +364,6 @@ def streams_json(snapshot: MediaSnapshot, *, session_ids: bool) -> dict[str, Any
                 "subscribers": output.consumers,
                 "last_switch": output.last_switch.at.isoformat() if output.last_switch else None,
                 "slate": output.on_slate,
-                # The language track it plays (None: the floor).
                 "language": output.language,
             }
             for output in snapshot.venues

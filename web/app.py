@@ -41,6 +41,7 @@ from web import (
     director_page,
     exports,
     hygiene,
+    interpret_page,
     interpreting_api,
     invites_page,
     join,
@@ -136,6 +137,7 @@ def create_app(
     interpreting_api.setup(app)
     nodes_api.setup(app)
     languages_http.setup(app)
+    interpret_page.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app

@@ -25,13 +25,14 @@ CHANNEL_KIND_WORDS = {
 }
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
-# Language tracks a venue output may play, named in their own language beside the code.
-TRACK_NAMES = {"zh": "中文", "en": "English", "ja": "日本語", "ko": "한국어", "ru": "Русский"}
+# Language tracks a viewer may pick on /watch (each in its own language).
+AUDIO_LANGUAGE_NAMES = {**LANGUAGE_NAMES, "ja": "日本語", "ko": "한국어", "ru": "Русский"}
 
 
 def track_options(event: Event) -> list[tuple[str, str]]:
     """(value, label) for a venue output's language select: the floor, then every track."""
-    tracks = [(code, f"{code} · {TRACK_NAMES.get(code, code)}") for code in event_languages(event)]
+    names = AUDIO_LANGUAGE_NAMES
+    tracks = [(code, f"{code} · {names.get(code, code)}") for code in event_languages(event)]
     return [("", "floor (no interpretation)"), *tracks]
 
 

@@ -22,11 +22,6 @@ def _is_backup(request: web.Request) -> bool:
     return request.query.get("backup", "").lower() in ("1", "true", "yes")
 
 
-def _language(request: web.Request) -> str | None:
-    """``?lang=ja``: an interpreter's voice, the channel's ``ja`` track (checked by the hub)."""
-    return request.query.get("lang")
-
-
 async def post_whip(request: web.Request) -> web.Response:
     channel = request.match_info["channel"]
     hub = request.app[MEDIA]
@@ -37,9 +32,12 @@ async def post_whip(request: web.Request) -> web.Response:
         if redirect is not None:
             return redirect
         offer, token = await read_offer(request)
-        negotiated = await hub.publish(
-            channel, offer, token, backup=_is_backup(request), language=_language(request)
-        )
+        if "lang" in request.query:  # an interpreter: the channel's language track
+            negotiated = await hub.publish_interpretation(
+                channel, request.query["lang"], offer, token
+            )
+        else:
+            negotiated = await hub.publish(channel, offer, token, backup=_is_backup(request))
         return created(request, negotiated)
 
     return await guarded(publish)

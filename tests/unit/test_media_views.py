@@ -42,7 +42,7 @@ def sample_snapshot() -> MediaSnapshot:
                 "gz-hall-1", True, "p1", 3, True, "live", SWITCH.at, "backup", False, "p1", 2
             ),
         ),
-        venues=(VenueOutputSnapshot("jp", "gz-hall-1", "gz-hall-1", 2, SWITCH, language="ko"),),
+        venues=(VenueOutputSnapshot("jp", "gz-hall-1", "gz-hall-1", 2, SWITCH, language="ja"),),
         publishers=(
             PublisherSnapshot("p1", "gz-hall-1", "connected", True, 0.41234, 1, (publisher_track,)),
         ),
@@ -113,7 +113,7 @@ def test_streams_json_keeps_its_shape() -> None:
                 "subscribers": 2,
                 "last_switch": "2026-12-06T09:00:00+00:00",
                 "slate": False,
-                "language": "ko",
+                "language": "ja",
             }
         ],
         "publishers": [

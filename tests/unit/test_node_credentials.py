@@ -40,7 +40,7 @@ def test_a_relay_grant_plays_channels_and_nothing_else(reference_event: Event) -
 
 def test_relay_tokens_carry_no_scope_and_live_a_week_at_most() -> None:
     tokens = authority()
-    with pytest.raises(ValueError, match="only producer tokens carry channels"):
+    with pytest.raises(ValueError, match="only producer and interpreter tokens carry channels"):
         tokens.mint(Grant("n", Role.RELAY, channels=("gz-hall-1",)), ttl=60)
     with pytest.raises(ValueError, match=r"tokens\.relay_max_hours"):
         tokens.mint(Grant("n", Role.RELAY), ttl=169 * 3600)

@@ -7,6 +7,7 @@ declare global {
     vbPc?: RTCPeerConnection | null;
     vbPlayer?: import("../venue/link.js").Link;
     vbConsole?: { projector: import("../venue/link.js").Link; returnFeed: import("../venue/link.js").Link; socket: import("./socket.js").ReconnectingSocket };
+    vbInterpret?: { floor: import("../venue/link.js").Link; voice: import("../venue/link.js").Link };
     vbPublish?: { link: import("../venue/link.js").Link; socket: import("./socket.js").ReconnectingSocket };
     vbDirector?: { socket: import("./socket.js").ReconnectingSocket; monitors: Map<string, import("../venue/link.js").Link> };
     vbWall?: { links: Record<string, import("../venue/link.js").Link>; socket: import("./socket.js").ReconnectingSocket };

@@ -15,7 +15,9 @@ import { ExchangeError, discoverIceServers, iceTransportPolicy, offerTo, preferC
  * @property {"play" | "publish"} kind
  * @property {string} endpoint /whep/... or /whip/...
  * @property {string} [token]
- * @property {HTMLVideoElement | null} [video] where a player shows what it receives
+ * @property {HTMLMediaElement | null} [video] where a player shows (or plays) what it receives
+ * @property {boolean} [audioOnly] a player that asks for audio only (an interpreter's floor)
+ * @property {boolean} [lowLatency] a player that keeps no jitter buffer it can avoid
  * @property {(() => MediaStream | null) | null} [stream] what a publisher sends
  * @property {string} [codec] the video codec a publisher prefers
  * @property {(state: LinkState, detail: string) => void} [onState]
@@ -30,8 +32,13 @@ const DISCONNECTED_MS = 3000;
 
 export class Link {
   /** @param {LinkOptions} options */
-  constructor({ kind, endpoint, token = "", video = null, stream = null, codec = "", onState = () => {} }) {
+  constructor({
+    kind, endpoint, token = "", video = null, stream = null, codec = "", onState = () => {},
+    audioOnly = false, lowLatency = false,
+  }) {
     this.kind = kind;
+    this.audioOnly = audioOnly;
+    this.lowLatency = lowLatency;
     this.endpoint = endpoint;
     this.token = token;
     this.video = video;
@@ -132,8 +139,9 @@ export class Link {
     this.pc = pc;
     try {
       if (this.kind === "play") {
-        pc.addTransceiver("video", { direction: "recvonly" });
-        pc.addTransceiver("audio", { direction: "recvonly" });
+        if (!this.audioOnly) pc.addTransceiver("video", { direction: "recvonly" });
+        const audio = pc.addTransceiver("audio", { direction: "recvonly" });
+        if (this.lowLatency) playAsSoonAsPossible(audio.receiver);
         const media = new MediaStream();
         pc.addEventListener("track", (event) => {
           media.addTrack(event.track);
@@ -240,6 +248,21 @@ export class Link {
     this.setState(state, `${detail} · retry in ${(delay / 1000).toFixed(1)} s`);
     this.timer = setTimeout(() => { this.retryAt = 0; if (this.wanted) this.connect(); }, delay);
   }
+}
+
+/**
+ * Ask the receiver to play out at once (no extra jitter buffer): Chromium's
+ * `jitterBufferTarget` (standard) and its older `playoutDelayHint`, both in place.
+ * @param {RTCRtpReceiver} receiver
+ */
+function playAsSoonAsPossible(receiver) {
+  const tunable = /** @type {RTCRtpReceiver & { jitterBufferTarget?: number | null, playoutDelayHint?: number }} */ (receiver);
+  try {
+    tunable.jitterBufferTarget = 0;
+  } catch { /* not supported: the default buffer */ }
+  try {
+    tunable.playoutDelayHint = 0;
+  } catch { /* not supported */ }
 }
 
 /**

@@ -10,6 +10,7 @@ import { ReconnectingSocket } from "../lib/socket.js";
 import { byId, el, errorMessage } from "../lib/dom.js";
 import { browserZone, pageNow } from "../lib/time.js";
 import { isLost } from "../lib/onair.js";
+import { pickAudioLanguage } from "./audio_language.js";
 
 /** @typedef {import("../qa/client.js").Question} Question */
 /** @typedef {import("./schedule.js").ScheduleSession} ScheduleSession */
@@ -60,6 +61,8 @@ function receiveRouting(frame) {
   matrix = /** @type {RoutingFrame} */ (frame);
   showStatus();
 }
+const audioLanguage = document.getElementById("audio-language");
+if (audioLanguage instanceof HTMLSelectElement) pickAudioLanguage(player, audioLanguage);
 player.start();
 
 // ---- language switch

@@ -1,0 +1,143 @@
+"""The interpreter's /interpret page in Chromium: hears the floor, publishes, goes on air,
+and hands over to a second interpreter with one click."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from signaling.auth import Grant, Role
+from tests.helpers import eventually
+from tests.integration.conftest import PRODUCER_SECRET, MediaServer
+from tests.media_peers import needs_network
+from tests.tone_peers import FLOOR_HZ, listen, publish_tone
+from web.keys import AUTHORITY
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.network,
+    needs_network,
+    pytest.mark.requires("chromium"),
+]
+
+CHANNEL = "gz-hall-1"
+
+
+def _token(server: MediaServer, name: str) -> str:
+    grant = Grant(identity=name, role=Role.INTERPRETER, channels=(CHANNEL,), language="ja")
+    return str(server.app[AUTHORITY].mint(grant, ttl=600))
+
+
+async def _open(browser: Browser, server: MediaServer, name: str, errors: list[str]) -> Page:
+    page = await browser.new_page(viewport={"width": 1100, "height": 760})
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await page.goto(f"{server.url}/interpret/{CHANNEL}?autostart=1#token={_token(server, name)}")
+    return page
+
+
+async def _text(page: Page, selector: str) -> str:
+    return (await page.locator(selector).text_content() or "").strip()
+
+
+def _booth(server: MediaServer) -> tuple[tuple[str, ...], str | None]:
+    booths = server.hub._languages.booths(CHANNEL)
+    return (booths[0].connected, booths[0].on_air) if booths else ((), None)
+
+
+async def test_the_interpret_page_publishes_goes_on_air_and_hands_over(
+    media_server: MediaServer, browser: Browser, shots: Path
+) -> None:
+    server = media_server
+    floor = await publish_tone(
+        server.http, f"{server.url}/whip/{CHANNEL}", PRODUCER_SECRET, FLOOR_HZ, video_luma=90
+    )
+    errors: list[str] = []
+    pages: list[Page] = []
+    listener = None
+    try:
+        await eventually(lambda: server.hub.channel(CHANNEL).live, "the floor")
+        akiko = await _open(browser, server, "Akiko Sato", errors)
+        pages.append(akiko)
+        # The first interpreter to connect goes on air; the page says so.
+        await eventually(lambda: _booth(server)[1] == "Akiko Sato", "Akiko on air", 20)
+
+        async def says(page: Page, selector: str, text: str) -> bool:
+            return text in await _text(page, selector)
+
+        await eventually(lambda: says(akiko, "#on-air", "You are ON AIR"), "Akiko's page: on air")
+        await eventually(lambda: says(akiko, "#floor-status", "Hearing the floor"), "the floor")
+        # The floor is played with the smallest jitter buffer the browser allows.
+        target = await akiko.evaluate(
+            "window.vbInterpret.floor.pc.getReceivers()[0].jitterBufferTarget"
+        )
+        assert target == 0
+        # A listener of ja hears the interpreter (Chromium's fake microphone), not silence.
+        listener = await listen(server.http, f"{server.url}/whep/{CHANNEL}?lang=ja")
+        await eventually(lambda: len(listener.heard) > 25, "audio at a ja listener")
+        await akiko.screenshot(path=shots / "interpret-on-air.png")
+
+        kenji = await _open(browser, server, "Kenji Mori", errors)
+        pages.append(kenji)
+        await eventually(
+            lambda: _booth(server) == (("Akiko Sato", "Kenji Mori"), "Akiko Sato"),
+            "Kenji in the booth, Akiko still on air",
+            20,
+        )
+        await eventually(lambda: says(kenji, "#on-air", "Akiko Sato is on air"), "Kenji's page")
+        take = kenji.locator("#take")
+        await eventually(take.is_enabled, "Kenji's Take over button")
+        await kenji.screenshot(path=shots / "interpret-standby.png")
+        await take.click()
+        await eventually(lambda: _booth(server)[1] == "Kenji Mori", "Kenji on air")
+        await eventually(lambda: says(kenji, "#on-air", "You are ON AIR"), "Kenji's page: on air")
+        await eventually(lambda: says(akiko, "#on-air", "Kenji Mori is on air"), "Akiko's page")
+        assert await _text(kenji, "#booth") == "Akiko SatoKenji Mori (you)ON AIR"
+        await kenji.screenshot(path=shots / "interpret-took-over.png")
+    finally:
+        if listener is not None:
+            await listener.close()
+        for page in pages:
+            await page.close()
+        await floor.pc.close()
+    assert errors == []
+
+
+def _languages_of_players(server: MediaServer) -> list[str | None]:
+    return [s.language for s in server.hub._subscribers.values() if s.label == f"channel:{CHANNEL}"]
+
+
+async def test_the_watch_page_picks_an_audio_language_and_remembers_it(
+    media_server: MediaServer, browser: Browser, shots: Path
+) -> None:
+    server = media_server
+    floor = await publish_tone(
+        server.http, f"{server.url}/whip/{CHANNEL}", PRODUCER_SECRET, FLOOR_HZ, video_luma=90
+    )
+    grant = Grant(identity="Jane Doe", role=Role.INTERPRETER, channels=(CHANNEL,), language="en")
+    token = str(server.app[AUTHORITY].mint(grant, ttl=600))
+    english = await publish_tone(server.http, f"{server.url}/whip/{CHANNEL}?lang=en", token, 880)
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        await eventually(lambda: server.hub.channel(CHANNEL).live, "the floor")
+        # The opening ceremony is held in Chinese and interpreted into English.
+        await page.goto(f"{server.url}/watch/{CHANNEL}?session=opening")
+        picker = page.locator("#audio-language")
+        assert await picker.locator("option").all_text_contents() == ["中文 · floor", "English"]
+        await eventually(lambda: _languages_of_players(server) == [None], "a floor player")
+        await picker.select_option("en")
+        await eventually(lambda: _languages_of_players(server) == ["en"], "the player on en")
+        assert await picker.get_attribute("data-state") == "sent"
+        await page.screenshot(path=shots / "watch-audio-language.png")
+        # A reload (a new session) keeps the choice.
+        await page.reload()
+        await eventually(lambda: _languages_of_players(server) == ["en"], "en after a reload", 15)
+        assert await picker.input_value() == "en"
+    finally:
+        await page.close()
+        await english.pc.close()
+        await floor.pc.close()
+    assert errors == []
