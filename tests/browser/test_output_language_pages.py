@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
+from signaling.auth import Grant, Role
 from tests.control.support import mint
 from tests.helpers import eventually
-from tests.integration.conftest import MediaServer
-from tests.media_peers import needs_network
-from web.keys import MEDIA, ROUTING
+from tests.integration.conftest import PRODUCER_SECRET, MediaServer
+from tests.media_peers import needs_network, publish
+from tests.tone_peers import JA_HZ, publish_tone
+from web.keys import AUTHORITY, MEDIA, ROUTING
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,6 +44,29 @@ async def test_matrix_and_console_set_the_output_language(
     media_server: MediaServer, browser: Browser, shots: Path
 ) -> None:
     server = media_server
+    # A floor and a Japanese interpreter on hall 1, routed to jp: the records have an airing
+    # whose language changes, and an interpreter's turn to show.
+    floor = await publish(server.http, f"{server.url}/whip/gz-hall-1", PRODUCER_SECRET, luma=180)
+    grant = Grant(
+        identity="Akiko Sato", role=Role.INTERPRETER, channels=("gz-hall-1",), language="ja"
+    )
+    interpreter = await publish_tone(
+        server.http,
+        f"{server.url}/whip/gz-hall-1?lang=ja",
+        server.app[AUTHORITY].mint(grant, ttl=600),
+        JA_HZ,
+    )
+    await eventually(lambda: server.hub.channel("gz-hall-1").live, "hall 1 live")
+    await server.app[ROUTING].route("jp", "gz-hall-1", "Director Li")
+    await eventually(lambda: server.app[ROUTING].log.open_on("jp") is not None, "jp on air")
+    try:
+        await check_pages(server, browser, shots)
+    finally:
+        await interpreter.pc.close()
+        await floor.pc.close()
+
+
+async def check_pages(server: MediaServer, browser: Browser, shots: Path) -> None:
     director = await open_page(browser, server, mint(server.app, "director", "Director Li"), 1500)
     assert director.url.endswith("/director")
     jp_select = director.locator('select.output-language[data-venue="jp"]')
@@ -77,3 +102,20 @@ async def test_matrix_and_console_set_the_output_language(
     assert server.app[MEDIA].venue_output("kr").language is None
     await director.locator("#matrix").screenshot(path=str(shots / "director-language.png"))
     assert await director.locator("#message").text_content() == ""
+
+    # /records: jp's airing went ja -> ko -> ru, and Akiko Sato's turn names jp.
+    await director.goto(f"{server.url}/records")
+    changes = director.locator("table.records-languages tr[data-airing]")
+    assert await changes.evaluate_all("rows => rows.map(r => r.dataset.language)") == [
+        "ja",
+        "ko",
+        "ru",
+    ]
+    turn = director.locator('table.records-interpreting tr[data-interpreter="Akiko Sato"]')
+    assert "JP" in (await turn.text_content() or "")
+    await director.locator("table.records-languages").screenshot(
+        path=str(shots / "records-languages.png")
+    )
+    await director.locator("table.records-interpreting").screenshot(
+        path=str(shots / "records-interpreting.png")
+    )
