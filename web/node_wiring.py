@@ -22,6 +22,7 @@ from signaling.clock import Clock
 from signaling.hub import Hub
 from signaling.nodes import Directory, LocalDirectory, RedisDirectory
 from signaling.records.airing import Judgement
+from signaling.records.booth_bus import BoothReports, hear_booths
 from signaling.records.interpreting_store import (
     InterpretingRecorder,
     InterpretingStore,
@@ -146,12 +147,18 @@ async def node_parts(
             )
             agent.hello_listeners.append(remote.home_said_hello)
             # Opened before the routing plane: its first heartbeat would hide the last one.
-            interpreting = interpreting_records(event, backends.store, media, app[CLOCK])
+            interpreting = interpreting_records(event, backends.store, hub, media, app[CLOCK])
             app[INTERPRETING] = await stack.enter_async_context(interpreting)
             routing = routing_plane(settings, event, backends.store, hub, media, app[CLOCK], remote)
             app[ROUTING] = await stack.enter_async_context(routing)
             if siblings is not None:
                 siblings.announce_matrix()
+        else:
+            # Interpreters publishing here are recorded by the routing process.
+            booths = BoothReports(hub.bus)
+            booths.start()
+            stack.push_async_callback(booths.aclose)
+            media.add_language_listener(booths)
         yield
 
 
@@ -182,9 +189,9 @@ def open_directory(
 
 @contextlib.asynccontextmanager
 async def interpreting_records(
-    event: Event, events: EventStore, media: MediaHub, clock: Clock
+    event: Event, events: EventStore, hub: Hub, media: MediaHub, clock: Clock
 ) -> AsyncIterator[InterpretingRecorder]:
-    """Interpreters' on-air turns from the media plane's booths, kept in the store."""
+    """Interpreters' on-air turns from the booths here and, over the bus, elsewhere."""
     store = InterpretingStore(events, event.id)
     last_alive = await AiringStore(events, event.id).last_alive()
     recorder = InterpretingRecorder(
@@ -192,6 +199,7 @@ async def interpreting_records(
     )
     recorder.start()
     media.add_language_listener(recorder)
+    hear_booths(hub.bus, event, recorder)
     try:
         yield recorder
     finally:

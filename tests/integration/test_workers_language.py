@@ -1,5 +1,6 @@
 """``workers = 2``: an operator's ``set_output_language`` that lands on worker 1 is carried
-to worker 0 (which runs routing), and worker 1's own copy of the output follows."""
+to worker 0 (which runs routing), and worker 1's own copy of the output follows; an
+interpreter publishing to worker 1 is recorded by worker 0 (``booth-on-air``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import pytest
 
 from tests.control.support import WsClient
 from tests.helpers import eventually
+from tests.integration.server_process import SECRET
 from tests.integration.test_redis_restart_nodes import VENUE, cli_token
-from tests.integration.test_workers import both_private_urls, node, streams
-from tests.integration.worker_node import WorkerNode
+from tests.integration.test_workers import both_private_urls, claimed, node, streams
+from tests.integration.worker_node import CHANNEL, WorkerNode
 from tests.media_peers import needs_network
+from tests.tone_peers import FLOOR_HZ, RU_HZ, publish_tone
 
 pytestmark = [pytest.mark.network, needs_network]
 
@@ -55,3 +58,34 @@ async def test_an_operator_on_the_other_worker_sets_the_language(
     finally:
         await viewer.ws.close()
         await console.ws.close()
+
+
+async def test_an_interpreter_on_the_other_worker_is_recorded(
+    node: WorkerNode, tmp_path: Path
+) -> None:
+    http = node.server.http
+    first, second = await both_private_urls(node)
+    data, redis = tmp_path / "data", node.redis_url
+    interpreter = await cli_token(
+        data, redis, "--role", "interpreter", "--channel", CHANNEL, "--lang", "ru", "--name",
+        "Oleg Petrov",
+    )  # fmt: skip
+    director = await cli_token(data, redis, "--role", "director")
+    floor = await publish_tone(http, f"{second}/whip/{CHANNEL}", SECRET, FLOOR_HZ, video_luma=90)
+    await claimed(node, 1)
+    booth = await publish_tone(http, f"{second}/whip/{CHANNEL}?lang=ru", interpreter, RU_HZ)
+    try:
+
+        async def recorded() -> bool:
+            headers = {"Authorization": f"Bearer {director}"}
+            async with http.get(f"{first}/api/records/interpreting.json", headers=headers) as r:
+                assert r.status == 200, await r.text()
+                turns = (await r.json())["turns"]
+            return [(t["channel"], t["language"], t["interpreter"]) for t in turns] == [
+                (CHANNEL, "ru", "Oleg Petrov")
+            ]
+
+        await eventually(recorded, "worker 0 to record the turn on worker 1", 15)
+    finally:
+        await booth.pc.close()
+        await floor.pc.close()
