@@ -170,3 +170,11 @@ async def test_the_recorder_writes_what_the_media_plane_says() -> None:
         "Aiko": at(9, 30),
         "Ben": at(9, 45),
     }
+
+
+def test_a_formula_for_a_name_stays_text_in_the_csv(reference_event: Event) -> None:
+    log = InterpretingLog()
+    log.heard("gz-hall-1", "ja", '=HYPERLINK("http://x")', at(9, 0))
+    rows = interpreting_rows(reference_event, log.intervals(), [], at(9, 10))
+    [parsed] = list(csv.DictReader(io.StringIO(to_csv(rows))))
+    assert parsed["interpreter"] == '\'=HYPERLINK("http://x")'
