@@ -11,9 +11,17 @@ from config.schedule import sessions_for_venue
 
 
 def venue_calendar(
-    event: Event, venue_id: str, base_url: str | None = None, stamp: datetime | None = None
+    event: Event,
+    venue_id: str,
+    base_url: str | None = None,
+    stamp: datetime | None = None,
+    language: str | None = None,
 ) -> bytes:
-    """The sessions a venue receives or sends, with a VTIMEZONE for the venue's zone."""
+    """The sessions a venue receives or sends, with a VTIMEZONE for the venue's zone.
+
+    Titles and names are in ``language`` where the event has them, else in the event's
+    default language; the words around them stay English.
+    """
     venue = event.venue(venue_id)
     if venue is None:
         raise KeyError(venue_id)
@@ -21,15 +29,17 @@ def venue_calendar(
     stamp = stamp or datetime.now(UTC)
     calendar = icalendar.Calendar.new(
         prodid="-//venuebridge//schedule//EN",
-        name=f"{event.name} · {venue.name}",
+        name=f"{event.name.get(language)} · {venue.name.get(language)}",
         uid=f"{event.id}-{venue.id}",
     )
     for session in sessions_for_venue(event, venue.id):
         channel = event.channel(session.channel)
         direction = "sent from this venue" if channel and channel.venue == venue.id else "received"
+        hall = channel.title.get(language) if channel else session.channel
+        part = session.part.local_label.get(language)
         lines = [
-            session.part.label,
-            f"Channel: {channel.title if channel else session.channel} ({direction})",
+            part,
+            f"Channel: {hall} ({direction})",
             f"Languages: {', '.join(session.languages)}",
         ]
         url = None
@@ -39,13 +49,13 @@ def venue_calendar(
         calendar.add_component(
             icalendar.Event.new(
                 uid=f"{session.id}.{venue.id}@{event.id}.venuebridge",
-                summary=session.title,
+                summary=session.title.get(language),
                 start=session.start.astimezone(zone),
                 end=session.end.astimezone(zone),
                 stamp=stamp,
-                location=channel.title if channel else None,
+                location=hall if channel else None,
                 description="\n".join(lines),
-                categories=[session.part.label],
+                categories=[part],
                 url=url,
             )
         )

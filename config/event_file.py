@@ -17,23 +17,27 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from config.event import (
+    DEFAULT_LANGUAGE,
     QA_VOTERS,
     Channel,
     ChannelKind,
     Event,
+    LocalText,
     Part,
     Session,
     Venue,
     VenueKind,
 )
+from config.event_text import local_text
+from config.languages import language_code as _language
+from config.languages import language_codes as _languages
 from config.setting_sections import NODE_ID, NODE_ID_RULE
 
 REFERENCE_EVENT = "coet2018.toml"
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _TOP_KEYS = {"event", "venues", "channels", "sessions"}
-_EVENT_KEYS = {"id", "name", "time_zone"}
+_EVENT_KEYS = {"id", "name", "time_zone", "default_language"}
 _VENUE_KEYS = {"id", "name", "kind", "time_zone", "region", "home_node", "language"}
 _CHANNEL_KEYS = {"id", "title", "venue", "kind"}
 _SESSION_KEYS = {
@@ -53,6 +57,8 @@ _NO_VENUES: tuple[str, ...] = ()
 _DEFAULT_LANGUAGES: tuple[str, ...] = ("zh", "en")
 
 T = TypeVar("T")
+# Reads a name or title (a string, or a table of language = text) into a LocalText.
+_Text = Callable[[object], LocalText]
 
 
 class EventFileError(ValueError):
@@ -154,19 +160,6 @@ def _ids(value: object) -> tuple[str, ...]:
     return tuple(_identifier(item) for item in value)
 
 
-def _language(value: object) -> str:
-    code = _text(value)
-    if not _LANGUAGE.match(code):
-        raise ValueError(f"'{code}' is not a language code like zh or en")
-    return code
-
-
-def _languages(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ValueError("expected a non-empty list of language codes")
-    return tuple(_language(item) for item in value)
-
-
 def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("expected true or false")
@@ -204,17 +197,19 @@ def parse_event(root: Mapping[str, object], source: str) -> Event:
         reader.fail(name, "unknown key")
     head = reader.table(root.get("event", {}), "event", _EVENT_KEYS)
     event_id = reader.get(head, "event", "id", _identifier)
-    event_name = reader.get(head, "event", "name", _text)
+    language = reader.get(head, "event", "default_language", _language, DEFAULT_LANGUAGE)
+    text = local_text(language or DEFAULT_LANGUAGE)
+    event_name = reader.get(head, "event", "name", text)
     event_zone = reader.get(head, "event", "time_zone", _zone)
     zone = event_zone or ZoneInfo("UTC")
 
     # Ids that parsed count as known even when the rest of their table is broken,
     # so one bad venue does not also report every reference to it.
-    venues = _read_venues(reader, root)
+    venues = _read_venues(reader, root, text)
     venue_ids = _declared_ids(root, "venues")
-    channels = _read_channels(reader, root, venue_ids)
+    channels = _read_channels(reader, root, venue_ids, text)
     sessions = _read_sessions(
-        reader, root, zone, venue_ids, channels, _declared_ids(root, "channels")
+        reader, root, (zone, text), venue_ids, channels, _declared_ids(root, "channels")
     )
 
     mains = [v for v in venues if v.kind is VenueKind.MAIN]
@@ -229,6 +224,7 @@ def parse_event(root: Mapping[str, object], source: str) -> Event:
         venues=tuple(venues),
         channels=tuple(channels.values()),
         sessions=tuple(sorted(sessions, key=lambda s: (s.start, s.channel, s.id))),
+        default_language=language or DEFAULT_LANGUAGE,
     )
 
 
@@ -247,14 +243,14 @@ def _unique(reader: _Reader, key: str, seen: set[str], item_id: str) -> bool:
     return True
 
 
-def _read_venues(reader: _Reader, root: Mapping[str, object]) -> list[Venue]:
+def _read_venues(reader: _Reader, root: Mapping[str, object], text: _Text) -> list[Venue]:
     venues: list[Venue] = []
     seen: set[str] = set()
     for index, raw in enumerate(reader.tables(root, "venues")):
         key = f"venues[{index}]"
         table = reader.table(raw, key, _VENUE_KEYS)
         venue_id = reader.get(table, key, "id", _identifier)
-        name = reader.get(table, key, "name", _text)
+        name = reader.get(table, key, "name", text)
         kind = reader.get(table, key, "kind", _enum(VenueKind))
         zone = reader.get(table, key, "time_zone", _zone)
         region = reader.get(table, key, "region", _text, default="")
@@ -270,7 +266,7 @@ def _read_venues(reader: _Reader, root: Mapping[str, object]) -> list[Venue]:
 
 
 def _read_channels(
-    reader: _Reader, root: Mapping[str, object], venue_ids: set[str]
+    reader: _Reader, root: Mapping[str, object], venue_ids: set[str], text: _Text
 ) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     seen: set[str] = set()
@@ -278,7 +274,7 @@ def _read_channels(
         key = f"channels[{index}]"
         table = reader.table(raw, key, _CHANNEL_KEYS)
         channel_id = reader.get(table, key, "id", _identifier)
-        title = reader.get(table, key, "title", _text)
+        title = reader.get(table, key, "title", text)
         venue = reader.get(table, key, "venue", _identifier)
         kind = reader.get(table, key, "kind", _enum(ChannelKind))
         if venue is not None and venue not in venue_ids:
@@ -294,18 +290,19 @@ def _read_channels(
 def _read_sessions(
     reader: _Reader,
     root: Mapping[str, object],
-    zone: ZoneInfo,
+    readers: tuple[ZoneInfo, _Text],
     venue_ids: set[str],
     channels: Mapping[str, Channel],
     channel_ids: set[str],
 ) -> list[Session]:
     sessions: list[Session] = []
     seen: set[str] = set()
+    zone, text = readers
     for index, raw in enumerate(reader.tables(root, "sessions")):
         key = f"sessions[{index}]"
         table = reader.table(raw, key, _SESSION_KEYS)
         session_id = reader.get(table, key, "id", _identifier)
-        title = reader.get(table, key, "title", _text)
+        title = reader.get(table, key, "title", text)
         part = reader.get(table, key, "part", _enum(Part))
         start = reader.get(table, key, "start", _moment(zone))
         end = reader.get(table, key, "end", _moment(zone))

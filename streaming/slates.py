@@ -29,11 +29,12 @@ def slate_text(event: Event, venue: Venue, now: datetime) -> SlateText:
     """What ``venue``'s slate says at ``now``: its next session, in its local time."""
     upcoming = [s for s in event.sessions if venue.id in s.venues and s.start > now]
     if not upcoming:
-        return SlateText(event.name, venue.name, None, None)
+        return SlateText(str(event.name), str(venue.name), None, None)
     session = min(upcoming, key=lambda s: s.start)
     local = session.start.astimezone(venue.time_zone)
     starts = f"{local:%a %d %b %Y, %H:%M} {local:%Z} ({venue.time_zone.key})"
-    return SlateText(event.name, venue.name, session.title, starts)
+    # The event's default language: the slate is drawn once, not per viewer.
+    return SlateText(str(event.name), str(venue.name), str(session.title), starts)
 
 
 def encode_slate(text: SlateText, video_codec: str) -> SlateClip:

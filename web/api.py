@@ -23,12 +23,18 @@ def _utc(moment: datetime) -> str:
 
 
 def session_json(event: Event, session: Session) -> dict[str, Any]:
-    """A session as the API shows it: UTC times plus the event-local ones."""
+    """A session as the API shows it: UTC times plus the event-local ones.
+
+    ``title`` is the event's default language (what it always was); ``titles`` has
+    every language the event file gives, for pages that pick their own.
+    """
     return {
         "id": session.id,
-        "title": session.title,
+        "title": str(session.title),
+        "titles": session.title.as_dict(),
         "part": session.part.value,
         "part_label": session.part.label,
+        "part_labels": session.part.local_label.as_dict(),
         "start": _utc(session.start),
         "end": _utc(session.end),
         "start_local": session.start.astimezone(event.time_zone).isoformat(),
@@ -57,11 +63,18 @@ def schedule_json(
     sessions = event.sessions if venue_id is None else sessions_for_venue(event, venue_id)
     return {
         "clock": clock_json(clock),
-        "event": {"id": event.id, "name": event.name, "time_zone": event.time_zone.key},
+        "event": {
+            "id": event.id,
+            "name": str(event.name),
+            "names": event.name.as_dict(),
+            "default_language": event.default_language,
+            "time_zone": event.time_zone.key,
+        },
         "venues": [
             {
                 "id": v.id,
-                "name": v.name,
+                "name": str(v.name),
+                "names": v.name.as_dict(),
                 "kind": v.kind.value,
                 "time_zone": v.time_zone.key,
                 "region": v.region,
@@ -69,7 +82,13 @@ def schedule_json(
             for v in event.venues
         ],
         "channels": [
-            {"id": c.id, "title": c.title, "venue": c.venue, "kind": c.kind.value}
+            {
+                "id": c.id,
+                "title": str(c.title),
+                "titles": c.title.as_dict(),
+                "venue": c.venue,
+                "kind": c.kind.value,
+            }
             for c in event.channels
         ],
         "sessions": [session_json(event, s) for s in sessions],
@@ -89,7 +108,9 @@ async def get_venue_calendar(request: web.Request) -> web.Response:
     venue_id = request.match_info["venue"]
     if event.venue(venue_id) is None:
         raise http_error(web.HTTPNotFound, f"unknown venue '{venue_id}'")
-    body = venue_calendar(event, venue_id, base_url=public_base(request))
+    # ?lang=zh: titles in Chinese where the event has them (the default language else).
+    language = request.query.get("lang") or None
+    body = venue_calendar(event, venue_id, base_url=public_base(request), language=language)
     return web.Response(
         body=body,
         content_type="text/calendar",

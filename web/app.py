@@ -50,6 +50,7 @@ from web import (
     media_pages,
     metrics,
     nodes_api,
+    page_language,
     pages,
     qa_pages,
     records_api,
@@ -126,6 +127,9 @@ def create_app(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
+        # Titles and names print in the page's language (web/page_language.py).
+        finalize=page_language.show_in_page_language,
+        filters={"in_page_language": page_language.in_page_language},
     )
     app.router.add_static("/static/", HERE / "static", name="static")
     metrics.setup(app, version())

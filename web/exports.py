@@ -101,7 +101,8 @@ async def questions_json(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "session": session.id,
-            "title": session.title,
+            "title": str(session.title),
+            "titles": session.title.as_dict(),
             "venue_time_zone": zone.key,
             "questions": rows,
         }

@@ -19,6 +19,7 @@ from web.client import public_base as public_base
 from web.display_names import display_names
 from web.errors import http_error
 from web.keys import EVENT
+from web.page_language import language_context
 
 
 def _qa_session(request: web.Request) -> Session:
@@ -41,7 +42,14 @@ def _context(request: web.Request, session: Session, **extra: Any) -> dict[str, 
     event = request.app[EVENT]
     qa_url = f"{public_base(request)}/qa/{session.id}"
     names = display_names(event)
-    return {"event": event, "session": session, "qa_url": qa_url, "names": names, **extra}
+    return {
+        "event": event,
+        "session": session,
+        "qa_url": qa_url,
+        "names": names,
+        **language_context(request),
+        **extra,
+    }
 
 
 @aiohttp_jinja2.template("qa.html")

@@ -14,7 +14,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from config import Event, Venue
-from config.event import ChannelKind, VenueKind
+from config.event import ChannelKind, LocalText, VenueKind
 from config.schedule import ChannelNow, session_on_channel
 from signaling.auth import Grant, Role
 from signaling.errors import Forbidden
@@ -22,6 +22,7 @@ from web.auth import require_director, require_grant
 from web.display_names import AUDIO_LANGUAGE_NAMES, display_names, track_options
 from web.errors import http_error
 from web.keys import CLOCK, EVENT, HUB, MEDIA
+from web.page_language import language_context
 
 
 def _grant(request: web.Request, what: str) -> Grant:
@@ -36,7 +37,8 @@ def return_channel(event: Event, venue_id: str) -> str | None:
     return None
 
 
-def _channel_title(event: Event, channel_id: str | None) -> str:
+def _channel_title(event: Event, channel_id: str | None) -> LocalText | str:
+    """The channel's title (templates print it in the page's language), or ""."""
     channel = event.channel(channel_id) if channel_id else None
     return channel.title if channel else ""
 
@@ -66,6 +68,7 @@ async def venue_console(request: web.Request) -> web.Response:
         "video_codec": request.app[MEDIA].video_codec,
         "names": display_names(event),
         "track_options": track_options(event),
+        **language_context(request),
     }
     return aiohttp_jinja2.render_template("venue.html", request, context)
 
@@ -137,6 +140,7 @@ async def watch_page(request: web.Request) -> web.Response:
         "recheck_at": _iso(following.recheck_at) if following else "",
         "names": display_names(event),
         "language_names": AUDIO_LANGUAGE_NAMES,
+        **language_context(request),
     }
     return aiohttp_jinja2.render_template("watch.html", request, context)
 
@@ -157,7 +161,8 @@ async def channel_session(request: web.Request) -> web.Response:
             if session is None
             else {
                 "id": session.id,
-                "title": session.title,
+                "title": str(session.title),
+                "titles": session.title.as_dict(),
                 "qa": session.qa,
                 "start": _iso(session.start),
                 "end": _iso(session.end),

@@ -68,7 +68,7 @@ def airing_title(event: Event, airing: Airing) -> str:
     """The session's title, or for an unscheduled airing what it carried."""
     session = event.session(airing.session)
     if session is not None:
-        return session.title
+        return str(session.title)  # records speak the event's default language
     if airing.unscheduled:
         channel = event.channel(airing.channel or "")
         return f"Unscheduled: {channel.title if channel else airing.channel or 'nothing'}"

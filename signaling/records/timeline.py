@@ -69,7 +69,7 @@ def venue_timeline(event: Event, venue_id: str, airings: list[Airing], now: date
         if airing.actual_start is not None:
             actual = _bar(airing.actual_start, airing.actual_end or now, origin, span)
         off_air = tuple(_bar(i.start, i.end or now, origin, span) for i in airing.off_air)
-        title = session.title if session else "Unscheduled" if airing.unscheduled else ""
+        title = str(session.title) if session else "Unscheduled" if airing.unscheduled else ""
         title = title or airing.session
         rows.append(
             TimelineRow(

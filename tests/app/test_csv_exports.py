@@ -101,9 +101,9 @@ async def test_report_csv_defuses_titles_and_operator_names(
     data = tmp_path / "data"
     await store_one_airing(data, "coet2018")
     event_file = tmp_path / "event.toml"
-    opening = 'title = "Opening Ceremony and 20th Anniversary Commemoration of the Convention"'
+    opening = 'title.en = "Opening Ceremony and 20th Anniversary Commemoration of the Convention"'
     assert opening in REFERENCE.read_text()
-    event_file.write_text(REFERENCE.read_text().replace(opening, f"title = '{TITLE}'"))
+    event_file.write_text(REFERENCE.read_text().replace(opening, f"title.en = '{TITLE}'"))
     args = ["report", "--data-dir", str(data), "--event", str(event_file), "--format", "csv"]
     # The CLI runs its own event loop, so it runs in a worker thread here.
     assert await asyncio.to_thread(main, args) == 0

@@ -40,7 +40,9 @@ async def test_api_schedule(client: Client, reference_event: Event) -> None:
     body = await response.json()
     assert body["event"] == {
         "id": "coet2018",
-        "name": reference_event.name,
+        "name": str(reference_event.name),
+        "names": reference_event.name.as_dict(),
+        "default_language": "en",
         "time_zone": "Asia/Shanghai",
     }
     assert len(body["sessions"]) == len(reference_event.sessions)

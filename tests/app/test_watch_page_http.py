@@ -63,6 +63,11 @@ async def test_the_session_api_is_what_the_page_asks_when_it_rechecks(client: Cl
             "id": "gba-new-materials",
             "title": "Greater Bay Area New Materials Science and Technology "
             "Cooperation Summit Forum",
+            "titles": {
+                "en": "Greater Bay Area New Materials Science and Technology "
+                "Cooperation Summit Forum",
+                "zh": "粤港澳大湾区新材料科技合作高峰论坛",
+            },
             "qa": True,
             "start": "2018-12-21T02:00:00Z",
             "end": "2018-12-21T04:00:00Z",

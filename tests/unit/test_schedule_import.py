@@ -36,9 +36,9 @@ def test_a_pretalx_export_becomes_a_valid_event_file(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     event = load_event(path)
     assert event.id == "talent-tech-2019"
-    assert event.name == "Greater Bay Area Talent Tech Days 2019"
+    assert str(event.name) == "Greater Bay Area Talent Tech Days 2019"
     assert event.main_venue.id == "gz"
-    assert [c.title for c in event.channels] == ["Main Hall", "Forum Room B", "Roadshow Stage"]
+    assert [str(c.title) for c in event.channels] == ["Main Hall", "Forum Room B", "Roadshow Stage"]
     assert len(event.sessions) == len(talks(export())) == 8
     keynote = event.session("1002-keynote-regenerative-medicine-after-the")
     assert keynote is not None
@@ -47,7 +47,7 @@ def test_a_pretalx_export_becomes_a_valid_event_file(tmp_path: Path) -> None:
     assert keynote.part is Part.SUMMIT_FORUMS
     assert keynote.languages == ("en",)
     assert keynote.channel == "main-hall"
-    visa = next(s for s in event.sessions if s.title.startswith("Visa"))
+    visa = next(s for s in event.sessions if str(s.title).startswith("Visa"))
     assert visa.part is Part.PROFESSIONAL_MEETINGS  # "Service desk" maps to the default
 
 

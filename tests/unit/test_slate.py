@@ -26,9 +26,9 @@ def test_slate_text_names_the_next_session_in_the_venues_time(reference_event: E
     text = slate_text(reference_event, tokyo, first.start - timedelta(hours=1))
     local = first.start.astimezone(tokyo.time_zone)
     assert (text.event, text.venue, text.next_session) == (
-        reference_event.name,
-        tokyo.name,
-        first.title,
+        str(reference_event.name),
+        str(tokyo.name),
+        str(first.title),
     )
     assert text.starts is not None
     assert f"{local:%H:%M} JST (Asia/Tokyo)" in text.starts

@@ -2,6 +2,7 @@
 // Schedule page: re-render every <time> in the zone the reader picks.
 // Event time, any venue's time, or the browser's own zone; the choice is remembered.
 import { browserZone, dayIn, partsIn, timeIn, zoneWithOffset } from "./lib/time.js";
+import { rememberAskedLanguage } from "./venue/i18n.js";
 
 const STORAGE_KEY = "venuebridge.schedule.zone";
 
@@ -52,7 +53,9 @@ function init() {
   const select = document.getElementById("zone");
   if (!(form instanceof HTMLFormElement) || !(select instanceof HTMLSelectElement)) return;
   const browserOption = select.querySelector('option[data-key="browser"]');
-  if (browserOption) browserOption.textContent = `My time zone · ${browserZone()}`;
+  if (browserOption instanceof HTMLOptionElement) {
+    browserOption.textContent = `${browserOption.dataset.label || "My time zone"} · ${browserZone()}`;
+  }
   // A remembered choice wins; a venue's page otherwise starts in that venue's time.
   const saved = localStorage.getItem(STORAGE_KEY);
   if (!(saved && selectByKey(select, saved)) && form.dataset.default) {
@@ -71,3 +74,5 @@ function init() {
 }
 
 init();
+// The server drew the page in ?lang= when given (the link to the other language): keep it.
+rememberAskedLanguage();

@@ -1,8 +1,10 @@
 // @ts-check
 // /qa/{session}: ask, vote (once; tap again to withdraw), see approved and answered.
-import { Connection, STATE_LABELS, otherLanguage } from "./client.js";
+// In the page's language (?lang=, the saved choice, the browser's: venue/i18n.js).
+import { Connection, otherLanguage } from "./client.js";
 import { byId, el, errorMessage } from "../lib/dom.js";
 import { venueName } from "../lib/names.js";
+import { chosenLanguage, translate } from "../venue/i18n.js";
 
 /** @typedef {import("./client.js").Question} Question */
 
@@ -14,17 +16,29 @@ const form = byId("ask-form", HTMLFormElement);
 const text = byId("ask-text", HTMLTextAreaElement);
 const message = byId("form-message");
 let sort = "votes";
+let lang = chosenLanguage();
+let t = translate(lang);
+/** @type {import("../lib/socket.js").SocketStatus} */
+let status = "connecting";
+// A question is most often asked in the language the page is read in.
+byId("ask-language", HTMLSelectElement).value = lang;
+
+function showStatus() {
+  byId("status").dataset.state = status;
+  byId("status").textContent = t(`socket_${status}`);
+}
+showStatus();
 
 const connection = new Connection({
   room,
-  onStatus: (s) => { byId("status").textContent = s; },
+  onStatus: (s) => { status = s; showStatus(); },
   onFrame: (frame, changed) => {
     if (frame.type === "welcome" && frame.role === "operator") {
       const relayed = document.querySelector('#ask-origin option[value="sub_venue"]');
       if (relayed instanceof HTMLOptionElement) relayed.hidden = false;
     }
     if (frame.type === "notice" && frame.kind === "dismissed") {
-      message.textContent = `Your question was not taken: ${frame.reason}`;
+      message.textContent = `${t("not_taken")} ${frame.reason}`;
     }
     if (changed) render();
   },
@@ -36,7 +50,7 @@ function questionItem(q) {
   const canVote = q.state === "approved" || q.state === "on_stage";
   const vote = el("button", {
     class: `vote${voted ? " voted" : ""}`, type: "button", "aria-pressed": String(voted),
-    disabled: !canVote, "aria-label": voted ? "Withdraw vote" : "Vote",
+    disabled: !canVote, "aria-label": t(voted ? "withdraw_vote" : "vote_for"),
     onclick: () => toggleVote(q.id, !voted),
   }, "▲ ", el("span", { class: "count" }, q.votes));
   const other = otherLanguage(q);
@@ -46,9 +60,9 @@ function questionItem(q) {
       el("p", { class: "text", lang: q.language }, q.text),
       q.translations[other] ? el("p", { class: "translation", lang: other }, q.translations[other]) : null,
       el("p", { class: "meta" },
-        q.name || "Anonymous",
-        q.origin === "sub_venue" ? ` · via ${venueName(q.origin_venue) || "a sub-venue"}` : "",
-        q.state !== "approved" ? ` · ${STATE_LABELS[q.state]}` : "",
+        q.name || t("anonymous"),
+        q.origin === "sub_venue" ? ` · ${t("via")} ${venueName(q.origin_venue) || t("a_sub_venue")}` : "",
+        q.state !== "approved" ? ` · ${t(q.state === "answered" ? "answered_state" : q.state)}` : "",
         q.dismiss_reason ? ` — ${q.dismiss_reason}` : "",
         q.merged_into ? ` into ${q.merged_into}` : "")));
 }
@@ -95,9 +109,7 @@ form.addEventListener("submit", async (event) => {
     });
     text.value = "";
     text.dispatchEvent(new Event("input"));
-    message.textContent = connection.state.state.mode === "open"
-      ? "Thanks! Your question is in the list."
-      : "Thanks! A moderator will look at your question.";
+    message.textContent = t(connection.state.state.mode === "open" ? "thanks_open" : "thanks_moderated");
   } catch (error) {
     message.textContent = errorMessage(error);
   }
@@ -111,3 +123,12 @@ for (const button of document.querySelectorAll("button[data-sort]")) {
     render();
   });
 }
+
+byId("language").addEventListener("click", () => {
+  lang = lang === "zh" ? "en" : "zh";
+  t = translate(lang, true);
+  byId("ask-language", HTMLSelectElement).value = lang;
+  message.textContent = "";
+  showStatus();
+  render();
+});

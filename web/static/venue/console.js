@@ -11,6 +11,7 @@ import { byId, errorMessage } from "../lib/dom.js";
 import { outputState } from "../lib/onair.js";
 import { showOutputLanguages, watchOutputLanguages } from "../lib/output_language.js";
 import { clockIn, pageNow, timeIn, timeOrDateIn } from "../lib/time.js";
+import { pageLanguage, pickText } from "../lib/local_text.js";
 
 /** @typedef {import("./schedule.js").ScheduleSession} ScheduleSession */
 /** @typedef {import("../lib/socket.js").Frame} Frame */
@@ -121,19 +122,21 @@ $("stop-live").addEventListener("click", async () => {
 devices.list().catch(() => {});
 
 // ---- clock and schedule, in the venue's time zone
+/** A session's title in the page's language (the server drew the page in it). @param {ScheduleSession} s */
+const titleOf = (s) => pickText(s.titles, s.title, pageLanguage());
 /** @type {ScheduleSession[]} */
 let sessions = [];
 function tick() {
   const at = pageNow();
   $("clock").textContent = clockIn(at, zone);
   const { onAir, next } = renderSchedule($("schedule"), sessions, zone, at);
-  $("on-air").textContent = onAir.map((s) => s.title).join(" · ") || "nothing";
-  $("next-up").textContent = next ? `${timeOrDateIn(next.start, zone, at)} ${next.title}` : "nothing";
+  $("on-air").textContent = onAir.map(titleOf).join(" · ") || "nothing";
+  $("next-up").textContent = next ? `${timeOrDateIn(next.start, zone, at)} ${titleOf(next)}` : "nothing";
   fillRelaySessions(onAir, next);
 }
 loadSchedule(venue).then((data) => {
   sessions = data.sessions;
-  channelTitles = new Map(data.channels.map((c) => [c.id, c.title]));
+  channelTitles = new Map(data.channels.map((c) => [c.id, pickText(c.titles, c.title, pageLanguage())]));
   tick();
   if (lastRouting) showRouting(lastRouting);
 }).catch(() => {});
@@ -148,7 +151,7 @@ function fillRelaySessions(onAir, next) {
   const select = relaySession;
   const withQa = sessions.filter((s) => s.qa);
   if (select.options.length !== withQa.length) {
-    select.replaceChildren(...withQa.map((s) => new Option(`${timeIn(s.start, zone, { day: true })} ${s.title}`, s.id)));
+    select.replaceChildren(...withQa.map((s) => new Option(`${timeIn(s.start, zone, { day: true })} ${titleOf(s)}`, s.id)));
     select.dataset.chosen = "";
   }
   const current = onAir.find((s) => s.qa) || (next && next.qa ? next : null);
@@ -184,7 +187,7 @@ function routedName(point) {
   if (!point.channel) return "nothing";
   const channel = channelTitles.get(point.channel) || point.channel;
   const session = point.session ? sessions.find((s) => s.id === point.session) : undefined;
-  return session ? `${session.title} (${channel})` : channel;
+  return session ? `${titleOf(session)} (${channel})` : channel;
 }
 
 /** @param {import("../lib/frames.js").RoutingFrame} frame */

@@ -1,12 +1,14 @@
 // @ts-check
 // The schedule of a venue or channel: loading it, "on air now / next", and the list.
 import { setServerClock, timeIn } from "../lib/time.js";
+import { pageLanguage, pickText } from "../lib/local_text.js";
 
 /**
  * A session as /api/schedule gives it (times are ISO strings in UTC).
  * @typedef {object} ScheduleSession
  * @property {string} id
- * @property {string} title
+ * @property {string} title the event's default language
+ * @property {Record<string, string>} [titles] every language the event gives
  * @property {string} start
  * @property {string} end
  * @property {string} channel
@@ -16,7 +18,7 @@ import { setServerClock, timeIn } from "../lib/time.js";
 
 /**
  * @param {string} [venue] only this venue's sessions
- * @returns {Promise<{ sessions: ScheduleSession[], channels: Array<{ id: string, title: string }> }>}
+ * @returns {Promise<{ sessions: ScheduleSession[], channels: Array<{ id: string, title: string, titles?: Record<string, string> }> }>}
  */
 export async function loadSchedule(venue) {
   const query = venue ? `?venue=${encodeURIComponent(venue)}` : "";
@@ -47,7 +49,8 @@ export function onAirAndNext(sessions, at) {
  * @param {ScheduleSession[]} sessions
  * @param {string} zone
  * @param {Date} at
- * @param {{ onAir?: string, next?: string, locale?: string }} [labels]
+ * @param {{ onAir?: string, next?: string, locale?: string, lang?: string }} [labels] `lang`: the
+ *   titles' language (default: the page's)
  */
 export function renderSchedule(list, sessions, zone, at, labels = {}) {
   const { onAir, next } = onAirAndNext(sessions, at);
@@ -62,7 +65,7 @@ export function renderSchedule(list, sessions, zone, at, labels = {}) {
     when.textContent = `${timeIn(s.start, zone, { day: true, locale })}–${timeIn(s.end, zone, { locale })}`;
     const title = document.createElement("span");
     title.className = "what";
-    title.textContent = s.title;
+    title.textContent = pickText(s.titles, s.title, labels.lang || pageLanguage());
     item.append(when, title);
     if (airing.has(s.id) || (next && next.id === s.id)) {
       const tag = document.createElement("span");

@@ -68,7 +68,7 @@ player.start();
 // ---- language switch
 byId("language").addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh";
-  t = translate(lang);
+  t = translate(lang, true);
   showStatus();
   const askMessage = document.getElementById("ask-message");
   if (askMessage) askMessage.textContent = "";
@@ -90,7 +90,7 @@ let zone = myZone;
 function drawSchedule() {
   byId("zone-name").textContent = zone;
   renderSchedule(byId("schedule"), sessions, zone, pageNow(), {
-    onAir: t("on_air"), next: t("next"), locale: lang === "zh" ? "zh-CN" : "en",
+    onAir: t("on_air"), next: t("next"), locale: lang === "zh" ? "zh-CN" : "en", lang,
   });
 }
 for (const [id, value] of /** @type {Array<[string, () => string]>} */ ([["zone-mine", () => myZone], ["zone-event", () => eventZone]])) {
