@@ -186,7 +186,7 @@ def interpreting_rows(
             rows.append(
                 {
                     "session": session_id,
-                    "title": session.title if session else "",
+                    "title": str(session.title) if session else "",  # the default language
                     "channel": interval.channel,
                     "language": interval.language,
                     "interpreter": interval.interpreter,
