@@ -149,7 +149,9 @@ async def node_parts(
             # Opened before the routing plane: its first heartbeat would hide the last one.
             interpreting = interpreting_records(event, backends.store, hub, media, app[CLOCK])
             app[INTERPRETING] = await stack.enter_async_context(interpreting)
-            routing = routing_plane(settings, event, backends.store, hub, media, app[CLOCK], remote)
+            routing = routing_plane(
+                settings, event, backends.store, hub, media, app[CLOCK], remote, app[INTERPRETING]
+            )
             app[ROUTING] = await stack.enter_async_context(routing)
             if siblings is not None:
                 siblings.announce_matrix()
@@ -215,6 +217,7 @@ async def routing_plane(
     media: MediaHub,
     clock: Clock,
     remote: RemoteVenues,
+    booths: InterpretingRecorder,
 ) -> AsyncIterator[RoutingService]:
     """The schedule automation and as-run records, on the node that runs them."""
     store = AiringStore(events, event.id)
@@ -239,7 +242,9 @@ async def routing_plane(
         keeper=RoutingStateKeeper(events, event.id),
         node=hub.node,
         homes=remote,
+        booths=booths,
     )
+    booths.on_change = service.booths_changed
     remote.attach(service)
     hub.routing = service
     switches = SwitchesToRouting(service, remote.serves_here)
@@ -252,6 +257,7 @@ async def routing_plane(
         yield service
     finally:
         hub.routing = None
+        booths.on_change = None
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runner

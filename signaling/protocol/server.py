@@ -234,6 +234,8 @@ class ChannelHealth(msgspec.Struct, frozen=True, kw_only=True):
     since: str | None
     source: str | None  # "primary" | "backup"
     backup_ready: bool
+    # Language -> the interpreter on air in that booth now (no key: nobody, the floor).
+    interpreters: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Routing(ServerFrame, frozen=True, kw_only=True, tag="routing"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
 
@@ -105,6 +105,15 @@ class InterpretingRecorder:
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
         self._saving: list[OnAir] = []  # taken from the queue, being written
+        # Told after each change is written (the routing matrix shows who is on air).
+        self.on_change: Callable[[], Awaitable[None]] | None = None
+
+    def on_air(self) -> dict[str, dict[str, str]]:
+        """Per channel: language -> the interpreter on air in that booth now."""
+        booths: dict[str, dict[str, str]] = {}
+        for turn in self.log.open_intervals():
+            booths.setdefault(turn.channel, {})[turn.language] = turn.interpreter
+        return booths
 
     def language_changed(self, event: LanguageNote) -> None:
         """Who is on air in a booth changed (called from the media plane, never waits)."""
@@ -130,6 +139,11 @@ class InterpretingRecorder:
             except Exception:
                 logger.exception("could not keep %d interpreter turn(s)", len(self._saving))
             self._saving = []
+            if self.on_change is not None:
+                try:
+                    await self.on_change()
+                except Exception:
+                    logger.exception("could not announce who is on air in the booths")
 
     async def flush(self) -> None:
         """Write what is queued now (tests, and a clean stop)."""

@@ -27,6 +27,7 @@ from signaling.routing.persisted import (
     restore_routing,
     routing_state,
 )
+from signaling.routing.ports import AiringSink, Booths, Homes, QuestionCounts
 from signaling.routing.router import Route, Router
 
 SourceState = Literal["live", "lost", "idle"]
@@ -61,26 +62,6 @@ class Health:
     backup_ready: bool
 
 
-class Homes(Protocol):
-    """Where each venue's output is served, for the matrix."""
-
-    def where(self, venue: str) -> tuple[str | None, bool | None]:
-        """The home node (None: this routing node) and whether it is up (None: unknown)."""
-        ...
-
-
-class QuestionCounts(Protocol):
-    async def counts(self, session_id: str) -> tuple[int, int]:
-        """Questions asked and answered in a session's Q&A."""
-        ...
-
-
-class AiringSink(Protocol):
-    async def save(self, airings: list[Airing]) -> None: ...
-
-    async def alive(self, at: datetime) -> None: ...
-
-
 class RoutingService:
     def __init__(
         self,
@@ -97,6 +78,7 @@ class RoutingService:
         keeper: RoutingStateKeeper | None = None,
         node: str = "",
         homes: Homes | None = None,
+        booths: Booths | None = None,
     ) -> None:
         self.router = router
         self.log = log
@@ -119,6 +101,7 @@ class RoutingService:
         self.homes = homes
         self._homes_down: dict[str, str] = {}  # venue -> its home node, while down
         self.languages = OutputLanguages(router.event)
+        self.booths = booths
 
     # -- the loop -------------------------------------------------------------------
 
@@ -229,6 +212,10 @@ class RoutingService:
         self._pending.extend(self.log.language(venue, language, self.clock.now()))
         await self._flush(changed=True)
         return True
+
+    async def booths_changed(self) -> None:
+        """Who is on air in a booth changed: the matrix says so to every page."""
+        await self._flush(changed=True)
 
     def source_choices(self) -> dict[str, SourceName]:
         """The failover choices directors made, per channel."""
@@ -358,6 +345,7 @@ class RoutingService:
                 )
             )
         channels = {}
+        booths = self.booths.on_air() if self.booths is not None else {}
         for channel_id in (c.id for c in self.router.event.channels):
             health = self._health.get(channel_id)
             if health is None:
@@ -367,6 +355,7 @@ class RoutingService:
                     since=None,
                     source="primary" if is_live else None,
                     backup_ready=False,
+                    interpreters=booths.get(channel_id, {}),
                 )
             else:
                 channels[channel_id] = ChannelHealth(
@@ -374,6 +363,7 @@ class RoutingService:
                     since=health.since.isoformat(),
                     source=health.source,
                     backup_ready=health.backup_ready,
+                    interpreters=booths.get(channel_id, {}),
                 )
         return Routing(venues=venues, channels=channels)
 

@@ -70,8 +70,13 @@ async def check_pages(server: MediaServer, browser: Browser, shots: Path) -> Non
     director = await open_page(browser, server, mint(server.app, "director", "Director Li"), 1500)
     assert director.url.endswith("/director")
     jp_select = director.locator('select.output-language[data-venue="jp"]')
-    # The event file's defaults, shown from the first routing frame.
+    # The event file's defaults, shown from the first routing frame, and who is heard.
     assert await jp_select.input_value() == "ja"
+    jp_note = director.locator('[data-language-note][data-venue="jp"]')
+    await director.wait_for_function(
+        "() => document.querySelector('[data-language-note][data-venue=\"jp\"]')"
+        ".textContent === 'Akiko Sato on air'"
+    )
     assert await director.locator('select.output-language[data-venue="gz"]').input_value() == "zh"
     options = await jp_select.locator("option").all_text_contents()
     assert options[0].startswith("floor")
@@ -79,6 +84,11 @@ async def check_pages(server: MediaServer, browser: Browser, shots: Path) -> Non
 
     await jp_select.select_option("ko")
     await eventually(lambda: matrix_language(server, "jp") == "ko", "the matrix to play ko")
+    await director.wait_for_function(
+        "() => document.querySelector('[data-language-note][data-venue=\"jp\"]')"
+        ".textContent.startsWith('no ko interpreter')"
+    )
+    assert await jp_note.get_attribute("data-state") == "floor"
     assert server.app[MEDIA].venue_output("jp").language == "ko"
 
     operator_token = mint(server.app, "operator", "Op Sato", venue="jp")

@@ -67,6 +67,17 @@ async def test_the_matrix_language_reaches_the_projector(
     director_token = token(server, Grant(identity="Director Wang", role=Role.DIRECTOR))
     director = await WsClient.connect(http, f"{server.url}/ws", director_token)
     peers.append(director)
+    await director.ok({"type": "watch_routing"})
+
+    def interpreters() -> dict[str, str]:
+        frames = director.of_type("routing")
+        booths: dict[str, str] = frames[-1]["channels"][CHANNEL]["interpreters"]
+        return booths
+
+    # The matrix says who is on air in each booth of the channel.
+    await eventually(
+        lambda: interpreters() == {"ja": "Akiko Sato", "ko": "Kim Minji"}, "both booths on air"
+    )
     await director.ok({"type": "route", "venue": "jp", "channel": CHANNEL})
     # Japan's output plays Japanese by default (the event file's venue language).
     await eventually(lambda: projector.hears(JA_HZ), "the ja interpreter on the jp projector")

@@ -20,6 +20,7 @@ from signaling.records.interpreting_store import (
     open_interpreting_log,
 )
 from tests.fakes import MemoryAppendLog
+from tests.helpers import eventually
 
 GZ = ZoneInfo("Asia/Shanghai")
 
@@ -178,3 +179,22 @@ def test_a_formula_for_a_name_stays_text_in_the_csv(reference_event: Event) -> N
     rows = interpreting_rows(reference_event, log.intervals(), [], at(9, 10))
     [parsed] = list(csv.DictReader(io.StringIO(to_csv(rows))))
     assert parsed["interpreter"] == '\'=HYPERLINK("http://x")'
+
+
+async def test_the_recorder_says_who_is_on_air_and_tells_after_each_write() -> None:
+    recorder = InterpretingRecorder(InterpretingLog(), InterpretingStore(MemoryAppendLog(), "e"))
+    told: list[dict[str, dict[str, str]]] = []
+
+    async def changed() -> None:
+        told.append(recorder.on_air())
+
+    recorder.on_change = changed
+    recorder.start()
+    recorder.language_changed(Note("gz-hall-1", "ja", "Aiko", at(9, 0)))
+    recorder.language_changed(Note("gz-hall-1", "ko", "Min", at(9, 1)))
+    await eventually(lambda: len(told) == 2, "two announcements")
+    assert told[-1] == {"gz-hall-1": {"ja": "Aiko", "ko": "Min"}}
+    recorder.language_changed(Note("gz-hall-1", "ja", None, at(9, 2)))
+    await eventually(lambda: len(told) == 3, "the third")
+    assert told[-1] == {"gz-hall-1": {"ko": "Min"}}
+    await recorder.aclose(at(9, 3))

@@ -191,3 +191,22 @@ def test_the_airing_keeps_its_languages_in_the_store_and_exports(
     assert take is not None
     [us] = log.taken(take)
     assert us.language == "zh"
+
+
+class Booths:
+    def __init__(self) -> None:
+        self.now: dict[str, dict[str, str]] = {}
+
+    def on_air(self) -> dict[str, dict[str, str]]:
+        return self.now
+
+
+async def test_the_matrix_names_who_is_on_air_in_each_booth(reference_event: Event) -> None:
+    service, _, _, _, announced = make(reference_event, MemoryValues())
+    booths = Booths()
+    service.booths = booths
+    assert service.matrix()["channels"]["gz-hall-1"]["interpreters"] == {}
+    booths.now = {"gz-hall-1": {"ja": "Akiko Sato"}}
+    await service.booths_changed()  # the recorder says a booth changed: announced
+    assert announced[-1]["channels"]["gz-hall-1"]["interpreters"] == {"ja": "Akiko Sato"}
+    assert announced[-1]["channels"]["gz-hall-2"]["interpreters"] == {}

@@ -33,6 +33,7 @@
  * @property {string | null} since
  * @property {"primary" | "backup" | null} source which publisher feeds the outputs now
  * @property {boolean} backup_ready a live backup publisher is connected
+ * @property {Record<string, string>} [interpreters] language -> the interpreter on air now
  */
 
 /**

@@ -18,12 +18,35 @@ function selectOf(root, venue) {
 }
 
 /**
- * Sets every select under `root` to what the matrix says its venue plays.
+ * What the room hears, in words: the interpreter on air in the output's language on the
+ * channel it shows, or the floor when nobody is (or no language is chosen).
+ * @param {RoutingFrame} frame
+ * @param {import("./frames.js").RoutingRow} row
+ * @returns {string}
+ */
+export function heardNote(frame, row) {
+  const point = row.on_air || row.requested;
+  const channel = point ? point.channel : null;
+  if (!channel) return "";
+  if (!row.language) return "the floor";
+  const health = frame.channels ? frame.channels[channel] : undefined;
+  const name = health && health.interpreters ? health.interpreters[row.language] : undefined;
+  return name ? `${name} on air` : `no ${row.language} interpreter on air: the floor is heard`;
+}
+
+/**
+ * Sets every select under `root` to what the matrix says its venue plays, and the note
+ * beside it (`[data-language-note]`) to what the room hears.
  * @param {ParentNode} root
  * @param {RoutingFrame} frame
  */
 export function showOutputLanguages(root, frame) {
   for (const row of frame.venues) {
+    const note = root.querySelector(`[data-language-note][data-venue="${CSS.escape(row.venue)}"]`);
+    if (note) {
+      note.textContent = heardNote(frame, row);
+      if (note instanceof HTMLElement) note.dataset.state = note.textContent.startsWith("no ") ? "floor" : "";
+    }
     const select = selectOf(root, row.venue);
     if (!select || select.dataset.sending) continue;
     const value = row.language || "";
