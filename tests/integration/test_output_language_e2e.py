@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -83,9 +85,14 @@ async def test_the_matrix_language_reaches_the_projector(
     await eventually(lambda: projector.hears(JA_HZ), "the ja interpreter on the jp projector")
     assert not projector.hears(KO_HZ)
 
+    sent = time.monotonic()
     ack = await director.ok({"type": "set_output_language", "venue": "jp", "language": "ko"})
     assert ack["changed"] is True
     await eventually(lambda: projector.hears(KO_HZ), "the ko interpreter on the jp projector")
+    heard = projector.first_since(sent, KO_HZ)
+    assert heard is not None
+    # Measured, not asserted: from the director's message to the first ko frame decoded.
+    print(json.dumps({"metric": "matrix_language_to_projector_ms", "value": (heard - sent) * 1e3}))
     assert projector.pc.connectionState == "connected"  # no renegotiation
 
     headers = {"Authorization": f"Bearer {director_token}"}
