@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering
+.PHONY: serve test bench bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering bench-languages
 
 serve:
 	bash scripts/serve.sh
@@ -39,6 +39,9 @@ bench-bitrates:
 # Not in `bench`: the repair of one relay link through seeded loss and 150 ms each way.
 bench-link-repair:
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/link_repair.py --loss 2,5,10 --one-way-ms 150 --seconds 30
+
+bench-languages:
+	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/language_switch.py --rounds 10
 
 bench-steering:
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/steering.py --rounds 100

@@ -27,9 +27,10 @@ from streaming.errors import (
 )
 from streaming.feed import Feed
 from streaming.http_rules import TrickleFragment, new_session_id
-from streaming.hub_languages import HubLanguages, is_interpreter
+from streaming.hub_languages import HubLanguages, event_languages, is_interpreter
 from streaming.hub_snapshots import HubSnapshots, venue_output_snapshot
 from streaming.ice_ports import AnyFreePort, IcePorts
+from streaming.language_relay import LanguageRelays
 from streaming.languages import LanguageDesk, LanguageTrack, parse_language
 from streaming.memory import HeapTrimmer
 from streaming.nack import RepairTuning
@@ -110,7 +111,7 @@ class MediaHub(HubSnapshots, HubLanguages):
         batch = new_send_batch(limits.native_send)  # one per process, for every channel
         self._sources = {c.id: ChannelSource(c.id, time.monotonic, batch) for c in event.channels}
         self._watch = SourceWatch(self._sources, self._source_changed, watch or WatchSettings())
-        self._languages = LanguageDesk(self._source)
+        self._languages = LanguageDesk(self._source, known=event_languages(event))
         self._slates = SlateBook(
             event,
             video_codec,
@@ -125,7 +126,7 @@ class MediaHub(HubSnapshots, HubLanguages):
                 self._switched,
                 self._slates.feeds[v.id],
                 self._watch.is_live,
-                self._languages.track,
+                self._languages.listened,
                 v.language,
             )
             for v in event.venues
@@ -143,18 +144,24 @@ class MediaHub(HubSnapshots, HubLanguages):
         # An edge: channels nobody publishes here are pulled from ``upstream``, with
         # ``relay_token`` (this node's own credentials), else the static ``relay.token``.
         self._relays: RelayLinks | None = None
+        self._language_relays: LanguageRelays | None = None
         if upstream is not None:
             relay = relay or RelaySettings()
             static_token = relay.token
+            credentials = relay_token or (lambda: static_token)
             self._relays = RelayLinks(
                 self._sources,
                 upstream,
-                WhepClient(relay_token or (lambda: static_token)),
+                WhepClient(credentials),
                 relay,
                 video_codec,
                 self._wanted,
                 self._relay_session,
                 tuning=self._tuning,
+            )
+            # A relayed channel's language tracks come over links of their own.
+            self._language_relays = LanguageRelays(
+                self._languages, self._source, WhepClient(credentials), relay, video_codec
             )
 
     # -- lookups -----------------------------------------------------------------------
@@ -208,9 +215,13 @@ class MediaHub(HubSnapshots, HubLanguages):
         self._slates.start()
         if self._relays is not None:
             self._relays.start()
+        if self._language_relays is not None:
+            self._language_relays.start()
 
     async def aclose(self) -> None:
         """End every session and task."""
+        if self._language_relays is not None:
+            await self._language_relays.aclose()
         if self._relays is not None:
             await self._relays.aclose()
         await self._stats.aclose()
@@ -288,6 +299,7 @@ class MediaHub(HubSnapshots, HubLanguages):
         its audio is the ``language`` track (the floor while that is not live)."""
         source = self._source(channel)
         language = parse_language(language)
+        audio = None if language is None else self._languages.listened(channel, language)
         self._require(self.access.may_play(token, channel), token)
         if not source.live and self._relays is None:
             raise NotLive(f"channel '{channel}' is not live")
@@ -296,7 +308,6 @@ class MediaHub(HubSnapshots, HubLanguages):
         # An edge pulls the channel from upstream (a good offer first: junk pulls nothing).
         if not source.live and (self._relays is None or not await self._relays.bring_live(channel)):
             raise NotLive(f"channel '{channel}' is not live")
-        audio = None if language is None else self._languages.track(channel, language)
         label, base = f"channel:{channel}", f"/whep/{channel}"
         return await self._subscribe(source, label, offer, offer_sdp, base, address, token, audio)
 

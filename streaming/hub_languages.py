@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from config import Event
 from streaming.admission import Ticket
 from streaming.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated
 from streaming.ice_ports import IcePorts
@@ -117,7 +118,7 @@ class HubLanguages:
         kind, _, channel = session.label.partition(":")
         if kind != "channel":
             raise Conflict("a venue output's language is set by the director, not a player")
-        feed = session.feed if chosen is None else self._languages.track(channel, chosen)
+        feed = session.feed if chosen is None else self._languages.listened(channel, chosen)
         session.listen_to(feed, chosen)
         return chosen
 
@@ -143,7 +144,17 @@ class HubLanguages:
     def set_output_language(self, venue: str, language: str | None) -> None:
         """``venue``'s output plays its channel's ``language`` track (None: the floor)."""
         output = self._venue_output(venue)
-        output.set_language(parse_language(language))
+        chosen = parse_language(language)
+        if chosen is not None and not self._languages.listenable(chosen):
+            raise BadRequest(f"'{chosen}' is not a language of this event")
+        output.set_language(chosen)
+
+
+def event_languages(event: Event) -> frozenset[str]:
+    """Every language the event names: its sessions' (floor and interpreted), its venues'."""
+    named = {code for session in event.sessions for code in session.languages}
+    named |= {venue.language for venue in event.venues if venue.language}
+    return frozenset(named)
 
 
 def is_interpreter(session: PublisherSession) -> bool:

@@ -59,6 +59,9 @@ class BoothSeat(ChannelSource):
         super().__init__(track.channel, time.monotonic, track.batch)
         self.track = track
         self.name = name  # the identity in their token: who the booth shows, who may take
+        # Fed by a relay link from the node with the interpreters (streaming/language_relay.py):
+        # not shown in the booth, not reported in language events.
+        self.relayed = False
         self.joined_at: float | None = None
 
     @property
@@ -115,6 +118,8 @@ class LanguageTrack:
         self._consumers = Consumers()
         self._owner = f"{floor.channel} ({language})"
         self._floor_tap: _FloorTap | None = None
+        # The interpreter last reported on air (None: nobody, or a relayed seat).
+        self.reported: str | None = None
 
     @property
     def live(self) -> bool:
@@ -135,12 +140,14 @@ class LanguageTrack:
             self._put_on_air(seat)
 
     def left(self, seat: BoothSeat) -> None:
-        """``seat`` ended; if it was on air, the next interpreter in the booth takes over
-        (the one connected longest), else the floor."""
+        """``seat`` ended; if it was on air, the same interpreter's newer seat (their
+        page reconnected) takes over, else the one connected longest, else the floor."""
         if seat in self.seats:
             self.seats.remove(seat)
         if self.on_air is seat:
-            self._put_on_air(self.seats[0] if self.seats else None)
+            same = [s for s in self.seats if s.name == seat.name and s.relayed == seat.relayed]
+            successor = same[-1] if same else (self.seats[0] if self.seats else None)
+            self._put_on_air(successor)
 
     def take(self, seat: BoothSeat) -> None:
         """Put ``seat`` on air: from the next packet on, its voice is the track."""
@@ -225,14 +232,22 @@ class LanguageDesk:
         self,
         sources: Callable[[str], ChannelSource],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        known: frozenset[str] | None = None,
     ) -> None:
         self._sources = sources
         self._now = now
+        # The languages the event names (sessions, venues): what a listener may ask for
+        # before any interpreter of it came, so listeners cannot make tracks without end.
+        self._known = known
         self._tracks: dict[tuple[str, str], LanguageTrack] = {}
         self._listeners: list[LanguageListener] = []
 
     def add_listener(self, listener: LanguageListener) -> None:
         self._listeners.append(listener)
+
+    def tracks(self) -> tuple[LanguageTrack, ...]:
+        """Every language track asked for so far."""
+        return tuple(self._tracks.values())
 
     def track(self, channel: str, language: str) -> LanguageTrack:
         """``channel``'s ``language`` track (``NotFound`` for an unknown channel)."""
@@ -242,6 +257,22 @@ class LanguageDesk:
             found = LanguageTrack(self._sources(channel), language, self._changed)
             self._tracks[key] = found
         return found
+
+    def listenable(self, language: str) -> bool:
+        """A listener may ask for ``language``: the event names it, or an interpreter of
+        it has connected (so listeners cannot make tracks without end)."""
+        if self._known is None or language in self._known:
+            return True
+        return any(track.language == language for track in self._tracks.values())
+
+    def listened(self, channel: str, language: str) -> LanguageTrack:
+        """The track a listener (a player, a venue output) asks for; ``BadRequest`` for a
+        language that is not ``listenable``."""
+        if not self.listenable(language):
+            self._sources(channel)  # an unknown channel is still a 404
+            listed = ", ".join(sorted(self._known or ()))
+            raise BadRequest(f"'{language}' is not a language of this event ({listed})")
+        return self.track(channel, language)
 
     def new_seat(self, channel: str, language: str, name: str) -> BoothSeat:
         """A place in ``channel``'s ``language`` booth for one interpreter's session."""
@@ -260,11 +291,11 @@ class LanguageDesk:
         return tuple(
             BoothSnapshot(
                 language,
-                tuple(seat.name for seat in track.seats),
-                track.on_air.name if track.on_air else None,
+                tuple(seat.name for seat in track.seats if not seat.relayed),
+                track.reported,
             )
             for (name, language), track in sorted(self._tracks.items())
-            if name == channel and track.seats
+            if name == channel and any(not seat.relayed for seat in track.seats)
         )
 
     def live_languages(self, channel: str) -> tuple[str, ...]:
@@ -276,12 +307,12 @@ class LanguageDesk:
         )
 
     def _changed(self, track: LanguageTrack) -> None:
-        event = LanguageEvent(
-            track.channel,
-            track.language,
-            track.on_air.name if track.on_air else None,
-            self._now(),
-        )
+        on_air = track.on_air
+        interpreter = on_air.name if on_air is not None and not on_air.relayed else None
+        if interpreter == track.reported:
+            return  # a relayed seat came or went: nothing an interpreter did here
+        track.reported = interpreter
+        event = LanguageEvent(track.channel, track.language, interpreter, self._now())
         for listener in self._listeners:
             try:
                 listener.language_changed(event)

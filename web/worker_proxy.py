@@ -7,6 +7,11 @@ worker that receives a request for a sibling's session sends it on, unchanged, t
 sibling's private loopback listener and returns the answer as it came: status, body and
 the headers that matter. Same public origin, so no redirect. The body is bounded as on
 the owner (one trickle fragment at most), and so is the wait.
+
+An interpreter's WHIP (``?lang=``) and the booth API (``/api/interpret/{channel}``) go to
+the worker holding the channel's floor publisher when one does: the booth sits beside
+the floor, and every sibling that pulls the floor pulls the languages from there too
+(streaming/language_relay.py). With no floor publisher yet, the receiving worker serves.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
+from signaling.nodes import DirectoryUnavailable
 from streaming.http_rules import CORS_HEADERS
-from streaming.sdp_syntax import MAX_FRAGMENT_BYTES
+from streaming.sdp_syntax import MAX_FRAGMENT_BYTES, MAX_SDP_BYTES
 from web.errors import http_error
 from web.keys import WORKER, WORKER_LINKS
 
@@ -28,6 +34,7 @@ logger = logging.getLogger(__name__)
 MEDIA_PREFIXES = ("/whip/", "/whep/")
 SESSION_METHODS = ("PATCH", "DELETE")
 LANGUAGE = "/language"  # POST {session URL}/language: a player's language switch
+BOOTH_PREFIX = "/api/interpret/"
 PROXY_TIMEOUT_SECONDS = 5.0
 MAX_ROUTING_BYTES = 64 * 1024  # a routing API body is one small JSON object
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # the routing matrix of a large event, with room
@@ -104,10 +111,39 @@ def _owner(request: web.Request) -> int | None:
     return None if owner == place.index else owner
 
 
+def _booth_channel(request: web.Request) -> str | None:
+    """The channel of an interpreter's WHIP or of a booth API request, else None."""
+    path = request.path
+    if request.method == "POST" and path.startswith("/whip/") and "lang" in request.query:
+        channel = path.removeprefix("/whip/")
+        return channel if channel and "/" not in channel else None
+    if path.startswith(BOOTH_PREFIX):
+        return path.removeprefix(BOOTH_PREFIX).partition("/")[0] or None
+    return None
+
+
+async def _booth_owner(request: web.Request) -> int | None:
+    """The sibling holding the floor publisher of a booth request's channel, if any."""
+    channel = _booth_channel(request)
+    directory = request.app[WORKER_LINKS].directory
+    if channel is None or directory is None:
+        return None
+    try:
+        holder = await directory.owner(channel)
+    except DirectoryUnavailable:
+        return None  # serve here: the booth may be split, but nothing is refused
+    place = request.app[WORKER]
+    if holder is None or not holder.isdigit() or int(holder) in (place.index,):
+        return None
+    return int(holder) if int(holder) < place.count else None
+
+
 @web.middleware
 async def to_owning_worker(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Send a sibling's session PATCH/DELETE (and the routing API) to that sibling."""
     owner = _owner(request)
+    if owner is None:
+        owner = await _booth_owner(request)
     if owner is None:
         return await handler(request)
     links = request.app[WORKER_LINKS]
@@ -119,6 +155,8 @@ async def to_owning_worker(request: web.Request, handler: Handler) -> web.Stream
             raise _refusal(web.HTTPNotFound, "no such session (it may have ended)")
         raise _refusal(web.HTTPServiceUnavailable, "the routing worker is starting")
     limit = MAX_FRAGMENT_BYTES if request.method in SESSION_METHODS else MAX_ROUTING_BYTES
+    if request.path.startswith("/whip/"):
+        limit = MAX_SDP_BYTES  # an interpreter's offer
     length = request.content_length
     if length is not None and length > limit:
         raise _refusal(_TooLarge, f"at most {limit} bytes")

@@ -89,6 +89,11 @@ async def test_bad_languages_get_400(client: Client) -> None:
         )
         assert response.status == 400, bad
         assert "like ja or ru" in await response.text()
+    # A well-formed code the event does not name (and no interpreter made): 400 too, so
+    # listeners cannot make language tracks without end.
+    response = await client.post("/whep/gz-hall-1?lang=de", data=AUDIO_ONLY_PLAY, headers=SDP)
+    assert response.status == 400
+    assert "'de' is not a language of this event (en, ja, ko, ru, zh)" in await response.text()
 
 
 async def test_an_interpreter_offer_with_video_is_refused(client: Client) -> None:
@@ -108,7 +113,13 @@ async def test_the_switch_message_needs_the_session_url_and_a_language(client: C
     # A wrong secret is a session that does not exist.
     wrong = await client.post(path[:-3] + "xyz/language", data='{"lang": "ja"}', headers=body)
     assert wrong.status == 404
-    for bad in ("nonsense", "[1]", '{"language": "ja"}', '{"lang": 5}', '{"lang": "JA"}'):
+    for bad in (
+        "nonsense",
+        "[1]",
+        '{"language": "ja"}',
+        '{"lang": 5}',
+        '{"lang": "JA"}',
+    ):
         answer = await client.post(path + "/language", data=bad, headers=body)
         assert answer.status == 400, bad
     too_big = json.dumps({"lang": "ja", "pad": "x" * 400})

@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from signaling.auth import Grant, Role
+from streaming.errors import BadRequest
 from streaming.ports import LanguageEvent
 from tests.helpers import eventually
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
@@ -121,6 +122,10 @@ async def test_a_listener_hears_its_language_and_switches_without_renegotiation(
         assert heard is not None
         measured[str(language)] = heard - asked
     print(json.dumps({"metric": "language_switch_heard_s", **measured}))
+    # A language the event does not name: 400, and the player keeps what it had.
+    async with http.post(listener.location + "/language", data='{"lang": "de"}') as response:
+        assert response.status == 400
+        assert "not a language of this event" in await response.text()
     assert max(measured.values()) < SWITCH_BOUND, measured
     assert listener.pc.connectionState == "connected"
 
@@ -211,6 +216,9 @@ async def test_a_venue_output_plays_its_language(
     server.hub.set_output_language("jp", "ru")
     assert server.hub.venue_output("jp").language == "ru"
     await eventually(lambda: projector.hears(RU_HZ), "ru on the jp projector")
+    with pytest.raises(BadRequest, match="not a language of this event"):
+        server.hub.set_output_language("jp", "de")
+    assert server.hub.venue_output("jp").language == "ru"
     server.hub.set_output_language("jp", None)
     await eventually(lambda: projector.hears(FLOOR_HZ), "the floor on the jp projector")
     # The language stays across video switches: away and back, still the floor... and ja.

@@ -212,3 +212,17 @@ def test_only_interpreters_carry_a_language() -> None:
     )
     with pytest.raises(Unauthorized):
         authority.verify(forged)
+
+
+def test_a_reconnected_interpreter_stays_on_air() -> None:
+    floor = ChannelSource("hall", lambda: 0.0)
+    desk = LanguageDesk(lambda channel: floor)
+    first, other = Nobody(), Nobody()
+    akiko = desk.new_seat("hall", "ja", "Akiko")
+    akiko.attach_publisher(first)
+    desk.new_seat("hall", "ja", "Kenji").attach_publisher(other)
+    # Akiko's page reconnects: a new seat while the old one is still ending.
+    desk.new_seat("hall", "ja", "Akiko").attach_publisher(Nobody())
+    akiko.detach_publisher(first)
+    (booth,) = desk.booths("hall")
+    assert (booth.connected, booth.on_air) == (("Kenji", "Akiko"), "Akiko")
