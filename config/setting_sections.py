@@ -93,6 +93,7 @@ class TokenSettings:
     admin_max_hours: int = 24
     # A node's relay token (``venuebridge token --role relay``, for ``relay.token``).
     relay_max_hours: int = 168
+    captioner_max_hours: int = 336
     # An interpreter's token (``venuebridge token --role interpreter --channel C --lang L``).
     interpreter_max_hours: int = 336
     # Every node re-reads the revocation list this often (the CLI writes it to the store).

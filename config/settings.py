@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.caption_settings import CaptionSettings, validate_captions
 from config.setting_sections import (
     ControlLimits,
     FailoverSettings,
@@ -51,6 +52,7 @@ from config.workers import parse_workers, validate_workers
 __all__ = [
     "ENV_PREFIX",
     "SETTINGS_FILE_ENV",
+    "CaptionSettings",
     "ControlLimits",
     "FailoverSettings",
     "HealthSettings",
@@ -133,6 +135,7 @@ class Settings:
     failover: FailoverSettings = field(default_factory=FailoverSettings)
     node: NodeSettings = field(default_factory=NodeSettings)
     relay: RelaySettings = field(default_factory=RelaySettings)
+    captions: CaptionSettings = field(default_factory=CaptionSettings)
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
@@ -200,6 +203,14 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "relay.repair_hold_ms": parse_int,
     "relay.repair_hold_max_packets": parse_int,
     "relay.token_ttl_seconds": parse_float,
+    "captions.max_line_chars": parse_int,
+    "captions.lines_per_second": parse_float,
+    "captions.burst_lines": parse_int,
+    "captions.history_lines": parse_int,
+    "captions.max_cue_seconds": parse_float,
+    "captions.asr_model": parse_optional_path,
+    "captions.asr_language": parse_optional_str,
+    "captions.asr_channels": parse_str_tuple,
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.
 _SECTIONS: dict[str, type[Any]] = {
@@ -212,6 +223,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "failover": FailoverSettings,
     "node": NodeSettings,
     "relay": RelaySettings,
+    "captions": CaptionSettings,
 }
 
 
@@ -318,6 +330,7 @@ def _validate(settings: Settings) -> None:
     validate_media(settings.media)
     validate_node(settings.node)
     validate_relay(settings.relay)
+    validate_captions(settings.captions)
     validate_workers(settings)
 
 

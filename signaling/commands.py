@@ -11,6 +11,7 @@ import msgspec
 from config import Event
 from signaling.auth.grants import Role
 from signaling.bus.node import NodeBus
+from signaling.captions.service import CaptionService
 from signaling.clients import Client
 from signaling.errors import Forbidden, NotFound
 from signaling.presence_feed import PresenceFeed
@@ -18,6 +19,7 @@ from signaling.protocol import messages as m
 from signaling.protocol.server import (
     Ack,
     AutomationAck,
+    CaptionAck,
     Frame,
     JoinAck,
     LanguageAck,
@@ -63,6 +65,7 @@ class Commands:
         votes: VoteWatch,
         clock: Callable[[], float] = time.time,
         mirrored_routing: Callable[[], Frame | None] = lambda: None,
+        captions: CaptionService | None = None,
     ) -> None:
         self._event = event
         self._clients = clients
@@ -75,6 +78,7 @@ class Commands:
         self._limiter = limiter
         self._votes = votes
         self._clock = clock
+        self._captions = captions
         self._table: dict[type[m.Message], Callable[[Client, Any], Awaitable[Ack | None]]] = {
             m.Join: self.join,
             m.Leave: self.leave,
@@ -88,6 +92,8 @@ class Commands:
             m.SetAutomation: self.set_automation,
             m.UseSource: self.use_source,
             m.SetOutputLanguage: self.set_output_language,
+            m.WatchCaptions: self.watch_captions,
+            m.Caption: self.caption,
         }
         for kind in m.MODERATION:
             self._table[kind] = self.moderate
@@ -218,6 +224,23 @@ class Commands:
         self._limiter.check("talkback", client.identity, client.address, time.monotonic())
         await self._talkback.say(talkback_frame(client.grant, venue, text, self._clock()))
         return TalkbackAck(venue=venue)
+
+    def _caption_service(self) -> CaptionService:
+        if self._captions is None:
+            raise NotFound("captions do not run on this node", code="no_captions")
+        return self._captions
+
+    async def watch_captions(self, client: Client, message: m.WatchCaptions) -> Ack | None:
+        await self._caption_service().watch(client, message.session, message.language)
+        return None
+
+    async def caption(self, client: Client, message: m.Caption) -> Ack | None:
+        lines = await self._caption_service().send(
+            client.grant, message.session, message.language, list(message.lines)
+        )
+        return CaptionAck(
+            session=message.session, language=message.language, seqs=[line.seq for line in lines]
+        )
 
     async def ask(self, client: Client, message: m.Ask) -> Ack | None:
         room_id = self._qa_room(message.room)

@@ -18,6 +18,9 @@ from config import Event
 from signaling.auth.revocation import RevocationLog, Revocations
 from signaling.bus import Bus
 from signaling.bus.node import BusMessage, NodeBus
+from signaling.captions.lines import CaptionLimits
+from signaling.captions.log import CaptionLog
+from signaling.captions.service import CaptionService
 from signaling.clients import Client
 from signaling.commands import Commands
 from signaling.presence_feed import PresenceFeed
@@ -55,6 +58,7 @@ class HubOptions:
     revocation_refresh: float = 5.0  # seconds between re-reads of the revocation list
     limits: Limits = field(default_factory=Limits)
     messages: MessageRate = field(default_factory=MessageRate)
+    captions: CaptionLimits = field(default_factory=CaptionLimits)
 
 
 class RoomFanout:
@@ -93,6 +97,9 @@ class Hub:
             self.clients, self.bus, options.presence_interval, options.presence_refresh
         )
         self.talkback = TalkbackRelay(self.clients, self.bus, TalkbackHistory(store, event))
+        self.captions = CaptionService(
+            event, self.clients, self.bus, CaptionLog(store, event.id), options.captions, clock
+        )
         # The set the token authority checks (``TokenAuthority.revocations``), kept current.
         self.revoker = Revoker(
             RevocationLog(store, event.id),
@@ -121,6 +128,7 @@ class Hub:
             limiter=ActionLimiter(options.limits),
             votes=VoteWatch(options.limits.suspect_votes, options.limits.suspect_window),
             clock=clock,
+            captions=self.captions,
         )
 
     async def start(self) -> None:

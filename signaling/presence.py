@@ -64,7 +64,8 @@ def count(clients: Iterable[Client]) -> Counts:
         if client.venue:
             by_venue[client.venue] += 1
         for room in client.rooms:
-            if grant.moderates(room):
+            # Caption rooms (``captions:...``) are not Q&A rooms: nobody moderates them.
+            if grant.moderates(room) and not room.startswith("captions:"):
                 moderators[room] += 1
     return Counts(dict(by_channel), dict(by_venue), dict(operators), dict(moderators), total)
 

@@ -7,7 +7,6 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -48,7 +47,7 @@ from streaming.publisher import PublisherSession
 from streaming.relay import RelayLinks, RelayPull
 from streaming.sdp_answer import advertise_addresses, with_opus_fec
 from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, parse_offer
-from streaming.session_urls import SessionUrls
+from streaming.session_urls import Negotiated, SessionUrls
 from streaming.slates import SlateBook
 from streaming.snapshots import VenueOutputSnapshot
 from streaming.source import ChannelSource
@@ -61,16 +60,6 @@ from streaming.whep_client import WhepClient
 logger = logging.getLogger(__name__)
 
 Session = PublisherSession | SubscriberSession
-
-
-@dataclass(frozen=True, slots=True)
-class Negotiated:
-    """A new session: its id, our SDP answer, its ETag and its URL path (with the secret)."""
-
-    session_id: str
-    answer: str
-    etag: str
-    path: str
 
 
 def _offer_kinds(offer: Offer) -> list[str]:
@@ -199,6 +188,10 @@ class MediaHub(HubSnapshots, HubLanguages):
     def admitted(self) -> int:
         """WHEP sessions admission control counts now."""
         return self._admission.total
+
+    def channel_feed(self, channel: str) -> Feed:
+        """The live source of ``channel`` as a feed readers attach to (the audio tap)."""
+        return self._source(channel)
 
     # -- lifecycle ---------------------------------------------------------------------
 

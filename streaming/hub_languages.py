@@ -8,7 +8,6 @@ routing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from config import Event
 from streaming.admission import Ticket
@@ -19,12 +18,10 @@ from streaming.nack import RepairTuning
 from streaming.ports import LanguageListener, MediaAccess
 from streaming.publisher import PublisherSession
 from streaming.sdp_offer import Offer, check_publish_offer, parse_offer
+from streaming.session_urls import Negotiated
 from streaming.source import ChannelSource
 from streaming.subscriber import SubscriberSession
 from streaming.venue_output import VenueOutput
-
-if TYPE_CHECKING:  # the hub imports this module
-    from streaming.hub import Negotiated
 
 
 class HubLanguages:

@@ -12,12 +12,12 @@ sequence numbers and timestamps the way a venue-output switch does: no renegotia
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from config.languages import language_problem
 from streaming.consumers import Consumers
 from streaming.errors import BadRequest
 from streaming.feed import PacketConsumer
@@ -28,8 +28,6 @@ from streaming.source import ChannelSource, KeyframeSource, next_epoch
 
 logger = logging.getLogger(__name__)
 
-# A language code as event files write it (``ja``, ``ru``, ``pt-BR``).
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 # What a client may send instead of a code to mean the floor.
 FLOOR_WORDS = ("", "floor")
 
@@ -39,12 +37,13 @@ def parse_language(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 35:
-        raise BadRequest("a language is a code like ja or ru, or null / 'floor' for the floor")
+        raise BadRequest("expected a language code like ja or ru, or null / 'floor' (the floor)")
     if value in FLOOR_WORDS:
         return None
-    if not LANGUAGE_CODE.fullmatch(value):
-        shown = value if len(value) <= 20 else value[:20] + "…"
-        raise BadRequest(f"'{shown}' is not a language code like ja or ru (or 'floor')")
+    problem = language_problem(value)  # the event files' rule: ISO 639-1 (jp is not ja)
+    if problem is not None:
+        shown = problem if len(problem) <= 120 else problem[:120] + "…"
+        raise BadRequest(f"{shown} (or 'floor')")
     return value
 
 

@@ -19,6 +19,16 @@ from streaming.http_rules import new_etag, new_session_secret, session_id_of, se
 NO_SUCH_SESSION = "no such session (it may have ended)"
 
 
+@dataclass(frozen=True, slots=True)
+class Negotiated:
+    """A new session: its id, our SDP answer, its ETag and its URL path (with the secret)."""
+
+    session_id: str
+    answer: str
+    etag: str
+    path: str
+
+
 @dataclass(slots=True)
 class SessionUrl:
     """One live session's URL path (secret included), ETag and what it holds."""

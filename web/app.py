@@ -38,6 +38,7 @@ from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings
 from web import (
     api,
+    captions_http,
     director_page,
     exports,
     hygiene,
@@ -65,6 +66,7 @@ from web.adapters import (
     SourcesToDirectory,
 )
 from web.backends import open_backends
+from web.captions_wiring import speech_captions
 from web.errors import error_pages, signaling_errors
 from web.hub_options import hub_options_for
 from web.hygiene import body_deadline
@@ -140,6 +142,7 @@ def create_app(
         routes.setup(app)
     interpreting_api.setup(app)
     nodes_api.setup(app)
+    captions_http.setup(app)
     languages_http.setup(app)
     interpret_page.setup(app)
     app.cleanup_ctx.append(_planes)
@@ -235,6 +238,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         media.start()
         stack.push_async_callback(media.aclose)
         await stack.enter_async_context(node_parts(app, backends, hub, media, directory))
+        await stack.enter_async_context(speech_captions(app, hub, media, clock))
         yield
 
 

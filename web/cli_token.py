@@ -71,6 +71,8 @@ def cmd_token(args: argparse.Namespace) -> int:
         channels=tuple(args.channel),
         language=args.lang,
     )
+    if args.lang and role is Role.CAPTIONER and not _captioned_language(event, grant):
+        return _fail(f"no session named carries the language '{args.lang}'")
     try:
         token = asyncio.run(_mint(settings, event, grant, args.ttl))
     except (ValueError, NoServerHere) as error:
@@ -118,6 +120,16 @@ async def _mint(settings: Settings, event: Event, grant: Grant, ttl: float) -> s
         except SignalingError as error:
             raise ValueError(error.message) from None
         return invite.token
+
+
+def _captioned_language(event: Event, grant: Grant) -> bool:
+    """Whether a session the captioner token names has the token's language."""
+    sessions = (
+        event.sessions
+        if ALL in grant.sessions
+        else [s for s in event.sessions if s.id in grant.sessions]
+    )
+    return any(grant.language in s.languages for s in sessions)
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
@@ -183,12 +195,19 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--venue", help="operator: the venue id")
     token.add_argument(
-        "--session", action="append", default=[], help="moderator: a session id or '*' (repeat)"
+        "--session",
+        action="append",
+        default=[],
+        help="moderator, captioner: a session id or '*' (repeat)",
     )
     token.add_argument(
         "--channel", action="append", default=[], help="producer: channels; interpreter: one"
     )
-    token.add_argument("--lang", help="interpreter: the language they interpret into (ja, ru, ...)")
+    token.add_argument(
+        "--lang",
+        help="captioner: the one language they caption (default: any); "
+        "interpreter: the language they interpret into (required)",
+    )
     token.add_argument(
         "--ttl", type=parse_ttl, default="12h", help="lifetime: 90s, 15m, 12h, 3d (default 12h)"
     )

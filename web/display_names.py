@@ -21,8 +21,6 @@ ORIGIN_WORDS = {
 
 # Each language in its own name (endonym), as interpretation channels are announced.
 LANGUAGE_NAMES = {"zh": "中文", "en": "English", "ja": "日本語", "ko": "한국어", "ru": "Русский"}
-# Language tracks a viewer may pick on /watch: the same names.
-AUDIO_LANGUAGE_NAMES = LANGUAGE_NAMES
 
 
 def track_options(event: Event) -> list[tuple[str, str]]:

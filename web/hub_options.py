@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from config import Settings
+from signaling.captions.lines import CaptionLimits
 from signaling.hub import HubOptions
 from signaling.protocol.budget import MessageRate
 from signaling.qa.limits import Limits, Rate
@@ -34,4 +35,11 @@ def hub_options_for(settings: Settings) -> HubOptions:
         revocation_refresh=float(settings.tokens.revocation_refresh_seconds),
         max_backlog=limits.ws_outbox_kib * 1024,
         send_timeout=float(limits.ws_send_timeout_seconds),
+        captions=CaptionLimits(
+            max_line_chars=settings.captions.max_line_chars,
+            lines_per_second=settings.captions.lines_per_second,
+            burst_lines=settings.captions.burst_lines,
+            history_lines=settings.captions.history_lines,
+            max_cue_seconds=settings.captions.max_cue_seconds,
+        ),
     )

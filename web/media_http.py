@@ -18,9 +18,9 @@ from streaming.http_rules import (
     parse_trickle_fragment,
     require_content_type,
 )
-from streaming.hub import Negotiated
 from streaming.ice_servers import ice_servers_for, link_header
 from streaming.sdp_syntax import MAX_FRAGMENT_BYTES, MAX_SDP_BYTES
+from streaming.session_urls import Negotiated
 from web.client import public_base
 from web.errors import http_error
 from web.keys import MEDIA, SETTINGS

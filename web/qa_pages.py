@@ -85,6 +85,8 @@ def landing(grant: Grant) -> str:
         # One channel: its publish page; several (or all): the chooser (web/media_pages.py).
         one = len(grant.channels) == 1 and grant.channels[0] != "*"
         return f"/publish/{grant.channels[0]}" if one else "/publish"
+    if grant.role is Role.CAPTIONER and len(grant.sessions) == 1 and grant.sessions[0] != "*":
+        return f"/caption/{grant.sessions[0]}"
     if grant.role is Role.INTERPRETER and grant.channels:
         return f"/interpret/{grant.channels[0]}"
     if grant.role is Role.ADMIN:

@@ -19,7 +19,7 @@ from config.schedule import ChannelNow, session_on_channel
 from signaling.auth import Grant, Role
 from signaling.errors import Forbidden
 from web.auth import require_director, require_grant
-from web.display_names import AUDIO_LANGUAGE_NAMES, display_names, track_options
+from web.display_names import LANGUAGE_NAMES, display_names, track_options
 from web.errors import http_error
 from web.keys import CLOCK, EVENT, HUB, MEDIA
 from web.page_language import language_context
@@ -139,8 +139,8 @@ async def watch_page(request: web.Request) -> web.Response:
         "follow": following is not None,
         "recheck_at": _iso(following.recheck_at) if following else "",
         "names": display_names(event),
-        "language_names": AUDIO_LANGUAGE_NAMES,
         **language_context(request),
+        "language_names": LANGUAGE_NAMES,
     }
     return aiohttp_jinja2.render_template("watch.html", request, context)
 

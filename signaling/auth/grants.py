@@ -6,9 +6,11 @@ import enum
 import re
 from dataclasses import dataclass, field
 
+from config.languages import language_problem
+
 ALL = "*"
-# A language track's code, as in event files (``zh``, ``en``, ``ja``, ``pt-BR``).
-LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+# A language code as event files spell them (zh, en, ja, ko, ru, pt-br).
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 
 
 class Role(enum.StrEnum):
@@ -20,13 +22,15 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     # Another node of the deployment pulling channels (relay links): plays, nothing else.
     RELAY = "relay"
+    # Types caption lines for some sessions (``/caption/{session}``), one language or all.
+    CAPTIONER = "captioner"
     # Interprets one channel into one language: publishes that language track (WHIP ?lang=).
     INTERPRETER = "interpreter"
 
 
 # Roles a person may be invited to on the invite page; a relay token belongs to a node,
-# never to a person. Interpreters are minted with ``venuebridge token`` (their scope has a
-# language, which the invite page does not ask for yet).
+# never to a person. Interpreters are minted with ``venuebridge token`` (their scope is
+# a channel and a language, which the invite page does not ask for yet).
 PEOPLE_ROLES = tuple(role for role in Role if role not in (Role.RELAY, Role.INTERPRETER))
 
 
@@ -37,10 +41,11 @@ class Grant:
     identity: str
     role: Role
     venue: str | None = None  # operator: their venue
-    sessions: tuple[str, ...] = ()  # moderator: their sessions, or ("*",)
+    sessions: tuple[str, ...] = ()  # moderator, captioner: their sessions, or ("*",)
     channels: tuple[str, ...] = ()  # producer: their channels, or ("*",); interpreter: one
-    language: str | None = None  # interpreter: the language they interpret into
     anonymous: bool = False
+    # captioner: the one language they caption (None: any); interpreter: theirs (required)
+    language: str | None = None
     # Only the ingest key's grant (``credentials.ingest_key_grant``): tokens never carry it.
     also_directs: bool = False
     # The token it came from (``jti``, ``iat``), for revocation; not part of who it is.
@@ -83,6 +88,15 @@ class Grant:
     def watches_presence(self) -> bool:
         return self.role in (Role.MODERATOR, Role.DIRECTOR, Role.ADMIN)
 
+    def captions(self, session_id: str, language: str) -> bool:
+        """May send caption lines of ``session_id`` in ``language`` (directors: any)."""
+        if self.directs:
+            return True
+        if self.role is not Role.CAPTIONER:
+            return False
+        in_scope = ALL in self.sessions or session_id in self.sessions
+        return in_scope and self.language in (None, language)
+
     def may_export(self, session_id: str) -> bool:
         return self.directs or self.moderates(session_id)
 
@@ -101,16 +115,21 @@ def validate_scope(
         raise ValueError("only operator tokens carry a venue")
     if role is Role.MODERATOR and not sessions:
         raise ValueError("a moderator token needs --session (a session id or '*')")
-    if role is not Role.MODERATOR and sessions:
-        raise ValueError("only moderator tokens carry sessions")
+    if role is Role.CAPTIONER and not sessions:
+        raise ValueError("a captioner token needs --session (a session id or '*')")
+    if role not in (Role.MODERATOR, Role.CAPTIONER) and sessions:
+        raise ValueError("only moderator and captioner tokens carry sessions")
+    if language is not None and role is Role.CAPTIONER and not LANGUAGE.fullmatch(language):
+        raise ValueError(f"'{language[:20]}' is not a language code like zh, en, ja")
     if role is Role.PRODUCER and not channels:
         raise ValueError("a producer token needs --channel")
     if role is Role.INTERPRETER:
         if len(channels) != 1 or ALL in channels:
             raise ValueError("an interpreter token needs exactly one --channel")
-        if not language or not LANGUAGE_CODE.fullmatch(language):
-            raise ValueError("an interpreter token needs --lang, a language code like ja or ru")
-    elif language is not None:
-        raise ValueError("only interpreter tokens carry a language")
+        problem = language_problem(language) if language else "none given"
+        if problem is not None:
+            raise ValueError(f"an interpreter token needs --lang, a language code ({problem})")
+    elif language is not None and role is not Role.CAPTIONER:
+        raise ValueError("only interpreter and captioner tokens carry a language")
     if role not in (Role.PRODUCER, Role.INTERPRETER) and channels:
         raise ValueError("only producer and interpreter tokens carry channels")

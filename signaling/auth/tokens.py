@@ -31,6 +31,7 @@ DEFAULT_MAX_LIFETIMES: Mapping[Role, float] = {
     Role.DIRECTOR: 168 * 3600,
     Role.ADMIN: 24 * 3600,
     Role.RELAY: 168 * 3600,
+    Role.CAPTIONER: 336 * 3600,
     Role.INTERPRETER: 336 * 3600,
 }
 # A redirect's pass (``mint_pass``) never lives longer than this, whatever it asks for.
@@ -210,8 +211,8 @@ class TokenAuthority:
                 venue=_optional_text(claims.get("venue")),
                 sessions=_texts(claims.get("sessions", [])),
                 channels=_texts(claims.get("channels", [])),
-                language=_optional_text(claims.get("lang")),
                 anonymous=claims.get("anon") is True,
+                language=_optional_text(claims.get("lang")),
                 token_id=token_id,
                 issued_at=issued_at,
             )

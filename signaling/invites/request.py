@@ -28,7 +28,7 @@ class InviteRequest:
     venue: str | None = None
     sessions: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
-    language: str | None = None  # interpreter: the language track they publish
+    language: str | None = None  # captioner: one language (None: any); interpreter: theirs
 
 
 def _shown(value: str) -> str:
@@ -89,6 +89,8 @@ def _scope(form: Form, role: Role, event: Event) -> Scope:
         if event.venue(venue) is None:
             raise BadMessage(f"there is no venue '{_shown(venue)}' in this event")
         return venue, (), ()
+    if role is Role.CAPTIONER:
+        return None, _captioned_sessions(form, event), ()
     if role is Role.MODERATOR:
         sessions = _many(form, "session")
         if not sessions:
@@ -111,6 +113,17 @@ def _scope(form: Form, role: Role, event: Event) -> Scope:
     return None, (), ()
 
 
+def _captioned_sessions(form: Form, event: Event) -> tuple[str, ...]:
+    """The sessions a captioner invite names, each in the event (or ``*``)."""
+    sessions = _many(form, "caption_session") or _many(form, "session")
+    if not sessions:
+        raise BadMessage("a captioner invite needs at least one session")
+    unknown = [s for s in sessions if s != ALL and event.session(s) is None]
+    if unknown:
+        raise BadMessage(f"there is no session '{_shown(unknown[0])}' in this event")
+    return (ALL,) if ALL in sessions else sessions
+
+
 def parse_request(
     form: Form, event: Event, max_hours: Callable[[Role], float], max_label_chars: int
 ) -> InviteRequest:
@@ -123,4 +136,18 @@ def parse_request(
     label = check_label(_one(form, "label"), max_label_chars)
     ttl = _hours(_one(form, "hours"), role, max_hours(role))
     venue, sessions, channels = _scope(form, role, event)
-    return InviteRequest(role, label, ttl, venue=venue, sessions=sessions, channels=channels)
+    language = _caption_language(form, event, sessions) if role is Role.CAPTIONER else None
+    return InviteRequest(
+        role, label, ttl, venue=venue, sessions=sessions, channels=channels, language=language
+    )
+
+
+def _caption_language(form: Form, event: Event, sessions: tuple[str, ...]) -> str | None:
+    """The one language a captioner invite is for (None: any), spoken in its sessions."""
+    language = _one(form, "caption_lang").lower()
+    if not language:
+        return None
+    named = event.sessions if ALL in sessions else [event.session(s) for s in sessions]
+    if not any(s is not None and language in s.languages for s in named):
+        raise BadMessage(f"none of the chosen sessions has the language '{_shown(language)}'")
+    return language

@@ -181,6 +181,28 @@ class SetOutputLanguage(Message, frozen=True, tag="set_output_language"):
     language: TrackLanguage | None = None
 
 
+# A caption language as event files spell it (zh, en, ja, ko, ru, pt-br).
+CaptionLanguage = Annotated[
+    str, msgspec.Meta(min_length=2, max_length=12, pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+]
+
+
+class WatchCaptions(Message, frozen=True, tag="watch_captions"):
+    """Receive a session's caption lines in one language (``language: null`` stops)."""
+
+    session: Id = ""
+    language: CaptionLanguage | None = None
+
+
+class Caption(Message, frozen=True, tag="caption"):
+    """A captioner's lines: one typed line, or several pasted at once, in order."""
+
+    session: Id = ""
+    language: CaptionLanguage = "en"
+    # Bounded here against abuse only; the captions core gives the clear limits.
+    lines: Annotated[list[RawText], msgspec.Meta(max_length=200)] = []
+
+
 ClientMessage = (
     Join
     | Leave
@@ -206,6 +228,8 @@ ClientMessage = (
     | SetAutomation
     | UseSource
     | SetOutputLanguage
+    | WatchCaptions
+    | Caption
 )
 
 # Commands a moderator of the room (or an admin) may send.

@@ -263,6 +263,33 @@ class TalkbackHistory(ServerFrame, frozen=True, kw_only=True, tag="talkback_hist
     lines: list[Talkback]
 
 
+class CaptionFrame(ServerFrame, frozen=True, kw_only=True, tag="caption"):
+    """One caption line of a session in one language, as every watching page gets it."""
+
+    session: str
+    language: str
+    seq: int
+    text: str
+    at: float
+    by: str
+
+
+class CaptionHistory(ServerFrame, frozen=True, kw_only=True, tag="caption_history"):
+    """On ``watch_captions``: the last lines said before, oldest first."""
+
+    session: str
+    language: str
+    lines: list[CaptionFrame]
+
+
+class CaptionAck(Ack, frozen=True, kw_only=True, tag="ack"):
+    """A captioner's lines were kept and sent: their numbers."""
+
+    session: str
+    language: str
+    seqs: list[int]
+
+
 AnyFrame = (
     Welcome
     | Ack
@@ -276,6 +303,8 @@ AnyFrame = (
     | Routing
     | Talkback
     | TalkbackHistory
+    | CaptionFrame
+    | CaptionHistory
 )
 
 _encoder = msgspec.json.Encoder()

@@ -88,7 +88,11 @@ async def test_bad_languages_get_400(client: Client) -> None:
             f"/whep/gz-hall-1?lang={bad}", data=AUDIO_ONLY_PLAY, headers=SDP
         )
         assert response.status == 400, bad
-        assert "like ja or ru" in await response.text()
+        assert "language code" in await response.text()
+    # The event files' rule: ISO 639-1, so a country code is caught with a hint.
+    response = await client.post("/whep/gz-hall-1?lang=jp", data=AUDIO_ONLY_PLAY, headers=SDP)
+    assert response.status == 400
+    assert "did you mean 'ja'?" in await response.text()
     # A well-formed code the event does not name (and no interpreter made): 400 too, so
     # listeners cannot make language tracks without end.
     response = await client.post("/whep/gz-hall-1?lang=de", data=AUDIO_ONLY_PLAY, headers=SDP)
@@ -164,11 +168,15 @@ async def test_the_token_command_mints_an_interpreter(
             ("gz-hall-1",),
             "ja",
         )
-        # No session on hall 1 lists ja in the reference event yet: said, not refused.
-        assert "no session on gz-hall-1 is interpreted into 'ja'" in out.err
+        assert "is interpreted into" not in out.err  # hall 1's opening lists ja
+        # A language no session on the channel lists: said, not refused.
+        others = [*base, "--channel", "gz-hall-1", "--lang", "de", "--name", "Jan"]
+        assert await asyncio.to_thread(main, others) == 0
+        assert "no session on gz-hall-1 is interpreted into 'de'" in capsys.readouterr().err
         for wrong, message in (
             (["--channel", "gz-hall-1"], "needs --lang"),
             (["--channel", "gz-hall-1", "--lang", "Japanese"], "needs --lang"),
+            (["--channel", "gz-hall-1", "--lang", "jp"], "did you mean 'ja'"),
             (["--lang", "ja"], "exactly one --channel"),
             (["--channel", "nowhere", "--lang", "ja"], "not in this event: nowhere"),
         ):
@@ -176,4 +184,4 @@ async def test_the_token_command_mints_an_interpreter(
             assert message in capsys.readouterr().err
         operator = ["token", "--role", "operator", "--venue", "jp", "--lang", "ja"]
         assert await asyncio.to_thread(main, [*operator, "--data-dir", str(settings.data_dir)]) == 2
-        assert "only interpreter tokens carry a language" in capsys.readouterr().err
+        assert "only interpreter and captioner tokens carry a language" in capsys.readouterr().err

@@ -126,7 +126,13 @@ async def test_the_watch_page_picks_an_audio_language_and_remembers_it(
         # The opening ceremony is held in Chinese and interpreted into English.
         await page.goto(f"{server.url}/watch/{CHANNEL}?session=opening")
         picker = page.locator("#audio-language")
-        assert await picker.locator("option").all_text_contents() == ["中文 · floor", "English"]
+        assert await picker.locator("option").all_text_contents() == [
+            "中文 · floor",
+            "English",
+            "日本語",
+            "한국어",
+            "Русский",
+        ]
         await eventually(lambda: _languages_of_players(server) == [None], "a floor player")
         await picker.select_option("en")
         await eventually(lambda: _languages_of_players(server) == ["en"], "the player on en")

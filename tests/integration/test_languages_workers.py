@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 
 from tests.helpers import eventually
@@ -48,6 +49,18 @@ async def test_an_interpreter_on_another_worker_reaches_the_floors_booth(
         scope = ("--role", "interpreter", "--channel", CHANNEL, "--lang", "ja", "--name", name)
         return await cli_token(tmp_path / "data", node.redis_url, *scope)
 
+    async def answering() -> bool:
+        # In the directory is not yet listening: a worker under load may write first.
+        for base in (first, second):
+            try:
+                async with http.get(f"{base}/healthz") as response:
+                    if response.status != 200:
+                        return False
+            except aiohttp.ClientError:
+                return False
+        return True
+
+    await eventually(answering, "both workers answering", 30)
     try:
         floor = await publish_tone(http, f"{first}/whip/{CHANNEL}", SECRET, FLOOR_HZ, video_luma=80)
         peers.append(floor)

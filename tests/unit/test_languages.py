@@ -190,10 +190,10 @@ def test_an_interpreter_scope_is_checked(
 
 
 def test_only_interpreters_carry_a_language() -> None:
-    with pytest.raises(ValueError, match="only interpreter tokens carry a language"):
+    with pytest.raises(ValueError, match="only interpreter and captioner tokens carry a language"):
         validate_scope(Role.PRODUCER, None, (), ("a",), "ja")
     authority = TokenAuthority(SECRET, audience="coet2018")
-    with pytest.raises(ValueError, match="only interpreter tokens carry a language"):
+    with pytest.raises(ValueError, match="only interpreter and captioner tokens carry a language"):
         authority.mint(Grant("x", Role.VIEWER, language="ja"), ttl=60)
     # A token claiming a language for another role is not valid.
     now = int(time.time())
@@ -226,3 +226,10 @@ def test_a_reconnected_interpreter_stays_on_air() -> None:
     akiko.detach_publisher(first)
     (booth,) = desk.booths("hall")
     assert (booth.connected, booth.on_air) == (("Kenji", "Akiko"), "Akiko")
+
+
+def test_an_interpreter_invite_lands_on_the_booth_page() -> None:
+    from web.qa_pages import landing
+
+    grant = Grant("Akiko", Role.INTERPRETER, channels=("gz-hall-1",), language="ja")
+    assert landing(grant) == "/interpret/gz-hall-1"

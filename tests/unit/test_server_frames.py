@@ -215,6 +215,31 @@ CASES: list[tuple[ServerFrame, str]] = [
         '{"type":"talkback_history","lines":[{"type":"talkback","venue":"jp","from":"director",'
         '"identity":"W","name":"W","text":"ok","at":2.5}]}',
     ),
+    (
+        s.CaptionFrame(
+            session="opening", language="zh", seq=3, text="<i>欢迎</i>", at=4.5, by="cap-li"
+        ),
+        '{"type":"caption","session":"opening","language":"zh","seq":3,"text":"<i>欢迎</i>",'
+        '"at":4.5,"by":"cap-li"}',
+    ),
+    (
+        s.CaptionHistory(
+            session="opening",
+            language="en",
+            lines=[
+                s.CaptionFrame(
+                    session="opening", language="en", seq=1, text="Hi", at=1.0, by="speech:gz"
+                )
+            ],
+        ),
+        '{"type":"caption_history","session":"opening","language":"en","lines":[{"type":'
+        '"caption","session":"opening","language":"en","seq":1,"text":"Hi","at":1.0,'
+        '"by":"speech:gz"}]}',
+    ),
+    (
+        s.CaptionAck(of="caption", session="opening", language="en", seqs=[1, 2]),
+        '{"type":"ack","of":"caption","session":"opening","language":"en","seqs":[1,2]}',
+    ),
 ]
 
 

@@ -4,13 +4,16 @@ import { Connection, otherLanguage } from "./client.js";
 import { byId } from "../lib/dom.js";
 import { venueName } from "../lib/names.js";
 import { pageNow } from "../lib/time.js";
+import { CaptionView } from "../lib/captions.js";
 
 const root = byId("stage");
 const connection = new Connection({
   room: root.dataset.room || "",
   onStatus: (s) => { byId("status").textContent = s === "online" ? "" : s; },
-  onFrame: (_frame, changed) => { if (changed) render(); },
+  onFrame: (frame, changed) => { captions.receive(frame); if (changed) render(); },
 });
+// Live captions under the question, in the language picked on the stage (or ?lang=).
+const captions = new CaptionView(byId("captions"), { send: (message) => connection.send(message) });
 
 function render() {
   const { stage } = connection.state.state;

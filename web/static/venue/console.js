@@ -6,6 +6,7 @@ import { watchHealth } from "./health.js";
 import { TalkbackPanel } from "./talkback.js";
 import { loadSchedule, renderSchedule } from "./schedule.js";
 import { ReconnectingSocket } from "../lib/socket.js";
+import { CaptionView } from "../lib/captions.js";
 import { DevicePicker } from "../lib/devices.js";
 import { byId, errorMessage } from "../lib/dom.js";
 import { outputState } from "../lib/onair.js";
@@ -213,6 +214,20 @@ function showRouting(frame) {
   el.textContent = text;
   el.dataset.channel = onAir && onAir.channel ? onAir.channel : "";
   el.dataset.state = output.state;
+  // Captions follow the session routed here, on air or waiting for its source's keyframe.
+  const routed = row.requested && row.requested.session ? row.requested : onAir;
+  followCaptions(routed && routed.session ? routed.session : "");
+}
+
+// ---- captions over the projector: a toggle; they follow the session on air here
+/** @type {CaptionView | null} */
+let captions = null;
+/** @param {string} sessionId */
+function followCaptions(sessionId) {
+  const session = sessions.find((s) => s.id === sessionId);
+  // /api/schedule carries each session's languages, floor first.
+  const languages = session ? /** @type {{ languages?: string[] }} */ (session).languages || [] : [];
+  if (captions) captions.setSession(session ? sessionId : "", languages);
 }
 
 // ---- control socket: presence, talkback, routing
@@ -227,6 +242,7 @@ const socket = new ReconnectingSocket({
   },
   onFrame: (frame) => {
     if (talkback) talkback.receive(frame);
+    if (captions) captions.receive(frame);
     if (frame.type === "routing") showRouting(/** @type {import("../lib/frames.js").RoutingFrame} */ (frame));
   },
   onUnauthorized: (error) => showState($("ws-status"), "error", `${error.message}: open your invite link again`, {}),
@@ -241,5 +257,21 @@ const socket = new ReconnectingSocket({
 watchOutputLanguages($("projector-panel"), (message) => socket.send(message),
   (text) => { $("output-language-state").textContent = text; });
 talkback = new TalkbackPanel($("talkback"), socket, { venue, venues: [{ id: venue, name: root.dataset.venueName || venue }] });
+
+{
+  const box = $("projector-captions");
+  // The venue's output language first, when the session has captions in it.
+  const view = new CaptionView(box, {
+    send: (message) => socket.send(message), on: false, ui: box.dataset.default || "en",
+    pickerHost: $("projector-captions-pick"),
+  });
+  const toggle = $("projector-captions-toggle");
+  toggle.addEventListener("click", () => {
+    view.setOn(!view.on);
+    toggle.setAttribute("aria-pressed", String(view.on));
+  });
+  captions = view;
+  if (lastRouting) showRouting(lastRouting);
+}
 
 window.vbConsole = { projector, returnFeed, socket };

@@ -10,6 +10,7 @@ import { ReconnectingSocket } from "../lib/socket.js";
 import { byId, el, errorMessage } from "../lib/dom.js";
 import { browserZone, pageNow } from "../lib/time.js";
 import { isLost } from "../lib/onair.js";
+import { CaptionView } from "../lib/captions.js";
 import { pickAudioLanguage } from "./audio_language.js";
 
 /** @typedef {import("../qa/client.js").Question} Question */
@@ -151,13 +152,27 @@ function showError(error) {
   message.textContent = errorMessage(error);
 }
 
+// ---- live captions of the session, in the language picked under the player
+/** @type {CaptionView | null} */
+let captions = null;
+/** @param {(message: Record<string, unknown>) => Promise<import("../lib/socket.js").Frame>} send */
+function showCaptions(send) {
+  const box = document.getElementById("captions");
+  if (box) captions = new CaptionView(box, { send, ui: lang });
+}
+
 if (qa) {
   const room = new Connection({
     room: session, present: { channel }, also: [{ type: "watch_routing" }],
-    onFrame: (frame, changed) => { receiveRouting(frame); if (changed) drawQuestions(); },
+    onFrame: (frame, changed) => {
+      receiveRouting(frame);
+      if (captions) captions.receive(frame);
+      if (changed) drawQuestions();
+    },
     onStatus: (status) => { if (status === "online") player.nudge(); },
   });
   connection = room;
+  showCaptions((message) => room.send(message));
   byId("ask", HTMLFormElement).addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = byId("ask-text", HTMLTextAreaElement);
@@ -175,10 +190,12 @@ if (qa) {
     }
   });
 } else {
-  new ReconnectingSocket({
+  const socket = new ReconnectingSocket({
     resume: () => [{ type: "present", channel }, { type: "watch_routing" }],
-    onFrame: receiveRouting, onWelcome: () => player.nudge(),
+    onFrame: (frame) => { receiveRouting(frame); if (captions) captions.receive(frame); },
+    onWelcome: () => player.nudge(),
   });
+  showCaptions((message) => socket.send(message));
 }
 
 // ---- /watch/{channel} follows the channel: the server picked the session on it now and
