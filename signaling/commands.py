@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from config import Event
+from signaling.auth.grants import Role
 from signaling.bus.node import NodeBus
 from signaling.captions.service import CaptionService
 from signaling.clients import Client
@@ -21,6 +22,7 @@ from signaling.protocol.server import (
     CaptionAck,
     Frame,
     JoinAck,
+    LanguageAck,
     QuestionAck,
     RouteAck,
     SourceAck,
@@ -35,6 +37,7 @@ from signaling.qa.room import Room
 from signaling.qa.service import RoomService
 from signaling.qa.vote_watch import VoteWatch
 from signaling.registry import ClientRegistry
+from signaling.routing.languages import LanguageError, may_set_language
 from signaling.routing.router import RoutingError
 from signaling.routing.service import RoutingService
 from signaling.talkback import talkback_frame, talkback_text, talkback_venue
@@ -88,6 +91,7 @@ class Commands:
             m.Route: self.route,
             m.SetAutomation: self.set_automation,
             m.UseSource: self.use_source,
+            m.SetOutputLanguage: self.set_output_language,
             m.WatchCaptions: self.watch_captions,
             m.Caption: self.caption,
         }
@@ -195,6 +199,22 @@ class Commands:
             raise NotFound(f"no channel '{message.channel}'")
         await self._routing().use_source(message.channel, message.source)
         return SourceAck(channel=message.channel, source=message.source)
+
+    async def set_output_language(self, client: Client, message: m.SetOutputLanguage) -> Ack | None:
+        if self._event.venue(message.venue) is None:
+            raise NotFound(f"no venue '{message.venue}'")
+        grant = client.grant
+        operator_venue = grant.venue if grant.role is Role.OPERATOR else None
+        if not may_set_language(grant.directs, operator_venue, message.venue):
+            raise Forbidden("only a director, or this venue's operator, sets its output language")
+        self._limiter.check("language", client.identity, client.address, time.monotonic())
+        try:
+            changed = await self._routing().set_language(
+                message.venue, message.language, client.identity
+            )
+        except LanguageError as error:
+            raise NotFound(str(error), code="bad_language") from None
+        return LanguageAck(venue=message.venue, language=message.language, changed=changed)
 
     async def talkback(self, client: Client, message: m.Talkback) -> Ack | None:
         venue = talkback_venue(client.grant, message.venue)

@@ -64,6 +64,7 @@ class RecordingCrosspoints:
         self.venue_players: dict[str, int] = {}
         self.channel_players: dict[str, int] = {}
         self.sources: list[tuple[str, str]] = []
+        self.languages: list[tuple[str, str | None]] = []
 
     def switch_to(self, venue: str, channel: str | None) -> None:
         self.requests.append((venue, channel))
@@ -76,6 +77,9 @@ class RecordingCrosspoints:
 
     def use_source(self, channel: str, source: str) -> None:
         self.sources.append((channel, source))
+
+    def set_output_language(self, venue: str, language: str | None) -> None:
+        self.languages.append((venue, language))
 
 
 class MemoryAppendLog:

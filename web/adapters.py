@@ -40,6 +40,9 @@ class MediaPlaneView:
     def use_source(self, channel: str, source: SourceName) -> None:
         self._hub.use_source(channel, source)
 
+    def set_output_language(self, venue: str, language: str | None) -> None:
+        self._hub.set_output_language(venue, language)
+
 
 class HubQuestionCounts:
     """Questions asked and answered in a session, from the Q&A rooms."""
@@ -122,6 +125,9 @@ class VenueRoutes:
 
     def switch_to(self, venue: str, channel: str | None) -> None:
         self._hub.route(venue, channel)
+
+    def set_output_language(self, venue: str, language: str | None) -> None:
+        self._hub.set_output_language(venue, language)
 
     def last_switch(self, venue: str) -> tuple[str | None, str | None, datetime] | None:
         switch = self._hub.venue_output(venue).last_switch

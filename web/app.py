@@ -43,6 +43,7 @@ from web import (
     exports,
     hygiene,
     interpret_page,
+    interpreting_api,
     invites_page,
     join,
     languages_http,
@@ -139,6 +140,7 @@ def create_app(
         routes.setup(app)
     for routes in (routing_api, records_api, director_page, venue_pages, tokens_api, invites_page):
         routes.setup(app)
+    interpreting_api.setup(app)
     nodes_api.setup(app)
     captions_http.setup(app)
     languages_http.setup(app)

@@ -10,7 +10,7 @@ from aiohttp import web
 from config import ChannelKind
 from web.api import schedule_json
 from web.auth import require_director
-from web.display_names import display_names
+from web.display_names import display_names, track_options
 from web.keys import CLOCK, EVENT, SETTINGS
 
 
@@ -28,6 +28,7 @@ async def director_page(request: web.Request) -> dict[str, Any]:
         # the page) can end the data block early.
         "schedule": schedule_json(event, clock=request.app.get(CLOCK)),
         "names": display_names(event),
+        "track_options": track_options(event),
         # Whether the page offers "use backup / use primary" (``[failover] mode``).
         "failover_mode": request.app[SETTINGS].failover.mode,
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from config import Event
+from signaling.routing.languages import event_languages
 
 # A question's origin (signaling's ``Origin``) as the moderator and the stage read it.
 ORIGIN_WORDS = {
@@ -20,6 +21,13 @@ ORIGIN_WORDS = {
 
 # Each language in its own name (endonym), as interpretation channels are announced.
 LANGUAGE_NAMES = {"zh": "中文", "en": "English", "ja": "日本語", "ko": "한국어", "ru": "Русский"}
+
+
+def track_options(event: Event) -> list[tuple[str, str]]:
+    """(value, label) for a venue output's language select: the floor, then every track."""
+    names = LANGUAGE_NAMES
+    tracks = [(code, f"{code} · {names.get(code, code)}") for code in event_languages(event)]
+    return [("", "floor (no interpretation)"), *tracks]
 
 
 def display_names(event: Event) -> dict[str, Any]:

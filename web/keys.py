@@ -13,6 +13,7 @@ from signaling.clock import Clock
 from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, UseRecorder
 from signaling.nodes import Directory
+from signaling.records.interpreting_store import InterpretingRecorder
 from signaling.routing.homes import HomeBook
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
@@ -45,6 +46,8 @@ CLOCK = web.AppKey("clock", Clock)
 
 # Routing and as-run records (issue 5): only on the node that runs the automation.
 ROUTING = web.AppKey("routing", RoutingService)
+# Interpreters' on-air turns (issue 15): kept by the node that runs the automation.
+INTERPRETING = web.AppKey("interpreting", InterpretingRecorder)
 
 # Invites (issue 12): the list behind /admin/invites and the recorder of their last use.
 INVITES = web.AppKey("invites", InviteDesk)

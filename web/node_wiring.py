@@ -22,6 +22,12 @@ from signaling.clock import Clock
 from signaling.hub import Hub
 from signaling.nodes import Directory, LocalDirectory, RedisDirectory
 from signaling.records.airing import Judgement
+from signaling.records.booth_bus import BoothReports, hear_booths
+from signaling.records.interpreting_store import (
+    InterpretingRecorder,
+    InterpretingStore,
+    open_interpreting_log,
+)
 from signaling.records.recovery import open_asrun_log
 from signaling.records.store import AiringStore
 from signaling.routing.home_agent import HomeAgent
@@ -43,7 +49,18 @@ from web.adapters import (
 )
 from web.backends import Backends, redis_prefix
 from web.departures import DepartedPulls
-from web.keys import CLOCK, EVENT, HOMES, NODE, PEERS, ROUTING, SETTINGS, WORKER, WORKER_LOAD
+from web.keys import (
+    CLOCK,
+    EVENT,
+    HOMES,
+    INTERPRETING,
+    NODE,
+    PEERS,
+    ROUTING,
+    SETTINGS,
+    WORKER,
+    WORKER_LOAD,
+)
 from web.peers import PeerOrigins
 from web.upstreams import DirectoryUpstreams
 from web.worker_routes import RoutesToSiblings, SiblingRoutes, add_counts
@@ -129,10 +146,21 @@ async def node_parts(
                 settings.node.heartbeat_seconds,
             )
             agent.hello_listeners.append(remote.home_said_hello)
-            routing = routing_plane(settings, event, backends.store, hub, media, app[CLOCK], remote)
+            # Opened before the routing plane: its first heartbeat would hide the last one.
+            interpreting = interpreting_records(event, backends.store, hub, media, app[CLOCK])
+            app[INTERPRETING] = await stack.enter_async_context(interpreting)
+            routing = routing_plane(
+                settings, event, backends.store, hub, media, app[CLOCK], remote, app[INTERPRETING]
+            )
             app[ROUTING] = await stack.enter_async_context(routing)
             if siblings is not None:
                 siblings.announce_matrix()
+        else:
+            # Interpreters publishing here are recorded by the routing process.
+            booths = BoothReports(hub.bus)
+            booths.start()
+            stack.push_async_callback(booths.aclose)
+            media.add_language_listener(booths)
         yield
 
 
@@ -162,6 +190,25 @@ def open_directory(
 
 
 @contextlib.asynccontextmanager
+async def interpreting_records(
+    event: Event, events: EventStore, hub: Hub, media: MediaHub, clock: Clock
+) -> AsyncIterator[InterpretingRecorder]:
+    """Interpreters' on-air turns from the booths here and, over the bus, elsewhere."""
+    store = InterpretingStore(events, event.id)
+    last_alive = await AiringStore(events, event.id).last_alive()
+    recorder = InterpretingRecorder(
+        await open_interpreting_log(store, last_alive), store, clock.from_real
+    )
+    recorder.start()
+    media.add_language_listener(recorder)
+    hear_booths(hub.bus, event, recorder)
+    try:
+        yield recorder
+    finally:
+        await recorder.aclose(clock.now())
+
+
+@contextlib.asynccontextmanager
 async def routing_plane(
     settings: Settings,
     event: Event,
@@ -170,6 +217,7 @@ async def routing_plane(
     media: MediaHub,
     clock: Clock,
     remote: RemoteVenues,
+    booths: InterpretingRecorder,
 ) -> AsyncIterator[RoutingService]:
     """The schedule automation and as-run records, on the node that runs them."""
     store = AiringStore(events, event.id)
@@ -194,7 +242,9 @@ async def routing_plane(
         keeper=RoutingStateKeeper(events, event.id),
         node=hub.node,
         homes=remote,
+        booths=booths,
     )
+    booths.on_change = service.booths_changed
     remote.attach(service)
     hub.routing = service
     switches = SwitchesToRouting(service, remote.serves_here)
@@ -207,6 +257,7 @@ async def routing_plane(
         yield service
     finally:
         hub.routing = None
+        booths.on_change = None
         runner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runner

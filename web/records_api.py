@@ -10,9 +10,12 @@ from aiohttp import web
 from config.event import Part
 from signaling.auth.grants import Grant
 from signaling.records.airing import Airing
+from signaling.records.interpreting import OnAir, interpreting_rows
+from signaling.records.interpreting_store import InterpretingStore
 from signaling.records.report import (
     airing_row,
     airing_title,
+    languages_json,
     off_air_json,
     to_csv,
     totals_by_part,
@@ -21,14 +24,14 @@ from signaling.records.report import (
 from signaling.records.store import AiringStore
 from signaling.records.timeline import WIDTH, venue_timeline
 from web.auth import require_director
-from web.keys import CLOCK, EVENT, ROUTING, STORE
+from web.keys import CLOCK, EVENT, INTERPRETING, ROUTING, STORE
 
 
 def _require_director(request: web.Request) -> Grant:
     return require_director(request, "The as-run record")
 
 
-async def _airings(request: web.Request) -> list[Airing]:
+async def airings_of(request: web.Request) -> list[Airing]:
     """The node that runs routing holds the log in memory; others fold the stored stream."""
     routing = request.app.get(ROUTING)
     if routing is not None:
@@ -38,17 +41,28 @@ async def _airings(request: web.Request) -> list[Airing]:
     return sorted(airings, key=lambda a: (a.scheduled_start, a.venue, a.id))
 
 
+async def intervals_of(request: web.Request) -> list[OnAir]:
+    """Interpreters' turns: in memory on the routing node, else folded from the store."""
+    recorder = request.app.get(INTERPRETING)
+    if recorder is not None:
+        return recorder.log.intervals()
+    return await InterpretingStore(request.app[STORE], request.app[EVENT].id).load()
+
+
 async def get_records_json(request: web.Request) -> web.Response:
     _require_director(request)
     event = request.app[EVENT]
-    rows = [airing_row(event, a) | {"off_air": off_air_json(a)} for a in await _airings(request)]
+    rows = [
+        airing_row(event, a) | {"off_air": off_air_json(a), "languages": languages_json(a)}
+        for a in await airings_of(request)
+    ]
     return web.json_response({"event": event.id, "airings": rows})
 
 
 async def get_records_csv(request: web.Request) -> web.Response:
     _require_director(request)
     event = request.app[EVENT]
-    rows = [airing_row(event, a) for a in await _airings(request)]
+    rows = [airing_row(event, a) for a in await airings_of(request)]
     return web.Response(
         text=to_csv(rows),
         content_type="text/csv",
@@ -61,7 +75,7 @@ async def get_records_csv(request: web.Request) -> web.Response:
 async def records_page(request: web.Request) -> dict[str, Any]:
     _require_director(request)
     event = request.app[EVENT]
-    airings = await _airings(request)
+    airings = await airings_of(request)
     now = request.app[CLOCK].now()
     cells: dict[tuple[str, str], list[Airing]] = {}
     for airing in airings:
@@ -75,6 +89,8 @@ async def records_page(request: web.Request) -> dict[str, Any]:
         "scheduled": scheduled,
         "timelines": [venue_timeline(event, v.id, airings, now) for v in event.venues],
         "unscheduled": [a for a in airings if a.unscheduled],
+        "language_changes": [a for a in airings if len(a.languages) > 1],
+        "interpreting": interpreting_rows(event, await intervals_of(request), airings, now),
         "off_air": [a for a in airings if a.off_air],
         "title_of": lambda airing: airing_title(event, airing),
         "now": now,

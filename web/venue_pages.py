@@ -19,7 +19,7 @@ from config.schedule import ChannelNow, session_on_channel
 from signaling.auth import Grant, Role
 from signaling.errors import Forbidden
 from web.auth import require_director, require_grant
-from web.display_names import LANGUAGE_NAMES, display_names
+from web.display_names import LANGUAGE_NAMES, display_names, track_options
 from web.errors import http_error
 from web.keys import CLOCK, EVENT, HUB, MEDIA
 from web.page_language import language_context
@@ -67,6 +67,7 @@ async def venue_console(request: web.Request) -> web.Response:
         "return_title": _channel_title(event, return_channel(event, venue.id)),
         "video_codec": request.app[MEDIA].video_codec,
         "names": display_names(event),
+        "track_options": track_options(event),
         **language_context(request),
     }
     return aiohttp_jinja2.render_template("venue.html", request, context)

@@ -2,12 +2,12 @@
 
 Each worker has its own copy of every venue output (its own players subscribe to it).
 The routing automation runs on worker 0 only (web/workers.py); what it switches on its
-own media plane it also tells its siblings over the bus (``worker-route`` and
-``worker-source``, addressed by the node's id), and a sibling that (re)starts asks for
-the whole plan (``worker-hello``). The matrix pages watch (director, consoles, players)
-goes the same way (``worker-matrix``): a page whose websocket landed on a sibling sees
-what the routing worker shows. A channel the sibling does not publish itself it
-pulls from the worker that does (web/worker_wiring.py), as for any player.
+own media plane it also tells its siblings over the bus (``worker-route``,
+``worker-source`` and ``worker-language``, addressed by the node's id), and a sibling that
+(re)starts asks for the whole plan (``worker-hello``). The matrix pages watch (director,
+consoles, players) goes the same way (``worker-matrix``): a page whose websocket landed
+on a sibling sees what the routing worker shows. A channel the sibling does not publish
+itself it pulls from the worker that does (web/worker_wiring.py), as for any player.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from config import Event
 from signaling.bus.node import BusMessage, NodeBus
 from signaling.hub import Hub
 from signaling.protocol.server import Frame, encode_frame
+from signaling.routing.languages import LANGUAGE_CODE
 from signaling.routing.outbox import Outbox
 from signaling.routing.service import MediaView
 from streaming.hub import MediaHub
@@ -31,6 +32,7 @@ WORKER_ROUTE = "worker-route"
 WORKER_SOURCE = "worker-source"
 WORKER_HELLO = "worker-hello"
 WORKER_MATRIX = "worker-matrix"
+WORKER_LANGUAGE = "worker-language"
 # A routing matrix frame is a few KiB per venue; a bigger one from the bus is not ours.
 MAX_MATRIX_CHARS = 4 * 1024 * 1024
 SOURCES: tuple[SourceRole, ...] = ("primary", "backup")
@@ -61,6 +63,7 @@ class RoutesToSiblings:
         self._outbox = Outbox(bus)
         self._plan: dict[str, str | None] = {}
         self._sources: dict[str, str] = {}
+        self._languages: dict[str, str | None] = {}
         self._hub = hub
         bus.on(WORKER_HELLO, self._heard_hello)
         hub.routing_frames = self._matrix_changed
@@ -84,6 +87,11 @@ class RoutesToSiblings:
         self._sources[channel] = source
         self._outbox.put(WORKER_SOURCE, {"channel": channel, "source": source})
 
+    def set_output_language(self, venue: str, language: str | None) -> None:
+        self._local.set_output_language(venue, language)
+        self._languages[venue] = language
+        self._outbox.put(WORKER_LANGUAGE, {"venue": venue, "language": language})
+
     def live_channels(self) -> set[str]:
         return self._local.live_channels()
 
@@ -100,6 +108,8 @@ class RoutesToSiblings:
             self._outbox.put(WORKER_ROUTE, {"venue": venue, "channel": channel})
         for channel, source in self._sources.items():
             self._outbox.put(WORKER_SOURCE, {"channel": channel, "source": source})
+        for venue, language in self._languages.items():
+            self._outbox.put(WORKER_LANGUAGE, {"venue": venue, "language": language})
         self.announce_matrix()
 
     def start(self) -> None:
@@ -121,6 +131,7 @@ class SiblingRoutes:
         bus.on(WORKER_ROUTE, self._heard_route)
         bus.on(WORKER_SOURCE, self._heard_source)
         bus.on(WORKER_MATRIX, self._heard_matrix)
+        bus.on(WORKER_LANGUAGE, self._heard_language)
 
     async def start(self) -> None:
         await self._bus.publish(WORKER_HELLO, {})
@@ -150,6 +161,19 @@ class SiblingRoutes:
         if self._event.channel(channel) is None:
             return
         self._media.use_source(channel, source)
+
+    def _heard_language(self, message: BusMessage) -> None:
+        venue, language = message.get("venue"), message.get("language")
+        if not self._sibling(message) or not isinstance(venue, str):
+            return
+        if self._event.venue(venue) is None:
+            return
+        if language is not None and (
+            not isinstance(language, str) or LANGUAGE_CODE.fullmatch(language) is None
+        ):
+            logger.warning("ignored a sibling's output language %.30r", language)
+            return
+        self._media.set_output_language(venue, language)
 
     def _heard_matrix(self, message: BusMessage) -> None:
         text = message.get("frame")

@@ -1,6 +1,7 @@
 """A director's websocket that lands on a sibling worker is carried to worker 0.
 
-Routing commands (``route``, ``set_automation``, ``use_source``) act on the automation,
+Routing commands (``route``, ``set_automation``, ``use_source``, and operators'
+``set_output_language``) act on the automation,
 which runs on worker 0 only (web/workers.py); the kernel hands a page's websocket to any
 worker (SO_REUSEPORT). Pages that only watch the matrix are served where they land from
 the copy the routing worker sends its siblings (web/worker_routes.py), so the big
@@ -23,6 +24,7 @@ from aiohttp import WSMsgType, web
 from multidict import CIMultiDict
 
 from signaling.auth import Grant
+from signaling.auth.grants import Role
 from web.keys import HUB, WORKER, WORKER_LINKS
 
 logger = logging.getLogger(__name__)
@@ -71,9 +73,11 @@ async def carried_to_routing_worker(
     request: web.Request, ws: web.WebSocketResponse, grant: Grant
 ) -> bool:
     """Join ``ws`` (open, its token checked here) to a websocket on worker 0 for as long
-    as both last, if it is a director's on a sibling; False: it is this worker's own."""
+    as both last, if it is a director's or an operator's on a sibling; False: it is this
+    worker's own."""
     place = request.app.get(WORKER)
-    if place is None or place.index == 0 or not grant.directs:
+    # Operators too: they set their venue output's language (``set_output_language``).
+    if place is None or place.index == 0 or not (grant.directs or grant.role is Role.OPERATOR):
         return False
     links = request.app[WORKER_LINKS]
     url = await links.private_url(0)

@@ -21,6 +21,10 @@ Ref = Annotated[str, msgspec.Meta(max_length=40)]
 RawText = Annotated[str, msgspec.Meta(max_length=4 * MAX_TEXT)]
 Language = Literal["zh", "en"]
 Origin = Literal["remote", "sub_venue", "in_room"]
+# A language track's code (zh, en, ja, pt-BR); which ones an event has is checked later.
+TrackLanguage = Annotated[
+    str, msgspec.Meta(min_length=2, max_length=20, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+]
 Mode = Literal["premoderated", "open"]
 
 
@@ -168,6 +172,15 @@ class UseSource(Message, frozen=True, tag="use_source"):
     source: Literal["primary", "backup"] = "primary"
 
 
+class SetOutputLanguage(Message, frozen=True, tag="set_output_language"):
+    """What ``venue``'s output plays: a language track, or ``null`` for the floor.
+
+    Directors set any venue's; a venue's operator only their own."""
+
+    venue: Id = ""
+    language: TrackLanguage | None = None
+
+
 # A caption language as event files spell it (zh, en, ja, ko, ru, pt-br).
 CaptionLanguage = Annotated[
     str, msgspec.Meta(min_length=2, max_length=12, pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
@@ -214,6 +227,7 @@ ClientMessage = (
     | Route
     | SetAutomation
     | UseSource
+    | SetOutputLanguage
     | WatchCaptions
     | Caption
 )

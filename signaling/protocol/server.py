@@ -113,6 +113,14 @@ class SourceAck(Ack, frozen=True, kw_only=True, tag="ack"):
     source: str
 
 
+class LanguageAck(Ack, frozen=True, kw_only=True, tag="ack"):
+    """A venue output's language was set (``changed`` false: it already played it)."""
+
+    venue: str
+    language: str | None
+    changed: bool
+
+
 class TalkbackAck(Ack, frozen=True, kw_only=True, tag="ack"):
     venue: str
 
@@ -215,6 +223,8 @@ class VenueRouting(msgspec.Struct, frozen=True, kw_only=True):
     # (None: not known, or served by the routing node itself).
     home: str | None = None
     home_up: bool | None = None
+    # The language track the output plays (None: the floor); always written.
+    language: str | None
 
 
 class ChannelHealth(msgspec.Struct, frozen=True, kw_only=True):
@@ -224,6 +234,8 @@ class ChannelHealth(msgspec.Struct, frozen=True, kw_only=True):
     since: str | None
     source: str | None  # "primary" | "backup"
     backup_ready: bool
+    # Language -> the interpreter on air in that booth now (no key: nobody, the floor).
+    interpreters: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Routing(ServerFrame, frozen=True, kw_only=True, tag="routing"):

@@ -48,6 +48,9 @@ class Limits:
     vote_per_address: Rate = Rate(burst=600, per_minute=600)
     talkback_per_identity: Rate = Rate(burst=5, per_minute=20)
     talkback_per_address: Rate = Rate(burst=20, per_minute=120)
+    # Output language changes: a few clicks at once, never a stream of them.
+    language_per_identity: Rate = Rate(burst=10, per_minute=30)
+    language_per_address: Rate = Rate(burst=30, per_minute=120)
     # Votes on one question from one address within ``suspect_window`` seconds that flag it.
     # Anonymous identities a single address may be given (see signaling.auth.anonymous).
     anonymous_per_address: Rate = Rate(burst=500, per_minute=300)
@@ -66,11 +69,15 @@ class ActionLimiter:
             RateLimiter(limits.talkback_per_address),
         )
 
+        self._language = (
+            RateLimiter(limits.language_per_identity),
+            RateLimiter(limits.language_per_address),
+        )
+
     def check(self, action: str, identity: str, address: str, now: float) -> None:
         """Raise ``RateLimited`` when ``identity`` or ``address`` is over its rate."""
-        by_identity, by_address = {"ask": self._ask, "talkback": self._talkback}.get(
-            action, self._vote
-        )
+        buckets = {"ask": self._ask, "talkback": self._talkback, "language": self._language}
+        by_identity, by_address = buckets.get(action, self._vote)
         if not by_identity.check(identity, now):
             raise RateLimited(f"too many {action}s from you; wait a moment")
         if not by_address.check(address, now):

@@ -51,6 +51,14 @@ class OffAir:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageChange:
+    """From ``at`` the venue output played ``language`` (None: the floor)."""
+
+    at: datetime
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Airing:
     id: str
     session: str
@@ -76,10 +84,22 @@ class Airing:
     # The node whose venue output switched ("" in records made before nodes were named,
     # and for airings that never went on air).
     node: str = ""
+    # The venue output's language when the airing began, then every change while on air.
+    languages: tuple[LanguageChange, ...] = ()
 
     @property
     def open(self) -> bool:
         return self.status is Status.ON_AIR
+
+    @property
+    def language(self) -> str | None:
+        """The output's language when the airing began (None: the floor, or unknown)."""
+        return self.languages[0].language if self.languages else None
+
+    @property
+    def language_now(self) -> str | None:
+        """The output's language at the latest change recorded."""
+        return self.languages[-1].language if self.languages else None
 
     def seconds_off_air(self, now: datetime | None = None) -> float:
         """The total time off air (an interval still open counts up to ``now``)."""

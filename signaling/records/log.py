@@ -10,7 +10,15 @@ from dataclasses import replace
 from datetime import datetime
 
 from config.event import Event
-from signaling.records.airing import Airing, Judgement, OffAir, OffAirCause, Status, judge
+from signaling.records.airing import (
+    Airing,
+    Judgement,
+    LanguageChange,
+    OffAir,
+    OffAirCause,
+    Status,
+    judge,
+)
 from signaling.routing.router import Take
 
 
@@ -30,6 +38,8 @@ class AsRunLog:
         self._airings: dict[str, Airing] = {a.id: a for a in airings}
         self._lost_since: dict[str, datetime] = {}
         self._lost_cause: dict[str, OffAirCause] = {}
+        # What each venue output plays now; a new airing starts with it.
+        self._languages: dict[str, str | None] = {v.id: v.language for v in event.venues}
 
     def airings(self) -> list[Airing]:
         return sorted(self._airings.values(), key=lambda a: (a.scheduled_start, a.venue, a.id))
@@ -100,6 +110,7 @@ class AsRunLog:
                 routed_by=route.by,
                 rehearsal=self.rehearsal,
                 node=node,
+                languages=(LanguageChange(at, self._languages.get(route.venue)),),
             )
             changed.append(self._put(self._off_air_if_lost(airing)))
         return changed
@@ -132,6 +143,7 @@ class AsRunLog:
             routed_by=route.by,
             rehearsal=self.rehearsal,
             unscheduled=True,
+            languages=(LanguageChange(at, self._languages.get(route.venue)),),
         )
         return self._off_air_if_lost(airing)
 
@@ -201,6 +213,15 @@ class AsRunLog:
                     self._put(replace(airing, questions_asked=asked, questions_answered=answered))
                 )
         return changed
+
+    def language(self, venue_id: str, language: str | None, at: datetime) -> list[Airing]:
+        """``venue_id``'s output plays ``language`` from ``at``: its open airing notes it."""
+        self._languages[venue_id] = language
+        airing = self.open_on(venue_id)
+        if airing is None or airing.language_now == language:
+            return []
+        change = LanguageChange(max(at, airing.actual_start or at), language)
+        return [self._put(replace(airing, languages=(*airing.languages, change)))]
 
     def node_down(self, venue_id: str, node: str, at: datetime) -> list[Airing]:
         """The venue's home node is down: its open airing goes off air from ``at``."""

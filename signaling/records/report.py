@@ -33,6 +33,8 @@ CSV_COLUMNS = (
     "end_delta_seconds",
     "routed_by",
     "node",
+    "language",
+    "language_changes",
     "rehearsal",
     "peak_venue_viewers",
     "peak_channel_viewers",
@@ -93,6 +95,18 @@ def off_air_json(airing: Airing) -> list[dict[str, Any]]:
     ]
 
 
+def languages_text(airing: Airing) -> str:
+    """Every language change after the start, as ``HH:MM:SSZ ko; HH:MM:SSZ floor``."""
+    return "; ".join(
+        f"{_utc(change.at)} {change.language or 'floor'}" for change in airing.languages[1:]
+    )
+
+
+def languages_json(airing: Airing) -> list[dict[str, Any]]:
+    """The start language and every change: ``{"at_utc", "language"}`` (None: the floor)."""
+    return [{"at_utc": _utc(c.at), "language": c.language} for c in airing.languages]
+
+
 def airing_row(event: Event, airing: Airing) -> dict[str, Any]:
     """One airing as an export row: UTC and venue-local times, deltas, counters."""
     session = event.session(airing.session)
@@ -127,6 +141,9 @@ def airing_row(event: Event, airing: Airing) -> dict[str, Any]:
         "routed_by": airing.routed_by,
         # The node whose output aired it ("" before nodes were named, or never on air).
         "node": airing.node,
+        # The output's language track at the start (empty: the floor), then each change.
+        "language": airing.language or "",
+        "language_changes": languages_text(airing),
         "rehearsal": airing.rehearsal,
         "peak_venue_viewers": airing.peak_venue_viewers,
         "peak_channel_viewers": airing.peak_channel_viewers,

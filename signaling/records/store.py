@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any, Protocol
 
-from signaling.records.airing import Airing, OffAir, Status
+from signaling.records.airing import Airing, LanguageChange, OffAir, Status
 
 # Appends retry when another writer moved the stream on; this bounds a pathological race.
 MAX_APPEND_ATTEMPTS = 50
@@ -37,6 +37,8 @@ def airing_to_json(airing: Airing) -> str:
             value = value.value
         elif name == "off_air":
             value = [_interval_json(interval) for interval in airing.off_air]
+        elif name == "languages":
+            value = [{"at": c.at.isoformat(), "language": c.language} for c in airing.languages]
         data[name] = value
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -48,6 +50,10 @@ def airing_from_json(text: str) -> Airing:
             data[name] = datetime.fromisoformat(data[name])
     data["status"] = Status(data["status"])
     data["off_air"] = tuple(_interval(item) for item in data.get("off_air", ()))
+    data["languages"] = tuple(
+        LanguageChange(datetime.fromisoformat(item["at"]), item.get("language"))
+        for item in data.get("languages", ())
+    )
     known = {k: v for k, v in data.items() if k in Airing.__dataclass_fields__}
     return Airing(**known)
 

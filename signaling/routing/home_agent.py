@@ -22,6 +22,7 @@ from signaling.routing.homes import (
     AUDIENCE,
     HEALTH,
     HELLO,
+    LANGUAGE,
     ROUTE,
     ROUTING_HELLO,
     SWITCHED,
@@ -30,9 +31,11 @@ from signaling.routing.homes import (
     HomeHello,
     OrderGate,
     Sequencer,
+    VenueLanguageOrder,
     VenueRouteOrder,
     VenueSwitched,
 )
+from signaling.routing.languages import LanguageOutputs
 from signaling.routing.outbox import Outbox, parsed, wire
 from signaling.routing.persisted import SourceName
 from signaling.routing.service import SourceState
@@ -44,7 +47,7 @@ logger = logging.getLogger(__name__)
 STOP_WAIT = 5.0
 
 
-class VenueSwitcher(Protocol):
+class VenueSwitcher(LanguageOutputs, Protocol):
     """The local media plane as a home node needs it."""
 
     def switch_to(self, venue: str, channel: str | None) -> None: ...
@@ -87,6 +90,7 @@ class HomeAgent:
         # Told of each hello after the book has it (the routing node re-sends its plan).
         self.hello_listeners: list[Callable[[str], None]] = []
         bus.on(ROUTE, self._heard_order)
+        bus.on(LANGUAGE, self._heard_language)
         bus.on(ROUTING_HELLO, self._heard_routing_hello)
         bus.on(HELLO, self._heard_hello)
         bus.on_resubscribed(self._hello)
@@ -163,6 +167,26 @@ class HomeAgent:
             # Already showing it (a restarted routing node re-sends its plan): no switch
             # will happen, so say what is on air, and since when, now.
             self.venue_switched(order.venue, *last)
+
+    def _heard_language(self, message: BusMessage) -> None:
+        order = parsed(message, self._event)
+        if not isinstance(order, VenueLanguageOrder) or order.home != self._bus.node:
+            return
+        if not self.book.here(order.venue):
+            logger.warning(
+                "ignored a language order from %s for venue %s: this node is not its home",
+                order.node,
+                order.venue,
+            )
+            return
+        if not self._gate.admit(("language", order.venue), order.order):
+            return
+        try:
+            self._media.set_output_language(order.venue, order.language)
+        except Exception:
+            logger.exception("could not set venue %s to language %s", order.venue, order.language)
+            return
+        self.applied += 1
 
     # -- what this node reports -----------------------------------------------------------
 

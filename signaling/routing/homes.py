@@ -26,6 +26,7 @@ from typing import Any, Literal
 import msgspec
 
 from config.event import Event
+from signaling.routing.languages import LANGUAGE_CODE
 
 ROUTE = "venue-route"
 SWITCHED = "venue-switched"
@@ -33,6 +34,7 @@ HEALTH = "channel-health"
 HELLO = "home-hello"
 AUDIENCE = "venue-audience"
 ROUTING_HELLO = "routing-hello"
+LANGUAGE = "venue-language"
 
 Order = tuple[int, int]
 # Bus ids (venues, channels, nodes): bounded so a forged message cannot make us keep junk.
@@ -52,6 +54,16 @@ class VenueRouteOrder(msgspec.Struct, frozen=True, kw_only=True):
     home: str  # the node meant to apply it
     venue: str
     channel: str | None
+    order: Order
+
+
+class VenueLanguageOrder(msgspec.Struct, frozen=True, kw_only=True):
+    """Routing node -> home node: ``venue``'s output plays ``language`` (None: the floor)."""
+
+    node: str
+    home: str
+    venue: str
+    language: str | None
     order: Order
 
 
@@ -99,10 +111,17 @@ class RoutingHello(msgspec.Struct, frozen=True, kw_only=True):
 
 
 HomeMessage = (
-    VenueRouteOrder | VenueSwitched | ChannelHealthNote | HomeHello | VenueAudience | RoutingHello
+    VenueRouteOrder
+    | VenueLanguageOrder
+    | VenueSwitched
+    | ChannelHealthNote
+    | HomeHello
+    | VenueAudience
+    | RoutingHello
 )
 _TYPES: dict[str, type[HomeMessage]] = {
     ROUTE: VenueRouteOrder,
+    LANGUAGE: VenueLanguageOrder,
     SWITCHED: VenueSwitched,
     HEALTH: ChannelHealthNote,
     HELLO: HomeHello,
@@ -132,8 +151,14 @@ def _check(message: HomeMessage, event: Event) -> None:
             raise BadHomeMessage(f"{type(message).__name__}: {what}")
 
     need(_ID.fullmatch(message.node) is not None, "the sender is not a node id")
-    if isinstance(message, VenueRouteOrder | VenueSwitched):
+    if isinstance(message, VenueRouteOrder | VenueLanguageOrder | VenueSwitched):
         need(event.venue(message.venue) is not None, f"no venue {message.venue[:70]!r}")
+    if isinstance(message, VenueLanguageOrder):
+        need(_ID.fullmatch(message.home) is not None, "the home is not a node id")
+        need(
+            message.language is None or LANGUAGE_CODE.fullmatch(message.language) is not None,
+            "the language is not a language code",
+        )
     channels = []
     if isinstance(message, VenueRouteOrder):
         need(_ID.fullmatch(message.home) is not None, "the home is not a node id")
@@ -144,7 +169,9 @@ def _check(message: HomeMessage, event: Event) -> None:
         channels = [message.channel]
     for channel in channels:
         need(channel is None or event.channel(channel) is not None, "names no channel of the event")
-    if isinstance(message, VenueRouteOrder | VenueSwitched | ChannelHealthNote):
+    if isinstance(
+        message, VenueRouteOrder | VenueLanguageOrder | VenueSwitched | ChannelHealthNote
+    ):
         need(all(0 <= n < 2**63 for n in message.order), "the order is out of range")
     if isinstance(message, VenueSwitched | ChannelHealthNote):
         need(message.at.tzinfo is not None, "the time has no time zone")

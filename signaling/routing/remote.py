@@ -27,6 +27,7 @@ from signaling.nodes import Directory, DirectoryUnavailable
 from signaling.routing.homes import (
     AUDIENCE,
     HEALTH,
+    LANGUAGE,
     ROUTE,
     ROUTING_HELLO,
     SWITCHED,
@@ -35,6 +36,7 @@ from signaling.routing.homes import (
     OrderGate,
     Sequencer,
     VenueAudience,
+    VenueLanguageOrder,
     VenueRouteOrder,
     VenueSwitched,
 )
@@ -92,6 +94,7 @@ class RemoteVenues:
         self.orders = Sequencer()
         self._gate = OrderGate()
         self._plan: dict[str, str | None] = {}  # venue -> the channel last routed to it
+        self._languages: dict[str, str | None] = {}  # venue -> the language last set
         self._remote_live: dict[str, str] = {}  # channel -> node holding its live publisher
         self._up: dict[str, bool] = {}  # remote venue -> its home was up at the last look
         self._players: dict[str, int] = {}  # remote venue -> players, as its home last said
@@ -121,6 +124,14 @@ class RemoteVenues:
         home = self.book.remote(venue)
         if home is not None:
             self._send(venue, home)
+
+    def set_output_language(self, venue: str, language: str | None) -> None:
+        # Like a switch: kept for a home that comes later, and this node's copy follows.
+        self._languages[venue] = language
+        self._local.set_output_language(venue, language)
+        home = self.book.remote(venue)
+        if home is not None:
+            self._send_language(venue, home)
 
     def live_channels(self) -> set[str]:
         return self._local.live_channels() | set(self._remote_live)
@@ -172,8 +183,20 @@ class RemoteVenues:
         )
         self._outbox.put(ROUTE, wire(order))
 
+    def _send_language(self, venue: str, home: str) -> None:
+        order = VenueLanguageOrder(
+            node=self._bus.node,
+            home=home,
+            venue=venue,
+            language=self._languages.get(venue),
+            order=self.orders.next(),
+        )
+        self._outbox.put(LANGUAGE, wire(order))
+
     def _republish(self, node: str) -> None:
         for venue in self.book.venues_of(node):
+            if venue in self._languages:
+                self._send_language(venue, node)
             if venue in self._plan:
                 self._send(venue, node)
 
@@ -255,5 +278,7 @@ class RemoteVenues:
             elif was_up is False:
                 logger.info("venue %s: its home node %s is back", venue, home)
                 await self._inbox.home_back(venue, home)
+                if venue in self._languages:
+                    self._send_language(venue, home)
                 if venue in self._plan:
                     self._send(venue, home)

@@ -20,12 +20,14 @@ from signaling.clock import Clock
 from signaling.protocol.server import ChannelHealth, RouteView, Routing, VenueRouting, as_json
 from signaling.records.airing import Airing, OffAirCause
 from signaling.records.log import AsRunLog
+from signaling.routing.languages import LanguageOutputs, OutputLanguages
 from signaling.routing.persisted import (
     RoutingStateKeeper,
     SourceName,
     restore_routing,
     routing_state,
 )
+from signaling.routing.ports import AiringSink, Booths, Homes, QuestionCounts
 from signaling.routing.router import Route, Router
 
 SourceState = Literal["live", "lost", "idle"]
@@ -33,8 +35,9 @@ SourceState = Literal["live", "lost", "idle"]
 logger = logging.getLogger(__name__)
 
 
-class MediaView(Protocol):
-    """The media plane as the routing service needs it: crosspoints and what is live."""
+class MediaView(LanguageOutputs, Protocol):
+    """The media plane as the routing service needs it: crosspoints, output languages
+    and what is live."""
 
     def switch_to(self, venue: str, channel: str | None) -> None: ...
 
@@ -59,26 +62,6 @@ class Health:
     backup_ready: bool
 
 
-class Homes(Protocol):
-    """Where each venue's output is served, for the matrix."""
-
-    def where(self, venue: str) -> tuple[str | None, bool | None]:
-        """The home node (None: this routing node) and whether it is up (None: unknown)."""
-        ...
-
-
-class QuestionCounts(Protocol):
-    async def counts(self, session_id: str) -> tuple[int, int]:
-        """Questions asked and answered in a session's Q&A."""
-        ...
-
-
-class AiringSink(Protocol):
-    async def save(self, airings: list[Airing]) -> None: ...
-
-    async def alive(self, at: datetime) -> None: ...
-
-
 class RoutingService:
     def __init__(
         self,
@@ -95,6 +78,7 @@ class RoutingService:
         keeper: RoutingStateKeeper | None = None,
         node: str = "",
         homes: Homes | None = None,
+        booths: Booths | None = None,
     ) -> None:
         self.router = router
         self.log = log
@@ -116,6 +100,8 @@ class RoutingService:
         self.node = node
         self.homes = homes
         self._homes_down: dict[str, str] = {}  # venue -> its home node, while down
+        self.languages = OutputLanguages(router.event)
+        self.booths = booths
 
     # -- the loop -------------------------------------------------------------------
 
@@ -125,6 +111,11 @@ class RoutingService:
             document = await self.keeper.load()
             if document is not None:
                 self._sources = restore_routing(self.router, document)
+                self.languages.restore(document.get("languages", {}))
+        now = self.clock.now()
+        for venue, language in self.languages.all().items():
+            self.media.set_output_language(venue, language)
+            self._pending.extend(self.log.language(venue, language, now))
         for channel, source in self._sources.items():
             self.media.use_source(channel, source)
         for state in self.router.states():
@@ -212,6 +203,20 @@ class RoutingService:
         self._sources[channel] = source
         await self._flush(changed=True)
 
+    async def set_language(self, venue: str, language: str | None, by: str) -> bool:
+        """A director's or operator's choice of what ``venue``'s output plays (kept, sent
+        to the media plane, noted on the airing); False when it already plays that."""
+        if not self.languages.set(venue, language, by):
+            return False
+        self.media.set_output_language(venue, language)
+        self._pending.extend(self.log.language(venue, language, self.clock.now()))
+        await self._flush(changed=True)
+        return True
+
+    async def booths_changed(self) -> None:
+        """Who is on air in a booth changed: the matrix says so to every page."""
+        await self._flush(changed=True)
+
     def source_choices(self) -> dict[str, SourceName]:
         """The failover choices directors made, per channel."""
         return dict(self._sources)
@@ -289,7 +294,8 @@ class RoutingService:
             return
         if self.keeper is not None:
             try:
-                await self.keeper.save(routing_state(self.router, dict(self._sources)))
+                state = routing_state(self.router, dict(self._sources))
+                await self.keeper.save(state | {"languages": self.languages.state()})
             except Exception:
                 logger.exception("could not keep the routing state")
         if self.on_change is not None:
@@ -335,9 +341,11 @@ class RoutingService:
                     off_air_since=off_air_since.isoformat() if off_air_since else None,
                     home=home,
                     home_up=home_up,
+                    language=self.languages.language(state.venue),
                 )
             )
         channels = {}
+        booths = self.booths.on_air() if self.booths is not None else {}
         for channel_id in (c.id for c in self.router.event.channels):
             health = self._health.get(channel_id)
             if health is None:
@@ -347,6 +355,7 @@ class RoutingService:
                     since=None,
                     source="primary" if is_live else None,
                     backup_ready=False,
+                    interpreters=booths.get(channel_id, {}),
                 )
             else:
                 channels[channel_id] = ChannelHealth(
@@ -354,6 +363,7 @@ class RoutingService:
                     since=health.since.isoformat(),
                     source=health.source,
                     backup_ready=health.backup_ready,
+                    interpreters=booths.get(channel_id, {}),
                 )
         return Routing(venues=venues, channels=channels)
 

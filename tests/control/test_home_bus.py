@@ -35,6 +35,7 @@ class FakeMedia:
     switches: list[tuple[str, str | None]] = field(default_factory=list)
     # What each output's last switch was, as the media plane would say (set by tests).
     shown: dict[str, tuple[str | None, str | None, datetime]] = field(default_factory=dict)
+    languages: list[tuple[str, str | None]] = field(default_factory=list)
 
     def switch_to(self, venue: str, channel: str | None) -> None:
         self.switches.append((venue, channel))
@@ -50,6 +51,9 @@ class FakeMedia:
 
     def use_source(self, channel: str, source: SourceName) -> None:
         pass
+
+    def set_output_language(self, venue: str, language: str | None) -> None:
+        self.languages.append((venue, language))
 
 
 class FakeDirectory:

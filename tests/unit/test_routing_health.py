@@ -78,6 +78,7 @@ async def test_source_loss_shows_in_the_matrix_and_the_record(reference_event: E
         "since": lost_at.isoformat(),
         "source": "primary",
         "backup_ready": True,
+        "interpreters": {},
     }
     assert venue(matrix, "jp")["slate"] is True
     assert venue(matrix, "jp")["off_air_since"] == lost_at.isoformat()

@@ -169,6 +169,7 @@ CASES: list[tuple[ServerFrame, str]] = [
                     off_air_since="2018-12-21T08:57:00+08:00",
                     home="edge-jp",
                     home_up=False,
+                    language="ko",
                 )
             ],
             channels={
@@ -177,6 +178,7 @@ CASES: list[tuple[ServerFrame, str]] = [
                     since="2018-12-21T08:57:00+08:00",
                     source="primary",
                     backup_ready=True,
+                    interpreters={"ja": "Akiko Sato"},
                 ),
                 "jp-return": s.ChannelHealth(
                     state="idle", since=None, source=None, backup_ready=False
@@ -187,10 +189,11 @@ CASES: list[tuple[ServerFrame, str]] = [
         '"held_by_director":false,"requested":{"channel":"gz-hall-1","session":"opening",'
         '"by":"automation","requested_at":"2018-12-21T08:58:00+08:00"},"on_air":null,'
         '"on_air_since":null,"slate":true,"off_air_since":"2018-12-21T08:57:00+08:00",'
-        '"home":"edge-jp","home_up":false}],'
+        '"home":"edge-jp","home_up":false,"language":"ko"}],'
         '"channels":{"gz-hall-1":{"state":"lost","since":"2018-12-21T08:57:00+08:00",'
-        '"source":"primary","backup_ready":true},'
-        '"jp-return":{"state":"idle","since":null,"source":null,"backup_ready":false}}}',
+        '"source":"primary","backup_ready":true,"interpreters":{"ja":"Akiko Sato"}},'
+        '"jp-return":{"state":"idle","since":null,"source":null,"backup_ready":false,'
+        '"interpreters":{}}}}',
     ),
     (
         s.SourceAck(of="use_source", channel="gz-hall-1", source="backup"),

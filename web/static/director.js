@@ -1,7 +1,7 @@
 // @ts-check
 // The director's routing matrix: crosspoints preset, then taken (TAKE or Enter) over the
 // websocket, the matrix as the server reports it (on air only once the media plane took
-// the cut), automation per venue, what is on now and next, each venue's operator and link
+// the cut), automation and output language per venue, what is on now and next, each venue's operator and link
 // state, the alarm for lost sources and the monitors (director/*.js).
 import { TalkbackPanel } from "./venue/talkback.js";
 import { Alarm } from "./director/alarm.js";
@@ -10,6 +10,7 @@ import { renderLinks } from "./director/links.js";
 import { Presets, confirmCuts, cutsOnAir, routeName } from "./director/take.js";
 import { NodesPanel, renderHomes } from "./director/topology.js";
 import { venueName } from "./lib/names.js";
+import { showOutputLanguages, watchOutputLanguages } from "./lib/output_language.js";
 import { ReconnectingSocket } from "./lib/socket.js";
 import { byId, el, errorMessage, pageData } from "./lib/dom.js";
 import { pageNow, setServerClock, timeIn, timeOrDateIn } from "./lib/time.js";
@@ -199,6 +200,7 @@ const signal = new ReconnectingSocket({
     if (frame.type === "routing") {
       matrix = /** @type {RoutingFrame} */ (frame);
       renderMatrix();
+      showOutputLanguages(matrixEl, matrix);
       alarm.update(matrix);
       renderHomes(matrix);
       nodesPanel.update(matrix);
@@ -257,6 +259,8 @@ matrixEl.addEventListener("change", (event) => {
   signal.send({ type: "set_automation", venue: box.dataset.venue, on: box.checked })
     .catch((error) => say(`Could not change the automation: ${errorMessage(error)}`));
 });
+
+watchOutputLanguages(matrixEl, (message) => signal.send(message), say);
 
 async function pollStreams() {
   try {

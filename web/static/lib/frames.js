@@ -22,6 +22,7 @@
  * @property {string | null} [off_air_since] since when the output has not shown its source
  * @property {string | null} [home] the node serving the venue's output; null: the routing node
  * @property {boolean | null} [home_up] whether that node is up; null: not known yet, or the routing node
+ * @property {string | null} [language] the language track the output plays; null: the floor
  */
 
 /**
@@ -32,6 +33,7 @@
  * @property {string | null} since
  * @property {"primary" | "backup" | null} source which publisher feeds the outputs now
  * @property {boolean} backup_ready a live backup publisher is connected
+ * @property {Record<string, string>} [interpreters] language -> the interpreter on air now
  */
 
 /**

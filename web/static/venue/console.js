@@ -1,6 +1,6 @@
 // @ts-check
 // The sub-venue operator console: projector player, return-feed publisher, link health,
-// local clock and schedule, talkback, question relay. Everything reconnects by itself.
+// the projector's language, local clock and schedule, talkback, question relay. Everything reconnects by itself.
 import { Link } from "./link.js";
 import { watchHealth } from "./health.js";
 import { TalkbackPanel } from "./talkback.js";
@@ -10,6 +10,7 @@ import { CaptionView } from "../lib/captions.js";
 import { DevicePicker } from "../lib/devices.js";
 import { byId, errorMessage } from "../lib/dom.js";
 import { outputState } from "../lib/onair.js";
+import { showOutputLanguages, watchOutputLanguages } from "../lib/output_language.js";
 import { clockIn, pageNow, timeIn, timeOrDateIn } from "../lib/time.js";
 import { pageLanguage, pickText } from "../lib/local_text.js";
 
@@ -194,6 +195,7 @@ function routedName(point) {
 function showRouting(frame) {
   lastRouting = frame;
   showProjector();
+  showOutputLanguages($("projector-panel"), frame);
   const row = frame.venues.find((v) => v.venue === venue);
   const el = document.getElementById("projector-routed");
   if (!row || !el) return;
@@ -251,6 +253,9 @@ const socket = new ReconnectingSocket({
     socket.send({ type: "watch_routing" }).catch(() => {});
   },
 });
+// The projector's language: the floor or an interpretation track, set here or by the director.
+watchOutputLanguages($("projector-panel"), (message) => socket.send(message),
+  (text) => { $("output-language-state").textContent = text; });
 talkback = new TalkbackPanel($("talkback"), socket, { venue, venues: [{ id: venue, name: root.dataset.venueName || venue }] });
 
 {
