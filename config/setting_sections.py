@@ -79,6 +79,12 @@ class ControlLimits:
     # Votes on one question from one address within the window that flag it to moderators.
     suspect_votes_per_address: int = 50
     suspect_window_seconds: int = 60
+    # Output-language changes (``set_output_language``): a few clicks at once, never a
+    # stream of them (each one re-bases a venue output and is written to the records).
+    language_burst_per_identity: int = 10
+    language_changes_per_identity_per_minute: int = 30
+    language_burst_per_address: int = 30
+    language_changes_per_address_per_minute: int = 120
 
 
 @dataclass(frozen=True, slots=True)
