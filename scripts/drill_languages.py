@@ -227,9 +227,16 @@ class LanguageChecks:
         if self.operator is not None:
             listeners.append(("operator", self.operator, "#projector"))
         for who, page, selector in listeners:
+            # Without the floor a venue output shows its slate, and the slate is silent
+            # (streaming/venue_output.py: its language track follows the on-air channel).
+            # Players of the channel keep the interpreter.
+            on_slate = who == "operator" and not floor_live
 
-            async def hears(page: Page = page, selector: str = selector) -> tuple[bool, Any]:
-                expected = pitch_of((await asyncio.to_thread(self.booth))["on_air"], floor_live)
+            async def hears(
+                page: Page = page, selector: str = selector, on_slate: bool = on_slate
+            ) -> tuple[bool, Any]:
+                on_air = (await asyncio.to_thread(self.booth))["on_air"]
+                expected = None if on_slate else pitch_of(on_air, floor_live)
                 heard = await hear(page, selector)
                 return heard.get("loudest") == expected, {"expected": expected, **heard}
 

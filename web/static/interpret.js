@@ -45,6 +45,13 @@ let stream = null;
 /** @type {Booth | null} */
 let booth = null;
 let boothError = "";
+// On air when the voice link last went down: the server (restarted, or ending the old
+// session) puts whoever is connected on air meanwhile, so the page takes the air back
+// once its new session is in the booth, unless it was away longer than RECLAIM_MS.
+let onAirAtLastLook = false;
+/** @type {number | null} when the link dropped while on air */
+let reclaimSince = null;
+const RECLAIM_MS = 60_000;
 
 const floor = new Link({
   kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`, video: floorAudio,
@@ -53,7 +60,13 @@ const floor = new Link({
 });
 const voice = new Link({
   kind: "publish", endpoint: "", stream: () => stream,
-  onState: (state, detail) => { renderLink(voiceStatus, state, detail, "voice_live"); render(); },
+  onState: (state, detail) => {
+    if (state !== "live" && onAirAtLastLook && voice.wanted && reclaimSince === null) {
+      reclaimSince = Date.now();
+    }
+    renderLink(voiceStatus, state, detail, "voice_live");
+    render();
+  },
 });
 
 /**
@@ -158,6 +171,8 @@ async function start() {
 }
 
 async function stop() {
+  reclaimSince = null;
+  onAirAtLastLook = false;
   await Promise.all([floor.stop(), voice.stop()]);
   if (stream) stream.getTracks().forEach((t) => t.stop());
   stream = null;
@@ -199,11 +214,29 @@ async function poll() {
       const body = await response.json();
       boothError = "";
       booth = body.languages.find((b) => b.language === me.language) || null;
+      await reclaim();
     }
   } catch {
     boothError = t("unreachable");
   }
   render();
+}
+
+// Back after a drop that happened on air: on air again (one take-over, as a click would).
+async function reclaim() {
+  const mine = booth;
+  const back = voice.state === "live" && !!mine && mine.connected.includes(me.name);
+  if (reclaimSince !== null && back) {
+    const recent = Date.now() - reclaimSince <= RECLAIM_MS;
+    reclaimSince = null;
+    if (recent && mine && mine.on_air !== me.name) {
+      await takeOver();
+      return;
+    }
+  }
+  // Only while the booth lists this page's session: a session the server already
+  // ended (its page has not noticed yet) must not read as a hand-over to someone else.
+  if (back && mine) onAirAtLastLook = mine.on_air === me.name;
 }
 
 async function takeOver() {
