@@ -52,6 +52,12 @@ let onAirAtLastLook = false;
 /** @type {number | null} when the link dropped while on air */
 let reclaimSince = null;
 const RECLAIM_MS = 60_000;
+// Polls in a row in which the booth did not list this page's live session while the
+// floor played. With several workers the booth sits beside the floor's publisher; a
+// session left on another worker (the floor came back elsewhere after a restart) is heard
+// by nobody there, so the page publishes again and lands beside the floor.
+let unlistedPolls = 0;
+const UNLISTED_REPUBLISH = 4;
 
 const floor = new Link({
   kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`, video: floorAudio,
@@ -215,6 +221,7 @@ async function poll() {
       boothError = "";
       booth = body.languages.find((b) => b.language === me.language) || null;
       await reclaim();
+      await rejoinIfUnlisted();
     }
   } catch {
     boothError = t("unreachable");
@@ -237,6 +244,17 @@ async function reclaim() {
   // Only while the booth lists this page's session: a session the server already
   // ended (its page has not noticed yet) must not read as a hand-over to someone else.
   if (back && mine) onAirAtLastLook = mine.on_air === me.name;
+}
+
+async function rejoinIfUnlisted() {
+  const listed = !!booth && booth.connected.includes(me.name);
+  const stray = voice.state === "live" && floor.state === "live" && !listed;
+  unlistedPolls = stray ? unlistedPolls + 1 : 0;
+  if (unlistedPolls < UNLISTED_REPUBLISH) return;
+  unlistedPolls = 0;
+  if (onAirAtLastLook && reclaimSince === null) reclaimSince = Date.now();
+  await voice.stop();
+  voice.start();
 }
 
 async function takeOver() {
