@@ -150,7 +150,9 @@ async def test_take_over_and_the_booth_list_are_for_interpreters(client: Client)
     for allowed in (interpreter(client, "ru"), bearer(client, Role.DIRECTOR)):
         response = await client.get(booth, headers=allowed)
         assert response.status == 200
-        assert await response.json() == {"channel": "gz-hall-1", "languages": []}
+        # No floor publisher here: floor_live false (an interpreter page stays put).
+        expected = {"channel": "gz-hall-1", "floor_live": False, "languages": []}
+        assert await response.json() == expected
 
 
 async def test_the_token_command_mints_an_interpreter(

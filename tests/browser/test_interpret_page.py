@@ -160,6 +160,38 @@ async def test_the_interpreter_on_air_gets_the_air_back_after_a_drop(
     assert errors == []
 
 
+async def test_a_live_session_the_booth_does_not_list_publishes_again(
+    media_server: MediaServer, browser: Browser
+) -> None:
+    """With several workers a session can be left where the booth is not (the floor came
+    back on another worker): live, heard by nobody. Here the booth forgets Akiko's seat
+    while her session stays up; her page notices within a few polls, publishes again,
+    and, on air before, is on air again."""
+    server = media_server
+    floor = await publish_tone(
+        server.http, f"{server.url}/whip/{CHANNEL}", PRODUCER_SECRET, FLOOR_HZ, video_luma=90
+    )
+    errors: list[str] = []
+    akiko = None
+    try:
+        await eventually(lambda: server.hub.channel(CHANNEL).live, "the floor")
+        akiko = await _open(browser, server, "Akiko Sato", errors)
+        await eventually(lambda: _booth(server)[1] == "Akiko Sato", "Akiko on air", 20)
+        await asyncio.sleep(1.5)  # her page has seen herself on air
+        (stray,) = _sessions_of(server, "Akiko Sato")
+        seat = server.hub._publishers[stray].source
+        assert isinstance(seat, BoothSeat)
+        seat.track.left(seat)  # the booth no longer lists her; the session is still live
+        assert _booth(server) == ((), None)
+        await eventually(lambda: _booth(server) == (("Akiko Sato",), "Akiko Sato"), "back", 20)
+        assert _sessions_of(server, "Akiko Sato") not in ([], [stray])
+    finally:
+        if akiko is not None:
+            await akiko.close()
+        await floor.pc.close()
+    assert errors == []
+
+
 def _languages_of_players(server: MediaServer) -> list[str | None]:
     return [s.language for s in server.hub._subscribers.values() if s.label == f"channel:{CHANNEL}"]
 

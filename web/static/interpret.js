@@ -52,11 +52,13 @@ let onAirAtLastLook = false;
 /** @type {number | null} when the link dropped while on air */
 let reclaimSince = null;
 const RECLAIM_MS = 60_000;
-// Polls in a row in which the booth did not list this page's live session while the
-// floor played. With several workers the booth sits beside the floor's publisher; a
+// Polls in a row in which the booth did not list this page's live session although the
+// answer came from where the floor plays. With several workers the booth sits beside the floor's publisher; a
 // session left on another worker (the floor came back elsewhere after a restart) is heard
 // by nobody there, so the page publishes again and lands beside the floor.
 let unlistedPolls = 0;
+// The booth's answer came from where the floor plays (not a worker with no floor).
+let floorHere = false;
 const UNLISTED_REPUBLISH = 4;
 
 const floor = new Link({
@@ -216,9 +218,10 @@ async function poll() {
         ? t("sign_in") : t("unavailable", { status: String(response.status) });
       booth = null;
     } else {
-      /** @type {{ languages: Booth[] }} */
+      /** @type {{ languages: Booth[], floor_live?: boolean }} */
       const body = await response.json();
       boothError = "";
+      floorHere = body.floor_live === true;
       booth = body.languages.find((b) => b.language === me.language) || null;
       await reclaim();
       await rejoinIfUnlisted();
@@ -248,7 +251,7 @@ async function reclaim() {
 
 async function rejoinIfUnlisted() {
   const listed = !!booth && booth.connected.includes(me.name);
-  const stray = voice.state === "live" && floor.state === "live" && !listed;
+  const stray = voice.state === "live" && floorHere && !listed;
   unlistedPolls = stray ? unlistedPolls + 1 : 0;
   if (unlistedPolls < UNLISTED_REPUBLISH) return;
   unlistedPolls = 0;
