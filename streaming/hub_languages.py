@@ -29,6 +29,7 @@ from streaming.nack import RepairTuning
 from streaming.ports import LanguageListener, MediaAccess
 from streaming.publisher import PublisherSession
 from streaming.rate_limit import TokenBucket
+from streaming.relay import RelayPull
 from streaming.sdp_offer import Offer, check_publish_offer, parse_offer
 from streaming.session_urls import Negotiated
 from streaming.source import ChannelSource
@@ -170,6 +171,12 @@ class HubLanguages:
             raise Conflict(f"{name} has no live session in the '{language}' booth to put on air")
         seat.track.take(seat)
         return name
+
+    def floor_here(self, channel: str) -> bool:
+        """The channel's floor is live from a publisher of this process, not pulled from a
+        sibling worker or an upstream: where its booth sits (web/worker_proxy.py)."""
+        source = self._source(channel)
+        return source.live and not isinstance(source.publisher, RelayPull | None)
 
     def booths(self, channel: str, token: str | None) -> tuple[BoothSnapshot, ...]:
         """Who is connected and on air in ``channel``'s booths (for its interpreters,

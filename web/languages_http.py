@@ -84,10 +84,10 @@ async def get_booths(request: web.Request) -> web.Response:
         return web.json_response(
             {
                 "channel": channel,
-                # The floor plays where this answer comes from: with several workers the
-                # booth sits beside the floor's publisher, so an interpreter's page that
-                # is not listed here while this is true has its session somewhere else.
-                "floor_live": hub.channel(channel).live,
+                # The floor's publisher is here (not a pull of it): with several workers
+                # the booth sits beside it, so an interpreter's page that is not listed
+                # while this is true has its session somewhere else.
+                "floor_live": hub.floor_here(channel),
                 "languages": [
                     {"language": b.language, "connected": list(b.connected), "on_air": b.on_air}
                     for b in found
