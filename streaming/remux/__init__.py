@@ -5,8 +5,9 @@ The shared layer under recording (``streaming/recorder``) and HLS. The contract:
 * ``ChannelRemux(channel, feed, video_codec, open_sink, language_feeds=(),
   fragment_seconds=2.0)`` — a consumer of ``MediaHub.channel_feed(channel)`` (and of
   language-track feeds, as extra audio tracks, in the order given). ``begin()`` attaches
-  and starts its task; ``rotate()`` ends the open container, the next keyframe starts a
-  new one; ``aclose()`` detaches and closes. It never slows forwarding: ``deliver`` only
+  and starts its task; ``rotate()`` switches to a new container at the next keyframe
+  (files join without a gap); ``end_container()`` ends the open one now; ``aclose()``
+  detaches and closes. It never slows forwarding: ``deliver`` only
   queues (bounded; drops counted in ``dropped``).
 * ``open_sink(ContainerStart) -> FragmentSink`` is called as each container begins:
   ``ContainerStart`` has ``channel``, ``kind`` ("mp4" for H.264 or audio only, "webm"

@@ -5,7 +5,8 @@ feeds, as extra audio tracks). ``deliver`` only appends to a bounded queue (drop
 counting when the task falls behind: the depacketizer then waits for the next keyframe);
 a task of its own depacketizes, times and muxes. A container starts at a video keyframe
 (or with audio only, when no video comes for ``audio_only_after`` seconds); ``rotate``
-ends it and the next keyframe starts the next one, with a new sink from ``open_sink``.
+switches to a new container (a new sink from ``open_sink``) at the next keyframe, so
+consecutive files join without a gap; ``end_container`` ends it at once.
 A new picture format (size, parameter sets) rotates by itself.
 """
 
@@ -100,7 +101,9 @@ class ChannelRemux:
         self._writer: ContainerWriter | None = None
         self._timeline: MediaTimeline | None = None
         self._first_audio_at: float | None = None
-        self._rotate = False
+        self._rotate = False  # a new container at the next keyframe
+        self._end = False  # end the container at the next drain
+        self.last_frame_at: float | None = None  # monotonic, of the last frame muxed
 
     @property
     def recording(self) -> bool:
@@ -128,10 +131,15 @@ class ChannelRemux:
         self._task = asyncio.create_task(self._run(), name=f"remux-{self.channel}")
 
     def rotate(self) -> None:
-        """End the open container; the next keyframe starts a new one."""
+        """Start a new container at the next keyframe (asked for now): the old one ends
+        there, so nothing is lost between the two files."""
         self._rotate = True
-        self._ready.set()
         self._feed.request_keyframe()
+
+    def end_container(self) -> None:
+        """End the open container now (the publisher left); the next keyframe starts one."""
+        self._end = True
+        self._ready.set()
 
     async def aclose(self) -> None:
         """Detach, mux what is queued, and close the container."""
@@ -159,8 +167,8 @@ class ChannelRemux:
                 self._close_writer()
 
     def _drain(self) -> None:
-        if self._rotate:
-            self._rotate = False
+        if self._end:
+            self._end = self._rotate = False
             self._close_writer()
         while self._queue:
             track, packet = self._queue.popleft()
@@ -175,9 +183,11 @@ class ChannelRemux:
     def _video_frame(self, frame: MediaFrame) -> None:
         writer = self._writer
         if frame.keyframe and frame.format is not None:
-            if writer is not None and writer.video_format != frame.format:
-                self._close_writer()  # a new size or new parameter sets: a new init
+            # A new size or new parameter sets need a new init; a rotation starts here.
+            if writer is not None and (self._rotate or writer.video_format != frame.format):
+                self._close_writer()
                 writer = None
+            self._rotate = False
             if writer is None:
                 writer = self._open(frame.format, frame.arrival)
         if writer is None or writer.video_format is None or self._timeline is None:
@@ -187,6 +197,7 @@ class ChannelRemux:
         )
         if seconds >= 0:
             writer.write(frame, seconds)
+            self.last_frame_at = self._monotonic()
 
     def _audio_frame(self, frame: MediaFrame) -> None:
         if self._writer is None:
@@ -194,6 +205,10 @@ class ChannelRemux:
                 self._first_audio_at = frame.arrival
             if frame.arrival - self._first_audio_at < self._audio_only_after:
                 return  # video may yet come: a container starts at a keyframe
+            self._open(None, frame.arrival)
+        if self._rotate and self._writer is not None and self._writer.video_format is None:
+            self._rotate = False  # audio only: rotate at once
+            self._close_writer()
             self._open(None, frame.arrival)
         writer, timeline = self._writer, self._timeline
         if writer is None or timeline is None:
@@ -203,6 +218,7 @@ class ChannelRemux:
         )
         if seconds >= 0:
             writer.write(frame, seconds)
+            self.last_frame_at = self._monotonic()
 
     def _open(self, video: VideoFormat | None, origin: float) -> ContainerWriter | None:
         lag = self._monotonic() - origin
