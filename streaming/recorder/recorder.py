@@ -27,8 +27,6 @@ logger = logging.getLogger(__name__)
 
 # The retention sweep runs this often (seconds), and once at start.
 SWEEP_EVERY_SECONDS = 600.0
-# A file whose channel sent nothing for this long is closed (the publisher left).
-IDLE_CLOSE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +74,6 @@ class Recorder:
         session_on: Callable[[str], str | None] = lambda channel: None,
         tick_seconds: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
-        idle_close_seconds: float = IDLE_CLOSE_SECONDS,
     ) -> None:
         self.directory = directory
         self._channel_ids = tuple(channels)
@@ -86,7 +83,7 @@ class Recorder:
         self._session_on = session_on
         self._tick_seconds = tick_seconds
         self._monotonic = monotonic
-        self._idle_close = idle_close_seconds
+        self._idle_close = settings.idle_close_seconds
         self._channels: dict[str, _Channel] = {}
         self._task: asyncio.Task[None] | None = None
         self._last_sweep = -SWEEP_EVERY_SECONDS
