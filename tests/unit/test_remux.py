@@ -270,3 +270,34 @@ async def test_channel_remux_follows_a_reconnect_in_one_container() -> None:
     assert len(times) == 120
     assert times[59] == pytest.approx(59 / 30, abs=0.01)
     assert times[60] == pytest.approx(3.0, abs=0.01)  # the gap while the publisher was away
+
+
+def test_vp8_goes_into_webm_that_decodes() -> None:
+    maker, depacketizer = RtpMaker("video/VP8"), Vp8Depacketizer()
+    audio = RtpMaker("audio/opus", 48000)
+    frames = []
+    for index in range(60):
+        for packet in maker.video_packets(index, width=320, height=240):
+            frames += depacketizer.push(packet)
+    sounds = [
+        frame
+        for step in range(100)
+        for packet in audio.packets(tone(step, 440), 0)
+        if (frame := opus_frame(packet)) is not None
+    ]
+    sink = Collect()
+    writer = ContainerWriter(sink, frames[0].format, audio_tracks=1, fragment_seconds=1.0)
+    assert writer.kind == "webm"
+    video_base, audio_base = frames[0].timestamp, sounds[0].timestamp
+    for index, frame in enumerate(frames):
+        writer.write(frame, ((frame.timestamp - video_base) & 0xFFFFFFFF) / 90000)
+        for sound in sounds[index * 5 // 3 : (index + 1) * 5 // 3]:
+            writer.write(sound, ((sound.timestamp - audio_base) & 0xFFFFFFFF) / 48000)
+    writer.close()
+    assert sink.closed
+    assert sink.init.startswith(b"\x1a\x45\xdf\xa3")  # the EBML header
+    with av.open(sink.file()) as container:
+        assert container.streams.video[0].codec_context.name == "vp8"
+        video = [float(f.time or 0) for f in container.decode(video=0)]
+    assert len(video) == 60
+    assert video[-1] == pytest.approx(59 / 30, abs=0.002)
