@@ -23,6 +23,7 @@ from streaming.errors import (
     TooManyRequests,
     Unauthenticated,
 )
+from streaming.feed import Feed
 from streaming.ice_ports import IcePorts
 from streaming.languages import BoothSeat, BoothSnapshot, LanguageDesk, parse_language
 from streaming.nack import RepairTuning
@@ -77,6 +78,15 @@ class HubLanguages:
         ticket: Ticket | None,
     ) -> Negotiated:
         raise NotImplementedError
+
+    def language_feed(self, channel: str, language: str) -> Feed:
+        """``channel``'s ``language`` track as a feed readers attach to (the recorder)."""
+        self._source(channel)
+        return self._languages.track(channel, language)
+
+    def live_languages(self, channel: str) -> tuple[str, ...]:
+        """The languages of ``channel`` with an interpreter on air now."""
+        return self._languages.live_languages(channel)
 
     def add_language_listener(self, listener: LanguageListener) -> None:
         """``listener.language_changed`` hears every on-air change in every booth."""
