@@ -1,0 +1,135 @@
+"""Which recorded files, and which stretch of each, cover an airing. Pure.
+
+An airing says when a venue saw a channel (actual start to end, minus its off-air
+intervals: then the venue saw a slate or nothing, not the recording). The recording
+index says, per file, which channel it holds, the wall-clock stretch it covers and how
+wall-clock time maps to offsets in the file. Joining the two gives, per airing, the
+pieces a player plays one after another, or an export copies into one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from signaling.records.airing import Airing
+
+# Pieces shorter than this are dropped: a rounding sliver between two files, not a picture.
+MIN_PIECE_SECONDS = 0.05
+
+
+class RecordedFile(Protocol):
+    """What the join needs of one entry of the recording index."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def end(self) -> datetime | None: ...
+
+    def offset_at(self, moment: datetime) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """``channel`` was on the venue's output from ``start`` to ``end`` (wall clock, UTC)."""
+
+    channel: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A stretch of one recorded file: play ``file`` from ``from_offset`` to ``to_offset``."""
+
+    file: str
+    channel: str
+    start: datetime
+    end: datetime
+    from_offset: float
+    to_offset: float
+
+    @property
+    def seconds(self) -> float:
+        return round(self.to_offset - self.from_offset, 3)
+
+
+def on_air_spans(airing: Airing, now: datetime) -> list[Span]:
+    """When the venue saw the airing's channel: actual start to end, off-air cut out."""
+    if airing.actual_start is None or airing.channel is None:
+        return []
+    end = airing.actual_end or now
+    spans = [Span(airing.channel, airing.actual_start, end)] if end > airing.actual_start else []
+    for interval in sorted(airing.off_air, key=lambda i: i.start):
+        gap_end = interval.end or now
+        cut: list[Span] = []
+        for span in spans:
+            if gap_end <= span.start or interval.start >= span.end:
+                cut.append(span)
+                continue
+            if interval.start > span.start:
+                cut.append(Span(span.channel, span.start, interval.start))
+            if gap_end < span.end:
+                cut.append(Span(span.channel, gap_end, span.end))
+        spans = cut
+    return spans
+
+
+def pieces_for_span(span: Span, files: Iterable[RecordedFile], now: datetime) -> list[Piece]:
+    """The stretches of ``files`` (of the span's channel) inside ``span``, in time order."""
+    pieces = []
+    for file in files:
+        if file.channel != span.channel:
+            continue
+        start = max(span.start, file.start)
+        end = min(span.end, file.end or now)
+        if (end - start).total_seconds() < MIN_PIECE_SECONDS:
+            continue
+        from_offset = round(file.offset_at(start), 3)
+        to_offset = round(file.offset_at(end), 3)
+        if to_offset - from_offset < MIN_PIECE_SECONDS:
+            continue
+        pieces.append(Piece(file.id, file.channel, start, end, from_offset, to_offset))
+    return sorted(pieces, key=lambda p: (p.start, p.file))
+
+
+def airing_pieces(airing: Airing, files: Iterable[RecordedFile], now: datetime) -> list[Piece]:
+    """Everything recorded of what the venue saw during ``airing``, in time order."""
+    candidates = list(files)
+    return [
+        piece
+        for span in on_air_spans(airing, now)
+        for piece in pieces_for_span(span, candidates, now)
+    ]
+
+
+def recorded_seconds(pieces: Iterable[Piece]) -> float:
+    return round(sum(piece.seconds for piece in pieces), 3)
+
+
+class IndexedFile(RecordedFile, Protocol):
+    """An index entry with the file it names (served and exported, never taken from a URL)."""
+
+    @property
+    def path(self) -> Path: ...
+
+
+class RecordingIndex(Protocol):
+    """The recording index as the records read it: every file, open ones included."""
+
+    def files(self) -> Sequence[IndexedFile]: ...
+
+
+def find_file(index: RecordingIndex, file_id: str) -> IndexedFile | None:
+    """The file the index knows by ``file_id`` (None: unknown; ids are never paths)."""
+    return next((f for f in index.files() if f.id == file_id), None)
