@@ -133,3 +133,41 @@ class RecordingIndex(Protocol):
 def find_file(index: RecordingIndex, file_id: str) -> IndexedFile | None:
     """The file the index knows by ``file_id`` (None: unknown; ids are never paths)."""
     return next((f for f in index.files() if f.id == file_id), None)
+
+
+class NothingToExport(Exception):
+    """The session has no airing (at that venue), or nothing of it was recorded."""
+
+
+def session_pieces(
+    airings: Iterable[Airing],
+    files: Iterable[RecordedFile],
+    session_id: str,
+    venue_id: str | None,
+    now: datetime,
+) -> tuple[str, list[Piece]]:
+    """The venue and, in time order, the recorded pieces of every airing of
+    ``session_id`` there (a director's re-take makes a session air twice at a venue).
+
+    Without ``venue_id`` the session must have aired at one venue only.
+    """
+    mine = [a for a in airings if a.session == session_id and a.actual_start is not None]
+    if not mine:
+        raise NothingToExport(f"session '{session_id}' never went on air")
+    venues = sorted({a.venue for a in mine})
+    if venue_id is None:
+        if len(venues) > 1:
+            raise NothingToExport(
+                f"session '{session_id}' aired at {', '.join(venues)}: choose one with --venue"
+            )
+        venue_id = venues[0]
+    elif venue_id not in venues:
+        raise NothingToExport(
+            f"session '{session_id}' did not air at '{venue_id}' (it aired at {', '.join(venues)})"
+        )
+    candidates = list(files)
+    at_venue = sorted((a for a in mine if a.venue == venue_id), key=lambda a: a.actual_start or now)
+    pieces = [piece for a in at_venue for piece in airing_pieces(a, candidates, now)]
+    if not pieces:
+        raise NothingToExport(f"nothing of session '{session_id}' at '{venue_id}' was recorded")
+    return venue_id, pieces

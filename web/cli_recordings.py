@@ -1,0 +1,152 @@
+"""``venuebridge recordings list|export``: the recording index, and a session's airing cut
+into one file by stream copy (streaming/recording_cut.py)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from redis.exceptions import RedisError
+
+from config import Settings, load_event
+from signaling.records.airing import Airing
+from signaling.records.recording_join import (
+    IndexedFile,
+    NothingToExport,
+    RecordingIndex,
+    find_file,
+    session_pieces,
+)
+from signaling.records.store import AiringStore
+from streaming.recording_cut import CutError, Stretch, cut
+from web.backends import NoServerHere, open_existing_store, store_exists, without_password
+from web.cli_common import add_settings_options, settings_from_args
+from web.recording_index import open_recording_index
+
+
+def _utc(moment: datetime | None) -> str:
+    if moment is None:
+        return "open"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _seconds(file: IndexedFile, now: datetime) -> float:
+    return round(((file.end or now) - file.start).total_seconds(), 1)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    index = open_recording_index(settings)
+    now = datetime.now(UTC)
+    files = sorted(
+        (f for f in index.files() if args.channel is None or f.channel == args.channel),
+        key=lambda f: (f.channel, f.start),
+    )
+    if not files:
+        print("No recordings" + (f" of channel '{args.channel}'" if args.channel else "") + ".")
+        return 0
+    print(f"{'file':<40} {'channel':<20} {'start (UTC)':<21} {'end (UTC)':<21} {'seconds':>8}")
+    for f in files:
+        print(
+            f"{f.id:<40} {f.channel:<20} {_utc(f.start):<21} {_utc(f.end):<21} "
+            f"{_seconds(f, now):>8}"
+        )
+    return 0
+
+
+async def _airings(settings: Settings) -> list[Airing]:
+    event = load_event(settings.event_file)
+    if not store_exists(settings):
+        return []
+    async with open_existing_store(settings, event) as store:
+        return await AiringStore(store, event.id).load()
+
+
+def export_session(
+    index: RecordingIndex,
+    airings: list[Airing],
+    session: str,
+    venue: str | None,
+    output: Path | None,
+    now: datetime,
+) -> str:
+    """Cut ``session``'s airing at ``venue`` into ``output``; a line saying what was written.
+
+    ``NothingToExport`` or ``CutError`` say why nothing could be.
+    """
+    files = list(index.files())
+    venue_id, pieces = session_pieces(airings, files, session, venue, now)
+    target = output or Path(f"{session}-{venue_id}.mp4")
+    stretches = []
+    for piece in pieces:
+        found = find_file(index, piece.file)
+        if found is None or not found.path.is_file():
+            raise CutError(f"recording {piece.file} is in the index but not on disk")
+        stretches.append(Stretch(found.path, piece.from_offset, piece.to_offset))
+    result = cut(stretches, target)
+    lead = max(result.lead_in, default=0.0)
+    return (
+        f"{target}: {result.seconds} s of session '{session}' at '{venue_id}' from "
+        f"{len(pieces)} piece(s) of {len({p.file for p in pieces})} file(s), by stream copy "
+        f"(cuts start at the keyframe at or before each start: up to {lead} s early)"
+    )
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    if args.output is not None and args.output.exists() and not args.force:
+        print(f"venuebridge: {args.output} exists (use --force)", file=sys.stderr)
+        return 2
+    try:
+        airings = asyncio.run(_airings(settings))
+    except NoServerHere as error:
+        print(f"venuebridge: {error}", file=sys.stderr)
+        return 2
+    except RedisError as error:
+        where = without_password(settings.redis_url or "")
+        print(f"venuebridge: cannot read the Redis at {where}: {error}", file=sys.stderr)
+        return 2
+    index = open_recording_index(settings)
+    try:
+        line = export_session(
+            index, airings, args.session, args.venue, args.output, datetime.now(UTC)
+        )
+    except (NothingToExport, CutError) as error:
+        print(f"venuebridge: {error}", file=sys.stderr)
+        return 1
+    print(line)
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``recordings list`` and ``recordings export`` on the ``venuebridge`` parser."""
+    recordings = commands.add_parser(
+        "recordings", help="recorded files, and a session's airing cut into one file"
+    )
+    actions = recordings.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    listing = actions.add_parser("list", help="the recorded files, per channel")
+    add_settings_options(listing)
+    listing.add_argument("--data-dir", type=Path, help="the server's data directory")
+    listing.add_argument("--channel", help="only this channel's files")
+    listing.set_defaults(run=cmd_list)
+
+    export = actions.add_parser(
+        "export",
+        help="cut a session's airing into one MP4 (stream copy, no re-encode)",
+        description="Cut what a venue saw of SESSION into one MP4 by stream copy: each "
+        "stretch from the keyframe at or before its start, files joined across a rotation "
+        "or a publisher's reconnect, stretches off air left out.",
+    )
+    add_settings_options(export)
+    export.add_argument("--data-dir", type=Path, help="the server's data directory")
+    export.add_argument("session", help="session id")
+    export.add_argument("--venue", help="venue id (needed when the session aired at several)")
+    export.add_argument(
+        "-o", "--output", type=Path, help="file to write (default: SESSION-VENUE.mp4)"
+    )
+    export.add_argument("--force", action="store_true", help="overwrite --output")
+    export.set_defaults(run=cmd_export)
