@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config.caption_settings import CaptionSettings, validate_captions
+from config.recording_settings import RecordingSettings, validate_recording
 from config.setting_sections import (
     ControlLimits,
     FailoverSettings,
@@ -60,6 +61,7 @@ __all__ = [
     "InviteSettings",
     "MediaSettings",
     "NodeSettings",
+    "RecordingSettings",
     "RelaySettings",
     "Settings",
     "SettingsError",
@@ -136,6 +138,7 @@ class Settings:
     node: NodeSettings = field(default_factory=NodeSettings)
     relay: RelaySettings = field(default_factory=RelaySettings)
     captions: CaptionSettings = field(default_factory=CaptionSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
@@ -211,6 +214,14 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "captions.asr_model": parse_optional_path,
     "captions.asr_language": parse_optional_str,
     "captions.asr_channels": parse_str_tuple,
+    "recording.programme": parse_bool,
+    "recording.returns": parse_bool,
+    "recording.directory": parse_optional_path,
+    "recording.retention_days": parse_float,
+    "recording.min_free_mb": parse_int,
+    "recording.rotate_minutes": parse_float,
+    "recording.fragment_seconds": parse_float,
+    "recording.languages": parse_bool,
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.
 _SECTIONS: dict[str, type[Any]] = {
@@ -224,6 +235,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "node": NodeSettings,
     "relay": RelaySettings,
     "captions": CaptionSettings,
+    "recording": RecordingSettings,
 }
 
 
@@ -331,6 +343,7 @@ def _validate(settings: Settings) -> None:
     validate_node(settings.node)
     validate_relay(settings.relay)
     validate_captions(settings.captions)
+    validate_recording(settings.recording)
     validate_workers(settings)
 
 
