@@ -68,11 +68,12 @@ def _keyframe_at_or_before(container: av.container.InputContainer, at: float) ->
     return found
 
 
-def cut(stretches: list[Stretch], output: Path) -> CutResult:
-    """Write ``stretches`` one after another to ``output`` (MP4) by stream copy."""
+def cut(stretches: list[Stretch], output: Path, container: str = "mp4") -> CutResult:
+    """Write ``stretches`` one after another to ``output`` by stream copy
+    (``container``: "mp4" for H.264 + Opus, "webm" for VP8 + Opus, as recorded)."""
     if not stretches:
         raise CutError("nothing to cut")
-    out = av.open(str(output), "w", format="mp4")
+    out = av.open(str(output), "w", format=container)
     mapped: dict[tuple[str, int], av.stream.Stream] = {}
     copied: list[float] = []
     lead_in: list[float] = []

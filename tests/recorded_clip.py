@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import math
 import struct
+from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
 import av
+
+from signaling.records.recordings import RecordingFile, RecordingIndex
 
 FPS = 25
 RATE = 48000
@@ -75,3 +78,27 @@ def duration(path: Path) -> tuple[float, float]:
             )
             ends[kind] = max(ends[kind], float(frame.pts * frame.time_base) + length)
     return ends["video"], ends["audio"]
+
+
+def record_clip(
+    index: RecordingIndex,
+    channel: str,
+    started_at: datetime,
+    seconds: float,
+    *,
+    shade: int = 0,
+    still_open: bool = False,
+) -> RecordingFile:
+    """A clip put where the recorder puts its files, and told to the index as the
+    recorder tells it (opened, then closed at its end unless ``still_open``)."""
+    folder = index.directory / channel
+    folder.mkdir(parents=True, exist_ok=True)
+    path = write_clip(folder / f"{channel}-{started_at:%Y%m%dT%H%M%S}.mp4", seconds, shade=shade)
+    index.file_opened(channel, path, "mp4", ("",), started_at)
+    ended = started_at + timedelta(seconds=seconds)
+    if still_open:
+        index.file_progress(path, seconds, ended)
+    else:
+        index.file_closed(path, seconds, ended, "rotation")
+    name = path.relative_to(index.directory).as_posix()
+    return next(f for f in index.files(channel) if f.name == name)

@@ -14,17 +14,17 @@ from redis.exceptions import RedisError
 from config import Settings, load_event
 from signaling.records.airing import Airing
 from signaling.records.recording_join import (
-    IndexedFile,
     NothingToExport,
-    RecordingIndex,
     find_file,
     session_pieces,
 )
+from signaling.records.recording_join import RecordingIndex as IndexOfFiles
+from signaling.records.recordings import RecordingFile, RecordingIndex
 from signaling.records.store import AiringStore
 from streaming.recording_cut import CutError, Stretch, cut
 from web.backends import NoServerHere, open_existing_store, store_exists, without_password
 from web.cli_common import add_settings_options, settings_from_args
-from web.recording_index import open_recording_index
+from web.recording_wiring import recording_directory
 
 
 def _utc(moment: datetime | None) -> str:
@@ -33,27 +33,28 @@ def _utc(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def _seconds(file: IndexedFile, now: datetime) -> float:
-    return round(((file.end or now) - file.start).total_seconds(), 1)
+def open_recording_index(settings: Settings) -> RecordingIndex:
+    """The index the server keeps beside its recordings (read only here)."""
+    return RecordingIndex(recording_directory(settings))
+
+
+def _ended(file: RecordingFile) -> str:
+    return f"{_utc(file.ended_at)} ({file.end_reason})" if file.ended_at else "open"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     index = open_recording_index(settings)
-    now = datetime.now(UTC)
-    files = sorted(
-        (f for f in index.files() if args.channel is None or f.channel == args.channel),
-        key=lambda f: (f.channel, f.start),
-    )
+    files = sorted(index.files(channel=args.channel), key=lambda f: (f.channel, f.started_at))
     if not files:
-        print("No recordings" + (f" of channel '{args.channel}'" if args.channel else "") + ".")
+        where = f" of channel '{args.channel}'" if args.channel else ""
+        print(f"No recordings{where} in {index.directory}.")
         return 0
-    print(f"{'file':<40} {'channel':<20} {'start (UTC)':<21} {'end (UTC)':<21} {'seconds':>8}")
+    print(f"Recordings in {index.directory}:")
+    print(f"{'file':<52} {'start (UTC)':<21} {'seconds':>8}  {'tracks':<12} end")
     for f in files:
-        print(
-            f"{f.id:<40} {f.channel:<20} {_utc(f.start):<21} {_utc(f.end):<21} "
-            f"{_seconds(f, now):>8}"
-        )
+        tracks = f"{f.kind} " + ",".join(language or "floor" for language in f.languages)
+        print(f"{f.name:<52} {_utc(f.started_at):<21} {f.duration:>8.1f}  {tracks:<12} {_ended(f)}")
     return 0
 
 
@@ -66,7 +67,7 @@ async def _airings(settings: Settings) -> list[Airing]:
 
 
 def export_session(
-    index: RecordingIndex,
+    index: IndexOfFiles,
     airings: list[Airing],
     session: str,
     venue: str | None,
@@ -79,14 +80,19 @@ def export_session(
     """
     files = list(index.files())
     venue_id, pieces = session_pieces(airings, files, session, venue, now)
-    target = output or Path(f"{session}-{venue_id}.mp4")
-    stretches = []
+    stretches, kinds = [], set()
     for piece in pieces:
         found = find_file(index, piece.file)
         if found is None or not found.path.is_file():
             raise CutError(f"recording {piece.file} is in the index but not on disk")
         stretches.append(Stretch(found.path, piece.from_offset, piece.to_offset))
-    result = cut(stretches, target)
+        kinds.add(found.kind)
+    if len(kinds) > 1:
+        # H.264 in MP4 and VP8 in WebM cannot share a file without re-encoding.
+        raise CutError(f"the airing was recorded as {' and '.join(sorted(kinds))}: no one file")
+    kind = kinds.pop()
+    target = output or Path(f"{session}-{venue_id}.{kind}")
+    result = cut(stretches, target, container=kind)
     lead = max(result.lead_in, default=0.0)
     return (
         f"{target}: {result.seconds} s of session '{session}' at '{venue_id}' from "

@@ -14,7 +14,6 @@ from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, UseRecorder
 from signaling.nodes import Directory
 from signaling.records.interpreting_store import InterpretingRecorder
-from signaling.records.recording_join import RecordingIndex
 from signaling.routing.homes import HomeBook
 from signaling.routing.service import RoutingService
 from signaling.store import EventStore
@@ -49,8 +48,6 @@ CLOCK = web.AppKey("clock", Clock)
 ROUTING = web.AppKey("routing", RoutingService)
 # Interpreters' on-air turns (issue 15): kept by the node that runs the automation.
 INTERPRETING = web.AppKey("interpreting", InterpretingRecorder)
-# The recording index (issue 16): the files /records links airings to; absent: none.
-RECORDINGS = web.AppKey("recordings", RecordingIndex)
 
 # Invites (issue 12): the list behind /admin/invites and the recorder of their last use.
 INVITES = web.AppKey("invites", InviteDesk)

@@ -17,7 +17,8 @@ from signaling.records.recording_join import (
     recorded_seconds,
 )
 from web.client import public_base
-from web.keys import CLOCK, RECORDINGS
+from web.keys import CLOCK
+from web.recording_wiring import RECORDINGS
 
 
 def recording_index(request: web.Request) -> RecordingIndex | None:
@@ -32,7 +33,7 @@ def _files(request: web.Request) -> list[IndexedFile]:
 def file_url(base: str, piece: Piece) -> str:
     """The file's URL with a media fragment naming the stretch (``#t=from,to``)."""
     where = f"#t={piece.from_offset},{piece.to_offset}"
-    return f"{base}/recordings/files/{quote(piece.file, safe='')}{where}"
+    return f"{base}/recordings/files/{quote(piece.file)}{where}"
 
 
 def player_url(base: str, airing: Airing) -> str:

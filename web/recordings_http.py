@@ -31,9 +31,9 @@ async def get_recording_file(request: web.Request) -> web.StreamResponse:
     found = find_file(index, request.match_info["file"]) if index is not None else None
     if found is None or not found.path.is_file():
         raise http_error(web.HTTPNotFound, "no such recording")
+    kind = "video/webm" if found.kind == "webm" else "video/mp4"
     return web.FileResponse(
-        found.path,
-        headers={"Content-Type": "video/mp4", "Cache-Control": "private, no-cache"},
+        found.path, headers={"Content-Type": kind, "Cache-Control": "private, no-cache"}
     )
 
 
@@ -57,7 +57,7 @@ async def player_page(request: web.Request) -> dict[str, Any]:
         "pieces": pieces,
         "playlist": [
             {
-                "url": f"/recordings/files/{quote(p.file, safe='')}",
+                "url": f"/recordings/files/{quote(p.file)}",
                 "from": p.from_offset,
                 "to": p.to_offset,
                 "start": utc_text(p.start),
@@ -70,4 +70,5 @@ async def player_page(request: web.Request) -> dict[str, Any]:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/records/play", player_page)
-    app.router.add_get("/recordings/files/{file}", get_recording_file)
+    # A file's name in the index has a folder (its channel): matched whole, never opened.
+    app.router.add_get("/recordings/files/{file:.+}", get_recording_file)

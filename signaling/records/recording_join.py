@@ -22,21 +22,22 @@ MIN_PIECE_SECONDS = 0.05
 
 
 class RecordedFile(Protocol):
-    """What the join needs of one entry of the recording index."""
+    """What the join needs of one entry of the recording index
+    (``signaling/records/recordings.py``: ``RecordingFile``)."""
 
     @property
-    def id(self) -> str: ...
+    def name(self) -> str: ...
 
     @property
     def channel(self) -> str: ...
 
     @property
-    def start(self) -> datetime: ...
+    def started_at(self) -> datetime: ...
 
     @property
-    def end(self) -> datetime | None: ...
+    def covered_until(self) -> datetime: ...
 
-    def offset_at(self, moment: datetime) -> float: ...
+    def offset_at(self, when: datetime) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,8 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """A stretch of one recorded file: play ``file`` from ``from_offset`` to ``to_offset``."""
+    """A stretch of one recorded file: play ``file`` (its name in the index) from
+    ``from_offset`` to ``to_offset``."""
 
     file: str
     channel: str
@@ -85,21 +87,32 @@ def on_air_spans(airing: Airing, now: datetime) -> list[Span]:
     return spans
 
 
-def pieces_for_span(span: Span, files: Iterable[RecordedFile], now: datetime) -> list[Piece]:
-    """The stretches of ``files`` (of the span's channel) inside ``span``, in time order."""
+def _offset(file: RecordedFile, when: datetime) -> float:
+    """The file's offset of ``when`` (inside the file: the caller clamps it there)."""
+    offset = file.offset_at(when)
+    if offset is None:  # a rounding hair outside: the nearer end
+        offset = 0.0 if when <= file.started_at else file.offset_at(file.covered_until) or 0.0
+    return round(offset, 3)
+
+
+def pieces_for_span(span: Span, files: Iterable[RecordedFile]) -> list[Piece]:
+    """The stretches of ``files`` (of the span's channel) inside ``span``, in time order.
+
+    A file holds media from ``started_at`` to ``covered_until`` (an open file: up to its
+    last fragment on disk).
+    """
     pieces = []
     for file in files:
         if file.channel != span.channel:
             continue
-        start = max(span.start, file.start)
-        end = min(span.end, file.end or now)
+        start = max(span.start, file.started_at)
+        end = min(span.end, file.covered_until)
         if (end - start).total_seconds() < MIN_PIECE_SECONDS:
             continue
-        from_offset = round(file.offset_at(start), 3)
-        to_offset = round(file.offset_at(end), 3)
+        from_offset, to_offset = _offset(file, start), _offset(file, end)
         if to_offset - from_offset < MIN_PIECE_SECONDS:
             continue
-        pieces.append(Piece(file.id, file.channel, start, end, from_offset, to_offset))
+        pieces.append(Piece(file.name, file.channel, start, end, from_offset, to_offset))
     return sorted(pieces, key=lambda p: (p.start, p.file))
 
 
@@ -107,9 +120,7 @@ def airing_pieces(airing: Airing, files: Iterable[RecordedFile], now: datetime) 
     """Everything recorded of what the venue saw during ``airing``, in time order."""
     candidates = list(files)
     return [
-        piece
-        for span in on_air_spans(airing, now)
-        for piece in pieces_for_span(span, candidates, now)
+        piece for span in on_air_spans(airing, now) for piece in pieces_for_span(span, candidates)
     ]
 
 
@@ -123,6 +134,9 @@ class IndexedFile(RecordedFile, Protocol):
     @property
     def path(self) -> Path: ...
 
+    @property
+    def kind(self) -> str: ...
+
 
 class RecordingIndex(Protocol):
     """The recording index as the records read it: every file, open ones included."""
@@ -130,9 +144,10 @@ class RecordingIndex(Protocol):
     def files(self) -> Sequence[IndexedFile]: ...
 
 
-def find_file(index: RecordingIndex, file_id: str) -> IndexedFile | None:
-    """The file the index knows by ``file_id`` (None: unknown; ids are never paths)."""
-    return next((f for f in index.files() if f.id == file_id), None)
+def find_file(index: RecordingIndex, name: str) -> IndexedFile | None:
+    """The file the index knows by ``name`` (None: unknown). The name is matched against
+    the index's own entries, never opened as a path."""
+    return next((f for f in index.files() if f.name == name), None)
 
 
 class NothingToExport(Exception):

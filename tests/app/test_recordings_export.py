@@ -1,7 +1,7 @@
 """``venuebridge recordings export``: a session's airing cut into one file by stream copy.
 
-The clips are real H.264 + Opus fragmented MP4 with a keyframe every second; the index
-is rows (tests/recording_rows.py).
+The clips are real H.264 + Opus fragmented MP4 with a keyframe every second, told to the
+recorder's own index as the recorder tells it.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import av
 import pytest
 
 from signaling.records.airing import Airing, OffAir, Status
+from signaling.records.recordings import RecordingIndex
 from streaming.recording_cut import CutError, Stretch, cut
-from tests.recorded_clip import duration, write_clip
-from tests.recording_rows import IndexRow, RowIndex
+from tests.recorded_clip import duration, record_clip, write_clip
 from web.cli import main
 from web.cli_recordings import export_session
 
@@ -34,19 +34,16 @@ def _airing(start: float, end: float, **kw: object) -> Airing:
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> RowIndex:
-    first = write_clip(tmp_path / "a.mp4", 6, keyframe_every=KEYFRAME_INTERVAL)
-    second = write_clip(tmp_path / "b.mp4", 6, keyframe_every=KEYFRAME_INTERVAL, shade=90)
-    return RowIndex(
-        [
-            IndexRow("hall1.1", "gz-hall-1", first, T0, T0 + timedelta(seconds=6)),
-            IndexRow("hall1.2", "gz-hall-1", second, T0 + timedelta(seconds=6), None),
-        ]
-    )
+def index(tmp_path: Path) -> RecordingIndex:
+    """Hall 1 in two files, rotated at 6 s (clips have a keyframe every second)."""
+    index = RecordingIndex(tmp_path / "recordings")
+    record_clip(index, "gz-hall-1", T0, 6)
+    record_clip(index, "gz-hall-1", T0 + timedelta(seconds=6), 6, shade=90, still_open=True)
+    return index
 
 
 def test_an_airing_across_a_rotation_becomes_one_playable_file(
-    tmp_path: Path, index: RowIndex
+    tmp_path: Path, index: RecordingIndex
 ) -> None:
     out = tmp_path / "opening.mp4"
     airing = _airing(2.5, 9.2)  # 6.7 s, over both files, starting between keyframes
@@ -63,7 +60,7 @@ def test_an_airing_across_a_rotation_becomes_one_playable_file(
     assert kinds == ["audio", "video"]
 
 
-def test_off_air_is_left_out_of_the_export(tmp_path: Path, index: RowIndex) -> None:
+def test_off_air_is_left_out_of_the_export(tmp_path: Path, index: RecordingIndex) -> None:
     gap = OffAir(T0 + timedelta(seconds=3), T0 + timedelta(seconds=5), "source_lost")
     out = tmp_path / "cut.mp4"
     export_session(index, [_airing(1, 9, off_air=(gap,))], "opening", "jp", out, LATER)
@@ -81,7 +78,8 @@ def test_cut_reports_the_lead_in_to_the_keyframe(tmp_path: Path) -> None:
 
 
 def test_a_file_missing_from_disk_is_a_clear_error(tmp_path: Path) -> None:
-    gone = RowIndex([IndexRow("x", "gz-hall-1", tmp_path / "gone.mp4", T0, None)])
+    gone = RecordingIndex(tmp_path / "recordings")
+    record_clip(gone, "gz-hall-1", T0, 6).path.unlink()
     with pytest.raises(CutError, match="not on disk"):
         export_session(gone, [_airing(0, 5)], "opening", None, tmp_path / "o.mp4", LATER)
     with pytest.raises(CutError, match="cannot read"):

@@ -12,15 +12,15 @@ from playwright.async_api import Browser
 
 from config import Event, Settings
 from signaling.records.airing import Airing, Status
+from signaling.records.recordings import RecordingIndex
 from signaling.records.store import AiringStore
 from signaling.store.sqlite import SqliteEventStore
 from tests.control.support import mint
 from tests.helpers import eventually
-from tests.recorded_clip import write_clip
-from tests.recording_rows import IndexRow, RowIndex
+from tests.recorded_clip import record_clip
 from web.app import create_app
 from web.backends import STORE_FILE
-from web.keys import RECORDINGS
+from web.recording_wiring import recording_directory
 
 T0 = datetime(2018, 12, 21, 1, 0, tzinfo=UTC)
 VIDEO_STATE = """() => {
@@ -32,7 +32,7 @@ VIDEO_STATE = """() => {
 
 
 @pytest.fixture
-async def app(settings: Settings, reference_event: Event, tmp_path: Path) -> web.Application:
+async def app(settings: Settings, reference_event: Event) -> web.Application:
     """A record of one airing (4 s to 7.5 s) over two recorded files (rotated at 6 s)."""
     store = await SqliteEventStore.open(settings.data_dir / STORE_FILE)
     records = AiringStore(store, reference_event.id)
@@ -48,16 +48,10 @@ async def app(settings: Settings, reference_event: Event, tmp_path: Path) -> web
         ]
     )  # fmt: skip
     await store.aclose()
-    first = write_clip(tmp_path / "a.mp4", 6)
-    second = write_clip(tmp_path / "b.mp4", 6, shade=120)
-    app = create_app(settings, reference_event)
-    app[RECORDINGS] = RowIndex(
-        [
-            IndexRow("hall1.1", "gz-hall-1", first, T0, T0 + timedelta(seconds=6)),
-            IndexRow("hall1.2", "gz-hall-1", second, T0 + timedelta(seconds=6), None),
-        ]
-    )
-    return app
+    index = RecordingIndex(recording_directory(settings))
+    record_clip(index, "gz-hall-1", T0, 6)
+    record_clip(index, "gz-hall-1", T0 + timedelta(seconds=6), 6, shade=120)
+    return create_app(settings, reference_event)
 
 
 async def test_the_player_plays_the_airing_from_its_recorded_start(

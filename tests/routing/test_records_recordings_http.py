@@ -1,7 +1,8 @@
 """Airings joined to recordings over HTTP: export links, the player page, the file endpoint
 (ranges, ids only, roles).
 
-The index here is rows (tests/recording_rows.py) over real fMP4 clips on disk.
+The files are real fMP4 clips (H.264 + Opus) where the recorder puts its files, told to the
+recorder's own index (signaling/records/recordings.py) as the recorder tells it.
 """
 
 from __future__ import annotations
@@ -19,18 +20,20 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from config import Event
 from signaling.records.airing import Airing, OffAir, Status
+from signaling.records.recordings import RecordingIndex
 from signaling.records.store import AiringStore
 from signaling.store.sqlite import SqliteEventStore
 from tests.control.support import mint
 from tests.helpers import local_settings
-from tests.recorded_clip import write_clip
-from tests.recording_rows import IndexRow, RowIndex
+from tests.recorded_clip import record_clip
 from web.app import create_app
 from web.backends import STORE_FILE
-from web.keys import RECORDINGS
+from web.recording_wiring import recording_directory
 
 Client = TestClient[web.Request, web.Application]
 T0 = datetime(2018, 12, 21, 1, 0, tzinfo=UTC)
+FIRST = "gz-hall-1/gz-hall-1-20181221T010000.mp4"
+SECOND = "gz-hall-1/gz-hall-1-20181221T010006.mp4"
 
 
 @dataclass
@@ -67,21 +70,14 @@ async def served(tmp_path: Path, reference_event: Event) -> AsyncIterator[Served
         ]
     )  # fmt: skip
     await store.aclose()
-    clips = tmp_path / "clips"
-    clips.mkdir()
-    first = write_clip(clips / "hall1-a.mp4", 6)
-    second = write_clip(clips / "hall1-b.mp4", 6, shade=90)
-    # Two files of hall 1 (a rotation at T0+6 s); nothing of hall 2 was recorded.
-    index = RowIndex(
-        [
-            IndexRow("gz-hall-1.0001", "gz-hall-1", first, T0, T0 + timedelta(seconds=6)),
-            IndexRow("gz-hall-1.0002", "gz-hall-1", second, T0 + timedelta(seconds=6), None),
-        ]
-    )
-    app = create_app(local_settings(data_dir=data), reference_event)
-    app[RECORDINGS] = index
+    settings = local_settings(data_dir=data)
+    index = RecordingIndex(recording_directory(settings))
+    # Two files of hall 1 (a rotation at T0+6 s, the second still open); nothing of hall 2.
+    record_clip(index, "gz-hall-1", T0, 6)
+    record_clip(index, "gz-hall-1", T0 + timedelta(seconds=6), 6, shade=90, still_open=True)
+    app = create_app(settings, reference_event)
     async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
-        yield Served(client, app, clips)
+        yield Served(client, app, index.directory)
 
 
 async def test_the_json_export_points_at_the_files_and_offsets(served: Served) -> None:
@@ -91,13 +87,13 @@ async def test_the_json_export_points_at_the_files_and_offsets(served: Served) -
     # On air 2-9 s, off air 4-5 s, the file rotated at 6 s.
     got = [(r["file"], r["from_offset"], r["to_offset"]) for r in jp["recordings"]]
     assert got == [
-        ("gz-hall-1.0001", 2.0, 4.0),
-        ("gz-hall-1.0001", 5.0, 6.0),
-        ("gz-hall-1.0002", 0.0, 3.0),
+        (FIRST, 2.0, 4.0),
+        (FIRST, 5.0, 6.0),
+        (SECOND, 0.0, 3.0),
     ]
     assert jp["recorded_seconds"] == 6.0
     base = str(served.client.make_url("")).rstrip("/")
-    assert jp["recordings"][0]["url"] == f"{base}/recordings/files/gz-hall-1.0001#t=2.0,4.0"
+    assert jp["recordings"][0]["url"] == f"{base}/recordings/files/{FIRST}#t=2.0,4.0"
     assert jp["player_url"] == f"{base}/records/play?airing=opening%40jp%231"
     us = next(r for r in body["airings"] if r["airing"] == "opening@us#1")
     assert (us["recordings"], us["player_url"]) == ([], "")
@@ -108,7 +104,7 @@ async def test_the_csv_export_carries_the_links(served: Served) -> None:
     table = await (await served.client.get("/api/records.csv", headers=director)).text()
     rows = {r["airing"]: r for r in csv.DictReader(io.StringIO(table))}
     assert rows["opening@jp#1"]["recordings"] == (
-        "gz-hall-1.0001 2.0-4.0; gz-hall-1.0001 5.0-6.0; gz-hall-1.0002 0.0-3.0"
+        f"{FIRST} 2.0-4.0; {FIRST} 5.0-6.0; {SECOND} 0.0-3.0"
     )
     assert rows["opening@jp#1"]["player_url"].endswith("/records/play?airing=opening%40jp%231")
     assert rows["opening@us#1"]["player_url"] == ""
@@ -126,14 +122,14 @@ async def test_records_link_to_the_player_and_it_lists_the_pieces(served: Served
     player = await response.text()
     assert '<video id="player"' in player
     assert player.count("data-piece=") == 3
-    assert "/recordings/files/gz-hall-1.0002" in player
+    assert f"/recordings/files/{SECOND}" in player
 
 
 async def test_files_are_served_with_ranges(served: Served) -> None:
     director = served.as_role("director")
-    whole = (served.clips / "hall1-a.mp4").read_bytes()
+    whole = (served.clips / FIRST).read_bytes()
     response = await served.client.get(
-        "/recordings/files/gz-hall-1.0001", headers=director | {"Range": "bytes=100-199"}
+        f"/recordings/files/{FIRST}", headers=director | {"Range": "bytes=100-199"}
     )
     assert response.status == 206
     assert response.headers["Content-Range"] == f"bytes 100-199/{len(whole)}"
@@ -146,8 +142,11 @@ async def test_files_are_served_with_ranges(served: Served) -> None:
     [
         "/recordings/files/..%2F..%2Fdata%2Fvenuebridge.sqlite3",
         "/recordings/files/%2Fetc%2Fpasswd",
-        "/recordings/files/hall1-a.mp4",  # a file name, not an index id
-        "/recordings/files/gz-hall-1.0003",
+        "/recordings/files/gz-hall-1/%2E%2E/%2E%2E/venuebridge.sqlite3",
+        "/recordings/files/gz-hall-1%2F..%2F..%2Fdata%2Fvenuebridge.sqlite3",
+        "/recordings/files/gz-hall-1/gz-hall-1-20181221T010000.mp4.json",  # the sidecar
+        "/recordings/files/gz-hall-1-20181221T010000.mp4",  # not the name in the index
+        "/recordings/files/gz-hall-1/gz-hall-1-20181221T010012.mp4",
         "/recordings/files/..",
     ],
 )
@@ -165,7 +164,7 @@ async def test_unknown_airing_is_not_found(served: Served) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/recordings/files/gz-hall-1.0001", "/records/play?airing=opening%40jp%231"],
+    [f"/recordings/files/{FIRST}", "/records/play?airing=opening%40jp%231"],
 )
 async def test_only_directors_and_admins(served: Served, path: str) -> None:
     assert (await served.client.get(path)).status == 401

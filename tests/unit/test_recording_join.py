@@ -15,7 +15,7 @@ from signaling.records.recording_join import (
     recorded_seconds,
     session_pieces,
 )
-from tests.recording_rows import IndexRow
+from signaling.records.recordings import RecordingFile
 
 T0 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=3)
@@ -38,21 +38,28 @@ def airing(
     return Airing(**fields)  # type: ignore[arg-type]
 
 
-def row(name: str, start: float, end: float | None, channel: str = "gz-hall-1") -> IndexRow:
-    return IndexRow(name, channel, Path(f"/rec/{name}.mp4"), at(start), at(end) if end else None)
+def row(name: str, start: float, end: float | None, channel: str = "gz-hall-1") -> RecordingFile:
+    """An index entry (``end`` None: still open, written up to 1000 s)."""
+    length = (end if end is not None else 1000) - start
+    return RecordingFile(
+        channel, f"{channel}/{name}.mp4", Path(f"/rec/{channel}/{name}.mp4"), "mp4", ("",),
+        at(start), at(start + length), length, at(end) if end is not None else None,
+    )  # fmt: skip
 
 
 def test_one_file_covers_the_airing_at_its_offsets() -> None:
     pieces = airing_pieces(airing(120, 720), [row("a", 100, 1000)], NOW)
-    assert [(p.file, p.from_offset, p.to_offset) for p in pieces] == [("a", 20.0, 620.0)]
+    assert [(p.file, p.from_offset, p.to_offset) for p in pieces] == [
+        ("gz-hall-1/a.mp4", 20.0, 620.0)
+    ]
 
 
 def test_a_rotation_splits_the_airing_over_two_files() -> None:
     files = [row("b", 600, None), row("a", 0, 600), row("other", 0, None, channel="gz-hall-2")]
     pieces = airing_pieces(airing(300, 900), files, NOW)
     assert [(p.file, p.from_offset, p.to_offset) for p in pieces] == [
-        ("a", 300.0, 600.0),
-        ("b", 0.0, 300.0),
+        ("gz-hall-1/a.mp4", 300.0, 600.0),
+        ("gz-hall-1/b.mp4", 0.0, 300.0),
     ]
     assert recorded_seconds(pieces) == 600.0
 
@@ -63,20 +70,25 @@ def test_off_air_stretches_are_cut_out() -> None:
     assert [(p.from_offset, p.to_offset) for p in pieces] == [(300.0, 400.0), (430.0, 900.0)]
 
 
-def test_an_open_airing_and_an_open_file_run_to_now() -> None:
+def test_an_open_airing_runs_to_now_and_an_open_file_to_its_last_fragment() -> None:
     now = at(500)
     pieces = airing_pieces(airing(100, None), [row("a", 50, None)], now)
     assert [(p.from_offset, p.to_offset) for p in pieces] == [(50.0, 450.0)]
+    open_file = row("b", 50, None)  # written up to 1000 s; the airing goes on past it
+    assert [p.to_offset for p in airing_pieces(airing(100, None), [open_file], at(2000))] == [950.0]
     still_off = OffAir(at(450), None, "slate")
     spans = on_air_spans(airing(100, None, off_air=(still_off,)), now)
     assert [(s.start, s.end) for s in spans] == [(at(100), at(450))]
 
 
-def test_offsets_follow_the_files_own_mapping_after_a_reconnect() -> None:
-    # After a reconnect at 200 s the file's offsets resume at 180 s (the gap is not in it).
-    file = IndexRow("a", "gz-hall-1", Path("/rec/a.mp4"), at(0), at(1000), ((at(200), 180.0),))
-    pieces = airing_pieces(airing(100, 400), [file], NOW)
-    assert [(p.from_offset, p.to_offset) for p in pieces] == [(100.0, 380.0)]
+def test_a_reconnect_in_a_new_file_leaves_its_gap_out() -> None:
+    # The publisher went away at 200 s and came back at 212 s, into a new file.
+    files = [row("a", 0, 200), row("b", 212, 1000)]
+    pieces = airing_pieces(airing(100, 400), files, NOW)
+    assert [(p.file, p.from_offset, p.to_offset) for p in pieces] == [
+        ("gz-hall-1/a.mp4", 100.0, 200.0),
+        ("gz-hall-1/b.mp4", 0.0, 188.0),
+    ]
 
 
 def test_nothing_recorded_outside_the_files_or_for_airings_never_on_air() -> None:
