@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from config.recording_settings import RecordingSettings
@@ -27,8 +28,6 @@ logger = logging.getLogger(__name__)
 
 # The retention sweep runs this often (seconds), and once at start.
 SWEEP_EVERY_SECONDS = 600.0
-# A file whose channel sent nothing for this long is closed (the publisher left).
-IDLE_CLOSE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +75,7 @@ class Recorder:
         session_on: Callable[[str], str | None] = lambda channel: None,
         tick_seconds: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
-        idle_close_seconds: float = IDLE_CLOSE_SECONDS,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.directory = directory
         self._channel_ids = tuple(channels)
@@ -86,7 +85,8 @@ class Recorder:
         self._session_on = session_on
         self._tick_seconds = tick_seconds
         self._monotonic = monotonic
-        self._idle_close = idle_close_seconds
+        self._wall_clock = wall_clock
+        self._idle_close = settings.idle_close_seconds
         self._channels: dict[str, _Channel] = {}
         self._task: asyncio.Task[None] | None = None
         self._last_sweep = -SWEEP_EVERY_SECONDS
@@ -212,7 +212,9 @@ class Recorder:
         def open_sink(start: ContainerStart) -> FileSink:
             entry = holder[0]
             sink = FileSink(self.directory, start, self._journal, self._count_bytes)
-            entry.sink, entry.opened_at = sink, self._monotonic()
+            # Age counts from the first frame (the remux may open a moment after it came).
+            late = (self._wall_clock() - start.started_at).total_seconds()
+            entry.sink, entry.opened_at = sink, self._monotonic() - max(0.0, late)
             entry.session = self._session_on(channel)
             entry.files.append(sink.path)
             self.files_written += 1
@@ -226,6 +228,8 @@ class Recorder:
             open_sink,
             language_feeds,
             self._settings.fragment_seconds,
+            monotonic=self._monotonic,
+            wall_clock=self._wall_clock,
         )
         holder.append(_Channel(remux, languages))
         self._channels[channel] = holder[0]
