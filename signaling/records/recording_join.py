@@ -164,9 +164,12 @@ def session_pieces(
     """The venue and, in time order, the recorded pieces of every airing of
     ``session_id`` there (a director's re-take makes a session air twice at a venue).
 
-    Without ``venue_id`` the session must have aired at one venue only.
+    Without ``venue_id`` the session must have aired at one venue only. An airing's id
+    (``opening@jp#1``, ``unscheduled@us#2``) names that one airing instead.
     """
-    mine = [a for a in airings if a.session == session_id and a.actual_start is not None]
+    airings = list(airings)
+    mine = [a for a in airings if a.id == session_id and a.actual_start is not None]
+    mine = mine or [a for a in airings if a.session == session_id and a.actual_start is not None]
     if not mine:
         raise NothingToExport(f"session '{session_id}' never went on air")
     venues = sorted({a.venue for a in mine})
