@@ -149,10 +149,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     add_settings_options(export)
     export.add_argument("--data-dir", type=Path, help="the server's data directory")
-    export.add_argument("session", help="session id")
+    export.add_argument("session", help="session id (or one airing's id, e.g. unscheduled@jp#1)")
     export.add_argument("--venue", help="venue id (needed when the session aired at several)")
     export.add_argument(
-        "-o", "--output", type=Path, help="file to write (default: SESSION-VENUE.mp4)"
+        "-o", "--output", type=Path, help="file to write (default: SESSION-VENUE.mp4, or .webm)"
     )
     export.add_argument("--force", action="store_true", help="overwrite --output")
     export.set_defaults(run=cmd_export)

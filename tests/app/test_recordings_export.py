@@ -6,16 +6,21 @@ recorder's own index as the recorder tells it.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
 import pytest
 
+from config import Event
 from signaling.records.airing import Airing, OffAir, Status
 from signaling.records.recordings import RecordingIndex
+from signaling.records.store import AiringStore
+from signaling.store.sqlite import SqliteEventStore
 from streaming.recording_cut import CutError, Stretch, cut
 from tests.recorded_clip import duration, record_clip, write_clip
+from web.backends import STORE_FILE
 from web.cli import main
 from web.cli_recordings import export_session
 
@@ -98,3 +103,41 @@ def test_the_command_says_why_nothing_was_exported(
     assert code == 2
     assert "exists (use --force)" in capsys.readouterr().err
     assert existing.read_bytes() == b"keep"
+
+
+def _saved(data: Path, event: Event, airings: list[Airing]) -> None:
+    """``airings`` in the store of a server that ran with ``data`` as its data dir."""
+
+    async def save() -> None:
+        store = await SqliteEventStore.open(data / STORE_FILE)
+        try:
+            await AiringStore(store, event.id).save(airings)
+        finally:
+            await store.aclose()
+
+    asyncio.run(save())
+
+
+def test_the_commands_list_and_export_from_a_servers_data_dir(
+    tmp_path: Path, reference_event: Event, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    index = RecordingIndex(data / "recordings")  # where the server records by default
+    first = record_clip(index, "gz-hall-1", T0, 6)
+    record_clip(index, "gz-hall-1", T0 + timedelta(seconds=6), 6, shade=90)
+    _saved(data, reference_event, [_airing(2.5, 9.2)])
+
+    assert main(["recordings", "list", "--data-dir", str(data), "--channel", "gz-hall-1"]) == 0
+    listing = capsys.readouterr().out
+    assert first.name in listing
+    assert "rotation" in listing
+    assert main(["recordings", "list", "--data-dir", str(data), "--channel", "nope"]) == 0
+    assert "No recordings of channel 'nope'" in capsys.readouterr().out
+
+    out = tmp_path / "opening-jp.mp4"
+    code = main(["recordings", "export", "opening", "--data-dir", str(data), "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert "from 2 piece(s) of 2 file(s)" in capsys.readouterr().out
+    video, audio = duration(out)
+    assert 6.7 <= video <= 6.7 + KEYFRAME_INTERVAL + 0.1
+    assert abs(video - audio) < 0.1
