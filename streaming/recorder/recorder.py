@@ -26,6 +26,8 @@ from streaming.remux import ChannelRemux, ContainerStart
 
 logger = logging.getLogger(__name__)
 
+# Stopped by the floor, recording resumes at this much (or 5 %) above it.
+RESUME_MARGIN_MB = 64.0
 # The retention sweep runs this often (seconds), and once at start.
 SWEEP_EVERY_SECONDS = 600.0
 
@@ -161,7 +163,10 @@ class Recorder:
             reason = f"the recording directory {self.directory} is unusable: {error}"
         else:
             floor = self._settings.min_free_mb
-            if self.free_mb >= floor:
+            # Stopped, it waits for a margin above the floor, so a disk hovering at the
+            # floor does not start and stop a file every tick.
+            needed = floor if self.alarm is None else floor + max(RESUME_MARGIN_MB, floor * 0.05)
+            if self.free_mb >= needed:
                 if self.alarm is not None:
                     logger.warning("recording resumes: %.0f MiB free", self.free_mb)
                     self.alarm = None

@@ -266,3 +266,34 @@ def test_recording_settings_are_checked() -> None:
     ):
         with pytest.raises(SettingsError, match=says):
             load_settings(environ={f"VENUEBRIDGE_RECORDING_{key}": value})
+
+
+async def test_the_floor_stops_and_resumes_with_a_margin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    free = [5000.0]
+    monkeypatch.setattr("streaming.recorder.recorder.free_mb", lambda directory: free[0])
+    clock = Clock()
+    channel = Channel("gz-hall-1", clock)
+    recorder, index = recorder_for(channel, tmp_path / "rec", [None])
+    recorder._settings = RecordingSettings(min_free_mb=1000)
+    await recorder.tick()
+    channel.second()
+    await _settle()
+    free[0] = 999.0
+    await recorder.tick()
+    assert recorder.alarm is not None
+    assert "below the floor of 1000 MiB" in recorder.alarm
+    [stopped] = index.files("gz-hall-1")
+    assert stopped.end_reason == "disk-floor"
+    free[0] = 1010.0  # above the floor, but not by the margin: still stopped
+    await recorder.tick()
+    assert recorder.alarm is not None
+    free[0] = 1100.0
+    await recorder.tick()
+    assert recorder.alarm is None
+    channel.second()
+    await _settle()
+    await recorder.aclose()
+    assert [f.end_reason for f in index.files("gz-hall-1")] == ["disk-floor", "shutdown"]
+    assert recorder.alarms_raised == 1
