@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -25,9 +26,11 @@ def recording_index(request: web.Request) -> RecordingIndex | None:
     return request.app.get(RECORDINGS)
 
 
-def _files(request: web.Request) -> list[IndexedFile]:
+async def _files(request: web.Request) -> list[IndexedFile]:
+    """The index's files, read in a thread: the index reads a sidecar per file, some
+    tens of milliseconds for an event's worth, which the event loop must not wait on."""
     index = recording_index(request)
-    return list(index.files()) if index is not None else []
+    return list(await asyncio.to_thread(index.files)) if index is not None else []
 
 
 def file_url(base: str, piece: Piece) -> str:
@@ -68,10 +71,14 @@ def pieces_text(pieces: list[Piece]) -> str:
 class RecordingLinks:
     """Per request: each airing's pieces and links (the index is read once)."""
 
-    def __init__(self, request: web.Request) -> None:
-        self._files = _files(request)
+    def __init__(self, request: web.Request, files: list[IndexedFile]) -> None:
+        self._files = files
         self._now = request.app[CLOCK].now()
         self._base = public_base(request)
+
+    @classmethod
+    async def read(cls, request: web.Request) -> RecordingLinks:
+        return cls(request, await _files(request))
 
     def pieces(self, airing: Airing) -> list[Piece]:
         return airing_pieces(airing, self._files, self._now) if self._files else []

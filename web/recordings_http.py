@@ -1,12 +1,14 @@
 """Recordings joined to the records: the player page, the file endpoint, the export links.
 
-Files are served by the id the recording index gives them; a path never comes from a
-URL, so nothing outside the index can be reached. Like the other record exports, all of
+Files are served by their name in the recording index, matched against its entries; only
+an entry's own path is opened, never one made from the URL, so nothing outside the index
+can be reached. Like the other record exports, all of
 it is for directors (and admins).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +30,9 @@ async def get_recording_file(request: web.Request) -> web.StreamResponse:
     """One recorded file by its index id, with Range support (players seek with it)."""
     require_director(request, WHAT)
     index = recording_index(request)
-    found = find_file(index, request.match_info["file"]) if index is not None else None
+    name = request.match_info["file"]
+    # In a thread: finding a file reads the index's sidecars (see recording_links._files).
+    found = await asyncio.to_thread(find_file, index, name) if index is not None else None
     if found is None or not found.path.is_file():
         raise http_error(web.HTTPNotFound, "no such recording")
     kind = "video/webm" if found.kind == "webm" else "video/mp4"
@@ -46,7 +50,7 @@ async def player_page(request: web.Request) -> dict[str, Any]:
     airing = next((a for a in await airings_of(request) if a.id == wanted), None)
     if airing is None:
         raise http_error(web.HTTPNotFound, "no such airing")
-    pieces = RecordingLinks(request).pieces(airing)
+    pieces = (await RecordingLinks.read(request)).pieces(airing)
     venue = event.venue(airing.venue)
     zone = venue.time_zone if venue else event.time_zone
     return {

@@ -53,7 +53,7 @@ async def intervals_of(request: web.Request) -> list[OnAir]:
 async def get_records_json(request: web.Request) -> web.Response:
     _require_director(request)
     event = request.app[EVENT]
-    links = RecordingLinks(request)
+    links = await RecordingLinks.read(request)
     rows = [
         airing_row(event, a)
         | {"off_air": off_air_json(a), "languages": languages_json(a)}
@@ -66,7 +66,7 @@ async def get_records_json(request: web.Request) -> web.Response:
 async def get_records_csv(request: web.Request) -> web.Response:
     _require_director(request)
     event = request.app[EVENT]
-    links = RecordingLinks(request)
+    links = await RecordingLinks.read(request)
     rows = [airing_row(event, a) | links.csv_fields(a) for a in await airings_of(request)]
     return web.Response(
         text=to_csv(rows),
@@ -82,7 +82,7 @@ async def records_page(request: web.Request) -> dict[str, Any]:
     event = request.app[EVENT]
     airings = await airings_of(request)
     now = request.app[CLOCK].now()
-    links = RecordingLinks(request)
+    links = await RecordingLinks.read(request)
     cells: dict[tuple[str, str], list[Airing]] = {}
     for airing in airings:
         cells.setdefault((airing.session, airing.venue), []).append(airing)
