@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from config.recording_settings import RecordingSettings
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 # Stopped by the floor, recording resumes at this much (or 5 %) above it.
 RESUME_MARGIN_MB = 64.0
+# An open file whose index entry is older than this belongs to a process that died.
+STALE_OPEN_SECONDS = 120.0
 # The retention sweep runs this often (seconds), and once at start.
 SWEEP_EVERY_SECONDS = 600.0
 
@@ -148,11 +150,16 @@ class Recorder:
             self.sweep()
 
     def sweep(self) -> list[Path]:
-        """Delete files past retention now (never an open one)."""
+        """Delete files past retention now (never an open one); close stale open files."""
         open_files = set(self.open_files())
         removed = sweep(self.directory, self._settings.retention_days, open_files.__contains__)
         for path in removed:
             self._journal.file_removed(path)
+        # Files a killed process left open (a live one updates its index every 10 s).
+        stale = self._wall_clock() - timedelta(seconds=STALE_OPEN_SECONDS)
+        closed = self._journal.close_unfinished(stale)
+        if closed:
+            logger.warning("%d recording file(s) left open by a stopped process closed", closed)
         return removed
 
     async def _disk_ok(self) -> bool:

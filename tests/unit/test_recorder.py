@@ -242,6 +242,13 @@ def test_index_maps_wall_clock_to_offsets(tmp_path: Path) -> None:
     sidecar = json.loads((directory / "c" / "c-1.mp4.json").read_text())
     assert sidecar["started_at"] == "2026-03-01T09:00:00+00:00"
     assert sidecar["ended_at"] is None
+    # Another process's open file, updated a moment ago, is left alone; a stale one closes.
+    other = RecordingIndex(directory)
+    assert other.close_unfinished(before=start + timedelta(seconds=60)) == 0
+    assert other.close_unfinished(before=start + timedelta(seconds=121)) == 1
+    [closed] = other.files("c")
+    assert closed.ended_at == start + timedelta(seconds=120)
+    assert closed.end_reason == "crash"
     with pytest.raises(ValueError, match="lacks"):
         from_json({"channel": "c"}, directory)
     (directory / "c" / "broken.mp4.json").write_text("{")
