@@ -54,6 +54,7 @@ from web import (
     page_language,
     pages,
     qa_pages,
+    recordings_http,
     records_api,
     routing_api,
     tokens_api,
@@ -146,6 +147,7 @@ def create_app(
     captions_http.setup(app)
     languages_http.setup(app)
     interpret_page.setup(app)
+    recordings_http.setup(app)
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app
