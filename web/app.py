@@ -33,6 +33,7 @@ from signaling.rehearsal import RehearsalPlan, rehearsal_clock
 from signaling.store import EventStore
 from streaming.hub import MediaHub
 from streaming.ice_ports import open_ice_ports
+from streaming.hls.channels import HlsChannels
 from streaming.metrics import MediaCollector, UdpMuxCollector
 from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings
@@ -41,6 +42,7 @@ from web import (
     captions_http,
     director_page,
     exports,
+    hls_http,
     hygiene,
     interpret_page,
     interpreting_api,
@@ -145,6 +147,8 @@ def create_app(
     captions_http.setup(app)
     languages_http.setup(app)
     interpret_page.setup(app)
+    # CMAF HLS of the programme channels, for the crowd behind an HTTP cache.
+    hls_http.setup(app, HlsChannels(settings.hls))
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app

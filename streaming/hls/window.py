@@ -79,8 +79,6 @@ class HlsWindow:
 
     def on_init(self, data: bytes) -> None:
         """A new init segment (a new publisher or codec): the next segment starts afresh."""
-        if self._inits.get(self._init) == data:
-            return
         self._close_open()
         self._init += 1
         self._inits[self._init] = data
