@@ -31,9 +31,9 @@ from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, InviteLog, UseRecorder
 from signaling.rehearsal import RehearsalPlan, rehearsal_clock
 from signaling.store import EventStore
+from streaming.hls.channels import HlsChannels
 from streaming.hub import MediaHub
 from streaming.ice_ports import open_ice_ports
-from streaming.hls.channels import HlsChannels
 from streaming.metrics import MediaCollector, UdpMuxCollector
 from streaming.udp_mux import UdpMux
 from streaming.watchdog import WatchSettings

@@ -61,7 +61,9 @@ def _headers(settings: HlsSettings, immutable: bool, etag: str) -> dict[str, str
     }
 
 
-def _reply(request: web.Request, body: bytes, content_type: str, headers: dict[str, str]):
+def _reply(
+    request: web.Request, body: bytes, content_type: str, headers: dict[str, str]
+) -> web.Response:
     # A cache revalidating (If-None-Match) gets a 304 with no body.
     if request.headers.get("If-None-Match") == headers["ETag"]:
         return web.Response(status=304, headers=headers)

@@ -36,10 +36,10 @@ class HlsChannels:
         if event is not None:
             event.set()
 
-    async def wait_for(self, channel: str, msn: int, part: int | None, timeout: float) -> bool:
+    async def wait_for(self, channel: str, msn: int, part: int | None, within: float) -> bool:
         """Until ``channel``'s playlist shows segment ``msn`` (part ``part``); False on timeout."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while True:
             window = self._windows.get(channel)
             if window is not None and window.has(msn, part):

@@ -219,8 +219,7 @@ class HlsWindow:
         if parts:
             part_target = self.part_target
             lines.append(
-                "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,"
-                f"PART-HOLD-BACK={3 * part_target:.3f}"
+                f"#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={3 * part_target:.3f}"
             )
             lines.append(f"#EXT-X-PART-INF:PART-TARGET={part_target:.3f}")
         first = self._segments[0].msn if self._segments else self.last_msn

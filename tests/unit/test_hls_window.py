@@ -39,7 +39,7 @@ def test_the_playlist_parses_and_its_segments_decode() -> None:
     assert all(seg.duration == pytest.approx(2.0) for seg in playlist.segments if seg.uri)
     assert all(seg.current_program_date_time is not None for seg in playlist.segments if seg.uri)
     init_uri = playlist.segments[0].init_section.uri
-    stream, init_name = init_uri.split("/")
+    _stream, init_name = init_uri.split("/")
     init = window.init(int(init_name.removeprefix("init-").removesuffix(".mp4")))
     assert init is not None
     for url in urls:
@@ -98,7 +98,8 @@ def test_window_segments_bounds_what_is_kept() -> None:
     assert len(_segment_urls(playlist)) == 3
     # 19 segments closed (the 20th is open), the oldest 16 gone.
     assert playlist.media_sequence == 16
-    assert window2.segment(15) is None and window2.segment(18) is not None
+    assert window2.segment(15) is None
+    assert window2.segment(18) is not None
     assert window2.memory_bytes() < 1.5 * held_after_10
 
 
@@ -106,8 +107,11 @@ def test_a_segment_without_keyframes_is_cut_at_max_segment_bytes() -> None:
     window = HlsWindow(HlsSettings(max_segment_bytes=2**16))
     _fill(window, 20, keyframe_seconds=20, fragment_seconds=0.5)
     playlist = m3u8.loads(window.playlist())
-    sizes = [len(window.segment(int(u.split("/seg-")[1][:-4])) or b"") for u in _segment_urls(playlist)]
-    assert sizes and all(size < 2**16 + 20_000 for size in sizes)
+    sizes = [
+        len(window.segment(int(u.split("/seg-")[1][:-4])) or b"") for u in _segment_urls(playlist)
+    ]
+    assert sizes
+    assert all(size < 2**16 + 20_000 for size in sizes)
 
 
 def test_a_new_publisher_is_a_discontinuity_with_its_own_init() -> None:
@@ -117,7 +121,8 @@ def test_a_new_publisher_is_a_discontinuity_with_its_own_init() -> None:
     _fill(window, 5)
     text = window.playlist()
     assert text.count("#EXT-X-DISCONTINUITY\n") == 1
-    assert 'init-1.mp4"' in text and 'init-2.mp4"' in text
+    assert 'init-1.mp4"' in text
+    assert 'init-2.mp4"' in text
     playlist = m3u8.loads(text)
     assert len({s.init_section.uri for s in playlist.segments if s.uri}) == 2
 
