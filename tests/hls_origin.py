@@ -46,8 +46,13 @@ def _kind(path: str) -> str | None:
 
 @contextlib.asynccontextmanager
 async def live_origin(
-    settings: Settings, event: Event, channel: str, keyframe_seconds: float = 1.0
+    settings: Settings,
+    event: Event,
+    channel: str,
+    keyframe_seconds: float = 1.0,
+    fragment_seconds: float = 0.5,
 ) -> AsyncIterator[LiveOrigin]:
+    """Fragments as long as the keyframe interval are no parts: segments only."""
     app = create_app(settings, event)
     origin = LiveOrigin(0, channel)
 
@@ -69,7 +74,12 @@ async def live_origin(
             window.on_fragment(data, start, duration, keyframe, wall)
             channels.changed(channel)
 
-        source = FragmentSource(window.on_init, on_fragment, keyframe_seconds=keyframe_seconds)
+        source = FragmentSource(
+            window.on_init,
+            on_fragment,
+            keyframe_seconds=keyframe_seconds,
+            fragment_seconds=fragment_seconds,
+        )
 
         async def paced() -> None:
             loop = asyncio.get_running_loop()
