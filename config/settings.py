@@ -16,6 +16,7 @@ from typing import Any
 
 from config.caption_settings import CaptionSettings, validate_captions
 from config.hls_settings import HlsSettings, validate_hls
+from config.recording_settings import RecordingSettings, validate_recording
 from config.setting_sections import (
     ControlLimits,
     FailoverSettings,
@@ -62,6 +63,7 @@ __all__ = [
     "InviteSettings",
     "MediaSettings",
     "NodeSettings",
+    "RecordingSettings",
     "RelaySettings",
     "Settings",
     "SettingsError",
@@ -139,6 +141,7 @@ class Settings:
     relay: RelaySettings = field(default_factory=RelaySettings)
     captions: CaptionSettings = field(default_factory=CaptionSettings)
     hls: HlsSettings = field(default_factory=HlsSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
@@ -219,6 +222,14 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     **{f"hls.{name}": parse_int for name in ("playlist_max_age", "segment_max_age")},
     **{f"hls.{name}": parse_float for name in ("segment_seconds", "part_seconds")},
     "hls.block_seconds": parse_float,
+    "recording.programme": parse_bool,
+    "recording.returns": parse_bool,
+    "recording.directory": parse_optional_path,
+    "recording.retention_days": parse_float,
+    "recording.min_free_mb": parse_int,
+    "recording.rotate_minutes": parse_float,
+    "recording.fragment_seconds": parse_float,
+    "recording.languages": parse_bool,
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.
 _SECTIONS: dict[str, type[Any]] = {
@@ -233,6 +244,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "relay": RelaySettings,
     "captions": CaptionSettings,
     "hls": HlsSettings,
+    "recording": RecordingSettings,
 }
 
 
@@ -341,6 +353,7 @@ def _validate(settings: Settings) -> None:
     validate_relay(settings.relay)
     validate_captions(settings.captions)
     validate_hls(settings.hls)
+    validate_recording(settings.recording)
     validate_workers(settings)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from config import Event
 from streaming.admission import Ticket
 from streaming.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated
+from streaming.feed import Feed
 from streaming.ice_ports import IcePorts
 from streaming.languages import BoothSeat, BoothSnapshot, LanguageDesk, parse_language
 from streaming.nack import RepairTuning
@@ -62,6 +63,15 @@ class HubLanguages:
         ticket: Ticket | None,
     ) -> Negotiated:
         raise NotImplementedError
+
+    def language_feed(self, channel: str, language: str) -> Feed:
+        """``channel``'s ``language`` track as a feed readers attach to (the recorder)."""
+        self._source(channel)
+        return self._languages.track(channel, language)
+
+    def live_languages(self, channel: str) -> tuple[str, ...]:
+        """The languages of ``channel`` with an interpreter on air now."""
+        return self._languages.live_languages(channel)
 
     def add_language_listener(self, listener: LanguageListener) -> None:
         """``listener.language_changed`` hears every on-air change in every booth."""

@@ -16,6 +16,7 @@ from signaling.rehearsal import RehearsalClock
 from web.client import public_base
 from web.errors import http_error
 from web.keys import CLOCK, EVENT, NODE, STARTED_AT
+from web.recording_wiring import RECORDER
 
 
 def _utc(moment: datetime) -> str:
@@ -120,15 +121,25 @@ async def get_venue_calendar(request: web.Request) -> web.Response:
 
 
 async def get_healthz(request: web.Request) -> web.Response:
-    return web.json_response(
-        {
-            "status": "ok",
-            "event": request.app[EVENT].id,
-            "node": request.app[NODE].id,
-            "region": request.app[NODE].region,
-            "uptime_seconds": round(time.monotonic() - request.app[STARTED_AT], 3),
+    body: dict[str, object] = {
+        "status": "ok",
+        "event": request.app[EVENT].id,
+        "node": request.app[NODE].id,
+        "region": request.app[NODE].region,
+        "uptime_seconds": round(time.monotonic() - request.app[STARTED_AT], 3),
+    }
+    recorder = request.app.get(RECORDER)
+    if recorder is not None:
+        # The process is alive either way; the alarm says recording has stopped and why.
+        status = recorder.status()
+        body["recording"] = {
+            "running": status.alarm is None,
+            "alarm": status.alarm,
+            "free_mb": round(status.free_mb),
+            "open_files": status.open_files,
         }
-    )
+        body["alarms"] = [status.alarm] if status.alarm else []
+    return web.json_response(body)
 
 
 def setup(app: web.Application) -> None:
