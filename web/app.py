@@ -70,6 +70,7 @@ from web.adapters import (
 from web.backends import open_backends
 from web.captions_wiring import speech_captions
 from web.errors import error_pages, signaling_errors
+from web.hls_wiring import hls_packaging
 from web.hub_options import hub_options_for
 from web.hygiene import body_deadline
 from web.keys import (
@@ -245,6 +246,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         await stack.enter_async_context(node_parts(app, backends, hub, media, directory))
         await stack.enter_async_context(speech_captions(app, hub, media, clock))
         await stack.enter_async_context(recording(app, media, clock))
+        await stack.enter_async_context(hls_packaging(app, media))
         yield
 
 

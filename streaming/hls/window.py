@@ -23,6 +23,8 @@ from config.hls_settings import HlsSettings
 
 # Segments whose parts stay listed: LL-HLS asks for parts of the last few target durations.
 PARTS_LISTED_SEGMENTS = 2
+# Media time jumping ahead by more than this between fragments is a discontinuity.
+GAP_SECONDS = 1.0
 # A segment is cut at a keyframe once it holds this share of the target duration.
 CUT_SHARE = 0.9
 
@@ -72,6 +74,7 @@ class HlsWindow:
         self._pending_discontinuity = False
         self._longest_segment = 0.0
         self._longest_part = 0.0
+        self._media_end = 0.0
         # Bumped on every change, so a waiter can tell something happened.
         self.version = 0
 
@@ -95,6 +98,13 @@ class HlsWindow:
         current = self._open
         if current is None and not keyframe:
             return  # a segment must start at a keyframe
+        if current is not None and start > self._media_end + GAP_SECONDS:
+            # The publisher was away (media time is wall time): a gap is a discontinuity.
+            self._close_open()
+            self._pending_discontinuity = True
+            current = None
+            if not keyframe:
+                return
         if current is not None and self._should_cut(current, keyframe):
             self._close_open()
             current = None
@@ -104,6 +114,7 @@ class HlsWindow:
             )
             self._next_msn += 1
             self._pending_discontinuity = False
+        self._media_end = start + duration
         part = Part(current.msn, len(current.parts), data, duration, keyframe)
         current.parts.append(part)
         current.size += len(data)
@@ -164,6 +175,10 @@ class HlsWindow:
     def last_msn(self) -> int:
         """The media sequence number of the segment being filled (or the next one)."""
         return self._next_msn - 1 if self._open is not None else self._next_msn
+
+    def open_seconds(self) -> float:
+        """Media in the segment being filled (0 when none is open)."""
+        return self._open.duration if self._open is not None else 0.0
 
     def init(self, number: int) -> bytes | None:
         return self._inits.get(number)
