@@ -52,7 +52,7 @@ export class HlsFallback {
     const Hls = await loadHlsJs().catch(() => null);
     if (Hls && Hls.isSupported()) {
       // Low-latency mode follows EXT-X-PART and blocking reloads when the playlist has them.
-      const hls = /** @type {HlsPlayer} */ (new Hls({ lowLatencyMode: true, liveSyncDurationCount: 2, maxLiveSyncPlaybackRate: 1.5 }));
+      const hls = /** @type {HlsPlayer} */ (new Hls({ lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 }));
       this.hls = hls;
       hls.on(Hls.Events.ERROR, (_event, data) => {
         if (!data || !data.fatal) return; // hls.js recovers from the others itself
