@@ -26,7 +26,7 @@ from config import RelaySettings
 from streaming import aiortc_glue as glue
 from streaming.languages import BoothSeat, LanguageDesk
 from streaming.publisher import PublisherSession, PublisherTrack
-from streaming.relay import RECONCILE_INTERVAL, RETRY_FIRST, RelayPull
+from streaming.relay import RECONCILE_INTERVAL, RETRY_FIRST, RelayPull, reconcile_forever
 from streaming.sdp_answer import with_opus_fec
 from streaming.source import ChannelSource
 from streaming.whep_client import WhepClient
@@ -78,7 +78,9 @@ class LanguageRelays:
         self._reconciler: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._reconciler = asyncio.get_running_loop().create_task(self._reconcile_forever())
+        self._reconciler = asyncio.get_running_loop().create_task(
+            reconcile_forever(self.reconcile, "language relay")
+        )
 
     async def aclose(self) -> None:
         if self._reconciler is not None:
@@ -100,14 +102,6 @@ class LanguageRelays:
         """Where the channel's floor comes from, if it is relayed here."""
         publisher = self._sources(channel).publisher
         return publisher.upstream if isinstance(publisher, RelayPull) else None
-
-    async def _reconcile_forever(self) -> None:
-        while True:
-            await asyncio.sleep(RECONCILE_INTERVAL)
-            try:
-                self.reconcile()
-            except Exception:
-                logger.exception("language relay reconcile failed")
 
     def reconcile(self) -> None:
         """One pass: pull the languages listened to on relayed channels; end the rest."""

@@ -106,6 +106,17 @@ class RelayPull(PublisherSession):
         super()._leave()
 
 
+async def reconcile_forever(reconcile: Callable[[], None], what: str) -> None:
+    """Run ``reconcile`` every ``RECONCILE_INTERVAL``; a failed pass is logged and the
+    next one runs as usual, so one bad link never stops the others being looked after."""
+    while True:
+        await asyncio.sleep(RECONCILE_INTERVAL)
+        try:
+            reconcile()
+        except Exception:
+            logger.exception("%s reconcile failed", what)
+
+
 @dataclass(slots=True)
 class _Link:
     """One channel's pull, across its reconnections."""
@@ -158,7 +169,9 @@ class RelayLinks:
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        self._reconciler = asyncio.get_running_loop().create_task(self._reconcile_forever())
+        self._reconciler = asyncio.get_running_loop().create_task(
+            reconcile_forever(self.reconcile, "relay")
+        )
 
     async def aclose(self) -> None:
         if self._reconciler is not None:
@@ -231,14 +244,6 @@ class RelayLinks:
             link.task.cancel()
             self._ending.add(link.task)
             link.task.add_done_callback(self._ending.discard)
-
-    async def _reconcile_forever(self) -> None:
-        while True:
-            await asyncio.sleep(RECONCILE_INTERVAL)
-            try:
-                self.reconcile()
-            except Exception:
-                logger.exception("relay reconcile failed")
 
     def reconcile(self) -> None:
         """One pass: start pulls venue outputs want, end pulls nobody wants after grace."""

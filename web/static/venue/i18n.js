@@ -17,7 +17,7 @@ export const STRINGS = {
     vote: "▲", answered: "Answered", no_questions: "No questions yet.", schedule: "Schedule",
     your_time: "Your time", event_time: "Event time", on_air: "On air", next: "Next",
     sent: "Sent. The moderator will review it.", no_qa: "This channel has no Q&A right now.",
-    language: "中文", pending: "waiting for the moderator", on_stage: "on stage",
+    language: "中文", audio: "Audio", pending: "waiting for the moderator", on_stage: "on stage",
     // /qa (static/qa/ask.js)
     ask_the_speakers: "Ask the speakers", your_question: "Your question", my_questions: "My questions",
     origin_remote: "Watching online", origin_in_room: "In the hall", origin_sub_venue: "Relayed from my sub-venue",
@@ -37,7 +37,7 @@ export const STRINGS = {
     vote: "▲", answered: "已回答", no_questions: "暂无提问。", schedule: "日程",
     your_time: "您的时间", event_time: "大会时间", on_air: "正在直播", next: "即将开始",
     sent: "已提交，等待主持人审核。", no_qa: "本频道目前没有互动提问。",
-    language: "English", pending: "等待审核", on_stage: "正在回答",
+    language: "English", audio: "音频", pending: "等待审核", on_stage: "正在回答",
     ask_the_speakers: "向嘉宾提问", your_question: "您的问题", my_questions: "我的提问",
     origin_remote: "在线观看", origin_in_room: "在会场", origin_sub_venue: "由我的分会场转达",
     sort_top: "最热", sort_newest: "最新", anonymous: "匿名", via: "来自", a_sub_venue: "分会场",
