@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Installs what venuebridge needs into ./.venv (Python >= 3.11). With --dev, also the
 # test tools, the Debian packages the tests drive (Chromium, redis-server, coturn, Caddy,
-# nginx)
-# and the pinned TypeScript (package-lock.json) that type-checks the pages' JavaScript.
+# nginx) and the pinned TypeScript (package-lock.json) that type-checks the pages' JavaScript.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

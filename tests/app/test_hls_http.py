@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 
 import m3u8
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
+from config import Event, Settings
+from config.hls_settings import HlsSettings
 from tests.hls_source import FPS, FragmentSource
+from web.app import create_app
 from web.hls_http import HLS
 
 Client = TestClient[web.Request, web.Application]
@@ -89,3 +94,25 @@ async def test_blocking_reload_refuses_junk_and_the_far_future(client: Client) -
     assert (await client.get(f"{base}?_HLS_msn=999")).status == 400
     assert (await client.get(f"{base}?_HLS_msn=-1")).status == 400
     assert (await client.get(f"{base}?_HLS_part=1")).status == 400
+
+
+async def test_a_blocking_reload_gives_up_after_block_seconds(
+    settings: Settings, reference_event: Event
+) -> None:
+    settings = dataclasses.replace(settings, hls=HlsSettings(block_seconds=0.5))
+    async with TestClient(TestServer(create_app(settings, reference_event))) as client:
+        _frames(_feed(client), 5)
+        window = client.app[HLS].window(CHANNEL)
+        assert window is not None
+        started = time.monotonic()
+        url = f"/hls/{CHANNEL}/index.m3u8?_HLS_msn={window.last_msn + 1}&_HLS_part=0"
+        response = await client.get(url)
+        assert response.status == 503
+        assert response.headers["Retry-After"] == "1"
+        assert 0.5 <= time.monotonic() - started < 3
+
+
+async def test_hls_enabled_false_has_no_routes(settings: Settings, reference_event: Event) -> None:
+    settings = dataclasses.replace(settings, hls=HlsSettings(enabled=False))
+    async with TestClient(TestServer(create_app(settings, reference_event))) as client:
+        assert (await client.get(f"/hls/{CHANNEL}/index.m3u8")).status == 404

@@ -9,7 +9,7 @@ import av
 import m3u8
 import pytest
 
-from config import SettingsError
+from config import SettingsError, load_settings
 from config.hls_settings import HlsSettings, validate_hls
 from streaming.hls.window import HlsWindow
 from tests.hls_source import FPS, FragmentSource
@@ -148,3 +148,16 @@ def test_names_differ_between_windows() -> None:
 def test_hls_settings_out_of_range_are_refused(key: str, value: float) -> None:
     with pytest.raises(SettingsError, match=f"hls.{key}"):
         validate_hls(dataclasses.replace(HlsSettings(), **{key: value}))
+
+
+def test_hls_settings_come_from_the_environment() -> None:
+    settings = load_settings(
+        environ={
+            "VENUEBRIDGE_HLS_WINDOW_SEGMENTS": "9",
+            "VENUEBRIDGE_HLS_SEGMENT_SECONDS": "4",
+            "VENUEBRIDGE_HLS_ENABLED": "false",
+        }
+    )
+    assert settings.hls == HlsSettings(enabled=False, segment_seconds=4.0, window_segments=9)
+    with pytest.raises(SettingsError, match=r"hls\.window_segments"):
+        load_settings(environ={"VENUEBRIDGE_HLS_WINDOW_SEGMENTS": "1"})
