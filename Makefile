@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering bench-languages bench-hls
+.PHONY: serve test bench bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering bench-languages bench-hls bench-remux
 
 serve:
 	bash scripts/serve.sh
@@ -49,3 +49,7 @@ bench-steering:
 # HLS through nginx (proxy_cache): origin requests with and without the cache.
 bench-hls:
 	flock /tmp/vb-heavy.lock .venv/bin/python tests/bench/hls_cache.py --players 50 200 --seconds 20
+
+# What recording costs per second of media (depacketize + remux), against forwarding alone.
+bench-remux:
+	flock /tmp/vb-heavy.lock .venv/bin/python tests/bench/remux.py --seconds 10

@@ -25,6 +25,9 @@ class RecordingSettings:
     min_free_mb: int = 2048
     # A file never runs longer than this (it also ends at session boundaries).
     rotate_minutes: float = 60.0
+    # A file whose channel sent nothing for this long ends (the publisher left); a
+    # publisher back sooner continues the same file (a gap, then a new fragment).
+    idle_close_seconds: float = 30.0
     # A fragment per keyframe, or at least every this many seconds.
     fragment_seconds: float = 2.0
     # Live interpretations go into the file as extra audio tracks (a new language going
@@ -39,4 +42,5 @@ def validate_recording(recording: RecordingSettings) -> None:
     check(
         "rotate_minutes", 1 <= recording.rotate_minutes <= 60, "must be 1 to 60 (hourly at least)"
     )
+    check("idle_close_seconds", 1 <= recording.idle_close_seconds <= 3600, "must be 1 to 3600")
     check("fragment_seconds", 0.5 <= recording.fragment_seconds <= 10, "must be 0.5 to 10")

@@ -229,6 +229,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "recording.min_free_mb": parse_int,
     "recording.rotate_minutes": parse_float,
     "recording.fragment_seconds": parse_float,
+    "recording.idle_close_seconds": parse_float,
     "recording.languages": parse_bool,
 }
 # Settings in a ``[section]`` of the file, each built into its own frozen dataclass.

@@ -63,7 +63,6 @@ async def recording(app: web.Application, media: MediaHub, clock: Clock) -> Asyn
     if not channels:
         yield
         return
-    index.close_unfinished()  # files a killed process left open
     recorder = app[RECORDER] = Recorder(
         channels,
         MediaSide(media.channel_feed, media.language_feed, media.live_languages, media.video_codec),

@@ -3,7 +3,8 @@
 Each recording file (``<dir>/<channel>/<channel>-<UTC start>.mp4``) has a sidecar
 ``<file>.json`` beside it, rewritten atomically (temp file + rename) when the file opens,
 every few fragments, and when it ends, so the index survives a crash of the server
-(``close_unfinished`` at the next start marks such files ended at their last update).
+(the recorder's ``close_unfinished``, at start and every 10 minutes, marks files no
+process updated for two minutes as ended at their last update).
 
 The contract readers (records, the player, exports, ``venuebridge recordings``) rely on:
 
@@ -21,7 +22,7 @@ The contract readers (records, the player, exports, ``venuebridge recordings``) 
   a channel (or all) overlapping an interval, oldest first.
 
 The media plane reports through ``RecordingIndex``'s ``file_opened`` / ``file_progress``
-/ ``file_closed`` / ``file_removed`` (it satisfies the media plane's
+/ ``file_closed`` / ``file_removed`` / ``close_unfinished`` (it satisfies the media plane's
 ``RecordingJournal`` port; ``web/recording_wiring.py`` connects them).
 """
 
@@ -197,13 +198,18 @@ class RecordingIndex:
         with contextlib.suppress(FileNotFoundError):
             self._sidecar(path).unlink()
 
-    def close_unfinished(self, reason: str = "crash") -> int:
-        """Mark files left open by a process that died as ended at their last update."""
+    def close_unfinished(self, before: datetime | None = None, reason: str = "crash") -> int:
+        """Mark files left open by a process that died as ended at their last update:
+        those not written by this index and, with ``before``, not updated since then
+        (another worker sharing the directory is still writing its own)."""
         count = 0
         for entry in self._scan():
-            if entry.open and entry.name not in self._open:
-                self._write(replace(entry, ended_at=entry.updated_at, end_reason=reason))
-                count += 1
+            if not entry.open or entry.name in self._open:
+                continue
+            if before is not None and entry.updated_at >= before:
+                continue
+            self._write(replace(entry, ended_at=entry.updated_at, end_reason=reason))
+            count += 1
         return count
 
     def _name(self, path: Path) -> str:

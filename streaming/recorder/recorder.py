@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from config.recording_settings import RecordingSettings
@@ -25,10 +26,12 @@ from streaming.remux import ChannelRemux, ContainerStart
 
 logger = logging.getLogger(__name__)
 
+# Stopped by the floor, recording resumes at this much (or 5 %) above it.
+RESUME_MARGIN_MB = 64.0
+# An open file whose index entry is older than this belongs to a process that died.
+STALE_OPEN_SECONDS = 120.0
 # The retention sweep runs this often (seconds), and once at start.
 SWEEP_EVERY_SECONDS = 600.0
-# A file whose channel sent nothing for this long is closed (the publisher left).
-IDLE_CLOSE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,7 @@ class Recorder:
         session_on: Callable[[str], str | None] = lambda channel: None,
         tick_seconds: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
-        idle_close_seconds: float = IDLE_CLOSE_SECONDS,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.directory = directory
         self._channel_ids = tuple(channels)
@@ -86,7 +89,8 @@ class Recorder:
         self._session_on = session_on
         self._tick_seconds = tick_seconds
         self._monotonic = monotonic
-        self._idle_close = idle_close_seconds
+        self._wall_clock = wall_clock
+        self._idle_close = settings.idle_close_seconds
         self._channels: dict[str, _Channel] = {}
         self._task: asyncio.Task[None] | None = None
         self._last_sweep = -SWEEP_EVERY_SECONDS
@@ -146,11 +150,16 @@ class Recorder:
             self.sweep()
 
     def sweep(self) -> list[Path]:
-        """Delete files past retention now (never an open one)."""
+        """Delete files past retention now (never an open one); close stale open files."""
         open_files = set(self.open_files())
         removed = sweep(self.directory, self._settings.retention_days, open_files.__contains__)
         for path in removed:
             self._journal.file_removed(path)
+        # Files a killed process left open (a live one updates its index every 10 s).
+        stale = self._wall_clock() - timedelta(seconds=STALE_OPEN_SECONDS)
+        closed = self._journal.close_unfinished(stale)
+        if closed:
+            logger.warning("%d recording file(s) left open by a stopped process closed", closed)
         return removed
 
     async def _disk_ok(self) -> bool:
@@ -161,7 +170,10 @@ class Recorder:
             reason = f"the recording directory {self.directory} is unusable: {error}"
         else:
             floor = self._settings.min_free_mb
-            if self.free_mb >= floor:
+            # Stopped, it waits for a margin above the floor, so a disk hovering at the
+            # floor does not start and stop a file every tick.
+            needed = floor if self.alarm is None else floor + max(RESUME_MARGIN_MB, floor * 0.05)
+            if self.free_mb >= needed:
                 if self.alarm is not None:
                     logger.warning("recording resumes: %.0f MiB free", self.free_mb)
                     self.alarm = None
@@ -212,7 +224,9 @@ class Recorder:
         def open_sink(start: ContainerStart) -> FileSink:
             entry = holder[0]
             sink = FileSink(self.directory, start, self._journal, self._count_bytes)
-            entry.sink, entry.opened_at = sink, self._monotonic()
+            # Age counts from the first frame (the remux may open a moment after it came).
+            late = (self._wall_clock() - start.started_at).total_seconds()
+            entry.sink, entry.opened_at = sink, self._monotonic() - max(0.0, late)
             entry.session = self._session_on(channel)
             entry.files.append(sink.path)
             self.files_written += 1
@@ -226,6 +240,8 @@ class Recorder:
             open_sink,
             language_feeds,
             self._settings.fragment_seconds,
+            monotonic=self._monotonic,
+            wall_clock=self._wall_clock,
         )
         holder.append(_Channel(remux, languages))
         self._channels[channel] = holder[0]

@@ -78,6 +78,7 @@ class ChannelRemux:
         fragment_seconds: float = 2.0,
         audio_only_after: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.channel = channel
         self.dropped = 0
@@ -89,6 +90,7 @@ class ChannelRemux:
         self._fragment_seconds = fragment_seconds
         self._audio_only_after = audio_only_after
         self._monotonic = monotonic
+        self._wall_clock = wall_clock  # the real clock: files say when media really came
         self._taps: list[tuple[Feed, _TrackTap]] = [(feed, _TrackTap(self, None, (True, False)))]
         for index, (_, language_feed) in enumerate(language_feeds, start=1):
             self._taps.append((language_feed, _TrackTap(self, index, (False,))))
@@ -222,7 +224,7 @@ class ChannelRemux:
 
     def _open(self, video: VideoFormat | None, origin: float) -> ContainerWriter | None:
         lag = self._monotonic() - origin
-        started_at = datetime.now(UTC) - timedelta(seconds=max(0.0, lag))
+        started_at = self._wall_clock() - timedelta(seconds=max(0.0, lag))
         start = ContainerStart(
             self.channel, container_for(video), video, self._languages, started_at
         )

@@ -23,6 +23,14 @@ from streaming.remux.frames import OPUS_RATE, VIDEO_RATE, MediaFrame, VideoForma
 logger = logging.getLogger(__name__)
 
 MP4_FLAGS = "frag_keyframe+empty_moov+default_base_moof"
+# MP4 names a track's language in ISO 639-2 (three letters); the event uses ISO 639-1.
+# Codes not listed here are written "und", and every track's handler name says its code.
+ISO_639_2 = {
+    "ar": "ara", "de": "deu", "en": "eng", "es": "spa", "fr": "fra", "hi": "hin",
+    "id": "ind", "it": "ita", "ja": "jpn", "kk": "kaz", "ko": "kor", "ms": "msa",
+    "nl": "nld", "pl": "pol", "pt": "por", "ru": "rus", "th": "tha", "tr": "tur",
+    "uk": "ukr", "uz": "uzb", "vi": "vie", "zh": "zho",
+}  # fmt: skip
 
 
 class FragmentSink(Protocol):
@@ -137,8 +145,10 @@ class ContainerWriter:
         for index in range(audio_tracks):
             audio = self._container.add_stream("opus", rate=OPUS_RATE)
             audio.time_base = fractions.Fraction(1, OPUS_RATE)
-            if index < len(languages) and languages[index]:
-                audio.metadata["language"] = languages[index]
+            language = languages[index] if index < len(languages) else ""
+            audio.metadata["handler_name"] = language or "floor"
+            if language:
+                audio.metadata["language"] = ISO_639_2.get(language.split("-")[0], "und")
             self._audio.append(audio)
 
     @property

@@ -4,10 +4,12 @@ timestamps re-based, fragmented MP4 that PyAV decodes."""
 from __future__ import annotations
 
 import asyncio
+import fractions
 import io
 
 import av
 import pytest
+from aiortc.codecs.h264 import H264Encoder
 
 from streaming.packet import MediaPacket
 from streaming.remux.boxes import BoxSplitter
@@ -20,7 +22,7 @@ from streaming.remux.timeline import MediaTimeline
 from streaming.remux.vp8 import Vp8Depacketizer
 from streaming.remux.writer import ContainerWriter
 from streaming.source import ChannelSource
-from tests.remux_media import RtpMaker, tone
+from tests.remux_media import RtpMaker, picture, tone
 
 
 class Collect:
@@ -270,3 +272,62 @@ async def test_channel_remux_follows_a_reconnect_in_one_container() -> None:
     assert len(times) == 120
     assert times[59] == pytest.approx(59 / 30, abs=0.01)
     assert times[60] == pytest.approx(3.0, abs=0.01)  # the gap while the publisher was away
+
+
+def test_vp8_goes_into_webm_that_decodes() -> None:
+    maker, depacketizer = RtpMaker("video/VP8"), Vp8Depacketizer()
+    audio = RtpMaker("audio/opus", 48000)
+    frames = []
+    for index in range(60):
+        for packet in maker.video_packets(index, width=320, height=240):
+            frames += depacketizer.push(packet)
+    sounds = [
+        frame
+        for step in range(100)
+        for packet in audio.packets(tone(step, 440), 0)
+        if (frame := opus_frame(packet)) is not None
+    ]
+    sink = Collect()
+    writer = ContainerWriter(sink, frames[0].format, audio_tracks=1, fragment_seconds=1.0)
+    assert writer.kind == "webm"
+    video_base, audio_base = frames[0].timestamp, sounds[0].timestamp
+    for index, frame in enumerate(frames):
+        writer.write(frame, ((frame.timestamp - video_base) & 0xFFFFFFFF) / 90000)
+        for sound in sounds[index * 5 // 3 : (index + 1) * 5 // 3]:
+            writer.write(sound, ((sound.timestamp - audio_base) & 0xFFFFFFFF) / 48000)
+    writer.close()
+    assert sink.closed
+    assert sink.init.startswith(b"\x1a\x45\xdf\xa3")  # the EBML header
+    with av.open(sink.file()) as container:
+        assert container.streams.video[0].codec_context.name == "vp8"
+        video = [float(f.time or 0) for f in container.decode(video=0)]
+    assert len(video) == 60
+    assert video[-1] == pytest.approx(59 / 30, abs=0.002)
+
+
+def test_long_gops_are_cut_every_fragment_seconds_and_say_so() -> None:
+    # x264 with a keyframe every 3 s (no scene cuts), packetized by aiortc's H.264 packetizer.
+    codec = av.CodecContext.create("libx264", "w")
+    codec.width, codec.height, codec.pix_fmt = 320, 240, "yuv420p"
+    codec.time_base = fractions.Fraction(1, 30)
+    codec.options = {"tune": "zerolatency", "x264-params": "scenecut=0:keyint=90:min-keyint=90"}
+    depacketizer, frames, sequence = H264Depacketizer(), [], 0
+    for index in range(180):
+        frame = picture(320, 240, (index * 3) % 200 + 20)
+        frame.pts, frame.time_base = index, codec.time_base
+        data = b"".join(bytes(packet) for packet in codec.encode(frame))
+        payloads = H264Encoder._packetize(H264Encoder._split_bitstream(data))
+        for number, payload in enumerate(payloads):
+            sequence += 1
+            last = number == len(payloads) - 1
+            frames += depacketizer.push(MediaPacket(True, payload, sequence, index * 3000, last, 1))
+    assert [i for i, f in enumerate(frames) if f.keyframe] == [0, 90]
+    sink = Collect()
+    writer = ContainerWriter(sink, frames[0].format, audio_tracks=0, fragment_seconds=1.0)
+    for frame in frames:
+        writer.write(frame, frame.timestamp / 90000)
+    writer.close()
+    timing = [(round(start, 3), keyframe) for _, start, _, keyframe in sink.fragments]
+    assert timing == [
+        (0.0, True), (1.0, False), (2.0, False), (3.0, True), (4.0, False), (5.0, False)
+    ]  # fmt: skip
