@@ -22,6 +22,10 @@ class CaptionSettings:
     history_lines: int = 20
     # A WebVTT cue ends when the next line begins, or after this many seconds.
     max_cue_seconds: float = 6.0
+    # The public WebVTT export reads every line of a session from the store: per client
+    # address, this many at once, then per minute (past it 429 with Retry-After).
+    export_burst: int = 20
+    exports_per_minute: int = 30
     # An offline speech recognizer (a Vosk model directory); None: no recognition, and
     # no audio is decoded at all.
     asr_model: Path | None = None
@@ -39,3 +43,5 @@ def validate_captions(captions: CaptionSettings) -> None:
     check("burst_lines", 1 <= captions.burst_lines <= 200, "must be between 1 and 200")
     check("history_lines", 0 <= captions.history_lines <= 500, "must be between 0 and 500")
     check("max_cue_seconds", 0.5 <= captions.max_cue_seconds <= 60, "must be 0.5 to 60 seconds")
+    check("export_burst", 1 <= captions.export_burst <= 10_000, "must be 1 to 10000")
+    check("exports_per_minute", 1 <= captions.exports_per_minute <= 100_000, "must be 1 to 100000")

@@ -79,6 +79,12 @@ class ControlLimits:
     # Votes on one question from one address within the window that flag it to moderators.
     suspect_votes_per_address: int = 50
     suspect_window_seconds: int = 60
+    # Output-language changes (``set_output_language``): a few clicks at once, never a
+    # stream of them (each one re-bases a venue output and is written to the records).
+    language_burst_per_identity: int = 10
+    language_changes_per_identity_per_minute: int = 30
+    language_burst_per_address: int = 30
+    language_changes_per_address_per_minute: int = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,15 @@ class MediaSettings:
     setup_burst: int = 20
     # A WHIP or WHEP session whose ICE/DTLS has not connected by then is ended.
     connect_timeout_seconds: int = 20
+    # Interpreter sessions (WHIP ?lang=) open at once in one booth (a channel and a
+    # language) on this process: a real booth has two or three interpreters, and a page
+    # that reconnects may leave its old session for a while; a leaked token cannot open
+    # peer connections without end.
+    max_interpreters_per_booth: int = 8
+    # A player's switch message (POST {session}/language): this many at once, then per
+    # minute, per WHEP session; each one moves its writer and re-bases its audio.
+    language_switch_burst: int = 10
+    language_switches_per_minute: int = 60
     # Long links: a subscriber keeps RTT x 4 of packets for NACKs, at most this many
     # (each slot pins a packet; 4096 is about 16 s of a 2.5 Mbit/s stream).
     nack_history_max_packets: int = 4096
@@ -316,6 +331,9 @@ def validate_media(media: MediaSettings) -> None:
         "max_sessions_per_address",
         "setup_rate_per_minute",
         "setup_burst",
+        "max_interpreters_per_booth",
+        "language_switch_burst",
+        "language_switches_per_minute",
     ):
         if not 1 <= getattr(media, name) <= 1_000_000:
             raise SettingsError(f"setting 'media.{name}': must be between 1 and 1000000")

@@ -214,6 +214,8 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "captions.burst_lines": parse_int,
     "captions.history_lines": parse_int,
     "captions.max_cue_seconds": parse_float,
+    "captions.export_burst": parse_int,
+    "captions.exports_per_minute": parse_int,
     "captions.asr_model": parse_optional_path,
     "captions.asr_language": parse_optional_str,
     "captions.asr_channels": parse_str_tuple,

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -44,6 +45,7 @@ from streaming.ports import (
     UpstreamLocator,
 )
 from streaming.publisher import PublisherSession
+from streaming.rate_limit import TokenBucket
 from streaming.relay import RelayLinks, RelayPull
 from streaming.sdp_answer import advertise_addresses, with_opus_fec
 from streaming.sdp_offer import Offer, check_play_offer, check_publish_offer, parse_offer
@@ -94,6 +96,10 @@ class MediaHub(HubSnapshots, HubLanguages):
         limits = limits or MediaSettings()
         self._admission = Admission(AdmissionLimits.from_settings(limits))
         self._connect_timeout = float(limits.connect_timeout_seconds)
+        self._language_limits = limits  # booth size, switch rate (streaming/hub_languages.py)
+        self._switch_budgets: weakref.WeakKeyDictionary[SubscriberSession, TokenBucket] = (
+            weakref.WeakKeyDictionary()
+        )
         self._tuning = RepairTuning.from_settings(limits)
         self.reaped = 0
         self._trimmer = HeapTrimmer()

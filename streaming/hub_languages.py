@@ -7,17 +7,30 @@ routing.
 
 from __future__ import annotations
 
+import math
+import time
+import weakref
 from collections.abc import Callable
 
-from config import Event
-from streaming.admission import Ticket
-from streaming.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated
+from config import Event, MediaSettings
+from streaming.admission import CAP_RETRY_AFTER, Ticket
+from streaming.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    OverCapacity,
+    TooManyRequests,
+    Unauthenticated,
+)
 from streaming.feed import Feed
 from streaming.ice_ports import IcePorts
 from streaming.languages import BoothSeat, BoothSnapshot, LanguageDesk, parse_language
 from streaming.nack import RepairTuning
 from streaming.ports import LanguageListener, MediaAccess
 from streaming.publisher import PublisherSession
+from streaming.rate_limit import TokenBucket
+from streaming.relay import RelayPull
 from streaming.sdp_offer import Offer, check_publish_offer, parse_offer
 from streaming.session_urls import Negotiated
 from streaming.source import ChannelSource
@@ -36,6 +49,8 @@ class HubLanguages:
     _ice_ports: IcePorts
     _tuning: RepairTuning
     _new_id: Callable[[], str]
+    _language_limits: MediaSettings
+    _switch_budgets: weakref.WeakKeyDictionary[SubscriberSession, TokenBucket]
 
     def _source(self, channel: str) -> ChannelSource:
         raise NotImplementedError
@@ -100,6 +115,7 @@ class HubLanguages:
         check_publish_offer(offer, self.video_codec)
         if offer.of_kind("video"):
             raise BadRequest("an interpreter publishes audio only: offer no video section")
+        self._check_booth_room(channel, language)
         seat = self._languages.new_seat(channel, language, name)
         session = PublisherSession(
             self._new_id(),
@@ -115,6 +131,33 @@ class HubLanguages:
         self._remember_token(session, token)
         return await self._negotiate(session, offer, offer_sdp, f"/whip/{channel}", None)
 
+    def _check_booth_room(self, channel: str, language: str) -> None:
+        """``OverCapacity`` when that booth has ``max_interpreters_per_booth`` sessions
+        open here (connected or still connecting)."""
+        cap = self._language_limits.max_interpreters_per_booth
+        open_here = sum(
+            1
+            for session in self._publishers.values()
+            if isinstance(session.source, BoothSeat)
+            and (session.source.track.channel, session.source.track.language) == (channel, language)
+        )
+        if open_here >= cap:
+            raise OverCapacity(
+                f"the '{language}' booth of {channel} has {cap} interpreter sessions already",
+                CAP_RETRY_AFTER,
+            )
+
+    def _spend_switch(self, session: SubscriberSession) -> None:
+        """``TooManyRequests`` past the session's switch budget (burst, then per minute)."""
+        limits = self._language_limits
+        budget = self._switch_budgets.get(session)
+        if budget is None:
+            rate = limits.language_switches_per_minute / 60
+            budget = self._switch_budgets[session] = TokenBucket(rate, limits.language_switch_burst)
+        if not budget.allow(time.monotonic()):
+            wait = math.ceil(1 / budget.rate)
+            raise TooManyRequests("this player switches language too often; wait", wait)
+
     def choose_language(self, session_id: str, language: object) -> str | None:
         """A WHEP player's audio from now on: ``language`` (a code; None or "floor": the
         floor). No renegotiation; answers the language chosen."""
@@ -122,6 +165,7 @@ class HubLanguages:
         session = self._subscribers.get(session_id)
         if session is None:
             raise NotFound("no such player session (it may have ended)")
+        self._spend_switch(session)
         kind, _, channel = session.label.partition(":")
         if kind != "channel":
             raise Conflict("a venue output's language is set by the director, not a player")
@@ -137,6 +181,12 @@ class HubLanguages:
             raise Conflict(f"{name} has no live session in the '{language}' booth to put on air")
         seat.track.take(seat)
         return name
+
+    def floor_here(self, channel: str) -> bool:
+        """The channel's floor is live from a publisher of this process, not pulled from a
+        sibling worker or an upstream: where its booth sits (web/worker_proxy.py)."""
+        source = self._source(channel)
+        return source.live and not isinstance(source.publisher, RelayPull | None)
 
     def booths(self, channel: str, token: str | None) -> tuple[BoothSnapshot, ...]:
         """Who is connected and on air in ``channel``'s booths (for its interpreters,

@@ -7,6 +7,8 @@ every viewer of the session reads.
 
 from __future__ import annotations
 
+import math
+import time
 from datetime import datetime
 
 import aiohttp_jinja2
@@ -15,12 +17,17 @@ from aiohttp import web
 from config import Event, Session
 from signaling.captions.webvtt import render
 from signaling.errors import Forbidden
+from signaling.qa.limits import Rate, RateLimiter
 from signaling.records.airing import Airing
 from signaling.records.store import AiringStore
 from web.auth import require_grant
+from web.client import client_address
 from web.display_names import display_names
 from web.errors import http_error
-from web.keys import EVENT, HUB, ROUTING, STORE
+from web.keys import EVENT, HUB, ROUTING, SETTINGS, STORE
+
+# The export's per-address bucket (``[captions] export_burst``, ``exports_per_minute``).
+EXPORTS = web.AppKey("caption_exports", RateLimiter)
 
 # What the page calls each language it offers (the rest show their code).
 LANGUAGE_NAMES = {"zh": "中文", "en": "English", "ja": "日本語", "ko": "한국어", "ru": "Русский"}
@@ -69,9 +76,20 @@ def session_start(session: Session, airings: list[Airing]) -> tuple[datetime, st
     return session.start, "the scheduled start"
 
 
+def _spend_export(request: web.Request) -> None:
+    """429 with Retry-After when the client's address is past its export rate."""
+    if request.app[EXPORTS].check(client_address(request), time.monotonic()):
+        return
+    per_minute = request.app[SETTINGS].captions.exports_per_minute
+    refused = http_error(web.HTTPTooManyRequests, "Too many caption exports; wait a moment.")
+    refused.headers["Retry-After"] = str(math.ceil(60 / per_minute))
+    raise refused
+
+
 async def captions_vtt(request: web.Request) -> web.Response:
     event = request.app[EVENT]
     session = _session(request)
+    _spend_export(request)
     language = request.match_info["lang"]
     if language not in session.languages:
         spoken = ", ".join(session.languages)
@@ -94,5 +112,7 @@ async def captions_vtt(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    captions = app[SETTINGS].captions
+    app[EXPORTS] = RateLimiter(Rate(captions.export_burst, captions.exports_per_minute))
     app.router.add_get("/caption/{session}", caption_page, name="caption")
     app.router.add_get("/api/sessions/{session}/captions.{lang:[a-z0-9-]+}.vtt", captions_vtt)

@@ -23,6 +23,14 @@ def hub_options_for(settings: Settings) -> HubOptions:
             anonymous_per_address=Rate(
                 limits.anonymous_burst_per_address, limits.anonymous_per_address_per_minute
             ),
+            language_per_identity=Rate(
+                limits.language_burst_per_identity,
+                limits.language_changes_per_identity_per_minute,
+            ),
+            language_per_address=Rate(
+                limits.language_burst_per_address,
+                limits.language_changes_per_address_per_minute,
+            ),
             suspect_votes=limits.suspect_votes_per_address,
             suspect_window=float(limits.suspect_window_seconds),
         ),

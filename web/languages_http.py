@@ -5,7 +5,8 @@
   session URL (its secret) may, exactly as for its DELETE (RFC 9725 ownership).
 - ``POST /api/interpret/{channel}/{lang}/take`` (the taking interpreter's token): their
   own live session goes on air in that booth: 204.
-- ``GET /api/interpret/{channel}``: per language, who is connected and who is on air.
+- ``GET /api/interpret/{channel}``: per language, who is connected and who is on air, and
+  whether the floor is live where the answer comes from.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ async def get_booths(request: web.Request) -> web.Response:
         return web.json_response(
             {
                 "channel": channel,
+                # The floor's publisher is here (not a pull of it): with several workers
+                # the booth sits beside it, so an interpreter's page that is not listed
+                # while this is true has its session somewhere else.
+                "floor_live": hub.floor_here(channel),
                 "languages": [
                     {"language": b.language, "connected": list(b.connected), "on_air": b.on_air}
                     for b in found

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from config import Event, Settings
+from config import Event, MediaSettings, Settings, SettingsError, load_settings
 from signaling.auth import Grant, Role
 from signaling.hub import HubOptions
 from tests.helpers import local_settings
@@ -150,7 +150,9 @@ async def test_take_over_and_the_booth_list_are_for_interpreters(client: Client)
     for allowed in (interpreter(client, "ru"), bearer(client, Role.DIRECTOR)):
         response = await client.get(booth, headers=allowed)
         assert response.status == 200
-        assert await response.json() == {"channel": "gz-hall-1", "languages": []}
+        # No floor publisher here: floor_live false (an interpreter page stays put).
+        expected = {"channel": "gz-hall-1", "floor_live": False, "languages": []}
+        assert await response.json() == expected
 
 
 async def test_the_token_command_mints_an_interpreter(
@@ -193,3 +195,66 @@ async def test_the_interpret_page_shows_titles_in_the_readers_language(client: C
     assert ">Hall 1 - Summit Hall</span>" in english
     assert "1号厅 - 峰会厅" in chinese
     assert (await client.get("/interpret/nowhere")).status == 404
+
+
+@pytest.fixture
+async def tight(tmp_path: Path, reference_event: Event) -> AsyncIterator[Client]:
+    """A server whose booths hold 2 sessions and whose players switch 3 times at once."""
+    media = MediaSettings(
+        max_interpreters_per_booth=2, language_switch_burst=3, language_switches_per_minute=1
+    )
+    settings = local_settings(data_dir=tmp_path / "data", producer_secret=SECRET, media=media)
+    app = create_app(settings, reference_event)
+    async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as test_client:
+        yield test_client
+
+
+async def test_a_booth_takes_at_most_max_interpreters_per_booth_sessions(tight: Client) -> None:
+    # One token opening sessions without end (a leaked link, a page in a loop).
+    for _ in range(2):
+        assert await whip(tight, "?lang=ja", interpreter(tight, "ja")) == 201
+    refused = await tight.post(
+        "/whip/gz-hall-1?lang=ja", data=AUDIO_ONLY, headers=SDP | interpreter(tight, "ja")
+    )
+    assert refused.status == 503
+    assert "booth of gz-hall-1 has 2 interpreter sessions" in await refused.text()
+    assert int(refused.headers["Retry-After"]) > 0
+    # Another language's booth, or the same language on another channel, has its own room.
+    assert await whip(tight, "?lang=ko", interpreter(tight, "ko")) == 201
+    other = await tight.post(
+        "/whip/gz-hall-2?lang=ja",
+        data=AUDIO_ONLY,
+        headers=SDP | interpreter(tight, "ja", "gz-hall-2"),
+    )
+    assert other.status == 201, await other.text()
+
+
+async def test_a_player_switches_at_most_its_burst_then_per_minute(tight: Client) -> None:
+    operator = bearer(tight, Role.OPERATOR, venue="jp")
+    response = await tight.post("/whep/venue/jp", data=AUDIO_ONLY_PLAY, headers=SDP | operator)
+    assert response.status == 201, await response.text()
+    path = "/" + response.headers["Location"].split("/", 3)[3] + "/language"
+    body = {"Content-Type": "application/json"}
+    statuses = [
+        (await tight.post(path, data='{"lang": "ja"}', headers=body)).status for _ in range(4)
+    ]
+    # Each message in the burst is read (this one is a venue output's: 409); past it, 429.
+    assert statuses == [409, 409, 409, 429]
+    refused = await tight.post(path, data='{"lang": "ja"}', headers=body)
+    assert refused.status == 429
+    assert int(refused.headers["Retry-After"]) == 60
+
+
+def test_the_booth_and_switch_limits_are_settings(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("[media]\nmax_interpreters_per_booth = 3\nlanguage_switch_burst = 4\n")
+    environ = {"VENUEBRIDGE_MEDIA_LANGUAGE_SWITCHES_PER_MINUTE": "12"}
+    media = load_settings(path, environ).media
+    assert (media.max_interpreters_per_booth, media.language_switch_burst) == (3, 4)
+    assert media.language_switches_per_minute == 12
+    defaults = MediaSettings()
+    assert (defaults.max_interpreters_per_booth, defaults.language_switch_burst) == (8, 10)
+    assert defaults.language_switches_per_minute == 60
+    for key in ("MAX_INTERPRETERS_PER_BOOTH", "LANGUAGE_SWITCH_BURST"):
+        with pytest.raises(SettingsError, match=r"media\."):
+            load_settings(environ={f"VENUEBRIDGE_MEDIA_{key}": "0"})

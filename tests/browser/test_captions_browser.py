@@ -187,6 +187,20 @@ async def test_captions_over_the_projector_follow_the_session_on_air(
     print(json.dumps({"projector_captions_seconds": round(seconds[0], 3), "bound": BOUND}))
     assert seconds[0] < BOUND
     await console.screenshot(path=shots / "6-projector-captions.png")
+    # Three long lines stay on the picture's lower part (the crew drill saw them cover
+    # the console's small projector and spill above it).
+    long_lines = [f"Line {n}: a rather long sentence the speaker says on stage." for n in (1, 2)]
+    for line in long_lines:
+        await send_line(director, [console], line)
+    picture = await console.locator("#projector-box").bounding_box()
+    shown = await overlay.bounding_box()
+    assert picture is not None
+    assert shown is not None
+    assert shown["y"] >= picture["y"], (picture, shown)  # inside the picture
+    assert shown["y"] + shown["height"] <= picture["y"] + picture["height"]
+    assert shown["height"] <= picture["height"] / 2 + 1  # at most its lower half's height
+    await expect(overlay.locator(".caption-line").last).to_have_text(long_lines[-1])
+    await console.screenshot(path=shots / "6b-projector-captions-long.png")
     await console.click("#projector-captions-toggle")
     await expect(overlay).to_be_hidden()
     await desk.close()

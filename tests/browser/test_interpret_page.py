@@ -3,12 +3,14 @@ and hands over to a second interpreter with one click."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page
 
 from signaling.auth import Grant, Role
+from streaming.languages import BoothSeat
 from tests.helpers import eventually
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
 from tests.media_peers import needs_network
@@ -111,6 +113,85 @@ async def test_the_interpret_page_publishes_goes_on_air_and_hands_over(
     assert errors == []
 
 
+def _sessions_of(server: MediaServer, name: str) -> list[str]:
+    """The ids of ``name``'s interpreter sessions (WHIP ?lang=) on the server."""
+    return [
+        session.id
+        for session in server.hub._publishers.values()
+        if isinstance(session.source, BoothSeat) and session.source.name == name
+    ]
+
+
+async def test_the_interpreter_on_air_gets_the_air_back_after_a_drop(
+    media_server: MediaServer, browser: Browser
+) -> None:
+    """Kenji has taken over; his link drops (a server restart does this to everyone) and
+    Akiko, connected longest, is put on air meanwhile. Kenji's page comes back and takes
+    the air again by itself: the booth's choice outlives the drop."""
+    server = media_server
+    floor = await publish_tone(
+        server.http, f"{server.url}/whip/{CHANNEL}", PRODUCER_SECRET, FLOOR_HZ, video_luma=90
+    )
+    errors: list[str] = []
+    pages: list[Page] = []
+    try:
+        await eventually(lambda: server.hub.channel(CHANNEL).live, "the floor")
+        pages.append(await _open(browser, server, "Akiko Sato", errors))
+        await eventually(lambda: _booth(server)[1] == "Akiko Sato", "Akiko on air", 20)
+        kenji = await _open(browser, server, "Kenji Mori", errors)
+        pages.append(kenji)
+        await eventually(kenji.locator("#take").is_enabled, "Kenji's Take over button", 20)
+        await kenji.click("#take")
+        await eventually(lambda: _booth(server)[1] == "Kenji Mori", "Kenji on air")
+        await asyncio.sleep(1.5)  # his page has looked at the booth since
+        (dropped,) = _sessions_of(server, "Kenji Mori")
+        await server.hub.end(dropped)
+        await eventually(lambda: _booth(server)[1] == "Akiko Sato", "Akiko covers the gap", 10)
+        await eventually(
+            lambda: _sessions_of(server, "Kenji Mori") not in ([], [dropped]),
+            "Kenji's page reconnects",
+            40,
+        )
+        await eventually(lambda: _booth(server)[1] == "Kenji Mori", "Kenji on air again", 20)
+    finally:
+        for page in pages:
+            await page.close()
+        await floor.pc.close()
+    assert errors == []
+
+
+async def test_a_live_session_the_booth_does_not_list_publishes_again(
+    media_server: MediaServer, browser: Browser
+) -> None:
+    """With several workers a session can be left where the booth is not (the floor came
+    back on another worker): live, heard by nobody. Here the booth forgets Akiko's seat
+    while her session stays up; her page notices within a few polls, publishes again,
+    and, on air before, is on air again."""
+    server = media_server
+    floor = await publish_tone(
+        server.http, f"{server.url}/whip/{CHANNEL}", PRODUCER_SECRET, FLOOR_HZ, video_luma=90
+    )
+    errors: list[str] = []
+    akiko = None
+    try:
+        await eventually(lambda: server.hub.channel(CHANNEL).live, "the floor")
+        akiko = await _open(browser, server, "Akiko Sato", errors)
+        await eventually(lambda: _booth(server)[1] == "Akiko Sato", "Akiko on air", 20)
+        await asyncio.sleep(1.5)  # her page has seen herself on air
+        (stray,) = _sessions_of(server, "Akiko Sato")
+        seat = server.hub._publishers[stray].source
+        assert isinstance(seat, BoothSeat)
+        seat.track.left(seat)  # the booth no longer lists her; the session is still live
+        assert _booth(server) == ((), None)
+        await eventually(lambda: _booth(server) == (("Akiko Sato",), "Akiko Sato"), "back", 20)
+        assert _sessions_of(server, "Akiko Sato") not in ([], [stray])
+    finally:
+        if akiko is not None:
+            await akiko.close()
+        await floor.pc.close()
+    assert errors == []
+
+
 def _languages_of_players(server: MediaServer) -> list[str | None]:
     return [s.language for s in server.hub._subscribers.values() if s.label == f"channel:{CHANNEL}"]
 
@@ -143,7 +224,12 @@ async def test_the_watch_page_picks_an_audio_language_and_remembers_it(
         await eventually(lambda: _languages_of_players(server) == [None], "a floor player")
         await picker.select_option("en")
         await eventually(lambda: _languages_of_players(server) == ["en"], "the player on en")
-        assert await picker.get_attribute("data-state") == "sent"
+
+        # The server switches before the page has read its 204: wait for the page too.
+        async def sent() -> bool:
+            return await picker.get_attribute("data-state") == "sent"
+
+        await eventually(sent, "the page saw the 204")
         await page.screenshot(path=shots / "watch-audio-language.png")
         # A reload (a new session) keeps the choice.
         await page.reload()

@@ -4,6 +4,7 @@ command, and the WebVTT export read back by webvtt-py and compared with what was
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import io
 from datetime import datetime
@@ -11,10 +12,13 @@ from pathlib import Path
 
 import pytest
 import webvtt
+from aiohttp.test_utils import TestClient, TestServer
 
-from config import Event, Settings
+from config import Event, Settings, SettingsError, load_settings
+from config.caption_settings import CaptionSettings
 from signaling.captions.service import CaptionService
 from tests.control.support import Node
+from web.app import create_app
 from web.backends import open_backends
 from web.cli import main
 from web.keys import EVENT, HUB
@@ -110,3 +114,33 @@ async def test_token_command_mints_a_captioner(
     bare = ["token", "--role", "captioner", "--data-dir", str(data)]
     assert await asyncio.to_thread(main, bare) == 2
     assert "captioner token needs --session" in capsys.readouterr().err
+
+
+async def test_the_public_export_is_limited_per_address(
+    settings: Settings, reference_event: Event, tmp_path: Path
+) -> None:
+    """A stranger asking for the export without end (each one reads every line of the
+    session from the store) gets 429 past ``[captions] export_burst``; a bad session
+    name costs nothing."""
+    limited = dataclasses.replace(
+        settings, captions=CaptionSettings(export_burst=2, exports_per_minute=1)
+    )
+    app = create_app(limited, reference_event)
+    async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
+        url = f"/api/sessions/{SESSION}/captions.en.vtt"
+        assert [(await client.get(url)).status for _ in range(2)] == [200, 200]
+        refused = await client.get(url)
+        assert refused.status == 429
+        assert refused.headers["Retry-After"] == "60"
+        assert (await client.get("/api/sessions/no-such/captions.en.vtt")).status == 404
+
+
+def test_the_export_limits_are_settings(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("[captions]\nexport_burst = 5\n")
+    environ = {"VENUEBRIDGE_CAPTIONS_EXPORTS_PER_MINUTE": "7"}
+    captions = load_settings(path, environ).captions
+    assert (captions.export_burst, captions.exports_per_minute) == (5, 7)
+    assert (CaptionSettings().export_burst, CaptionSettings().exports_per_minute) == (20, 30)
+    with pytest.raises(SettingsError, match=r"captions\.exports_per_minute"):
+        load_settings(environ={"VENUEBRIDGE_CAPTIONS_EXPORTS_PER_MINUTE": "0"})

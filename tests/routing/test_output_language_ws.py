@@ -9,11 +9,12 @@ import io
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from config import Event, Settings
+from config import Event, Settings, SettingsError, load_settings
 from signaling.hub import HubOptions
 from signaling.protocol.budget import MessageRate
 from signaling.qa.limits import Limits, Rate
@@ -21,6 +22,7 @@ from streaming.ports import LanguageEvent
 from tests.control.support import Node
 from tests.helpers import eventually
 from tests.routing.test_restart_state import restart_settings, run_node
+from web.hub_options import hub_options_for
 from web.keys import INTERPRETING, MEDIA
 
 __all__ = ["restart_settings"]
@@ -164,3 +166,22 @@ async def test_interpreting_export_has_the_turns(node: Node) -> None:
         assert denied.status == status
     page = await node.http.get("/records", headers=headers)
     assert "Aiko Tanaka" in await page.text()
+
+
+def test_the_language_change_limits_are_settings(tmp_path: Path) -> None:
+    """Each ``[limits] language_...`` setting reaches the limiter the command uses."""
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        "[limits]\nlanguage_burst_per_identity = 4\n"
+        "language_changes_per_identity_per_minute = 9\nlanguage_burst_per_address = 11\n"
+    )
+    environ = {"VENUEBRIDGE_LIMITS_LANGUAGE_CHANGES_PER_ADDRESS_PER_MINUTE": "77"}
+    limits = hub_options_for(load_settings(path, environ)).limits
+    assert limits.language_per_identity == Rate(burst=4, per_minute=9)
+    assert limits.language_per_address == Rate(burst=11, per_minute=77)
+    # The defaults are the numbers docs/control-plane.md states: 10 at once, 30 a minute.
+    defaults = hub_options_for(Settings()).limits
+    assert defaults.language_per_identity == Rate(burst=10, per_minute=30)
+    assert defaults.language_per_address == Rate(burst=30, per_minute=120)
+    with pytest.raises(SettingsError, match=r"limits\.language_burst_per_identity"):
+        load_settings(environ={"VENUEBRIDGE_LIMITS_LANGUAGE_BURST_PER_IDENTITY": "0"})

@@ -45,6 +45,21 @@ let stream = null;
 /** @type {Booth | null} */
 let booth = null;
 let boothError = "";
+// On air when the voice link last went down: the server (restarted, or ending the old
+// session) puts whoever is connected on air meanwhile, so the page takes the air back
+// once its new session is in the booth, unless it was away longer than RECLAIM_MS.
+let onAirAtLastLook = false;
+/** @type {number | null} when the link dropped while on air */
+let reclaimSince = null;
+const RECLAIM_MS = 60_000;
+// Polls in a row in which the booth did not list this page's live session although the
+// answer came from where the floor plays. With several workers the booth sits beside the floor's publisher; a
+// session left on another worker (the floor came back elsewhere after a restart) is heard
+// by nobody there, so the page publishes again and lands beside the floor.
+let unlistedPolls = 0;
+// The booth's answer came from where the floor plays (not a worker with no floor).
+let floorHere = false;
+const UNLISTED_REPUBLISH = 4;
 
 const floor = new Link({
   kind: "play", endpoint: `/whep/${encodeURIComponent(channel)}`, video: floorAudio,
@@ -53,7 +68,13 @@ const floor = new Link({
 });
 const voice = new Link({
   kind: "publish", endpoint: "", stream: () => stream,
-  onState: (state, detail) => { renderLink(voiceStatus, state, detail, "voice_live"); render(); },
+  onState: (state, detail) => {
+    if (state !== "live" && onAirAtLastLook && voice.wanted && reclaimSince === null) {
+      reclaimSince = Date.now();
+    }
+    renderLink(voiceStatus, state, detail, "voice_live");
+    render();
+  },
 });
 
 /**
@@ -158,6 +179,8 @@ async function start() {
 }
 
 async function stop() {
+  reclaimSince = null;
+  onAirAtLastLook = false;
   await Promise.all([floor.stop(), voice.stop()]);
   if (stream) stream.getTracks().forEach((t) => t.stop());
   stream = null;
@@ -195,15 +218,46 @@ async function poll() {
         ? t("sign_in") : t("unavailable", { status: String(response.status) });
       booth = null;
     } else {
-      /** @type {{ languages: Booth[] }} */
+      /** @type {{ languages: Booth[], floor_live?: boolean }} */
       const body = await response.json();
       boothError = "";
+      floorHere = body.floor_live === true;
       booth = body.languages.find((b) => b.language === me.language) || null;
+      await reclaim();
+      await rejoinIfUnlisted();
     }
   } catch {
     boothError = t("unreachable");
   }
   render();
+}
+
+// Back after a drop that happened on air: on air again (one take-over, as a click would).
+async function reclaim() {
+  const mine = booth;
+  const back = voice.state === "live" && !!mine && mine.connected.includes(me.name);
+  if (reclaimSince !== null && back) {
+    const recent = Date.now() - reclaimSince <= RECLAIM_MS;
+    reclaimSince = null;
+    if (recent && mine && mine.on_air !== me.name) {
+      await takeOver();
+      return;
+    }
+  }
+  // Only while the booth lists this page's session: a session the server already
+  // ended (its page has not noticed yet) must not read as a hand-over to someone else.
+  if (back && mine) onAirAtLastLook = mine.on_air === me.name;
+}
+
+async function rejoinIfUnlisted() {
+  const listed = !!booth && booth.connected.includes(me.name);
+  const stray = voice.state === "live" && floorHere && !listed;
+  unlistedPolls = stray ? unlistedPolls + 1 : 0;
+  if (unlistedPolls < UNLISTED_REPUBLISH) return;
+  unlistedPolls = 0;
+  if (onAirAtLastLook && reclaimSince === null) reclaimSince = Date.now();
+  await voice.stop();
+  voice.start();
 }
 
 async function takeOver() {
