@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering bench-languages bench-remux bench-recording-index
+.PHONY: serve test bench bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering bench-languages bench-hls bench-remux bench-recording-index
 
 serve:
 	bash scripts/serve.sh
@@ -45,6 +45,10 @@ bench-languages:
 
 bench-steering:
 	flock /tmp/vb-heavy.lock bash scripts/netns.sh .venv/bin/python tests/bench/steering.py --rounds 100
+
+# HLS through nginx (proxy_cache): origin requests with and without the cache.
+bench-hls:
+	flock /tmp/vb-heavy.lock .venv/bin/python tests/bench/hls_cache.py --players 50 200 --seconds 20
 
 # What recording costs per second of media (depacketize + remux), against forwarding alone.
 bench-remux:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config.caption_settings import CaptionSettings, validate_captions
+from config.hls_settings import HlsSettings, validate_hls
 from config.recording_settings import RecordingSettings, validate_recording
 from config.setting_sections import (
     ControlLimits,
@@ -57,6 +58,7 @@ __all__ = [
     "ControlLimits",
     "FailoverSettings",
     "HealthSettings",
+    "HlsSettings",
     "IceSettings",
     "InviteSettings",
     "MediaSettings",
@@ -138,6 +140,7 @@ class Settings:
     node: NodeSettings = field(default_factory=NodeSettings)
     relay: RelaySettings = field(default_factory=RelaySettings)
     captions: CaptionSettings = field(default_factory=CaptionSettings)
+    hls: HlsSettings = field(default_factory=HlsSettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)
 
 
@@ -216,6 +219,11 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "captions.asr_model": parse_optional_path,
     "captions.asr_language": parse_optional_str,
     "captions.asr_channels": parse_str_tuple,
+    "hls.enabled": parse_bool,
+    **{f"hls.{name}": parse_int for name in ("window_segments", "max_segment_bytes")},
+    **{f"hls.{name}": parse_int for name in ("playlist_max_age", "segment_max_age")},
+    **{f"hls.{name}": parse_float for name in ("segment_seconds", "part_seconds")},
+    "hls.block_seconds": parse_float,
     "recording.programme": parse_bool,
     "recording.returns": parse_bool,
     "recording.directory": parse_optional_path,
@@ -238,6 +246,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "node": NodeSettings,
     "relay": RelaySettings,
     "captions": CaptionSettings,
+    "hls": HlsSettings,
     "recording": RecordingSettings,
 }
 
@@ -346,6 +355,7 @@ def _validate(settings: Settings) -> None:
     validate_node(settings.node)
     validate_relay(settings.relay)
     validate_captions(settings.captions)
+    validate_hls(settings.hls)
     validate_recording(settings.recording)
     validate_workers(settings)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what venuebridge needs into ./.venv (Python >= 3.11). With --dev, also the
-# test tools, the Debian packages the tests drive (Chromium, redis-server, coturn, Caddy)
-# and the pinned TypeScript (package-lock.json) that type-checks the pages' JavaScript.
+# test tools, the Debian packages the tests drive (Chromium, redis-server, coturn, Caddy,
+# nginx) and the pinned TypeScript (package-lock.json) that type-checks the pages' JavaScript.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,8 @@ if [ "${1:-}" = "--dev" ]; then
     # fonts-wqy-zenhei: a CJK font, so Chromium in the browser tests renders Chinese text.
     # nftables: the ICE-TCP browser test drops UDP in its network namespace.
     # caddy: the reverse proxy of docker/compose.yaml, run by tests/deploy/test_stack.py.
-    packages=(chromium redis-server coturn iproute2 nftables fonts-wqy-zenhei caddy)
+    # nginx: the HTTP cache (proxy_cache) the HLS cache test puts in front of the origin.
+    packages=(chromium redis-server coturn iproute2 nftables fonts-wqy-zenhei caddy nginx)
     missing=()
     for package in "${packages[@]}"; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

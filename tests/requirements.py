@@ -37,6 +37,10 @@ REQUIREMENTS: dict[str, tuple[Callable[[], bool], str]] = {
         lambda: shutil.which("caddy") is not None,
         "Caddy is not installed (scripts/setup.sh --dev installs it)",
     ),
+    "nginx": (
+        lambda: shutil.which("nginx") is not None or os.path.exists("/usr/sbin/nginx"),
+        "nginx is not installed (scripts/setup.sh --dev installs it)",
+    ),
     "nftables": (
         lambda: shutil.which("nft") is not None,
         "nftables (nft) is not installed (scripts/setup.sh --dev installs it)",

@@ -31,6 +31,7 @@ from signaling.hub import Hub, HubOptions
 from signaling.invites import InviteDesk, InviteLog, UseRecorder
 from signaling.rehearsal import RehearsalPlan, rehearsal_clock
 from signaling.store import EventStore
+from streaming.hls.channels import HlsChannels
 from streaming.hub import MediaHub
 from streaming.ice_ports import open_ice_ports
 from streaming.metrics import MediaCollector, UdpMuxCollector
@@ -41,6 +42,7 @@ from web import (
     captions_http,
     director_page,
     exports,
+    hls_http,
     hygiene,
     interpret_page,
     interpreting_api,
@@ -69,6 +71,7 @@ from web.adapters import (
 from web.backends import open_backends
 from web.captions_wiring import speech_captions
 from web.errors import error_pages, signaling_errors
+from web.hls_wiring import hls_packaging
 from web.hub_options import hub_options_for
 from web.hygiene import body_deadline
 from web.keys import (
@@ -148,6 +151,8 @@ def create_app(
     languages_http.setup(app)
     interpret_page.setup(app)
     recordings_http.setup(app)
+    # CMAF HLS of the programme channels, for the crowd behind an HTTP cache.
+    hls_http.setup(app, HlsChannels(settings.hls))
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
     return app
@@ -243,6 +248,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         await stack.enter_async_context(node_parts(app, backends, hub, media, directory))
         await stack.enter_async_context(speech_captions(app, hub, media, clock))
         await stack.enter_async_context(recording(app, media, clock))
+        await stack.enter_async_context(hls_packaging(app, media))
         yield
 
 

@@ -6,6 +6,7 @@ declare global {
   interface Window {
     vbPc?: RTCPeerConnection | null;
     vbPlayer?: import("../venue/link.js").Link;
+    vbHls?: import("../venue/hls_fallback.js").HlsFallback;
     vbConsole?: { projector: import("../venue/link.js").Link; returnFeed: import("../venue/link.js").Link; socket: import("./socket.js").ReconnectingSocket };
     vbInterpret?: { floor: import("../venue/link.js").Link; voice: import("../venue/link.js").Link };
     vbPublish?: { link: import("../venue/link.js").Link; socket: import("./socket.js").ReconnectingSocket };

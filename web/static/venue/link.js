@@ -63,6 +63,8 @@ export class Link {
     this.lastProgress = 0;
     /** @type {LinkState} */
     this.state = "idle";
+    /** HTTP status of the last refused offer (503: the node is full), 0 when none */
+    this.lastStatus = 0;
     /** @type {number} performance.now() of the next attempt while waiting to retry */
     this.retryAt = 0;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -174,6 +176,7 @@ export class Link {
     } catch (error) {
       if (attempt !== this.attempt || !this.wanted) return;
       const status = error instanceof ExchangeError ? error.status : 0;
+      this.lastStatus = status;
       // fetch() rejects with a TypeError when it cannot reach the server at all.
       const detail = error instanceof TypeError ? "the server is unreachable"
         : error instanceof Error ? error.message : String(error);

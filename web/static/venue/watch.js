@@ -12,6 +12,7 @@ import { browserZone, pageNow } from "../lib/time.js";
 import { isLost } from "../lib/onair.js";
 import { CaptionView } from "../lib/captions.js";
 import { pickAudioLanguage } from "./audio_language.js";
+import { HlsFallback } from "./hls_fallback.js";
 
 /** @typedef {import("../qa/client.js").Question} Question */
 /** @typedef {import("./schedule.js").ScheduleSession} ScheduleSession */
@@ -33,18 +34,41 @@ let sessions = [];
 const player = new Link({
   // `?region=eu` on the page: the player is steered to a node of that region.
   kind: "play", endpoint: withPageRegion(`/whep/${encodeURIComponent(channel)}`), video: byId("player", HTMLVideoElement),
-  onState: () => {
+  onState: (state, detail) => {
     window.vbPc = player.pc;
+    fallBackWhenWebRtcCannot(detail);
     showStatus();
   },
 });
+
+// ---- HLS when WebRTC cannot: the node is full (503 to the offer) or the connection
+// failed (UDP blocked). ?hls=1 asks for HLS from the start. #playback says which it is.
+/** @type {"" | "full" | "failed" | "asked"} why the page plays HLS ("": it plays WebRTC) */
+let hlsBecause = "";
+let hlsState = "starting";
+const hls = new HlsFallback(byId("player", HTMLVideoElement), channel, (state) => { hlsState = state; showStatus(); });
+/** @param {string} detail */
+function fallBackWhenWebRtcCannot(detail) {
+  if (hlsBecause) return;
+  if (player.lastStatus === 503) hlsBecause = "full";
+  else if (detail.startsWith("connection failed")) hlsBecause = "failed";
+  else return;
+  void player.stop();
+  void hls.start();
+}
 
 // Never "playing" or "not started" while the source is lost: the matrix says so, or the
 // channel is not live while its schedule says a session is on (a server that just
 // restarted does not know the source yet).
 function showStatus() {
+  const playback = byId("playback");
+  playback.dataset.mode = hlsBecause ? "hls" : "webrtc";
+  playback.dataset.because = hlsBecause;
+  playback.textContent = t(hlsBecause ? `playback_hls_${hlsBecause}` : "playback_webrtc");
+  /** @type {Record<string, string>} */
+  const hlsKeys = { starting: "connecting", playing: "live", error: "retrying" };
   /** @type {string} */
-  let key = player.state;
+  let key = hlsBecause ? hlsKeys[hlsState] || "connecting" : player.state;
   if (isLost(matrix, channel)) key = "lost";
   else if (player.state === "waiting" && scheduledNow()) key = "lost";
   byId("status").dataset.state = key;
@@ -64,7 +88,13 @@ function receiveRouting(frame) {
 }
 const audioLanguage = document.getElementById("audio-language");
 if (audioLanguage instanceof HTMLSelectElement) pickAudioLanguage(player, audioLanguage);
-player.start();
+if (new URLSearchParams(location.search).get("hls") === "1") {
+  hlsBecause = "asked";
+  void hls.start();
+} else {
+  player.start();
+}
+window.vbHls = hls;
 
 // ---- language switch
 byId("language").addEventListener("click", () => {

@@ -1,0 +1,80 @@
+"""Chromium plays a channel's HLS through the vendored hls.js on the viewer page, and the
+latency (wall clock now minus the playing frame's program date time) is printed."""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+from playwright.async_api import Browser
+
+from config import Event, Settings
+from tests.helpers import eventually
+from tests.hls_origin import live_origin
+
+CHANNEL = "gz-hall-1"
+H264_IN_MSE = "MediaSource.isTypeSupported('video/mp4; codecs=\"avc1.64001f\"')"
+
+
+async def _latencies(page, samples: int = 12) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
+    """Wall-clock latencies sampled every 0.5 s, and hls.js's own target latency."""
+    found = []
+    for _ in range(samples):
+        value = await page.evaluate("window.vbHls.latency()")
+        if value is not None:
+            found.append(float(value))
+        await page.wait_for_timeout(500)
+    target = await page.evaluate("window.vbHls.hls.targetLatency")
+    return found, float(target or 0)
+
+
+@pytest.mark.requires("chromium")
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("parts", [True, False], ids=["with-parts", "segments-only"])
+async def test_chromium_plays_hls_through_hlsjs(
+    browser: Browser, settings: Settings, reference_event: Event, parts: bool
+) -> None:
+    page = await browser.new_page()
+    assert await page.evaluate(H264_IN_MSE), "this Chromium cannot play H.264 in MSE"
+    # Fragments of half a second are parts; a writer that cuts only at keyframes (2 s
+    # GOPs) gives none, and the playlist has no EXT-X-PART.
+    gop, fragment = (1.0, 0.5) if parts else (2.0, 2.0)
+    async with live_origin(
+        settings, reference_event, CHANNEL, keyframe_seconds=gop, fragment_seconds=fragment
+    ) as origin:
+        await eventually(lambda: origin.frames > 3 * 30, "three seconds of media", within=20)
+        await page.goto(f"http://127.0.0.1:{origin.port}/watch/{CHANNEL}?hls=1")
+        playback = page.locator("#playback")
+        await eventually(
+            lambda: playback.get_attribute("data-mode"), "the page saying how it plays"
+        )
+        assert await playback.get_attribute("data-mode") == "hls"
+        assert "HLS" in (await playback.text_content() or "")
+
+        async def advancing() -> bool:
+            return bool(await page.evaluate("document.getElementById('player').currentTime > 2"))
+
+        await eventually(advancing, "the video playing past 2 s", within=30)
+        assert await page.locator("#status").get_attribute("data-state") == "live"
+        await page.wait_for_timeout(4000)  # let hls.js settle on its target latency
+        latencies, target = await _latencies(page)
+        listed_parts = "#EXT-X-PART:" in await page.evaluate(
+            f"fetch('/hls/{CHANNEL}/index.m3u8').then(r => r.text())"
+        )
+    assert listed_parts is parts
+    assert latencies, "hls.js never knew the playing date"
+    print(
+        json.dumps(
+            {
+                "hls_latency_seconds": {
+                    "parts": parts,
+                    "median": round(statistics.median(latencies), 2),
+                    "max": round(max(latencies), 2),
+                    "samples": len(latencies),
+                    "hlsjs_target": round(target, 2),
+                }
+            }
+        )
+    )
+    await page.close()
