@@ -204,7 +204,16 @@ async def test_one_pull_per_edge_keyframes_upstream_and_grace(cluster: Cluster) 
         before_publisher = asked[0]
         for _ in range(5):
             await asyncio.gather(*(send_picture_loss(v) for v in viewers["edge-a"]))
+
+        async def relay_asked() -> bool:
+            relays = (await cluster.streams(edges[0]))["relays"]
+            return bool(relays[0]["keyframe_requests_sent"] > before_relay)
+
+        # (The origin's HLS packager asks the publisher for keyframes too, so the relay's
+        # own count is what shows the PLIs went up.)
+        await eventually(relay_asked, "a PLI to go up the relay link")
         await eventually(lambda: asked[0] > before_publisher, "a PLI to reach the publisher")
+        await asyncio.sleep(0.3)  # any second request of the burst
         relay_now = (await cluster.streams(edges[0]))["relays"][0]["keyframe_requests_sent"]
         # 15 PLIs within a fraction of a second: one (at most two) go upstream.
         assert 1 <= relay_now - before_relay <= 2
