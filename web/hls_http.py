@@ -29,7 +29,7 @@ MAX_MSN_AHEAD = 2
 _FILE = re.compile(r"^(?:init-(\d{1,9})\.mp4|seg-(\d{1,12})\.m4s|part-(\d{1,12})\.(\d{1,4})\.m4s)$")
 
 
-def _programme_window(request: web.Request) -> HlsWindow:
+def programme_window(request: web.Request) -> HlsWindow:
     """The channel's window, or 404 (unknown, a return feed, or not packaged)."""
     channel = request.match_info["channel"]
     found = request.app[EVENT].channel(channel)
@@ -50,7 +50,7 @@ def _query_int(request: web.Request, name: str) -> int | None:
     return int(text)
 
 
-def _headers(settings: HlsSettings, immutable: bool, etag: str) -> dict[str, str]:
+def cache_headers(settings: HlsSettings, immutable: bool, etag: str) -> dict[str, str]:
     age = settings.segment_max_age if immutable else settings.playlist_max_age
     control = f"public, max-age={age}" + (", immutable" if immutable else "")
     return {
@@ -61,7 +61,7 @@ def _headers(settings: HlsSettings, immutable: bool, etag: str) -> dict[str, str
     }
 
 
-def _reply(
+def reply(
     request: web.Request, body: bytes, content_type: str, headers: dict[str, str]
 ) -> web.Response:
     # A cache revalidating (If-None-Match) gets a 304 with no body.
@@ -73,7 +73,7 @@ def _reply(
 async def get_playlist(request: web.Request) -> web.Response:
     channels = request.app[HLS]
     settings = channels.settings
-    window = _programme_window(request)
+    window = programme_window(request)
     msn = _query_int(request, "_HLS_msn")
     part = _query_int(request, "_HLS_part")
     if part is not None and msn is None:
@@ -86,18 +86,18 @@ async def get_playlist(request: web.Request) -> web.Response:
             raise web.HTTPServiceUnavailable(
                 text="that part did not appear in time", headers={"Retry-After": "1"}
             )
-        window = _programme_window(request)
+        window = programme_window(request)
     if not window.ready:
         raise web.HTTPNotFound(
             text="no segment yet", headers={"Cache-Control": "public, max-age=1"}
         )
     body = window.playlist().encode()
-    headers = _headers(settings, False, f'"{window.stream}-{window.version}"')
-    return _reply(request, body, PLAYLIST_TYPE, headers)
+    headers = cache_headers(settings, False, f'"{window.stream}-{window.version}"')
+    return reply(request, body, PLAYLIST_TYPE, headers)
 
 
 async def get_file(request: web.Request) -> web.Response:
-    window = _programme_window(request)
+    window = programme_window(request)
     name = request.match_info["name"]
     found = _FILE.match(name)
     if request.match_info["stream"] != window.stream or found is None:
@@ -116,8 +116,8 @@ async def get_file(request: web.Request) -> web.Response:
             text="no such HLS file", headers={"Cache-Control": "public, max-age=2"}
         )
     settings = request.app[HLS].settings
-    headers = _headers(settings, True, f'"{window.stream}-{name}"')
-    return _reply(request, data, MEDIA_TYPE, headers)
+    headers = cache_headers(settings, True, f'"{window.stream}-{name}"')
+    return reply(request, data, MEDIA_TYPE, headers)
 
 
 def setup(app: web.Application, channels: HlsChannels) -> None:

@@ -180,6 +180,15 @@ class HlsWindow:
         """Media in the segment being filled (0 when none is open)."""
         return self._open.duration if self._open is not None else 0.0
 
+    @property
+    def discontinuity_sequence(self) -> int:
+        """Discontinuities that scrolled out of the window (EXT-X-DISCONTINUITY-SEQUENCE)."""
+        return self._discontinuities
+
+    def closed_segments(self) -> list[Segment]:
+        """The finished segments in the window, oldest first (the subtitles mirror them)."""
+        return list(self._segments)
+
     def init(self, number: int) -> bytes | None:
         return self._inits.get(number)
 
@@ -251,7 +260,7 @@ class HlsWindow:
             if segment.init != shown_init:
                 lines.append(f'#EXT-X-MAP:URI="{prefix}init-{segment.init}.mp4"')
                 shown_init = segment.init
-            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_iso(segment.wall)}")
+            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{iso_time(segment.wall)}")
             if segment.msn in with_parts:
                 for part in segment.parts:
                     independent = ",INDEPENDENT=YES" if part.independent else ""
@@ -265,5 +274,6 @@ class HlsWindow:
         return "\n".join(lines) + "\n"
 
 
-def _iso(moment: datetime) -> str:
+def iso_time(moment: datetime) -> str:
+    """``moment`` as EXT-X-PROGRAM-DATE-TIME wants it (UTC, milliseconds, ``Z``)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
