@@ -86,10 +86,12 @@ def _language(request: web.Request, language: str) -> str:
 async def get_master(request: web.Request) -> web.Response:
     window = programme_window(request)
     found = _subtitles(request)
-    renditions = found.languages(request.match_info["channel"]) if found is not None else []
-    body = master_playlist(renditions).encode()
+    channel = request.match_info["channel"]
+    renditions = found.languages(channel) if found is not None else []
+    audio = request.app[HLS].audio_languages(channel)
+    body = master_playlist(renditions, audio).encode()
     settings = request.app[HLS].settings
-    tags = "-".join(r.language for r in renditions)
+    tags = "-".join([r.language for r in renditions] + ["audio", *audio])
     headers = cache_headers(settings, False, f'"{window.stream}-master-{tags}"')
     return reply(request, body, PLAYLIST_TYPE, headers)
 

@@ -1,4 +1,5 @@
-"""Captions as HLS WebVTT subtitles, and the master playlist that lists them. Pure.
+"""Captions as HLS WebVTT subtitles, and the master playlist that lists them (and the
+language audio renditions). Pure.
 
 The subtitle playlist of a language mirrors the video window: one ``.vtt`` per closed
 video segment, same media sequence number, duration, discontinuities and program date
@@ -16,6 +17,7 @@ layer never imports it: ``web/`` wires the two).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -23,6 +25,7 @@ from typing import Protocol
 from streaming.hls.window import HlsWindow, iso_time
 
 SUBTITLE_GROUP = "subs"
+AUDIO_GROUP = "audio"
 # The 90 kHz clock X-TIMESTAMP-MAP counts in; it wraps at 2**33 like MPEG-TS.
 MPEGTS_HZ = 90_000
 MPEGTS_WRAP = 2**33
@@ -59,9 +62,23 @@ class CaptionLines(Protocol):
         ...
 
 
-def master_playlist(subtitles: list[Rendition], media_uri: str = "index.m3u8") -> str:
-    """One video variant (the media playlist) with a SUBTITLES group of every language."""
+def master_playlist(
+    subtitles: list[Rendition], audio: Sequence[str] = (), media_uri: str = "index.m3u8"
+) -> str:
+    """One video variant (the media playlist) with a SUBTITLES group of every caption
+    language and, when a language is live, an AUDIO group: the floor (the variant's own
+    audio, so no URI) and each language's audio-only playlist."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    if audio:
+        lines.append(
+            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",NAME="Floor",'
+            "DEFAULT=YES,AUTOSELECT=YES"
+        )
+    for language in audio:
+        lines.append(
+            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",LANGUAGE="{language}",'
+            f'NAME="{language}",DEFAULT=NO,AUTOSELECT=YES,URI="audio-{language}.m3u8"'
+        )
     for index, rendition in enumerate(subtitles):
         default = "YES" if index == 0 else "NO"
         lines.append(
@@ -72,6 +89,8 @@ def master_playlist(subtitles: list[Rendition], media_uri: str = "index.m3u8") -
         )
     # The bandwidth is a nominal figure: one variant, so a player never chooses by it.
     attributes = "BANDWIDTH=2000000"
+    if audio:
+        attributes += f',AUDIO="{AUDIO_GROUP}"'
     if subtitles:
         attributes += f',SUBTITLES="{SUBTITLE_GROUP}"'
     lines += [f"#EXT-X-STREAM-INF:{attributes}", media_uri]

@@ -62,9 +62,11 @@ class Segment:
 class HlsWindow:
     """The init segments, the last segments and the one being filled, of one channel."""
 
-    def __init__(self, settings: HlsSettings, stream: str | None = None) -> None:
+    def __init__(self, settings: HlsSettings, stream: str | None = None, folder: str = "") -> None:
         self.settings = settings
         self.stream = stream or secrets.token_hex(6)
+        # Where the playlist's file names live, relative to it ("" or "audio-ja/").
+        self.folder = folder
         self._inits: dict[int, bytes] = {}
         self._init = 0
         self._segments: deque[Segment] = deque()
@@ -233,7 +235,7 @@ class HlsWindow:
     def playlist(self) -> str:
         """The media playlist (LL-HLS tags when parts are enabled)."""
         parts = self.parts_enabled
-        prefix = f"{self.stream}/"
+        prefix = f"{self.folder}{self.stream}/"
         lines = [
             "#EXTM3U",
             "#EXT-X-VERSION:9" if parts else "#EXT-X-VERSION:7",

@@ -52,3 +52,14 @@ def test_master_lists_each_language_and_the_video_variant() -> None:
     assert master.media[1].name == "Chinese 'zh'"
     assert master.playlists[0].stream_info.subtitles == "subs"
     assert "SUBTITLES" not in master_playlist([])
+
+
+def test_master_with_live_languages_has_an_audio_group_the_variant_names() -> None:
+    master = m3u8.loads(master_playlist([], ["ja", "ru"]))
+    assert [(m.type, m.language, m.default, m.uri) for m in master.media] == [
+        ("AUDIO", None, "YES", None),
+        ("AUDIO", "ja", "NO", "audio-ja.m3u8"),
+        ("AUDIO", "ru", "NO", "audio-ru.m3u8"),
+    ]
+    assert master.playlists[0].stream_info.audio == "audio"
+    assert master.playlists[0].stream_info.subtitles is None
