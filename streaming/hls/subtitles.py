@@ -79,12 +79,13 @@ def master_playlist(
             f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{AUDIO_GROUP}",LANGUAGE="{language}",'
             f'NAME="{language}",DEFAULT=NO,AUTOSELECT=YES,URI="audio-{language}.m3u8"'
         )
-    for index, rendition in enumerate(subtitles):
-        default = "YES" if index == 0 else "NO"
+    # No subtitle track is DEFAULT: the viewer page shows captions in a box of its own, so
+    # a player shows subtitles only when someone picks a language.
+    for rendition in subtitles:
         lines.append(
             f'#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="{SUBTITLE_GROUP}",'
             f'LANGUAGE="{rendition.language}",NAME="{_quoted(rendition.name)}",'
-            f"DEFAULT={default},AUTOSELECT=YES,"
+            "DEFAULT=NO,AUTOSELECT=YES,"
             f'URI="subs-{rendition.language}.m3u8"'
         )
     # The bandwidth is a nominal figure: one variant, so a player never chooses by it.

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import statistics
+from datetime import UTC, datetime
 
 import pytest
 from playwright.async_api import Browser
 
 from config import Event, Settings
+from config.schedule import session_on_channel
 from tests.helpers import eventually
 from tests.hls_origin import live_origin
+from web.keys import HUB
 
 CHANNEL = "gz-hall-1"
 H264_IN_MSE = "MediaSource.isTypeSupported('video/mp4; codecs=\"avc1.64001f\"')"
@@ -77,4 +80,59 @@ async def test_chromium_plays_hls_through_hlsjs(
             }
         )
     )
+    await page.close()
+
+
+@pytest.mark.requires("chromium")
+@pytest.mark.timeout(120)
+async def test_hlsjs_shows_typed_captions_as_a_subtitle_track(
+    browser: Browser, settings: Settings, reference_event: Event
+) -> None:
+    """The page plays master.m3u8; hls.js lists the session's caption languages as
+    subtitle tracks, and a typed line becomes a cue of the chosen track's text track."""
+    page = await browser.new_page()
+    async with live_origin(settings, reference_event, CHANNEL) as origin:
+        assert origin.app is not None
+        now = session_on_channel(reference_event, CHANNEL, datetime.now(UTC)).session
+        assert now is not None
+        language = now.languages[0]
+        captions = origin.app[HUB].captions
+        await eventually(lambda: origin.frames > 3 * 30, "three seconds of media", within=20)
+        await page.goto(f"http://127.0.0.1:{origin.port}/watch/{CHANNEL}?hls=1")
+
+        async def playing() -> bool:
+            return bool(await page.evaluate("document.getElementById('player').currentTime > 1"))
+
+        await eventually(playing, "the video playing", within=30)
+        tracks = await page.evaluate("window.vbHls.hls.subtitleTracks.map(t => t.lang)")
+        assert tracks == list(now.languages)
+        await page.evaluate(
+            f"window.vbHls.hls.subtitleDisplay = true;"
+            f"window.vbHls.hls.subtitleTrack = {tracks.index(language)}"
+        )
+        said = "Welcome to the hall"
+        for _ in range(6):  # a line a second, so one lands in each new segment
+            await captions.heard(now.id, language, said, "captioner")
+            await page.wait_for_timeout(1000)
+
+        async def cue_shown() -> bool:
+            return bool(
+                await page.evaluate(
+                    """(said) => [...document.getElementById('player').textTracks]
+                    .some(t => t.cues && [...t.cues].some(c => c.text === said))""",
+                    said,
+                )
+            )
+
+        await eventually(cue_shown, "the typed line as a cue", within=20)
+        # The cue sits near the playing position: the timestamp map placed it.
+        gap = await page.evaluate(
+            """(said) => { const v = document.getElementById('player');
+            const cues = [...v.textTracks].flatMap(t => t.cues ? [...t.cues] : [])
+              .filter(c => c.text === said);
+            return Math.min(...cues.map(c => Math.abs(c.startTime - v.currentTime))); }""",
+            said,
+        )
+    print(json.dumps({"hls_subtitle_cue_gap_seconds": round(float(gap), 2)}))
+    assert gap < 15, "the cues are on the video's timeline"
     await page.close()

@@ -46,7 +46,7 @@ def test_master_lists_each_language_and_the_video_variant() -> None:
     text = master_playlist([Rendition("en", "en"), Rendition("zh", 'Chinese "zh"')])
     master = m3u8.loads(text)
     assert [(m.language, m.default, m.uri) for m in master.media] == [
-        ("en", "YES", "subs-en.m3u8"),
+        ("en", "NO", "subs-en.m3u8"),
         ("zh", "NO", "subs-zh.m3u8"),
     ]
     assert master.media[1].name == "Chinese 'zh'"
