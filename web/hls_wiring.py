@@ -27,12 +27,13 @@ async def hls_packaging(app: web.Application, media: MediaHub) -> AsyncIterator[
         yield
         return
     programme = [c.id for c in app[EVENT].channels if c.kind is ChannelKind.PROGRAMME]
+    # Each language an interpreter goes on air in becomes an audio rendition, on the
+    # video's timeline (a new video container starts a new audio one).
+    audio = app[HLS_AUDIO] = AudioRenditions(channels, programme, media.language_feed)
     packager = app[HLS_PACKAGER] = HlsPackager(
-        channels, programme, media.channel_feed, media.video_codec
+        channels, programme, media.channel_feed, media.video_codec, audio.video_restarted
     )
     packager.start()
-    # Each language an interpreter goes on air in becomes an audio rendition.
-    audio = app[HLS_AUDIO] = AudioRenditions(channels, programme, media.language_feed)
     media.add_language_listener(audio)
     for channel in programme:
         for language in media.live_languages(channel):

@@ -187,6 +187,12 @@ class HlsWindow:
         """Discontinuities that scrolled out of the window (EXT-X-DISCONTINUITY-SEQUENCE)."""
         return self._discontinuities
 
+    def latest_segment(self) -> Segment | None:
+        """The segment being filled, else the last closed one (None before any)."""
+        if self._open is not None:
+            return self._open
+        return self._segments[-1] if self._segments else None
+
     def closed_segments(self) -> list[Segment]:
         """The finished segments in the window, oldest first (the subtitles mirror them)."""
         return list(self._segments)

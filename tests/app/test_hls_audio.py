@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import av
 import m3u8
@@ -28,12 +28,14 @@ class Publisher:
         """Audio only: nothing to ask for."""
 
 
-def _video(client: Client, seconds: float) -> None:
+def _video(client: Client, seconds: float, ago: float = 0.0) -> None:
+    """``seconds`` of video whose media time 0 was ``ago`` seconds before now."""
     channels = client.app[HLS]
     window = channels.open(CHANNEL)
+    zero = datetime.now(UTC) - timedelta(seconds=ago)
 
-    def on_fragment(*fragment) -> None:  # type: ignore[no-untyped-def]
-        window.on_fragment(*fragment)
+    def on_fragment(data: bytes, start: float, duration: float, key: bool, _: datetime) -> None:
+        window.on_fragment(data, start, duration, key, zero + timedelta(seconds=start))
         channels.changed(CHANNEL)
 
     source = FragmentSource(window.on_init, on_fragment)
@@ -55,7 +57,9 @@ async def _interpret(booth: ChannelSource, seconds: float) -> None:
 
 
 async def test_a_live_language_is_an_audio_rendition_of_opus(client: Client) -> None:
-    _video(client, 7)
+    # The video has run 100 s when the interpreter starts: the audio's media time is the
+    # video's, so it starts near 100 s, not at 0.
+    _video(client, 7, ago=100.0)
     booth = ChannelSource(f"{CHANNEL}-ja", lambda: 0.0)
     renditions = AudioRenditions(client.app[HLS], [CHANNEL], lambda channel, language: booth)
     renditions.language_changed(LanguageEvent(CHANNEL, "ja", "interpreter", datetime.now(UTC)))
@@ -90,7 +94,11 @@ async def test_a_live_language_is_an_audio_rendition_of_opus(client: Client) -> 
             [stream] = container.streams
             assert stream.type == "audio"
             assert stream.codec_context.name == "opus"
-            samples = sum(frame.samples for frame in container.decode(stream))
+            frames = list(container.decode(stream))
+            samples = sum(frame.samples for frame in frames)
+        first = frames[0].time
+        assert first is not None
+        assert 99.0 <= first <= 102.0, f"audio starts at {first} s of the video's timeline"
         assert samples >= 48000 * sum(s.duration for s in closed) * 0.95
     finally:
         await renditions.aclose()
