@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth (and what the README and CI call).
-.PHONY: serve test bench bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering bench-languages bench-hls bench-remux
+.PHONY: serve test bench bench-media bench-scaling bench-qa bench-relay bench-bitrates bench-regions bench-link-repair bench-steering bench-languages bench-hls bench-remux bench-recording-index
 
 serve:
 	bash scripts/serve.sh
@@ -53,3 +53,7 @@ bench-hls:
 # What recording costs per second of media (depacketize + remux), against forwarding alone.
 bench-remux:
 	flock /tmp/vb-heavy.lock .venv/bin/python tests/bench/remux.py --seconds 10
+
+# Reading the recording index as /records and the player do (tests/bench/recording_index.py).
+bench-recording-index:
+	.venv/bin/python tests/bench/recording_index.py

@@ -188,6 +188,11 @@ class HubLanguages:
         source = self._source(channel)
         return source.live and not isinstance(source.publisher, RelayPull | None)
 
+    def pulled_here(self, channel: str) -> bool:
+        """The channel's floor comes over a relay link (from an upstream node or a sibling
+        worker): its origin records it, so this process does not (``streaming/recorder``)."""
+        return isinstance(self._source(channel).publisher, RelayPull)
+
     def booths(self, channel: str, token: str | None) -> tuple[BoothSnapshot, ...]:
         """Who is connected and on air in ``channel``'s booths (for its interpreters,
         producers and directors)."""

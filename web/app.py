@@ -57,6 +57,7 @@ from web import (
     page_language,
     pages,
     qa_pages,
+    recordings_http,
     records_api,
     routing_api,
     tokens_api,
@@ -151,6 +152,7 @@ def create_app(
     captions_http.setup(app)
     languages_http.setup(app)
     interpret_page.setup(app)
+    recordings_http.setup(app)
     # CMAF HLS of the programme channels, for the crowd behind an HTTP cache.
     hls_subtitles.setup(app, settings.hls)
     hls_http.setup(app, HlsChannels(settings.hls))

@@ -1,5 +1,5 @@
 """The ``venuebridge`` command line: serve, check, schedule, report, imports; token and revoke
-(web/cli_token.py), doctor (web/doctor/)."""
+(web/cli_token.py), recordings (web/cli_recordings.py), doctor (web/doctor/)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from signaling.files import private_dir
 from signaling.records.airing import Airing
 from signaling.records.report import airing_row, terminal_report, to_csv
 from signaling.records.store import AiringStore
-from web import cli_token
+from web import cli_recordings, cli_token
 from web.app import create_app, version
 from web.backends import NoServerHere, open_existing_store, store_exists, without_password
 from web.cli_common import (
@@ -277,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.set_defaults(run=cmd_import_schedule)
 
     cli_token.add_commands(commands)
+    cli_recordings.add_commands(commands)
     doctor_command.add_command(commands)
     return parser
 

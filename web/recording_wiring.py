@@ -65,7 +65,13 @@ async def recording(app: web.Application, media: MediaHub, clock: Clock) -> Asyn
         return
     recorder = app[RECORDER] = Recorder(
         channels,
-        MediaSide(media.channel_feed, media.language_feed, media.live_languages, media.video_codec),
+        MediaSide(
+            media.channel_feed,
+            media.language_feed,
+            media.live_languages,
+            media.video_codec,
+            media.pulled_here,
+        ),
         settings.recording,
         directory,
         index,

@@ -25,6 +25,7 @@ from signaling.records.store import AiringStore
 from signaling.records.timeline import WIDTH, venue_timeline
 from web.auth import require_director
 from web.keys import CLOCK, EVENT, INTERPRETING, ROUTING, STORE
+from web.recording_links import RecordingLinks
 
 
 def _require_director(request: web.Request) -> Grant:
@@ -52,8 +53,11 @@ async def intervals_of(request: web.Request) -> list[OnAir]:
 async def get_records_json(request: web.Request) -> web.Response:
     _require_director(request)
     event = request.app[EVENT]
+    links = await RecordingLinks.read(request)
     rows = [
-        airing_row(event, a) | {"off_air": off_air_json(a), "languages": languages_json(a)}
+        airing_row(event, a)
+        | {"off_air": off_air_json(a), "languages": languages_json(a)}
+        | links.json_fields(a)
         for a in await airings_of(request)
     ]
     return web.json_response({"event": event.id, "airings": rows})
@@ -62,7 +66,8 @@ async def get_records_json(request: web.Request) -> web.Response:
 async def get_records_csv(request: web.Request) -> web.Response:
     _require_director(request)
     event = request.app[EVENT]
-    rows = [airing_row(event, a) for a in await airings_of(request)]
+    links = await RecordingLinks.read(request)
+    rows = [airing_row(event, a) | links.csv_fields(a) for a in await airings_of(request)]
     return web.Response(
         text=to_csv(rows),
         content_type="text/csv",
@@ -77,6 +82,7 @@ async def records_page(request: web.Request) -> dict[str, Any]:
     event = request.app[EVENT]
     airings = await airings_of(request)
     now = request.app[CLOCK].now()
+    links = await RecordingLinks.read(request)
     cells: dict[tuple[str, str], list[Airing]] = {}
     for airing in airings:
         cells.setdefault((airing.session, airing.venue), []).append(airing)
@@ -99,6 +105,7 @@ async def records_page(request: web.Request) -> dict[str, Any]:
         "part_labels": {p.value: p.label for p in Part},
         "width": WIDTH,
         "count": len(airings),
+        "played": {a.id: url for a in airings if (url := links.player_path(a))},
     }
 
 

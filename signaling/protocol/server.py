@@ -236,6 +236,8 @@ class ChannelHealth(msgspec.Struct, frozen=True, kw_only=True):
     backup_ready: bool
     # Language -> the interpreter on air in that booth now (no key: nobody, the floor).
     interpreters: dict[str, str] = msgspec.field(default_factory=dict)
+    # The language the floor speaks now (the session's first); None: not known.
+    floor_language: str | None = None
 
 
 class Routing(ServerFrame, frozen=True, kw_only=True, tag="routing"):

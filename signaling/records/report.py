@@ -46,6 +46,10 @@ CSV_COLUMNS = (
     "questions_asked",
     "questions_answered",
     "note",
+    # Filled by the web layer from the recording index (web/recording_links.py).
+    "player_url",
+    "recorded_seconds",
+    "recordings",
 )
 
 

@@ -27,6 +27,7 @@ from signaling.routing.persisted import (
     restore_routing,
     routing_state,
 )
+from signaling.routing.plan import session_on_channel
 from signaling.routing.ports import AiringSink, Booths, Homes, QuestionCounts
 from signaling.routing.router import Route, Router
 
@@ -356,6 +357,7 @@ class RoutingService:
                     source="primary" if is_live else None,
                     backup_ready=False,
                     interpreters=booths.get(channel_id, {}),
+                    floor_language=self._floor_language(channel_id, now),
                 )
             else:
                 channels[channel_id] = ChannelHealth(
@@ -364,8 +366,20 @@ class RoutingService:
                     source=health.source,
                     backup_ready=health.backup_ready,
                     interpreters=booths.get(channel_id, {}),
+                    floor_language=self._floor_language(channel_id, now),
                 )
         return Routing(venues=venues, channels=channels)
+
+    def _floor_language(self, channel_id: str, now: datetime) -> str | None:
+        """What the floor speaks on ``channel_id`` now: the first language of its session
+        on air, else its venue's language (a return feed speaks its room's)."""
+        event = self.router.event
+        session = session_on_channel(event, channel_id, now, timedelta(0))
+        if session is not None:
+            return session.languages[0]
+        channel = event.channel(channel_id)
+        venue = event.venue(channel.venue) if channel is not None else None
+        return venue.language if venue is not None else None
 
     def matrix(self) -> dict[str, Any]:
         """The same matrix as plain JSON values (for ``GET /api/routing``)."""

@@ -42,6 +42,10 @@ class MediaSide:
     language_feed: Callable[[str, str], Feed]
     live_languages: Callable[[str], tuple[str, ...]]
     video_codec: str
+    # The channel is pulled over a relay link here: its origin records it. Recording a
+    # pull would write a second copy and, by reading its language tracks, keep their
+    # pulls alive with nobody listening.
+    pulled: Callable[[str], bool] = lambda channel: False
 
 
 @dataclass(slots=True)
@@ -190,6 +194,10 @@ class Recorder:
         return False
 
     async def _check(self, channel: str, now: float) -> None:
+        if self._media.pulled(channel):
+            if channel in self._channels:
+                await self._stop(channel, "relayed")
+            return
         languages = self._media.live_languages(channel) if self._settings.languages else ()
         found = self._channels.get(channel)
         if found is not None and found.languages != languages:

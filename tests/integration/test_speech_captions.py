@@ -20,6 +20,7 @@ from aiohttp import web
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
 from config import Event
+from config.recording_settings import RecordingSettings
 from signaling.captions.speech import Recognizer
 from streaming.source import ChannelSource
 from tests.control.support import WsClient
@@ -170,7 +171,10 @@ async def test_a_channels_audio_becomes_caption_lines(served: Served) -> None:
 async def test_nothing_is_decoded_without_a_recognizer(
     tmp_path: Path, reference_event: Event
 ) -> None:
-    settings = local_settings(data_dir=tmp_path / "data")
+    # The recorder reads every channel too (remuxing, never decoding): off here, so any
+    # reader left on a source would be a decoder.
+    recording = RecordingSettings(programme=False, returns=False)
+    settings = local_settings(data_dir=tmp_path / "data", recording=recording)
     app = create_app(settings, reference_event)
     server = await start_server(app, settings, host="127.0.0.1", port=0)
     try:

@@ -33,6 +33,7 @@ async def test_a_lost_source_is_pushed_to_watchers(node: Node) -> None:
         "source": "primary",
         "backup_ready": True,
         "interpreters": {},
+        "floor_language": "zh",
     }
     adapter.source_changed(SourceEvent("gz-hall-1", "live", "backup", False, at))
     await eventually(lambda: hall_1()["source"] == "backup", "the backup on air pushed")

@@ -210,3 +210,17 @@ async def test_the_matrix_names_who_is_on_air_in_each_booth(reference_event: Eve
     await service.booths_changed()  # the recorder says a booth changed: announced
     assert announced[-1]["channels"]["gz-hall-1"]["interpreters"] == {"ja": "Akiko Sato"}
     assert announced[-1]["channels"]["gz-hall-2"]["interpreters"] == {}
+
+
+async def test_the_matrix_says_what_the_floor_speaks_on_each_channel(
+    reference_event: Event,
+) -> None:
+    """A venue whose language is the floor's hears the floor, not "no interpreter"."""
+    service, clock, _, _, _ = make(reference_event, MemoryValues())
+    channels = service.matrix()["channels"]
+    # Before the opening: a hall speaks its venue's language, a return feed its room's.
+    assert channels["gz-hall-1"]["floor_language"] == "zh"
+    assert channels["us-return"]["floor_language"] == "en"
+    # The Tokyo exchange on the Japan return feed is held in Japanese.
+    clock.set(datetime(2018, 12, 21, 15, 30, tzinfo=ZoneInfo("Asia/Tokyo")))
+    assert service.matrix()["channels"]["jp-return"]["floor_language"] == "ja"

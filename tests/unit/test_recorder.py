@@ -52,6 +52,7 @@ class Channel:
         self.audio = RtpMaker("audio/opus", 48000, epoch)
         self.frames = 0
         self.languages = languages
+        self.pulled = False  # the channel arrives over a relay link
         self.booths = {lang: ChannelSource(f"{name}-{lang}", clock) for lang in languages}
         self.booth_audio = {
             lang: RtpMaker("audio/opus", 48000, booth.attach_publisher(Publisher()))
@@ -65,7 +66,9 @@ class Channel:
         def language_feed(channel: str, language: str) -> Feed:
             return self.booths[language]
 
-        return MediaSide(feed, language_feed, lambda channel: self.languages, "H264")
+        return MediaSide(
+            feed, language_feed, lambda channel: self.languages, "H264", lambda _: self.pulled
+        )
 
     def second(self) -> None:
         """One second of video (30 fps, a keyframe first) and audio, in arrival order."""
@@ -174,6 +177,29 @@ async def test_live_interpretations_are_extra_audio_tracks(tmp_path: Path) -> No
         assert container.streams.audio[0].metadata.get("handler_name") == "floor"
         samples = sum(f.samples for f in container.decode(audio=1))
     assert samples >= 1.5 * 48000
+
+
+async def test_a_pulled_channel_is_left_to_its_origin(tmp_path: Path) -> None:
+    """A channel that arrives over a relay link is not recorded again, and no reader of
+    its language tracks is left attached (that would keep their pulls alive)."""
+    clock = Clock()
+    channel = Channel("gz-hall-1", clock, languages=("ja",))
+    recorder, index = recorder_for(channel, tmp_path / "rec", [None])
+    await recorder.tick()
+    channel.second()
+    await _settle()
+    assert channel.booths["ja"].consumer_count == 1
+    channel.pulled = True  # the floor now comes from another node
+    await recorder.tick()
+    await _settle()
+    assert channel.source.consumer_count == 0
+    assert channel.booths["ja"].consumer_count == 0
+    [entry] = index.files("gz-hall-1")
+    assert entry.end_reason == "relayed"
+    channel.second()
+    await recorder.tick()
+    await recorder.aclose()
+    assert len(index.files("gz-hall-1")) == 1
 
 
 async def test_idle_close_ends_the_file_when_the_publisher_left(tmp_path: Path) -> None:

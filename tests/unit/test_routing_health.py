@@ -79,6 +79,7 @@ async def test_source_loss_shows_in_the_matrix_and_the_record(reference_event: E
         "source": "primary",
         "backup_ready": True,
         "interpreters": {},
+        "floor_language": "zh",
     }
     assert venue(matrix, "jp")["slate"] is True
     assert venue(matrix, "jp")["off_air_since"] == lost_at.isoformat()

@@ -179,6 +179,7 @@ CASES: list[tuple[ServerFrame, str]] = [
                     source="primary",
                     backup_ready=True,
                     interpreters={"ja": "Akiko Sato"},
+                    floor_language="zh",
                 ),
                 "jp-return": s.ChannelHealth(
                     state="idle", since=None, source=None, backup_ready=False
@@ -191,9 +192,9 @@ CASES: list[tuple[ServerFrame, str]] = [
         '"on_air_since":null,"slate":true,"off_air_since":"2018-12-21T08:57:00+08:00",'
         '"home":"edge-jp","home_up":false,"language":"ko"}],'
         '"channels":{"gz-hall-1":{"state":"lost","since":"2018-12-21T08:57:00+08:00",'
-        '"source":"primary","backup_ready":true,"interpreters":{"ja":"Akiko Sato"}},'
-        '"jp-return":{"state":"idle","since":null,"source":null,"backup_ready":false,'
-        '"interpreters":{}}}}',
+        '"source":"primary","backup_ready":true,"interpreters":{"ja":"Akiko Sato"},'
+        '"floor_language":"zh"},"jp-return":{"state":"idle","since":null,"source":null,'
+        '"backup_ready":false,"interpreters":{},"floor_language":null}}}',
     ),
     (
         s.SourceAck(of="use_source", channel="gz-hall-1", source="backup"),

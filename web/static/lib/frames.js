@@ -34,6 +34,7 @@
  * @property {"primary" | "backup" | null} source which publisher feeds the outputs now
  * @property {boolean} backup_ready a live backup publisher is connected
  * @property {Record<string, string>} [interpreters] language -> the interpreter on air now
+ * @property {string | null} [floor_language] the language the floor speaks now
  */
 
 /**

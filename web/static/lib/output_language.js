@@ -30,6 +30,7 @@ export function heardNote(frame, row) {
   if (!channel) return "";
   if (!row.language) return "the floor";
   const health = frame.channels ? frame.channels[channel] : undefined;
+  if (health && health.floor_language === row.language) return "the floor";
   const name = health && health.interpreters ? health.interpreters[row.language] : undefined;
   return name ? `${name} on air` : `no ${row.language} interpreter on air: the floor is heard`;
 }
