@@ -28,6 +28,8 @@ class LiveOrigin:
     requests: Counter[str] = field(default_factory=Counter)
     # Media time (s) -> wall time the frame was made, for latency.
     frames: int = 0
+    # The running app (its hub, for tests that type captions).
+    app: web.Application | None = None
 
     @property
     def playlist_url(self) -> str:
@@ -54,7 +56,7 @@ async def live_origin(
 ) -> AsyncIterator[LiveOrigin]:
     """Fragments as long as the keyframe interval are no parts: segments only."""
     app = create_app(settings, event)
-    origin = LiveOrigin(0, channel)
+    origin = LiveOrigin(0, channel, app=app)
 
     async def count(request: web.Request, response: web.StreamResponse) -> None:
         kind = _kind(request.path)

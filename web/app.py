@@ -43,6 +43,7 @@ from web import (
     director_page,
     exports,
     hls_http,
+    hls_subtitles,
     hygiene,
     interpret_page,
     interpreting_api,
@@ -71,6 +72,7 @@ from web.adapters import (
 from web.backends import open_backends
 from web.captions_wiring import speech_captions
 from web.errors import error_pages, signaling_errors
+from web.hls_subtitles import SUBTITLES, SessionCaptions
 from web.hls_wiring import hls_packaging
 from web.hub_options import hub_options_for
 from web.hygiene import body_deadline
@@ -152,6 +154,7 @@ def create_app(
     interpret_page.setup(app)
     recordings_http.setup(app)
     # CMAF HLS of the programme channels, for the crowd behind an HTTP cache.
+    hls_subtitles.setup(app, settings.hls)
     hls_http.setup(app, HlsChannels(settings.hls))
     app.cleanup_ctx.append(_planes)
     app.on_shutdown.append(ws.close_all)
@@ -198,6 +201,7 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
             node=app[NODE].id,
         )
         app[HUB] = hub
+        app[SUBTITLES] = SessionCaptions(event, hub.captions, clock.now)
         app[METRICS].register(metrics.HubCollector(hub))
         await hub.start()
         stack.push_async_callback(hub.stop)

@@ -9,26 +9,37 @@ from aiohttp import web
 
 from config import ChannelKind
 from streaming.hls.packager import HlsPackager
+from streaming.hls.renditions import AudioRenditions
 from streaming.hub import MediaHub
 from web.hls_http import HLS
 from web.keys import EVENT
 
 HLS_PACKAGER = web.AppKey("hls_packager", HlsPackager)
+HLS_AUDIO = web.AppKey("hls_audio", AudioRenditions)
 
 
 @contextlib.asynccontextmanager
 async def hls_packaging(app: web.Application, media: MediaHub) -> AsyncIterator[None]:
-    """Every programme channel into its HLS window (when ``hls.enabled``)."""
+    """Every programme channel into its HLS window, and its live languages into audio
+    windows (when ``hls.enabled``)."""
     channels = app[HLS]
     if not channels.settings.enabled:
         yield
         return
     programme = [c.id for c in app[EVENT].channels if c.kind is ChannelKind.PROGRAMME]
+    # Each language an interpreter goes on air in becomes an audio rendition, on the
+    # video's timeline (a new video container starts a new audio one).
+    audio = app[HLS_AUDIO] = AudioRenditions(channels, programme, media.language_feed)
     packager = app[HLS_PACKAGER] = HlsPackager(
-        channels, programme, media.channel_feed, media.video_codec
+        channels, programme, media.channel_feed, media.video_codec, audio.video_restarted
     )
     packager.start()
+    media.add_language_listener(audio)
+    for channel in programme:
+        for language in media.live_languages(channel):
+            audio.package(channel, language)
     try:
         yield
     finally:
+        await audio.aclose()
         await packager.aclose()

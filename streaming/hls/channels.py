@@ -12,6 +12,11 @@ from config.hls_settings import HlsSettings
 from streaming.hls.window import HlsWindow
 
 
+def audio_key(channel: str, language: str) -> str:
+    """The name a language rendition's window is kept (and waited on) under."""
+    return f"{channel}#audio-{language}"
+
+
 class HlsChannels:
     """One ``HlsWindow`` per packaged channel; an event per channel, set on every change."""
 
@@ -29,6 +34,27 @@ class HlsChannels:
 
     def window(self, channel: str) -> HlsWindow | None:
         return self._windows.get(channel)
+
+    def open_audio(self, channel: str, language: str) -> HlsWindow:
+        """The window of ``channel``'s ``language`` audio rendition (kept, like ``open``)."""
+        key = audio_key(channel, language)
+        window = self._windows.get(key)
+        if window is None:
+            folder = f"audio-{language}/"
+            window = self._windows[key] = HlsWindow(self.settings, folder=folder)
+        return window
+
+    def audio(self, channel: str, language: str) -> HlsWindow | None:
+        return self._windows.get(audio_key(channel, language))
+
+    def audio_languages(self, channel: str) -> list[str]:
+        """The languages of ``channel`` whose audio rendition has a segment to play."""
+        prefix = audio_key(channel, "")
+        return sorted(
+            key[len(prefix) :]
+            for key, window in self._windows.items()
+            if key.startswith(prefix) and window.ready
+        )
 
     def changed(self, channel: str) -> None:
         """Wake whoever waits on ``channel`` (a new part, segment or init)."""

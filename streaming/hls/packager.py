@@ -29,8 +29,16 @@ class _WindowSink:
     there the keyframe interval setting decides).
     """
 
-    def __init__(self, channels: HlsChannels, start: ContainerStart, feed: Feed) -> None:
+    def __init__(
+        self,
+        channels: HlsChannels,
+        start: ContainerStart,
+        feed: Feed,
+        on_timeline: Callable[[str], None],
+    ) -> None:
         self._channels, self._channel = channels, start.channel
+        self._on_timeline = on_timeline
+        self._new_timeline = True
         self._window = channels.open(start.channel)
         self._started_at = start.started_at
         self._feed = feed
@@ -43,6 +51,10 @@ class _WindowSink:
         wall = self._started_at + timedelta(seconds=start)
         self._window.on_fragment(data, start, duration, keyframe, wall)
         self._channels.changed(self._channel)
+        if self._new_timeline:
+            # The container's first fragment: its time 0 is known; the audio follows.
+            self._new_timeline = False
+            self._on_timeline(self._channel)
         if self._window.open_seconds() >= self._channels.settings.segment_seconds:
             self._feed.request_keyframe()
 
@@ -73,8 +85,10 @@ class HlsPackager:
         programme: Sequence[str],
         feed_of: Callable[[str], Feed],
         video_codec: str,
+        on_timeline: Callable[[str], None] = lambda channel: None,
     ) -> None:
         self._channels = channels
+        self._on_timeline = on_timeline
         self._remuxes = [
             ChannelRemux(
                 channel,
@@ -95,7 +109,7 @@ class HlsPackager:
         def open_sink(start: ContainerStart) -> FragmentSink:
             if start.kind != "mp4":
                 return _NoSink()
-            return _WindowSink(self._channels, start, feed)
+            return _WindowSink(self._channels, start, feed, self._on_timeline)
 
         return open_sink
 

@@ -62,9 +62,11 @@ class Segment:
 class HlsWindow:
     """The init segments, the last segments and the one being filled, of one channel."""
 
-    def __init__(self, settings: HlsSettings, stream: str | None = None) -> None:
+    def __init__(self, settings: HlsSettings, stream: str | None = None, folder: str = "") -> None:
         self.settings = settings
         self.stream = stream or secrets.token_hex(6)
+        # Where the playlist's file names live, relative to it ("" or "audio-ja/").
+        self.folder = folder
         self._inits: dict[int, bytes] = {}
         self._init = 0
         self._segments: deque[Segment] = deque()
@@ -180,6 +182,21 @@ class HlsWindow:
         """Media in the segment being filled (0 when none is open)."""
         return self._open.duration if self._open is not None else 0.0
 
+    @property
+    def discontinuity_sequence(self) -> int:
+        """Discontinuities that scrolled out of the window (EXT-X-DISCONTINUITY-SEQUENCE)."""
+        return self._discontinuities
+
+    def latest_segment(self) -> Segment | None:
+        """The segment being filled, else the last closed one (None before any)."""
+        if self._open is not None:
+            return self._open
+        return self._segments[-1] if self._segments else None
+
+    def closed_segments(self) -> list[Segment]:
+        """The finished segments in the window, oldest first (the subtitles mirror them)."""
+        return list(self._segments)
+
     def init(self, number: int) -> bytes | None:
         return self._inits.get(number)
 
@@ -224,7 +241,7 @@ class HlsWindow:
     def playlist(self) -> str:
         """The media playlist (LL-HLS tags when parts are enabled)."""
         parts = self.parts_enabled
-        prefix = f"{self.stream}/"
+        prefix = f"{self.folder}{self.stream}/"
         lines = [
             "#EXTM3U",
             "#EXT-X-VERSION:9" if parts else "#EXT-X-VERSION:7",
@@ -251,7 +268,7 @@ class HlsWindow:
             if segment.init != shown_init:
                 lines.append(f'#EXT-X-MAP:URI="{prefix}init-{segment.init}.mp4"')
                 shown_init = segment.init
-            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_iso(segment.wall)}")
+            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{iso_time(segment.wall)}")
             if segment.msn in with_parts:
                 for part in segment.parts:
                     independent = ",INDEPENDENT=YES" if part.independent else ""
@@ -265,5 +282,6 @@ class HlsWindow:
         return "\n".join(lines) + "\n"
 
 
-def _iso(moment: datetime) -> str:
+def iso_time(moment: datetime) -> str:
+    """``moment`` as EXT-X-PROGRAM-DATE-TIME wants it (UTC, milliseconds, ``Z``)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

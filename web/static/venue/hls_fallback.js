@@ -1,9 +1,12 @@
 // @ts-check
-// The viewer page's second way to play: CMAF HLS (/hls/{channel}/index.m3u8) through the
+// The viewer page's second way to play: CMAF HLS (/hls/{channel}/master.m3u8) through the
 // vendored hls.js, for when WebRTC cannot: the node answered the WHEP offer 503 (admission
 // control: it is full) or the WebRTC connection failed (UDP blocked). HLS comes over plain
 // HTTP, so an HTTP cache or CDN in front of the node carries the crowd. hls.js (540 KB) is
-// loaded only when it is needed; Safari plays the playlist natively.
+// loaded only when it is needed; Safari plays the playlist natively. The master playlist
+// lists the live interpretations as audio renditions: `setAudioLanguage` follows the
+// page's audio picker ("" is the floor). Its WebVTT subtitles are left off here: the page
+// shows the session's captions in its own box.
 
 const HLS_JS = "/static/vendor/hls.js-1.6.15/hls.min.js";
 // After a fatal error (the node restarted, the stream ended) start again this much later.
@@ -17,6 +20,8 @@ const RESTART_MS = 3000;
  * @property {() => void} destroy
  * @property {Date | null} playingDate
  * @property {number} latency
+ * @property {Array<{lang?: string, name: string}>} audioTracks
+ * @property {number} audioTrack
  */
 
 /** @returns {Promise<any>} hls.js's constructor (window.Hls) */
@@ -40,7 +45,9 @@ export class HlsFallback {
    */
   constructor(video, channel, onState) {
     this.video = video;
-    this.url = `/hls/${encodeURIComponent(channel)}/index.m3u8`;
+    this.url = `/hls/${encodeURIComponent(channel)}/master.m3u8`;
+    /** The audio language asked for: "" is the floor (the video's own audio). */
+    this.audioLanguage = "";
     this.onState = onState;
     /** @type {HlsPlayer | null} */
     this.hls = null;
@@ -61,6 +68,7 @@ export class HlsFallback {
         setTimeout(() => void this.start(), RESTART_MS);
       });
       hls.on(Hls.Events.FRAG_BUFFERED, () => this.onState("playing", ""));
+      hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, () => this.applyAudio());
       hls.attachMedia(this.video);
       hls.loadSource(this.url);
     } else if (this.video.canPlayType("application/vnd.apple.mpegurl")) {
@@ -71,6 +79,24 @@ export class HlsFallback {
       return;
     }
     void this.video.play().catch(() => {});
+  }
+
+  /**
+   * Play `language`'s audio rendition ("" or one not live: the floor).
+   * @param {string} language
+   */
+  setAudioLanguage(language) {
+    this.audioLanguage = language;
+    this.applyAudio();
+  }
+
+  applyAudio() {
+    const hls = this.hls;
+    if (!hls || !hls.audioTracks.length) return;
+    const wanted = hls.audioTracks.findIndex((track) => (track.lang || "") === this.audioLanguage);
+    const floor = hls.audioTracks.findIndex((track) => !track.lang);
+    const index = wanted >= 0 ? wanted : floor;
+    if (index >= 0 && hls.audioTrack !== index) hls.audioTrack = index;
   }
 
   stop() {

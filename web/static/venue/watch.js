@@ -87,7 +87,12 @@ function receiveRouting(frame) {
   showStatus();
 }
 const audioLanguage = document.getElementById("audio-language");
-if (audioLanguage instanceof HTMLSelectElement) pickAudioLanguage(player, audioLanguage);
+if (audioLanguage instanceof HTMLSelectElement) {
+  pickAudioLanguage(player, audioLanguage);
+  // On HLS the choice picks an audio rendition of the master playlist instead.
+  hls.setAudioLanguage(audioLanguage.value);
+  audioLanguage.addEventListener("change", () => hls.setAudioLanguage(audioLanguage.value));
+}
 if (new URLSearchParams(location.search).get("hls") === "1") {
   hlsBecause = "asked";
   void hls.start();
