@@ -19,6 +19,7 @@ import av
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
 from tests.media_peers import Publisher, Stallable, client_configuration
+from tests.tone_peers import sine_frame
 
 FPS, RATE, SAMPLES = 30, 48000, 960
 STEPS = 6  # the pattern repeats every 6 s; far enough apart to read back exactly
@@ -69,16 +70,7 @@ class PatternTone(MediaStreamTrack, Stallable):
             self._start = time.monotonic()
         due = self._start + self._count * SAMPLES / RATE
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        first = self._count * SAMPLES
-        step = 2 * math.pi * hz_of(first // RATE) / RATE
-        samples = array.array(
-            "h", (int(12000 * math.sin(step * (first + i))) for i in range(SAMPLES))
-        )
-        frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
-        frame.planes[0].update(samples.tobytes())
-        frame.sample_rate = RATE
-        frame.pts = first
-        frame.time_base = fractions.Fraction(1, RATE)
+        frame = sine_frame(self._count, hz_of(self._count * SAMPLES // RATE))
         self._count += 1
         return frame
 

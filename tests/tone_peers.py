@@ -30,6 +30,19 @@ FLOOR_HZ, JA_HZ, JA2_HZ, RU_HZ = 440, 880, 1320, 660
 PITCHES = (FLOOR_HZ, RU_HZ, JA_HZ, JA2_HZ)
 
 
+def sine_frame(count: int, hz: float) -> av.AudioFrame:
+    """The ``count``-th 20 ms frame of a sine at ``hz`` (mono, 48 kHz, s16)."""
+    first = count * SAMPLES
+    step = 2 * math.pi * hz / RATE
+    samples = array.array("h", (int(12000 * math.sin(step * (first + i))) for i in range(SAMPLES)))
+    frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
+    frame.planes[0].update(samples.tobytes())
+    frame.sample_rate = RATE
+    frame.pts = first
+    frame.time_base = fractions.Fraction(1, RATE)
+    return frame
+
+
 class ToneTrack(MediaStreamTrack, Stallable):
     """20 ms frames of a sine at ``hz`` (mono, 48 kHz), paced in real time."""
 
@@ -46,16 +59,7 @@ class ToneTrack(MediaStreamTrack, Stallable):
             self._start = time.monotonic()
         due = self._start + self._count * SAMPLES / RATE
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        first = self._count * SAMPLES
-        step = 2 * math.pi * self.hz / RATE
-        samples = array.array(
-            "h", (int(12000 * math.sin(step * (first + i))) for i in range(SAMPLES))
-        )
-        frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
-        frame.planes[0].update(samples.tobytes())
-        frame.sample_rate = RATE
-        frame.pts = first
-        frame.time_base = fractions.Fraction(1, RATE)
+        frame = sine_frame(self._count, self.hz)
         self._count += 1
         return frame
 
