@@ -284,6 +284,30 @@ def validate_relay(relay: RelaySettings) -> None:
     check("token_ttl_seconds", 30 <= relay.token_ttl_seconds <= 3600, "must be between 30 and 3600")
 
 
+def validate_limits(limits: ControlLimits) -> None:
+    check = section_check("limits.")
+
+    for name in ControlLimits.__dataclass_fields__:
+        value = getattr(limits, name)
+        check(name, 1 <= value <= 1_000_000, "must be between 1 and 1000000")
+
+
+def validate_tokens(tokens: TokenSettings) -> None:
+    check = section_check("tokens.")
+
+    for name in TokenSettings.__dataclass_fields__:
+        value = getattr(tokens, name)
+        check(name, 1 <= value <= 87_600, "must be between 1 and 87600")
+
+
+def validate_invites(invites: InviteSettings) -> None:
+    check = section_check("invites.")
+
+    check("max_per_event", 1 <= invites.max_per_event <= 100_000, "must be 1 to 100000")
+    check("max_label_chars", 1 <= invites.max_label_chars <= 200, "must be 1 to 200")
+    check("last_use_seconds", 1 <= invites.last_use_seconds <= 3600, "must be 1 to 3600")
+
+
 def validate_ice(ice: IceSettings) -> None:
     check = section_check("")
 
