@@ -1,15 +1,18 @@
 """How a fan-out hands one packet's copies to the network: the batch interface.
 
-A feed delivers a packet to every consumer with one ``SendBatch``, then calls ``flush``
-before its delivery call returns, so a batch never holds a packet past that call (no
-added latency). A writer whose queue is empty rewrites the header and ``add``s the packet;
+A feed delivers a packet to every consumer with one ``SendBatch``, then calls
+``packet_done``: a per-packet batch sends there, so it never holds a packet past the
+delivery call; a frame batch (``holds_frames``) may hold a video frame's packets until
+the frame's last one, a frame being useless to a viewer until it is whole. A writer
+whose queue is empty rewrites the header and ``add``s the packet;
 the batch settles each entry by calling back ``packet_sent`` (it went out, or was dropped
 for good, as the one-packet path drops it) or ``packet_unsent`` (the socket would block:
 the writer queues it, exactly as when ``send_rtp`` says False).
 
 ``PlainBatch`` sends at once, one ``sendto`` per packet (the path before batching, and the
 fallback). ``streaming/native_batch.py`` gathers the entries and sends them with one
-native call (SRTP and ``sendmmsg`` in C).
+native call (SRTP and ``sendmmsg`` in C); its ``FrameBatch`` sends a subscriber's packets
+of one frame as one UDP GSO message.
 """
 
 from __future__ import annotations
@@ -61,10 +64,17 @@ class BatchedWriter(Protocol):
 class SendBatch(Protocol):
     """Collects one delivery call's packets; ``flush`` settles every one of them."""
 
+    # True: a writer may have several packets in the batch at once (a frame's).
+    holds_frames: bool
+
     def add(
         self, writer: BatchedWriter, packet: MediaPacket, sequence: int, timestamp: int
     ) -> None:
         """Send ``packet`` as ``sequence``/``timestamp`` to ``writer``'s sink, now or at flush."""
+        ...
+
+    def packet_done(self, packet: MediaPacket) -> None:
+        """The feed delivered ``packet`` to every consumer: send now or hold its frame."""
         ...
 
     def flush(self) -> None:
@@ -72,26 +82,32 @@ class SendBatch(Protocol):
         ...
 
 
-def send_now(writer: BatchedWriter, packet: MediaPacket, sequence: int, timestamp: int) -> None:
-    """The one-packet path: protect and ``sendto`` now, then tell the writer how it went."""
+def send_now(writer: BatchedWriter, packet: MediaPacket, sequence: int, timestamp: int) -> bool:
+    """The one-packet path: protect and ``sendto`` now, then tell the writer how it went
+    (False: it waits in the writer's queue)."""
     rewriter = writer.rewriter
     if writer.sink.send_rtp(
         rewriter.payload_type, packet.marker, sequence, timestamp, rewriter.ssrc, packet.payload
     ):
         writer.packet_sent(packet, sequence, timestamp)
-    else:
-        writer.packet_unsent(packet)
+        return True
+    writer.packet_unsent(packet)
+    return False
 
 
 class PlainBatch:
     """No batching: every packet goes out in ``add``, one system call each."""
 
     native = False
+    holds_frames = False
 
     def add(
         self, writer: BatchedWriter, packet: MediaPacket, sequence: int, timestamp: int
     ) -> None:
         send_now(writer, packet, sequence, timestamp)
+
+    def packet_done(self, packet: MediaPacket) -> None:
+        """Nothing is ever held."""
 
     def flush(self) -> None:
         """Nothing is ever held."""

@@ -107,13 +107,19 @@ class TrackWriter:
     ) -> None:
         """Take one live packet; ``frame`` is its video frame so far (it ends with it).
 
-        Sent through ``batch`` (settled by the time the feed's delivery call returns).
+        Sent through ``batch``: settled when the feed's delivery call returns, or for a
+        frame batch when the frame ends.
         """
-        if self._staged_in is not None:
-            # Our previous packet is still in a batch: settle it first, so the next one
-            # is rewritten from what really went out.
-            self._staged_in.flush()
+        staged = self._staged_in
+        if staged is not None and (staged is not batch or not staged.holds_frames):
+            # Our previous packet is still in another batch: settle it first, so this
+            # one goes out after it and is rewritten from what really went out. (A frame
+            # batch keeps a writer's packets of one frame in order: they may wait.)
+            staged.flush()
+            staged = None
         if self.video and (self.waiting_for_keyframe or packet.epoch != self._epoch):
+            if staged is not None:
+                staged.flush()
             self._resume_at_keyframe(packet, frame)
             return
         self._epoch = packet.epoch
@@ -124,8 +130,8 @@ class TrackWriter:
         # The common case: nothing waiting; the batch sends it now or at its flush. The
         # rewriter's steady state is inlined (once per packet per subscriber).
         rewriter = self.rewriter
-        self._staged_in = batch
         if packet.epoch == rewriter.epoch and not rewriter.rebase_pending:
+            self._staged_in = batch
             batch.add(
                 self,
                 packet,
@@ -133,6 +139,9 @@ class TrackWriter:
                 (packet.timestamp + rewriter.ts_offset) & 0xFFFFFFFF,
             )
         else:
+            if staged is not None:
+                staged.flush()  # re-basing starts from the last packet really sent
+            self._staged_in = batch
             batch.add(self, packet, *rewriter.rewrite(packet, packet.arrival))
 
     def packet_unsent(self, packet: MediaPacket) -> None:

@@ -34,7 +34,7 @@ struct vb_entry {
     uint8_t reserved;
 };
 int vb_fan_out(uintptr_t protect_address, struct vb_entry *entries, int count,
-               uint8_t *slots, int slot_size, int *failed);
+               uint8_t *slots, int slot_size, int slot_count, int max_segments, int *counts);
 void vb_set_dest(struct vb_dest *dest, void *session, uint32_t address, uint16_t port);
 """
 
