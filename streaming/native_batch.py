@@ -29,14 +29,13 @@ import asyncio
 import logging
 import struct
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from config import Event, MediaSettings
 from streaming import aiortc_glue as glue
 from streaming.native import load
 from streaming.packet import MediaPacket
-from streaming.send_batch import BatchedWriter, PlainBatch, SendBatch, send_now
+from streaming.send_batch import BatchedWriter, PlainBatch, SendBatch, SentFrame, send_now
 from streaming.source import ChannelSource
 
 logger = logging.getLogger(__name__)
@@ -47,15 +46,22 @@ CAPACITY = 4096
 SLOTS = 1024
 # Packets in one GSO message (``UDP_MAX_SEGMENTS`` of kernels before 6.9).
 SEGMENTS = 64
-# ``struct vb_entry`` of rtp_fanout.c (checked against the compiled layout at start).
+# Packets of one frame a native call takes (a frame batch sends when it has this many).
+FRAME_PACKETS = 1024
+# Subscribers one native call sends a frame to; more take several calls.
+FRAME_WRITERS = 1024
+# ``struct vb_entry``, ``vb_packet`` and ``vb_writer`` of rtp_fanout.c (checked against
+# the compiled layout at start).
 _ENTRY = struct.Struct("=QQiIIHHBBBB4x")
 _STATUS_OFFSET = 34
+_PACKET = struct.Struct("=QIHHB7x")
+_WRITER = struct.Struct("=QiIIHBxiiii")
+_WRITER_OUTCOME = struct.Struct("=ii")
+_OUTCOME_OFFSET = 32
 SENT, FAILED, UNSENT = 0, 1, 2
 _LARGEST_PAYLOAD = glue.SRTP_BUFFER - glue.SRTP_TRAILER - 12
 
 _Staged = tuple[BatchedWriter, MediaPacket, int, int]
-# A writer and its packets of one frame, each with the sequence and timestamp it goes as.
-_Frame = tuple[BatchedWriter, list[tuple[MediaPacket, int, int]]]
 
 
 class NativeBatch:
@@ -66,7 +72,11 @@ class NativeBatch:
 
     def __init__(self, native: Any, capacity: int = CAPACITY, gso: bool = True) -> None:
         self._ffi, self._lib = native.ffi, native.lib
-        if self._ffi.sizeof("struct vb_entry") != _ENTRY.size:
+        if (
+            self._ffi.sizeof("struct vb_entry") != _ENTRY.size
+            or self._ffi.sizeof("struct vb_packet") != _PACKET.size
+            or self._ffi.sizeof("struct vb_writer") != _WRITER.size
+        ):
             raise RuntimeError("the native module does not match streaming/native_batch.py")
         self._capacity = capacity
         self._entries = self._ffi.new("struct vb_entry[]", capacity)
@@ -76,6 +86,10 @@ class NativeBatch:
         # rtp_fanout.c's report: dropped entries, GSO refused, GSO messages sent.
         self._counts = self._ffi.new("int[3]")
         self._protect = glue.srtp_protect_address()
+        self._frame_packets = self._ffi.new("struct vb_packet[]", FRAME_PACKETS)
+        self._packet_view = memoryview(self._ffi.buffer(self._frame_packets))
+        self._frame_writers = self._ffi.new("struct vb_writer[]", FRAME_WRITERS)
+        self._writer_view = memoryview(self._ffi.buffer(self._frame_writers))
         self._staged: list[_Staged] = []
         # Payloads the packed entries point at (by ``id`` of their packet), kept alive
         # until the call returns.
@@ -141,36 +155,109 @@ class NativeBatch:
             status = view[index * _ENTRY.size + _STATUS_OFFSET]
             self._settle(writer, packet, sequence, timestamp, status)
 
-    def send_frames(self, frames: Iterable[_Frame]) -> None:
-        """Send each writer's packets, in order and next to each other (its GSO messages).
+    def send_frame(
+        self,
+        packets: list[MediaPacket],
+        starts: dict[BatchedWriter, int],
+        ends: dict[BatchedWriter, int],
+    ) -> None:
+        """Send ``packets[starts[w]:ends[w]]`` to each writer ``w``, each writer's packets
+        next to each other (its GSO messages), and settle them per writer.
 
-        A writer's packets stay in one native call, so a socket that would block leaves
-        the rest of them unsent too: they queue behind the first, in order.
+        The frame's packets are described to the native side once; each writer adds only
+        its header fields (offsets, SSRC, destination), so the Python work per frame grows
+        with the subscribers, not with subscribers times packets. A writer's packets stay
+        in one native send: a socket that would block leaves only its last ones unsent,
+        and they queue behind what went, in order.
         """
         self.flush()  # nothing of another call may sit in the entries
-        for writer, packets in frames:
+        frame = SentFrame(packets)
+        view = self._packet_view
+        pinned = []
+        for index, packet in enumerate(packets):
+            buffer = self._ffi.from_buffer(packet.payload)
+            pinned.append(buffer)
+            _PACKET.pack_into(
+                view,
+                index * _PACKET.size,
+                int(self._ffi.cast("uintptr_t", buffer)),
+                packet.timestamp,
+                len(packet.payload),
+                packet.sequence_number,
+                packet.marker,
+            )
+        chosen: list[tuple[BatchedWriter, int, int]] = []
+        for writer, start in starts.items():
             target = writer.sink.batch_target()
             if target is None:
-                self._send_plainly(writer, packets)
+                self._send_plainly(writer, packets[start : ends[writer]])
                 continue
-            if len(self._staged) + len(packets) > self._capacity:
-                self.flush()
-            for packet, sequence, timestamp in packets:
-                if len(packet.payload) > _LARGEST_PAYLOAD:
-                    send_now(writer, packet, sequence, timestamp)  # the sink drops it
-                    continue
-                self._pack(writer, target, packet, sequence, timestamp)
-        self.flush()
+            rewriter = writer.rewriter
+            _WRITER.pack_into(
+                self._writer_view,
+                len(chosen) * _WRITER.size,
+                target[1],
+                target[0],
+                rewriter.ssrc,
+                rewriter.ts_offset,
+                rewriter.seq_offset,
+                rewriter.payload_type,
+                start,
+                ends[writer],
+                0,
+                0,
+            )
+            chosen.append((writer, start, ends[writer]))
+            if len(chosen) == FRAME_WRITERS:
+                self._send_writers(frame, chosen)
+                chosen = []
+        if chosen:
+            self._send_writers(frame, chosen)
+        del pinned  # the payloads were only needed during the native calls
+
+    def _send_writers(self, frame: SentFrame, chosen: list[tuple[BatchedWriter, int, int]]) -> None:
+        unsent = self._lib.vb_send_frame(
+            self._protect,
+            self._frame_packets,
+            self._frame_writers,
+            len(chosen),
+            self._entries,
+            self._capacity,
+            self._slots,
+            glue.SRTP_BUFFER,
+            self._slot_count,
+            self.segments,
+            self._counts,
+        )
+        self.calls += 1
+        self.packets += sum(end - start for _, start, end in chosen) - unsent
+        self.gso_messages += self._counts[2]
+        if self._counts[1] and self.segments > 1:
+            logger.warning("the kernel refused UDP GSO; sending a frame's packets one by one")
+            self.segments = 1
+        packets = frame.packets
+        view = self._writer_view
+        for index, (writer, start, end) in enumerate(chosen):
+            sent, failed = _WRITER_OUTCOME.unpack_from(view, index * _WRITER.size + _OUTCOME_OFFSET)
+            try:
+                writer.frame_sent(frame, start, start + sent, failed)
+                for packet in packets[start + sent : end]:
+                    writer.packet_unsent(packet)
+            except Exception:
+                logger.exception("a writer failed to settle a batched frame")
 
     @staticmethod
-    def _send_plainly(writer: BatchedWriter, packets: list[tuple[MediaPacket, int, int]]) -> None:
+    def _send_plainly(writer: BatchedWriter, packets: list[MediaPacket]) -> None:
         # Not a plain UDP socket (TCP, TURN): one by one; once one must wait, the rest
         # queue behind it.
+        rewriter = writer.rewriter
         waiting = False
-        for packet, sequence, timestamp in packets:
+        for packet in packets:
             if waiting:
                 writer.packet_unsent(packet)
                 continue
+            sequence = (packet.sequence_number + rewriter.seq_offset) & 0xFFFF
+            timestamp = (packet.timestamp + rewriter.ts_offset) & 0xFFFFFFFF
             waiting = not send_now(writer, packet, sequence, timestamp)
 
     def _pack(
@@ -223,10 +310,12 @@ class NativeBatch:
 class FrameBatch:
     """One video feed's batch: each subscriber's packets of a frame leave together.
 
-    Packets are kept per writer, in order, until the frame's last packet has been
-    delivered, until a late packet (a repair) comes, until ``hold_seconds`` after the
-    first held packet (a frame whose last packet was lost) or until a writer needs its
-    packets settled (``flush``).
+    The frame's packets are kept once, in delivery order, and each writer's share as a
+    range of them (a writer gets every packet from its first until it leaves the batch:
+    one that would skip a packet settles the batch first, see ``TrackWriter.deliver``).
+    Sent when the frame's last packet (the marker bit) has been delivered, when a late
+    packet (a repair) comes, ``hold_seconds`` after the first held packet (a frame whose
+    last packet was lost), or when a writer needs its packets settled (``flush``).
     """
 
     native = True
@@ -235,32 +324,38 @@ class FrameBatch:
     def __init__(self, sender: NativeBatch, hold_seconds: float) -> None:
         self._sender = sender
         self._hold = hold_seconds
-        self._frames: dict[BatchedWriter, list[tuple[MediaPacket, int, int]]] = {}
-        self._held = 0
+        self._packets: list[MediaPacket] = []
+        self._last: MediaPacket | None = None
+        self._starts: dict[BatchedWriter, int] = {}
+        self._ends: dict[BatchedWriter, int] = {}
         self._timer: asyncio.TimerHandle | None = None
         # Frames sent (flushes that carried packets), for the tests and /metrics.
         self.frames = 0
 
     @property
     def held(self) -> int:
-        """Packets waiting for the end of their frame."""
-        return self._held
+        """Copies (packets times subscribers) waiting for the end of their frame."""
+        return sum(self._ends[writer] - start for writer, start in self._starts.items())
 
     def add(
         self, writer: BatchedWriter, packet: MediaPacket, sequence: int, timestamp: int
     ) -> None:
-        packets = self._frames.get(writer)
-        if packets is None:
-            self._frames[writer] = [(packet, sequence, timestamp)]
-        else:
-            packets.append((packet, sequence, timestamp))
-        self._held += 1
+        # ``sequence`` and ``timestamp`` are the packet's own plus the writer's offsets,
+        # which cannot change while the writer has packets here: the send recomputes them.
+        packets = self._packets
+        if packet is not self._last:
+            self._last = packet
+            packets.append(packet)
+        end = len(packets)
+        if writer not in self._starts:
+            self._starts[writer] = end - 1
+        self._ends[writer] = end
 
     def packet_done(self, packet: MediaPacket) -> None:
         """Send the frame if ``packet`` ended it; otherwise hold it, with a deadline."""
-        if not self._frames:
+        if not self._starts:
             return
-        if packet.marker or packet.late or self._hold <= 0 or self._held >= CAPACITY:
+        if packet.marker or packet.late or self._hold <= 0 or len(self._packets) >= FRAME_PACKETS:
             self.flush()
         elif self._timer is None:
             try:
@@ -278,11 +373,13 @@ class FrameBatch:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._frames:
+        packets, starts, ends = self._packets, self._starts, self._ends
+        self._packets, self._last = [], None
+        if not starts:
             return
-        frames, self._frames, self._held = self._frames, {}, 0
+        self._starts, self._ends = {}, {}
         self.frames += 1
-        self._sender.send_frames(frames.items())
+        self._sender.send_frame(packets, starts, ends)
 
 
 def new_send_batch(native: bool, gso: bool = True) -> SendBatch:

@@ -47,6 +47,28 @@ class RtpSink(Protocol):
         ...
 
 
+class SentFrame:
+    """What a writer's share of a sent frame adds to its counters, summed once a frame."""
+
+    __slots__ = ("bytes_before", "frames_before", "keyframes", "packets")
+
+    def __init__(self, packets: list[MediaPacket]) -> None:
+        self.packets = packets
+        # Running totals before each index: bytes on the wire (12-byte header), frame ends.
+        self.bytes_before = [0]
+        self.frames_before = [0]
+        # Indexes of keyframe packets.
+        self.keyframes: list[int] = []
+        total = ends = 0
+        for index, packet in enumerate(packets):
+            total += len(packet.payload) + 12
+            ends += packet.marker
+            self.bytes_before.append(total)
+            self.frames_before.append(ends)
+            if packet.keyframe:
+                self.keyframes.append(index)
+
+
 class BatchedWriter(Protocol):
     """A writer as a batch sees it: its header state, its sink and the two outcomes."""
 
@@ -59,6 +81,10 @@ class BatchedWriter(Protocol):
     def packet_sent(self, packet: MediaPacket, sequence: int, timestamp: int) -> None: ...
 
     def packet_unsent(self, packet: MediaPacket) -> None: ...
+
+    def frame_sent(self, frame: SentFrame, start: int, stop: int, failed: int) -> None:
+        """``frame.packets[start:stop]`` went out (``failed`` of them were dropped)."""
+        ...
 
 
 class SendBatch(Protocol):

@@ -185,6 +185,11 @@ int vb_fan_out(uintptr_t protect_address, struct vb_entry *entries, int count,
             for (int k = i; k < i + packets; k++) {
                 struct vb_entry *entry = &entries[k];
                 uint8_t *slot = slots + (size_t)used * (size_t)slot_size;
+                if (12 + (int)entry->payload_length + VB_TRAILER > slot_size) {
+                    entry->status = VB_FAILED; /* SRTP could not protect it in a slot */
+                    (*failed)++;
+                    continue;
+                }
                 slot[0] = entry->first_byte;
                 slot[1] = entry->second_byte;
                 put16(slot + 2, entry->sequence);
@@ -247,10 +252,13 @@ int vb_fan_out(uintptr_t protect_address, struct vb_entry *entries, int count,
             } else if (built[done].packets > 1 &&
                        (errno == EIO || errno == EINVAL || errno == EOPNOTSUPP ||
                         errno == ENOPROTOOPT)) {
-                /* No GSO on this path (old kernel, no checksum offload): the writers
-                 * send these the plain way and the caller stops asking for GSO. */
+                /* No GSO on this path (old kernel, no checksum offload): this message
+                 * and the rest on the socket are left unsent, so each writer's unsent
+                 * packets stay its last ones; the writers send them the plain way and
+                 * the caller stops asking for GSO. */
                 *gso_refused = 1;
-                done++;
+                blocked_fd = fd;
+                break;
             } else {
                 vb_settle(entries, indexes, &built[done], VB_FAILED, failed);
                 done++;
@@ -259,6 +267,116 @@ int vb_fan_out(uintptr_t protect_address, struct vb_entry *entries, int count,
     }
     for (int i = 0; i < count; i++)
         unsent += entries[i].status == VB_UNSENT;
+    return unsent;
+}
+
+/* One packet of a frame, as every subscriber gets it before its own header. */
+struct vb_packet {
+    uint64_t payload;            /* const uint8_t *, kept alive by the caller */
+    uint32_t timestamp;
+    uint16_t payload_length;
+    uint16_t sequence;
+    uint8_t marker;
+    uint8_t reserved[7];
+};
+
+/* One subscriber's share of a frame: packets [start, end) with its header fields. */
+struct vb_writer {
+    uint64_t dest;               /* struct vb_dest * */
+    int32_t fd;
+    uint32_t ssrc;
+    uint32_t timestamp_offset;
+    uint16_t sequence_offset;
+    uint8_t payload_type;
+    uint8_t reserved;
+    int32_t start;
+    int32_t end;
+    int32_t sent;                /* out: packets from start that went (or were dropped) */
+    int32_t failed;              /* out: of those, dropped for an error */
+};
+
+/* Sends the entries of ``count`` writers laid out in order; fills each one's outcome. */
+static int vb_send_writers(uintptr_t protect_address, struct vb_writer *writers, int count,
+                           struct vb_entry *entries,
+                           int entry_count, uint8_t *slots, int slot_size, int slot_count,
+                           int max_segments, int *counts)
+{
+    int unsent = vb_fan_out(protect_address, entries, entry_count, slots, slot_size,
+                            slot_count, max_segments, counts);
+    int at = 0;
+    for (int w = 0; w < count; w++) {
+        struct vb_writer *writer = &writers[w];
+        writer->sent = 0;
+        writer->failed = 0;
+        for (int p = writer->start; p < writer->end; p++, at++) {
+            uint8_t status = entries[at].status;
+            writer->sent += status != VB_UNSENT;
+            writer->failed += status == VB_FAILED;
+        }
+    }
+    return unsent;
+}
+
+/*
+ * A frame to many subscribers: ``packets`` once, and for each writer the range it gets
+ * and its header fields. Each writer's entries are laid out next to each other (its GSO
+ * messages) in ``entries`` (``entry_capacity`` of them; a writer never spans two native
+ * sends, so a socket that blocks leaves only a writer's last packets unsent). Fills each
+ * writer's ``sent`` and ``failed``; ``counts`` adds up as in vb_fan_out. Returns how many
+ * packets were left unsent.
+ */
+int vb_send_frame(uintptr_t protect_address, const struct vb_packet *packets,
+                  struct vb_writer *writers, int writer_count, struct vb_entry *entries,
+                  int entry_capacity, uint8_t *slots, int slot_size, int slot_count,
+                  int max_segments, int *counts)
+{
+    int total[VB_COUNTS] = {0, 0, 0};
+    int unsent = 0;
+    int first = 0; /* the first writer of the entries being filled */
+    int filled = 0;
+    for (int w = 0; w <= writer_count; w++) {
+        int length = w < writer_count ? writers[w].end - writers[w].start : 0;
+        if (w == writer_count || (filled + length > entry_capacity && filled > 0)) {
+            if (w > first) {
+                int part[VB_COUNTS];
+                unsent += vb_send_writers(protect_address, writers + first, w - first, entries,
+                                          filled, slots, slot_size, slot_count, max_segments,
+                                          part);
+                for (int k = 0; k < VB_COUNTS; k++)
+                    total[k] = k == VB_GSO_REFUSED ? (total[k] | part[k]) : total[k] + part[k];
+                if (part[VB_GSO_REFUSED])
+                    max_segments = 1;
+            }
+            first = w;
+            filled = 0;
+            if (w == writer_count)
+                break;
+        }
+        if (length > entry_capacity) {
+            /* Cannot happen with the caller's limits; sent nothing, all of it unsent. */
+            writers[w].sent = writers[w].failed = 0;
+            unsent += length;
+            first = w + 1;
+            continue;
+        }
+        struct vb_writer *writer = &writers[w];
+        for (int p = writer->start; p < writer->end; p++) {
+            const struct vb_packet *packet = &packets[p];
+            struct vb_entry *entry = &entries[filled++];
+            entry->dest = writer->dest;
+            entry->payload = packet->payload;
+            entry->fd = writer->fd;
+            entry->ssrc = writer->ssrc;
+            entry->timestamp = packet->timestamp + writer->timestamp_offset;
+            entry->payload_length = packet->payload_length;
+            entry->sequence = (uint16_t)(packet->sequence + writer->sequence_offset);
+            entry->first_byte = 0x80;
+            entry->second_byte = (uint8_t)((packet->marker ? 0x80 : 0) | writer->payload_type);
+            entry->status = VB_UNSENT;
+        }
+    }
+    for (int k = 0; k < VB_COUNTS; k++)
+        counts[k] = total[k];
     return unsent;
 }
 

@@ -14,17 +14,19 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from pylibsrtp import Policy, Session
 
 from config import load_event
 from config.settings import SettingsError, load_settings
 from streaming.native import load as load_native
-from streaming.native_batch import UNSENT, FrameBatch, NativeBatch, new_sources
+from streaming.native_batch import FrameBatch, NativeBatch, new_sources
 from streaming.packet import MediaPacket
-from streaming.rtp_rewrite import RtpRewriter
+from streaming.rtp_rewrite import RtpRewriter, parse_rtp_header
 from streaming.send_batch import PlainBatch
 from streaming.source import ChannelSource
 from streaming.writer import TrackWriter
 from tests.unit.test_native_send import (
+    KEY,
     Path,
     TargetSink,
     needs_native,
@@ -160,11 +162,14 @@ class RefusingLib:
     def __init__(self) -> None:
         self.segments: list[int] = []
 
-    def vb_fan_out(
+    def vb_send_frame(
         self,
         protect: int,
+        packets: Any,
+        writers: Any,
+        writer_count: int,
         entries: Any,
-        count: int,
+        entry_capacity: int,
         slots: Any,
         size: int,
         slot_count: int,
@@ -172,10 +177,13 @@ class RefusingLib:
         counts: Any,
     ) -> int:
         self.segments.append(segments)
-        for index in range(count):
-            entries[index].status = UNSENT
-        counts[0], counts[1], counts[2] = 0, 1, 0
-        return count
+        unsent = 0
+        for index in range(writer_count):
+            writer = writers[index]
+            writer.sent = writer.failed = 0
+            unsent += writer.end - writer.start
+        counts[0], counts[1], counts[2] = 0, int(segments > 1), 0
+        return unsent
 
 
 @needs_native
@@ -289,3 +297,26 @@ async def test_a_frame_for_a_sink_that_must_wait_queues_in_order() -> None:
     sequences = [int.from_bytes(data[2:4], "big") for data in sink.sent]
     assert sequences == [(sequences[0] + n) & 0xFFFF for n in range(5)]
     assert [len(data) - 12 for data in sink.sent] == [300, 600, 600, 600, 200]
+
+
+@needs_native
+async def test_a_nack_after_frames_is_answered_from_history(paths: dict[str, Path]) -> None:
+    path = paths["frames"]
+    epoch = started(path)
+    # 12 frames of 6 packets: a 32-slot history wraps in the middle of some frames.
+    for subscriber in path.subscribers:
+        subscriber.writer.resize_history(32)
+    for number in range(12):
+        for packet in equal_frame(epoch, 2 + 6 * number, [800] * 5 + [100]):
+            path.source.push(packet)
+    receiving = Session(Policy(key=KEY, ssrc_type=Policy.SSRC_ANY_INBOUND))
+    for subscriber in path.subscribers:
+        first = path.received(subscriber)
+        assert len(first) == 72
+        sequences = [parse_rtp_header(receiving.unprotect(d))[2] for d in first]
+        # Two of the last 32 and two that aged out, or were never sent, are asked for.
+        asked = [sequences[-1], sequences[-30], sequences[-40], (sequences[-1] + 9) & 0xFFFF]
+        subscriber.writer.retransmit(asked)
+        again = [subscriber.receiver.recv(2048) for _ in range(2)]
+        assert again == [first[-1], first[-30]]
+        assert subscriber.writer.stats.retransmitted == 2
