@@ -11,16 +11,24 @@ subscribers times packets.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from streaming.packet import MediaPacket
 from streaming.send_batch import BatchedWriter
 
-if TYPE_CHECKING:
-    from streaming.native_batch import NativeBatch
-
 # Packets of one frame a native call takes (a frame batch sends when it has this many).
 FRAME_PACKETS = 1024
+
+
+class FrameSender(Protocol):
+    """What sends a held frame (``NativeBatch``)."""
+
+    def send_frame(
+        self,
+        packets: list[MediaPacket],
+        starts: dict[BatchedWriter, int],
+        ends: dict[BatchedWriter, int],
+    ) -> None: ...
 
 
 class FrameBatch:
@@ -37,7 +45,7 @@ class FrameBatch:
     native = True
     holds_frames = True
 
-    def __init__(self, sender: NativeBatch, hold_seconds: float) -> None:
+    def __init__(self, sender: FrameSender, hold_seconds: float) -> None:
         self._sender = sender
         self._hold = hold_seconds
         self._packets: list[MediaPacket] = []
