@@ -156,6 +156,12 @@ class MediaSettings:
     # Send each packet's copies with one native call (SRTP + sendmmsg) when the module
     # was built (scripts/setup.sh); false, or not built: one sendto per packet.
     native_send: bool = True
+    # With native_send: a subscriber's packets of one video frame leave together, as one
+    # UDP GSO message (all subscribers' in one sendmmsg). They wait for the frame's last
+    # packet, at most frame_hold_ms (a frame whose last packet was lost). False: packet by
+    # packet, as soon as each arrives.
+    frame_send: bool = True
+    frame_hold_ms: int = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +352,9 @@ def validate_media(media: MediaSettings) -> None:
         raise SettingsError("setting 'media.nack_give_up_ms': must be 100 to 10000")
     if not 1 <= media.keyframe_loss_percent <= 100:
         raise SettingsError("setting 'media.keyframe_loss_percent': must be 1 to 100")
+    # A frame at 30 fps lasts 33 ms; holding longer only delays a broken one.
+    if not 1 <= media.frame_hold_ms <= 100:
+        raise SettingsError("setting 'media.frame_hold_ms': must be 1 to 100")
 
 
 def has_host(url: str) -> bool:

@@ -189,6 +189,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     **{f"invites.{name}": parse_int for name in InviteSettings.__dataclass_fields__},
     **{f"media.{name}": parse_int for name in MediaSettings.__dataclass_fields__},
     "media.native_send": parse_bool,
+    "media.frame_send": parse_bool,
     "health.lost_after": parse_float,
     "failover.after": parse_float,
     "failover.mode": parse_choice(FAILOVER_MODES, upper=False),

@@ -34,7 +34,7 @@ from streaming.language_relay import LanguageRelays
 from streaming.languages import LanguageDesk, LanguageTrack, parse_language
 from streaming.memory import HeapTrimmer
 from streaming.nack import RepairTuning
-from streaming.native_batch import new_send_batch
+from streaming.native_batch import new_sources
 from streaming.ports import (
     MediaAccess,
     SourceEvent,
@@ -103,8 +103,7 @@ class MediaHub(HubSnapshots, HubLanguages):
         self._tuning = RepairTuning.from_settings(limits)
         self.reaped = 0
         self._trimmer = HeapTrimmer()
-        batch = new_send_batch(limits.native_send)  # one per process, for every channel
-        self._sources = {c.id: ChannelSource(c.id, time.monotonic, batch) for c in event.channels}
+        self._sources = new_sources(event, limits)
         self._watch = SourceWatch(self._sources, self._source_changed, watch or WatchSettings())
         self._languages = LanguageDesk(self._source, known=event_languages(event))
         self._slates = SlateBook(

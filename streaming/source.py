@@ -63,11 +63,17 @@ class ChannelSource:
     """Fan-out point of one channel."""
 
     def __init__(
-        self, channel: str, clock: Callable[[], float], batch: SendBatch = PLAIN_BATCH
+        self,
+        channel: str,
+        clock: Callable[[], float],
+        batch: SendBatch = PLAIN_BATCH,
+        video_batch: SendBatch | None = None,
     ) -> None:
         self.channel = channel
-        # How this channel's packets reach the network (``streaming/send_batch.py``).
+        # How this channel's packets reach the network (``streaming/send_batch.py``):
+        # audio packet by packet, video by ``video_batch`` (a frame at a time if native).
         self.batch = batch
+        self.video_batch = batch if video_batch is None else video_batch
         # The publisher on air and its epoch: plain attributes for the packet path.
         self.publisher: KeyframeSource | None = None
         self.epoch = 0
@@ -124,6 +130,7 @@ class ChannelSource:
                     self.armed = None
         if self.publisher is publisher:
             self.publisher = None
+            self.video_batch.flush()  # the rest of its last frame is not coming
             self._frame = []
             self._gop = []
             self._gop_timestamp = None
@@ -181,8 +188,9 @@ class ChannelSource:
         self._on_air_slot.last_packet_at = packet.arrival
         if packet.video and not packet.late:
             self._remember(packet)
-        self._consumers.deliver(packet, self._frame, self.batch, self.channel)
-        self.batch.flush()  # nothing is held past this call
+        batch = self.video_batch if packet.video else self.batch
+        self._consumers.deliver(packet, self._frame, batch, self.channel)
+        batch.packet_done(packet)  # sent now, or when its frame ends
 
     def _off_air(self, packet: MediaPacket) -> None:
         # The publisher not on air: stamp its health; cut it in at an armed keyframe.

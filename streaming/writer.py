@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from streaming.packet import MediaPacket
 from streaming.rtp_rewrite import RtpRewriter
-from streaming.send_batch import PLAIN_BATCH, RtpSink, SendBatch
+from streaming.send_batch import PLAIN_BATCH, RtpSink, SendBatch, SentFrame
 
 # Slots of NACK history until the link's RTT is known (``streaming/nack.py`` sizes it).
 HISTORY_SIZE = 512
@@ -60,8 +60,13 @@ class TrackWriter:
         self._queue: deque[MediaPacket] = deque()
         self._epoch: int | None = None
         self._last_keyframe_timestamp = -1
-        self._history: list[tuple[int, int, MediaPacket] | None] = [None] * HISTORY_SIZE
+        # Sent packets by outgoing sequence number (modulo the size), each with the
+        # (sequence, timestamp) offsets it went out with: a frame's packets share one
+        # offsets pair, so remembering a frame allocates nothing per packet.
+        self._history: list[MediaPacket | None] = [None] * HISTORY_SIZE
+        self._history_offsets: list[tuple[int, int] | None] = [None] * HISTORY_SIZE
         self._history_mask = HISTORY_SIZE - 1
+        self._offsets: tuple[int, int] = (0, 0)
         # The batch holding our last packet until its feed flushes it (None: settled).
         self._staged_in: SendBatch | None = None
 
@@ -84,13 +89,20 @@ class TrackWriter:
             return
         newest = self.rewriter.last_sequence
         kept = sorted(
-            (entry for entry in self._history if entry is not None),
+            (
+                ((packet.sequence_number + offsets[0]) & 0xFFFF, packet, offsets)
+                for packet, offsets in zip(self._history, self._history_offsets, strict=True)
+                if packet is not None and offsets is not None
+            ),
             key=lambda entry: (entry[0] - newest - 1) & 0xFFFF,  # oldest first, newest last
         )
-        history: list[tuple[int, int, MediaPacket] | None] = [None] * size
-        for entry in kept:
-            history[entry[0] & (size - 1)] = entry
+        history: list[MediaPacket | None] = [None] * size
+        history_offsets: list[tuple[int, int] | None] = [None] * size
+        for sequence, packet, offsets in kept:
+            history[sequence & (size - 1)] = packet
+            history_offsets[sequence & (size - 1)] = offsets
         self._history = history
+        self._history_offsets = history_offsets
         self._history_mask = size - 1
 
     def start(self, gop: Sequence[MediaPacket]) -> None:
@@ -107,13 +119,19 @@ class TrackWriter:
     ) -> None:
         """Take one live packet; ``frame`` is its video frame so far (it ends with it).
 
-        Sent through ``batch`` (settled by the time the feed's delivery call returns).
+        Sent through ``batch``: settled when the feed's delivery call returns, or for a
+        frame batch when the frame ends.
         """
-        if self._staged_in is not None:
-            # Our previous packet is still in a batch: settle it first, so the next one
-            # is rewritten from what really went out.
-            self._staged_in.flush()
+        staged = self._staged_in
+        if staged is not None and (staged is not batch or not staged.holds_frames):
+            # Our previous packet is still in another batch: settle it first, so this
+            # one goes out after it and is rewritten from what really went out. (A frame
+            # batch keeps a writer's packets of one frame in order: they may wait.)
+            staged.flush()
+            staged = None
         if self.video and (self.waiting_for_keyframe or packet.epoch != self._epoch):
+            if staged is not None:
+                staged.flush()
             self._resume_at_keyframe(packet, frame)
             return
         self._epoch = packet.epoch
@@ -124,8 +142,8 @@ class TrackWriter:
         # The common case: nothing waiting; the batch sends it now or at its flush. The
         # rewriter's steady state is inlined (once per packet per subscriber).
         rewriter = self.rewriter
-        self._staged_in = batch
         if packet.epoch == rewriter.epoch and not rewriter.rebase_pending:
+            self._staged_in = batch
             batch.add(
                 self,
                 packet,
@@ -133,6 +151,9 @@ class TrackWriter:
                 (packet.timestamp + rewriter.ts_offset) & 0xFFFFFFFF,
             )
         else:
+            if staged is not None:
+                staged.flush()  # re-basing starts from the last packet really sent
+            self._staged_in = batch
             batch.add(self, packet, *rewriter.rewrite(packet, packet.arrival))
 
     def packet_unsent(self, packet: MediaPacket) -> None:
@@ -204,7 +225,17 @@ class TrackWriter:
             rewriter.last_sequence = sequence
             rewriter.last_timestamp = timestamp
             rewriter.last_sent_at = packet.arrival
-        self._history[sequence & self._history_mask] = (sequence, timestamp, packet)
+        offsets = self._offsets
+        if (packet.sequence_number + offsets[0]) & 0xFFFF != sequence or (
+            packet.timestamp + offsets[1]
+        ) & 0xFFFFFFFF != timestamp:
+            offsets = self._offsets = (
+                (sequence - packet.sequence_number) & 0xFFFF,
+                (timestamp - packet.timestamp) & 0xFFFFFFFF,
+            )
+        slot = sequence & self._history_mask
+        self._history[slot] = packet
+        self._history_offsets[slot] = offsets
         self.last_sent_at = packet.arrival
         stats = self.stats
         stats.packets_sent += 1
@@ -217,15 +248,67 @@ class TrackWriter:
         if stats.first_packet_at is None:
             stats.first_packet_at = self._clock()
 
+    def frame_sent(self, frame: SentFrame, start: int, stop: int, failed: int) -> None:
+        """``frame.packets[start:stop]`` went out as one (``failed`` were dropped): what
+        ``packet_sent`` does for each, with the per-packet work done by list slices."""
+        self._staged_in = None
+        count = stop - start
+        if count <= 0:
+            return
+        packets = frame.packets
+        rewriter = self.rewriter
+        seq_offset, ts_offset = rewriter.seq_offset, rewriter.ts_offset
+        offsets = self._offsets
+        if offsets[0] != seq_offset or offsets[1] != ts_offset:
+            offsets = self._offsets = (seq_offset, ts_offset)
+        first, last = packets[start], packets[stop - 1]
+        sequence = (last.sequence_number + seq_offset) & 0xFFFF
+        if 0 < ((sequence - rewriter.last_sequence) & 0xFFFF) < 0x8000:
+            rewriter.last_sequence = sequence
+            rewriter.last_timestamp = (last.timestamp + ts_offset) & 0xFFFFFFFF
+            rewriter.last_sent_at = last.arrival
+        history, mask = self._history, self._history_mask
+        slot = (first.sequence_number + seq_offset) & mask
+        if (
+            slot + count <= len(history)
+            and (last.sequence_number - first.sequence_number) & 0xFFFF == count - 1
+        ):
+            history[slot : slot + count] = packets[start:stop]
+            self._history_offsets[slot : slot + count] = [offsets] * count
+        else:  # wraps around the history, or a gap in the sequence numbers
+            for packet in packets[start:stop]:
+                slot = (packet.sequence_number + seq_offset) & mask
+                history[slot] = packet
+                self._history_offsets[slot] = offsets
+        self.last_sent_at = last.arrival
+        stats = self.stats
+        stats.packets_sent += count
+        stats.bytes_sent += frame.bytes_before[stop] - frame.bytes_before[start]
+        stats.frames_sent += frame.frames_before[stop] - frame.frames_before[start]
+        for index in frame.keyframes:
+            keyframe = packets[index]
+            if start <= index < stop and keyframe.timestamp != self._last_keyframe_timestamp:
+                self._last_keyframe_timestamp = keyframe.timestamp
+                stats.keyframes_sent += 1
+        if stats.first_packet_at is None:
+            stats.first_packet_at = self._clock()
+        if failed:
+            self.sink.send_errors += failed
+
     def retransmit(self, sequence_numbers: Sequence[int]) -> None:
         """Answer a NACK from history; what has aged out is left to a keyframe request."""
         self.stats.nacks_received += 1
         rewriter = self.rewriter
         for sequence in sequence_numbers:
-            entry = self._history[sequence & self._history_mask]
-            if entry is None or entry[0] != sequence:
+            slot = sequence & self._history_mask
+            packet, offsets = self._history[slot], self._history_offsets[slot]
+            if (
+                packet is None
+                or offsets is None
+                or (packet.sequence_number + offsets[0]) & 0xFFFF != sequence
+            ):
                 continue
-            _, timestamp, packet = entry
+            timestamp = (packet.timestamp + offsets[1]) & 0xFFFFFFFF
             if self.sink.send_rtp(
                 rewriter.payload_type,
                 packet.marker,

@@ -34,7 +34,32 @@ struct vb_entry {
     uint8_t reserved;
 };
 int vb_fan_out(uintptr_t protect_address, struct vb_entry *entries, int count,
-               uint8_t *slots, int slot_size, int *failed);
+               uint8_t *slots, int slot_size, int slot_count, int max_segments, int *counts);
+struct vb_packet {
+    uint64_t payload;
+    uint32_t timestamp;
+    uint16_t payload_length;
+    uint16_t sequence;
+    uint8_t marker;
+    uint8_t reserved[7];
+};
+struct vb_writer {
+    uint64_t dest;
+    int32_t fd;
+    uint32_t ssrc;
+    uint32_t timestamp_offset;
+    uint16_t sequence_offset;
+    uint8_t payload_type;
+    uint8_t reserved;
+    int32_t start;
+    int32_t end;
+    int32_t sent;
+    int32_t failed;
+};
+int vb_send_frame(uintptr_t protect_address, const struct vb_packet *packets,
+                  struct vb_writer *writers, int writer_count, struct vb_entry *entries,
+                  int entry_capacity, uint8_t *slots, int slot_size, int slot_count,
+                  int max_segments, int *counts);
 void vb_set_dest(struct vb_dest *dest, void *session, uint32_t address, uint16_t port);
 """
 

@@ -114,8 +114,14 @@ def _start_server(
     elif kind == "relay":
         server = _RelayServer()
     else:
+        # "venuebridge-packets": the native path without frames (media.frame_send = false).
         server = VenuebridgeServer(
-            folder, codec, options.get("workers"), options.get("redis_url"), native_send
+            folder,
+            codec,
+            options.get("workers"),
+            options.get("redis_url"),
+            native_send,
+            frame_send=kind != "venuebridge-packets",
         )
     server.start()
     return server
@@ -177,13 +183,13 @@ def measure(
             for tree in load:
                 tree.start()
             machine_start = machine_busy_seconds()
-            if getattr(args, "py_spy", None) and kind == "venuebridge":
-                path = f"{args.py_spy}.{codec}-{resolution}-{count}.raw"
+            if getattr(args, "py_spy", None) and kind.startswith("venuebridge"):
+                path = f"{args.py_spy}.{kind}-{codec}-{resolution}-{count}.raw"
                 children.append(_py_spy(server.pid, args.window, path))
             processes_at_start = cpu.started_with
             wall_start = time.monotonic()
             own_figures: dict[str, Any] = {}
-            if kind == "venuebridge":
+            if kind.startswith("venuebridge"):
                 time.sleep(args.window / 2)  # mid-window: every subscriber still connected
                 own_figures = worker_figures(server.base)
             for sub in subscribers:
@@ -210,7 +216,7 @@ def measure(
         "resolution": resolution,
         "subscribers": count,
         "receiver_reports": args.receiver_reports,
-        **({"native_send": native_send} if kind == "venuebridge" else {}),
+        **({"native_send": native_send} if kind.startswith("venuebridge") else {}),
         **({"workers": options["workers"]} if options.get("workers") else {}),
         "server_cpu_percent": round(100 * (user + system) / wall, 2),
         "server_user_percent": round(100 * user / wall, 2),

@@ -62,7 +62,12 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 15.0) -> None:
 
 
 def settings_toml(
-    port: int, data_dir: Path, codec: str, redis_url: str | None, native_send: bool = True
+    port: int,
+    data_dir: Path,
+    codec: str,
+    redis_url: str | None,
+    native_send: bool = True,
+    frame_send: bool = True,
 ) -> str:
     """Settings for a benchmark node: limits lifted (all subscribers share one address)."""
     lines = [
@@ -78,6 +83,8 @@ def settings_toml(
     lines += ["", "[media]", *(f"{name} = {UNLIMITED}" for name in MEDIA_LIMITS)]
     if not native_send:
         lines.append("native_send = false")
+    if not frame_send:
+        lines.append("frame_send = false")
     return "\n".join(lines) + "\n"
 
 
@@ -121,12 +128,15 @@ class VenuebridgeServer(ChildServer):
         workers: int | None = None,
         redis_url: str | None = None,
         native_send: bool = True,
+        frame_send: bool = True,
     ) -> None:
         super().__init__()
         data_dir = folder / "data"
         data_dir.mkdir()
         self.settings = folder / "settings.toml"
-        self.settings.write_text(settings_toml(self.port, data_dir, codec, redis_url, native_send))
+        self.settings.write_text(
+            settings_toml(self.port, data_dir, codec, redis_url, native_send, frame_send)
+        )
         self.workers = workers
 
     def command(self) -> list[str]:

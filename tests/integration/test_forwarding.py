@@ -17,7 +17,7 @@ from signaling.auth import Grant, Role
 from streaming.http_rules import session_id_of
 from streaming.hub import callback_listener
 from streaming.native import load as load_native
-from streaming.native_batch import NativeBatch
+from streaming.native_batch import FrameBatch, NativeBatch
 from streaming.ports import SwitchEvent
 from tests.helpers import eventually
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
@@ -27,23 +27,29 @@ from web.keys import AUTHORITY, SETTINGS
 pytestmark = [pytest.mark.network, needs_network]
 
 
-@pytest.fixture(params=["native", "plain"])
+@pytest.fixture(params=["frames", "native", "plain"])
 def media_settings(request: pytest.FixtureRequest, media_settings: Settings) -> Settings:
-    """Every test here runs on both send paths (``media.native_send``)."""
-    native = request.param == "native"
+    """Every test here runs on the three send paths: native a frame at a time (UDP GSO),
+    native packet by packet (``media.frame_send = false``), plain (``native_send = false``)."""
+    native = request.param != "plain"
     if native and load_native() is None and os.environ.get("CI") != "true":
         pytest.skip("the native send path is not built (bash scripts/setup.sh)")
-    return dataclasses.replace(
-        media_settings, media=dataclasses.replace(media_settings.media, native_send=native)
+    media = dataclasses.replace(
+        media_settings.media, native_send=native, frame_send=request.param == "frames"
     )
+    return dataclasses.replace(media_settings, media=media)
 
 
 def check_send_path(server: MediaServer, channel: str) -> None:
     """The channel's packets went the way the settings asked."""
-    batch = server.hub._sources[channel].batch
-    assert isinstance(batch, NativeBatch) == server.app[SETTINGS].media.native_send
-    if isinstance(batch, NativeBatch):
-        assert batch.packets > 0
+    source = server.hub._sources[channel]
+    media = server.app[SETTINGS].media
+    assert isinstance(source.batch, NativeBatch) == media.native_send
+    assert isinstance(source.video_batch, FrameBatch) == (media.native_send and media.frame_send)
+    if isinstance(source.batch, NativeBatch):
+        assert source.batch.packets > 0
+    if isinstance(source.video_batch, FrameBatch):
+        assert source.video_batch.frames > 0
 
 
 BRIGHT, DARK = 200, 60

@@ -75,13 +75,13 @@ class Path:
         return datagrams
 
 
-async def open_path(batch: SendBatch) -> Path:
+async def open_path(batch: SendBatch, video_batch: SendBatch | None = None) -> Path:
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_datagram_endpoint(
         lambda: StunProtocol(SimpleNamespace(protocol_lost=lambda protocol: None)),
         local_addr=("127.0.0.1", 0),
     )
-    source = ChannelSource("hall", Clock(), batch)
+    source = ChannelSource("hall", Clock(), batch, video_batch)
     subscribers = []
     for index in range(SUBSCRIBERS):
         receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -204,11 +204,19 @@ class BlockingLib:
         self.taken = taken
 
     def vb_fan_out(
-        self, protect: int, entries: Any, count: int, slots: Any, size: int, failed: Any
+        self,
+        protect: int,
+        entries: Any,
+        count: int,
+        slots: Any,
+        size: int,
+        slot_count: int,
+        segments: int,
+        counts: Any,
     ) -> int:
         for index in range(count):
             entries[index].status = SENT if index < self.taken else UNSENT
-        failed[0] = 0
+        counts[0] = counts[1] = counts[2] = 0
         return max(0, count - self.taken)
 
 
