@@ -1,7 +1,11 @@
-"""The frame sources recording and HLS share (``_planes`` calls ``share_frames`` before
-both start): a channel both record and package is depacketized once."""
+"""The frame sources recording and HLS share (``_planes`` enters ``shared_frames`` before
+both start, so it ends after them): a channel both record and package is depacketized
+once."""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -12,8 +16,12 @@ from web.keys import METRICS
 FRAME_SOURCES = web.AppKey("frame_sources", FrameSources)
 
 
-def share_frames(app: web.Application) -> FrameSources:
+@contextlib.asynccontextmanager
+async def shared_frames(app: web.Application) -> AsyncIterator[FrameSources]:
     """The process's ``FrameSources``, under ``app[FRAME_SOURCES]``, on /metrics."""
     frames = app[FRAME_SOURCES] = FrameSources()
     app[METRICS].register(FrameSourcesCollector(frames))
-    return frames
+    try:
+        yield frames
+    finally:
+        await frames.aclose()

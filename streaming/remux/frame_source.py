@@ -74,6 +74,9 @@ class FrameSource:
     def listeners(self) -> int:
         return len(self._listeners)
 
+    def listening(self) -> list[FrameListener]:
+        return list(self._listeners)
+
     # -- forwarding path: queue only --------------------------------------------------
 
     def start(self, gop: Sequence[MediaPacket]) -> None:
@@ -222,6 +225,13 @@ class FrameSources:
             source = self._sources[id(feed)] = FrameSource(name, feed, video_codec)
         source.add(listener, keyframe)
         return source
+
+    async def aclose(self) -> None:
+        """End every source still read (its readers should have left first)."""
+        for source in list(self._sources.values()):
+            logger.warning("frames of %s still read at shutdown: ended", source.name)
+            for listener in source.listening():
+                await self.leave(source, listener)
 
     async def leave(self, source: FrameSource, listener: FrameListener) -> None:
         """``listener`` stops reading; the last one ends the source."""

@@ -23,7 +23,7 @@ from streaming.hls.packager import HlsPackager
 from streaming.hls.renditions import AudioRenditions
 from streaming.packet import MediaPacket
 from streaming.recorder.recorder import Recorder
-from streaming.remux import FrameSources
+from streaming.remux import FrameSources, MediaFrame
 from streaming.remux.metrics import FrameSourcesCollector
 from streaming.send_batch import SendBatch
 from tests.remux_media import tone
@@ -226,3 +226,36 @@ async def test_a_recording_joining_late_starts_at_the_last_keyframe(tmp_path: Pa
     pictures = video_frames(entry.path)
     assert len(pictures) == 15 + 60
     assert pictures[0].key_frame
+
+
+class Broken:
+    """A listener that fails on every frame."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def on_frame(self, frame: MediaFrame) -> None:
+        self.calls += 1
+        raise RuntimeError("this listener is broken")
+
+
+async def test_a_failing_listener_leaves_the_others_and_shutdown_ends_what_is_left(
+    tmp_path: Path,
+) -> None:
+    channel = Channel(NAME, Clock())
+    frames = FrameSources()
+    recorder, index = shared_recorder(channel, tmp_path / "rec", frames)
+    broken = Broken()
+    frames.join(NAME, channel.source, "H264", broken)
+    await recorder.tick()
+    for _ in range(2):
+        channel.second()
+        await _settle()
+    await recorder.aclose()
+    assert broken.calls > 0
+    [entry] = index.files(NAME)
+    assert len(video_frames(entry.path)) == 60  # the recording did not notice
+    assert frames.active == 1  # the broken listener still reads: shutdown ends it
+    await frames.aclose()
+    assert frames.active == 0
+    assert channel.source.consumer_count == 0
