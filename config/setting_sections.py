@@ -1,16 +1,55 @@
-"""The sections of the settings (``[ice]``, ``[limits]``, ``[node]``...): one frozen
+"""The sections of the settings (``[ice]``, ``[media]``, ``[node]``...): one frozen
 dataclass each, and the checks that belong to a section alone.
 
 ``config.settings`` reads and validates them; they live here so that module stays about
-reading (defaults, file, environment) rather than about every knob.
+reading (defaults, file, environment) rather than about every knob. The control plane's
+limits (``[limits]``, ``[tokens]``, ``[invites]``) are ``config/limit_settings.py``; the
+error and the check helper every section uses, ``config/setting_checks.py``. Both are
+importable from here as before.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from config.limit_settings import (
+    ControlLimits,
+    InviteSettings,
+    TokenSettings,
+    validate_invites,
+    validate_limits,
+    validate_tokens,
+)
+from config.setting_checks import SettingsError, has_host, section_check
+
+__all__ = [
+    "MAX_HOME_VENUES",
+    "NODE_ID",
+    "NODE_ID_RULE",
+    "REGION",
+    "REGION_RULE",
+    "VENUE_ID",
+    "ControlLimits",
+    "FailoverSettings",
+    "HealthSettings",
+    "IceSettings",
+    "InviteSettings",
+    "MediaSettings",
+    "NodeSettings",
+    "RelaySettings",
+    "SettingsError",
+    "TokenSettings",
+    "has_host",
+    "section_check",
+    "validate_ice",
+    "validate_invites",
+    "validate_limits",
+    "validate_media",
+    "validate_node",
+    "validate_relay",
+    "validate_tokens",
+]
 
 # Node ids go into Redis keys, URLs and logs: a short plain name.
 NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -20,10 +59,6 @@ MAX_HOME_VENUES = 64
 NODE_ID_RULE = "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"
 REGION = re.compile(r"[a-z0-9-]{0,32}")
 REGION_RULE = "at most 32 lower-case letters, digits or '-' (like cn, us, eu, jp)"
-
-
-class SettingsError(ValueError):
-    """A setting could not be read or failed validation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,73 +88,6 @@ class IceSettings:
     # neither means any free port.
     udp_port_min: int | None = None
     udp_port_max: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ControlLimits:
-    """Abuse limits of the control plane (``[limits]``): the websocket, identities, votes."""
-
-    # Every /ws frame takes one token from its connection's bucket; a join takes more.
-    ws_message_burst: int = 60
-    ws_messages_per_second: int = 20
-    ws_join_cost: int = 10
-    # Frames refused in a row (over the rate) before the socket is closed.
-    ws_refused_before_close: int = 50
-    # A slow consumer: a socket whose unsent backlog passes ws_outbox_kib, or stays
-    # non-empty for ws_send_timeout_seconds, is closed (code 4408) instead of waited for.
-    ws_outbox_kib: int = 1024
-    ws_send_timeout_seconds: int = 5
-    # Anonymous identities minted per client address: room for a venue NAT full of phones.
-    anonymous_burst_per_address: int = 500
-    anonymous_per_address_per_minute: int = 300
-    vote_burst_per_identity: int = 20
-    votes_per_identity_per_minute: int = 60
-    vote_burst_per_address: int = 600
-    votes_per_address_per_minute: int = 600
-    # Votes on one question from one address within the window that flag it to moderators.
-    suspect_votes_per_address: int = 50
-    suspect_window_seconds: int = 60
-    # Output-language changes (``set_output_language``): a few clicks at once, never a
-    # stream of them (each one re-bases a venue output and is written to the records).
-    language_burst_per_identity: int = 10
-    language_changes_per_identity_per_minute: int = 30
-    language_burst_per_address: int = 30
-    language_changes_per_address_per_minute: int = 120
-
-
-@dataclass(frozen=True, slots=True)
-class TokenSettings:
-    """Token lifetimes per role (``[tokens]``, in hours) and how revocations spread."""
-
-    viewer_max_hours: int = 720
-    operator_max_hours: int = 336
-    moderator_max_hours: int = 336
-    producer_max_hours: int = 336
-    director_max_hours: int = 168
-    admin_max_hours: int = 24
-    # A node's relay token (``venuebridge token --role relay``, for ``relay.token``).
-    relay_max_hours: int = 168
-    captioner_max_hours: int = 336
-    # An interpreter's token (``venuebridge token --role interpreter --channel C --lang L``).
-    interpreter_max_hours: int = 336
-    # Every node re-reads the revocation list this often (the CLI writes it to the store).
-    revocation_refresh_seconds: int = 5
-
-    def max_hours(self, role: str) -> int:
-        """The longest lifetime a token of ``role`` may have, in hours."""
-        hours: int = getattr(self, f"{role}_max_hours")
-        return hours
-
-
-@dataclass(frozen=True, slots=True)
-class InviteSettings:
-    """The invite page (``[invites]``): how many, how long a label, how often a use is saved."""
-
-    # Invites not yet expired (revoked ones included, until they expire) per event.
-    max_per_event: int = 500
-    max_label_chars: int = 80
-    # A token's last use is written at most once per this many seconds per node.
-    last_use_seconds: int = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,16 +204,6 @@ class RelaySettings:
     repair_hold_max_packets: int = 2048
 
 
-def section_check(prefix: str) -> Callable[[str, bool, str], None]:
-    """``check(key, ok, reason)``: a ``SettingsError`` naming ``prefix + key`` unless ok."""
-
-    def check(key: str, ok: bool, reason: str) -> None:
-        if not ok:
-            raise SettingsError(f"setting '{prefix}{key}': {reason}")
-
-    return check
-
-
 def validate_node(node: NodeSettings) -> None:
     check = section_check("node.")
 
@@ -355,12 +313,3 @@ def validate_media(media: MediaSettings) -> None:
     # A frame at 30 fps lasts 33 ms; holding longer only delays a broken one.
     if not 1 <= media.frame_hold_ms <= 100:
         raise SettingsError("setting 'media.frame_hold_ms': must be 1 to 100")
-
-
-def has_host(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  (reading it raises ValueError for a bad port)
-    except ValueError:
-        return False
-    return bool(parts.hostname)

@@ -2,13 +2,15 @@
 
 Read once at start-up into a frozen ``Settings``. Nothing else in the code base reads
 the environment; a bad value stops start-up with a message naming the key and its source.
+This module knows the keys (how each is parsed) and checks the whole; the file and the
+variables are read in ``config/setting_sources.py``, the sections' dataclasses and their
+own checks live in ``config/setting_sections.py`` and its neighbours.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +33,14 @@ from config.setting_sections import (
     has_host,
     section_check,
     validate_ice,
+    validate_invites,
+    validate_limits,
     validate_media,
     validate_node,
     validate_relay,
+    validate_tokens,
 )
+from config.setting_sources import ENV_PREFIX, SETTINGS_FILE_ENV, raw_values
 from config.setting_values import (
     parse_bool,
     parse_choice,
@@ -50,7 +56,8 @@ from config.setting_values import (
 )
 from config.workers import parse_workers, validate_workers
 
-# The sections are defined in config/setting_sections.py; importers keep using this module.
+# The sections and the sources are defined elsewhere (see above); importers keep using
+# this module.
 __all__ = [
     "ENV_PREFIX",
     "SETTINGS_FILE_ENV",
@@ -72,9 +79,6 @@ __all__ = [
     "replace",
 ]
 
-ENV_PREFIX = "VENUEBRIDGE_"
-# Names the settings file itself; the other VENUEBRIDGE_* variables name settings.
-SETTINGS_FILE_ENV = "VENUEBRIDGE_SETTINGS"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 VIDEO_CODECS = ("H264", "VP8")
@@ -252,34 +256,6 @@ _SECTIONS: dict[str, type[Any]] = {
 }
 
 
-def _env_name(key: str) -> str:
-    return ENV_PREFIX + key.replace(".", "_").upper()
-
-
-def _flatten(table: Mapping[str, object], source: str, prefix: str = "") -> dict[str, object]:
-    flat: dict[str, object] = {}
-    for name, value in table.items():
-        key = f"{prefix}{name}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, source, prefix=f"{key}."))
-        elif key in _PARSERS:
-            flat[key] = value
-        else:
-            raise SettingsError(f"{source}: unknown setting '{key}'")
-    return flat
-
-
-def _read_file(path: Path) -> dict[str, object]:
-    try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle)
-    except FileNotFoundError:
-        raise SettingsError(f"{path}: settings file not found") from None
-    except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"{path}: not valid TOML: {error}") from None
-    return _flatten(table, str(path))
-
-
 def _validate(settings: Settings) -> None:
     check = section_check("")
 
@@ -331,16 +307,9 @@ def _validate(settings: Settings) -> None:
         0 <= settings.asrun_restart_grace <= 86400,
         "must be between 0 and 86400 seconds",
     )
-    for name in ControlLimits.__dataclass_fields__:
-        value = getattr(settings.limits, name)
-        check(f"limits.{name}", 1 <= value <= 1_000_000, "must be between 1 and 1000000")
-    for name in TokenSettings.__dataclass_fields__:
-        value = getattr(settings.tokens, name)
-        check(f"tokens.{name}", 1 <= value <= 87_600, "must be between 1 and 87600")
-    invites = settings.invites
-    check("invites.max_per_event", 1 <= invites.max_per_event <= 100_000, "must be 1 to 100000")
-    check("invites.max_label_chars", 1 <= invites.max_label_chars <= 200, "must be 1 to 200")
-    check("invites.last_use_seconds", 1 <= invites.last_use_seconds <= 3600, "must be 1 to 3600")
+    validate_limits(settings.limits)
+    validate_tokens(settings.tokens)
+    validate_invites(settings.invites)
     check(
         "health.lost_after",
         0.25 <= settings.health.lost_after <= 60,
@@ -374,21 +343,7 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Build the settings from defaults, ``file`` (TOML) and ``environ``, then validate."""
-    environ = environ or {}
-    if file is None and environ.get(SETTINGS_FILE_ENV, "").strip():
-        file = Path(environ[SETTINGS_FILE_ENV].strip())
-    values: dict[str, tuple[object, str]] = {}
-    if file is not None:
-        for key, value in _read_file(file).items():
-            values[key] = (value, f"{file}: '{key}'")
-    for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == SETTINGS_FILE_ENV:
-            continue
-        env_key = next((k for k in _PARSERS if _env_name(k) == name), None)
-        if env_key is None:
-            raise SettingsError(f"environment: unknown setting {name}")
-        values[env_key] = (value, f"environment: {name}")
-
+    values = raw_values(file, environ or {}, _PARSERS)
     top: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
     for key, (raw, source) in values.items():

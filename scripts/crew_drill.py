@@ -18,7 +18,8 @@ The looks only report; the checks decide: after each blow every interpreter must
 publishing and someone on air again (the booth API), the phones and the projector must
 hear the Japanese track (by its tone), the captioner's new lines must reach every caption
 viewer. A check that times out is a failure, and the drill exits 1 naming each. Run it
-inside the private network namespace with ``bash scripts/drill.sh``.
+inside the private network namespace with ``bash scripts/drill.sh``. This module is the
+steps and the processes; the browsers and the looks are ``scripts/drill_screens.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -34,12 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-from playwright.async_api import Browser, Page, async_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,8 +50,7 @@ from drill_languages import (  # noqa: E402
     Verdicts,
     write_tone,
 )
-
-from tests.chromium import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from drill_screens import chromium, look, open_page, say, sessions_at  # noqa: E402
 
 VENV = ROOT / ".venv" / "bin"
 CHANNEL = "gz-hall-1"
@@ -63,30 +59,11 @@ VENUE = "jp"
 # starts the event at this session, so it is the session on the channel now.
 SESSION = "high-level-talents-summit"
 
-# What each person sees: the page's status-like elements, read in one go.
-LOOK = """() => {
-  const texts = [...document.querySelectorAll(
-      '[role=status], .pill, .link-state, #status, [data-state]')]
-    .filter((e) => e.offsetParent !== null)
-    .map((e) => (e.id ? e.id + ': ' : '') + e.textContent.trim().replace(/\\s+/g, ' '))
-    .filter((t) => t.length > 0);
-  const videos = [...document.querySelectorAll('video')].map((v) => {
-    const q = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality() : null;
-    const frames = q ? q.totalVideoFrames : 0;
-    return { id: v.id, frames, size: v.videoWidth + 'x' + v.videoHeight };
-  });
-  return { texts: [...new Set(texts)].slice(0, 14), videos };
-}"""
-
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def say(**fields: Any) -> None:
-    print(json.dumps(fields, ensure_ascii=False), flush=True)
 
 
 class Server:
@@ -163,67 +140,6 @@ def redis_server(folder: Path) -> Iterator[tuple[str, Any]]:
     finally:
         with contextlib.suppress(OSError, ValueError):
             stop()
-
-
-@contextlib.asynccontextmanager
-async def chromium(*tones: Path) -> AsyncIterator[list[Browser]]:
-    """One Chromium per tone file: its fake microphone plays that tone."""
-    async with async_playwright() as playwright:
-        browsers = [
-            await playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={tone}"],
-            )
-            for tone in tones
-        ]
-        try:
-            yield browsers
-        finally:
-            for browser in browsers:
-                await browser.close()
-
-
-async def open_page(browser: Browser, url: str, phone: bool = False, locale: str = "en-US") -> Page:
-    options: dict[str, Any] = {"viewport": {"width": 1440, "height": 900}, "locale": locale}
-    if phone:
-        options = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-        options["locale"] = locale
-    context = await browser.new_context(**options)
-    page = await context.new_page()
-    page.on("pageerror", lambda error: say(page=url, js_error=str(error)))
-    await page.goto(url)
-    return page
-
-
-async def look(crew: dict[str, Page], phase: str, shots: Path) -> None:
-    """Read every screen twice, two seconds apart, so moving video shows as moving."""
-    first = {name: await page.evaluate(LOOK) for name, page in crew.items()}
-    await asyncio.sleep(2)
-    for name, page in crew.items():
-        now = await page.evaluate(LOOK)
-        before = {v["id"]: v["frames"] for v in first[name]["videos"]}
-        moving = {v["id"]: v["frames"] - before.get(v["id"], 0) for v in now["videos"]}
-        await page.screenshot(path=str(shots / f"{phase}-{name}.png"), full_page=False)
-        say(phase=phase, who=name, frames_in_2s=moving, texts=now["texts"])
-
-
-def sessions_at(nodes: dict[str, str], token: str) -> None:
-    """Which node serves whom: each node's sessions by feed (its /api/streams)."""
-    for name, base in nodes.items():
-        request = urllib.request.Request(
-            f"{base}/api/streams", headers={"Authorization": f"Bearer {token}"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=3) as response:
-                streams = json.load(response)
-        except OSError as error:
-            say(node=name, unreachable=str(error))
-            continue
-        feeds: dict[str, int] = {}
-        for subscriber in streams["subscribers"]:
-            feeds[subscriber["feed"]] = feeds.get(subscriber["feed"], 0) + 1
-        relays = [(r["channel"], r["state"]) for r in streams.get("relays", [])]
-        say(node=name, subscribers=feeds, relays=relays)
 
 
 async def drill(args: argparse.Namespace) -> list[str]:

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from drill_screens import say
 from playwright.async_api import Page
 
 FLOOR_HZ, AKIKO_HZ, KENJI_HZ = 440, 880, 1320
@@ -81,10 +82,6 @@ def write_tone(path: Path, hz: int, seconds: float = 4.0) -> Path:
         out.setframerate(rate)
         out.writeframes(bytes(frames))
     return path
-
-
-def say(**fields: Any) -> None:
-    print(json.dumps(fields, ensure_ascii=False), flush=True)
 
 
 class Verdicts:

@@ -22,8 +22,9 @@ from aioice.ice import StunProtocol, get_host_addresses
 
 from config import IceSettings, SettingsError
 from streaming.errors import OverCapacity
+from streaming.ice_candidates import host_candidate
 from streaming.tcp_mux import TcpMux
-from streaming.udp_mux import WILDCARD, UdpMux, host_candidate
+from streaming.udp_mux import WILDCARD, UdpMux
 
 logger = logging.getLogger(__name__)
 

@@ -13,19 +13,18 @@ Two batches share one ``NativeBatch``'s buffers:
 
 * ``NativeBatch`` itself sends each packet's copies when its feed's delivery call ends
   (audio, and video when frames are not held): one message per copy.
-* ``FrameBatch`` (one per video feed) holds a frame's packets until its last one (the
-  marker bit) or ``hold_seconds``, then sends each subscriber's packets of the frame as one
-  UDP GSO message (``UDP_SEGMENT``: the kernel cuts it into the datagrams), every
-  subscriber's message in one ``sendmmsg``. A frame is decoded only once it is whole, so
-  holding its first packets until its last costs the viewer nothing, and the kernel
-  walks its send path once per subscriber per frame instead of once per packet.
-  A kernel that refuses GSO turns it off for the process; the packets then go one
-  message each, still one ``sendmmsg`` per frame.
+* ``FrameBatch`` (``streaming/frame_batch.py``, one per video feed) holds a frame's
+  packets until its last one (the marker bit) or ``hold_seconds``, then ``send_frame``
+  describes the frame's packets to ``rtp_fanout.c`` once and each subscriber by its header
+  fields only; the C side sends each subscriber's packets of the frame as UDP GSO messages
+  (``UDP_SEGMENT``: the kernel cuts them into the datagrams), every subscriber's in one
+  ``sendmmsg``, and each writer settles its share of the frame at once. A kernel that
+  refuses GSO turns it off for the process; the packets then go one message each, still
+  one ``sendmmsg`` per frame.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import struct
 import time
@@ -33,6 +32,7 @@ from typing import Any
 
 from config import Event, MediaSettings
 from streaming import aiortc_glue as glue
+from streaming.frame_batch import FRAME_PACKETS, FrameBatch
 from streaming.native import load
 from streaming.packet import MediaPacket
 from streaming.send_batch import BatchedWriter, PlainBatch, SendBatch, SentFrame, send_now
@@ -46,8 +46,6 @@ CAPACITY = 4096
 SLOTS = 1024
 # Packets in one GSO message (``UDP_MAX_SEGMENTS`` of kernels before 6.9).
 SEGMENTS = 64
-# Packets of one frame a native call takes (a frame batch sends when it has this many).
-FRAME_PACKETS = 1024
 # Subscribers one native call sends a frame to; more take several calls.
 FRAME_WRITERS = 1024
 # ``struct vb_entry``, ``vb_packet`` and ``vb_writer`` of rtp_fanout.c (checked against
@@ -305,81 +303,6 @@ class NativeBatch:
             writer.packet_sent(packet, sequence, timestamp)
         except Exception:
             logger.exception("a writer failed to settle a batched packet")
-
-
-class FrameBatch:
-    """One video feed's batch: each subscriber's packets of a frame leave together.
-
-    The frame's packets are kept once, in delivery order, and each writer's share as a
-    range of them (a writer gets every packet from its first until it leaves the batch:
-    one that would skip a packet settles the batch first, see ``TrackWriter.deliver``).
-    Sent when the frame's last packet (the marker bit) has been delivered, when a late
-    packet (a repair) comes, ``hold_seconds`` after the first held packet (a frame whose
-    last packet was lost), or when a writer needs its packets settled (``flush``).
-    """
-
-    native = True
-    holds_frames = True
-
-    def __init__(self, sender: NativeBatch, hold_seconds: float) -> None:
-        self._sender = sender
-        self._hold = hold_seconds
-        self._packets: list[MediaPacket] = []
-        self._last: MediaPacket | None = None
-        self._starts: dict[BatchedWriter, int] = {}
-        self._ends: dict[BatchedWriter, int] = {}
-        self._timer: asyncio.TimerHandle | None = None
-        # Frames sent (flushes that carried packets), for the tests and /metrics.
-        self.frames = 0
-
-    @property
-    def held(self) -> int:
-        """Copies (packets times subscribers) waiting for the end of their frame."""
-        return sum(self._ends[writer] - start for writer, start in self._starts.items())
-
-    def add(
-        self, writer: BatchedWriter, packet: MediaPacket, sequence: int, timestamp: int
-    ) -> None:
-        # ``sequence`` and ``timestamp`` are the packet's own plus the writer's offsets,
-        # which cannot change while the writer has packets here: the send recomputes them.
-        packets = self._packets
-        if packet is not self._last:
-            self._last = packet
-            packets.append(packet)
-        end = len(packets)
-        if writer not in self._starts:
-            self._starts[writer] = end - 1
-        self._ends[writer] = end
-
-    def packet_done(self, packet: MediaPacket) -> None:
-        """Send the frame if ``packet`` ended it; otherwise hold it, with a deadline."""
-        if not self._starts:
-            return
-        if packet.marker or packet.late or self._hold <= 0 or len(self._packets) >= FRAME_PACKETS:
-            self.flush()
-        elif self._timer is None:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # no event loop to wake us: do not hold
-                self.flush()
-                return
-            self._timer = loop.call_later(self._hold, self._deadline)
-
-    def _deadline(self) -> None:
-        self._timer = None
-        self.flush()
-
-    def flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        packets, starts, ends = self._packets, self._starts, self._ends
-        self._packets, self._last = [], None
-        if not starts:
-            return
-        self._starts, self._ends = {}, {}
-        self.frames += 1
-        self._sender.send_frame(packets, starts, ends)
 
 
 def new_send_batch(native: bool, gso: bool = True) -> SendBatch:

@@ -30,7 +30,8 @@ from typing import Any
 from aioice import stun
 from aioice.ice import StunProtocol
 
-from streaming.udp_mux import UdpMux, tcp_candidate
+from streaming.ice_candidates import tcp_candidate
+from streaming.udp_mux import UdpMux
 
 logger = logging.getLogger(__name__)
 

@@ -38,6 +38,8 @@ checks to are bound too (their answers carry no USERNAME), unless another connec
 holds them. Anything else is dropped and counted. A Binding request with no USERNAME is
 answered like a STUN server would (XOR-MAPPED-ADDRESS), at a limited rate, so a port
 check from outside (``venuebridge doctor``, ``web/doctor/stun_probe.py``) can see it open.
+Those answers are ``streaming/stun_answers.py``; the candidates and fragments the mux
+hands out, ``streaming/ice_candidates.py``.
 
 IPv4 only: IPv6 host addresses get no muxed candidate.
 """
@@ -56,11 +58,24 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from aioice import stun
-from aioice.candidate import Candidate, candidate_foundation, candidate_priority
 from aioice.ice import StunProtocol
-from aioice.utils import random_string
 
-from streaming.rate_limit import TokenBucket
+from streaming.ice_candidates import host_candidate, tcp_candidate, unique_ufrag
+from streaming.stun_answers import PlainBindingAnswers, is_binding_request, parse_stun
+
+# The candidate helpers moved to streaming/ice_candidates.py; importers of this module
+# keep finding them here.
+__all__ = [
+    "DROP_REASONS",
+    "MAX_ADDRESSES_PER_CONNECTION",
+    "SOCKET_BUFFER_BYTES",
+    "WILDCARD",
+    "Address",
+    "UdpMux",
+    "UdpMuxStats",
+    "host_candidate",
+    "tcp_candidate",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +86,7 @@ Address = tuple[str, int]
 MAX_ADDRESSES_PER_CONNECTION = 16
 # Kernel buffers of the one socket every peer shares (capped by net.core.[rw]mem_max).
 SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
-_COOKIE = stun.COOKIE.to_bytes(4, "big")
 WILDCARD = "0.0.0.0"
-_BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 DROP_REASONS = (
     "unknown_address",  # media or a STUN answer from an address no connection has
@@ -84,43 +97,6 @@ DROP_REASONS = (
     "tcp_refused",  # an ICE-TCP connection over ice.tcp_pending_max, or whose first check failed
     "tcp_malformed",  # an ICE-TCP frame that did not parse or could not be handled
 )
-
-
-def tcp_candidate(component: int, address: str, port: int) -> Candidate:
-    """A passive ICE-TCP host candidate (RFC 6544), ranked below the UDP one."""
-    return Candidate(
-        foundation=candidate_foundation("host", "tcp", address),
-        component=component,
-        transport="tcp",
-        # RFC 6544 4.2: local preference from the direction (passive: 4 of 7) and 8191.
-        priority=candidate_priority(component, "host", local_pref=(4 << 13) | 8191),
-        host=address,
-        port=port,
-        type="host",
-        tcptype="passive",
-    )
-
-
-def _base62(number: int) -> str:
-    digits = ""
-    while True:
-        number, digit = divmod(number, 62)
-        digits = _BASE62[digit] + digits
-        if not number:
-            return digits
-
-
-def host_candidate(component: int, address: str, port: int) -> Candidate:
-    """A host candidate as aioice builds them (same foundation and priority rules)."""
-    return Candidate(
-        foundation=candidate_foundation("host", "udp", address),
-        component=component,
-        transport="udp",
-        priority=candidate_priority(component, "host"),
-        host=address,
-        port=port,
-        type="host",
-    )
 
 
 class _MuxSocket(asyncio.DatagramProtocol):
@@ -209,8 +185,7 @@ class UdpMux:
         # Each connection's protocols, one per socket, in socket order.
         self._by_ufrag: dict[str, list[_MuxedProtocol]] = {}
         self._serial = itertools.count(1)
-        self._clock = clock
-        self._plain_stun = TokenBucket(stun_answers_per_second, stun_answers_per_second)
+        self._plain_stun = PlainBindingAnswers(stun_answers_per_second, clock)
         self.dropped: Counter[str] = Counter()
         self.stun_answers = 0
         self.port = 0
@@ -258,18 +233,11 @@ class UdpMux:
         self, sock: _MuxSocket, data: bytes, addr: Address, protocol: _MuxedProtocol | None
     ) -> None:
         """A datagram that may be STUN, on ``sock`` from ``addr`` (routed to ``protocol``)."""
-        if len(data) < stun.HEADER_LENGTH or data[4:8] != _COOKIE:
+        message = parse_stun(data)
+        if message is None:
             self.dropped["malformed"] += 1
             return
-        try:
-            message = stun.parse_message(data)
-        except ValueError:
-            self.dropped["malformed"] += 1
-            return
-        if (
-            message.message_class == stun.Class.REQUEST
-            and message.message_method == stun.Method.BINDING
-        ):
+        if is_binding_request(message):
             username = message.attributes.get("USERNAME")
             if username is None:
                 self._answer_plain_binding(sock, message, addr)
@@ -315,17 +283,11 @@ class UdpMux:
         protocol.receiver.request_received(message, addr, protocol)
 
     def _answer_plain_binding(self, sock: _MuxSocket, message: stun.Message, addr: Address) -> None:
-        if not self._plain_stun.allow(self._clock()):
+        response = self._plain_stun.answer(message, addr)
+        if response is None:
             self.dropped["stun_rate_limited"] += 1
             return
-        response = stun.Message(
-            message_method=stun.Method.BINDING,
-            message_class=stun.Class.RESPONSE,
-            transaction_id=message.transaction_id,
-        )
-        response.attributes["XOR-MAPPED-ADDRESS"] = addr
-        response.add_fingerprint()
-        sock.transport.sendto(bytes(response), addr)
+        sock.transport.sendto(response, addr)
         self.stun_answers += 1
 
     def socket_closed(self, sock: _MuxSocket, exc: Exception | None) -> None:
@@ -375,7 +337,7 @@ class UdpMux:
 
     def new_ufrag(self) -> str:
         """A username fragment no other connection of this process has or had."""
-        return random_string(4) + _base62(next(self._serial))
+        return unique_ufrag(next(self._serial))
 
     def adopt(self, connection: Any) -> None:
         """Put a server aioice ``Connection`` on this port (before its answer is made)."""

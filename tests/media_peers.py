@@ -63,6 +63,17 @@ class Stallable:
             self._start = time.monotonic() - self._count * interval
 
 
+def flat_frame(count: int, luma: int, width: int = 320, height: int = 240) -> av.VideoFrame:
+    """The ``count``-th frame (at ``FPS``) of one flat luma level, grey chroma."""
+    frame = av.VideoFrame(width, height, "yuv420p")
+    frame.planes[0].update(bytes([luma]) * frame.planes[0].buffer_size)
+    for plane in frame.planes[1:]:
+        plane.update(bytes([128]) * plane.buffer_size)
+    frame.pts = count * (VIDEO_CLOCK // FPS)
+    frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+    return frame
+
+
 class FlatVideoTrack(MediaStreamTrack, Stallable):
     """Frames of one flat luma level, so a subscriber can tell publishers apart."""
 
@@ -80,12 +91,7 @@ class FlatVideoTrack(MediaStreamTrack, Stallable):
             self._start = time.monotonic()
         due = self._start + self._count / FPS
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        frame = av.VideoFrame(self.width, self.height, "yuv420p")
-        frame.planes[0].update(bytes([self.luma]) * (frame.planes[0].buffer_size))
-        for plane in frame.planes[1:]:
-            plane.update(bytes([128]) * plane.buffer_size)
-        frame.pts = self._count * (VIDEO_CLOCK // FPS)
-        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        frame = flat_frame(self._count, self.luma, self.width, self.height)
         self._count += 1
         return frame
 
@@ -159,6 +165,17 @@ async def publish(
         # Like OBS: picture loss indications are not honoured.
         for transceiver in pc.getTransceivers():
             transceiver.sender._send_keyframe = lambda: None
+    return await whip_offer(http, url, token, pc, tracks)
+
+
+async def whip_offer(
+    http: aiohttp.ClientSession,
+    url: str,
+    token: str,
+    pc: RTCPeerConnection,
+    tracks: tuple[Stallable, ...],
+) -> Publisher:
+    """POST ``pc``'s offer (its ``tracks`` added) to the WHIP ``url`` and take the answer."""
     await pc.setLocalDescription(await pc.createOffer())
     headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"}
     async with http.post(url, data=pc.localDescription.sdp, headers=headers) as response:

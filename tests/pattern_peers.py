@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import array
 import asyncio
-import fractions
-import math
 import time
 from dataclasses import dataclass
 
 import aiohttp
 import av
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection
 
-from tests.media_peers import Publisher, Stallable, client_configuration
-from tests.tone_peers import sine_frame
+from tests.media_peers import Publisher, Stallable, client_configuration, flat_frame, whip_offer
+from tests.tone_peers import goertzel_power, sine_frame
 
 FPS, RATE, SAMPLES = 30, 48000, 960
 STEPS = 6  # the pattern repeats every 6 s; far enough apart to read back exactly
@@ -46,14 +44,7 @@ class PatternVideo(MediaStreamTrack, Stallable):
             self._start = time.monotonic()
         due = self._start + self._count / FPS
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        frame = av.VideoFrame(320, 240, "yuv420p")
-        frame.planes[0].update(
-            bytes([luma_of(self._count // FPS, self.base)]) * frame.planes[0].buffer_size
-        )
-        for plane in frame.planes[1:]:
-            plane.update(bytes([128]) * plane.buffer_size)
-        frame.pts = self._count * (90000 // FPS)
-        frame.time_base = fractions.Fraction(1, 90000)
+        frame = flat_frame(self._count, luma_of(self._count // FPS, self.base))
         self._count += 1
         return frame
 
@@ -83,13 +74,7 @@ async def publish_pattern(
     tracks = (PatternVideo(base), PatternTone())
     for track in tracks:
         pc.addTransceiver(track, direction="sendonly")
-    await pc.setLocalDescription(await pc.createOffer())
-    headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"}
-    async with http.post(url, data=pc.localDescription.sdp, headers=headers) as response:
-        body = await response.text()
-        assert response.status == 201, body
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
-    return Publisher(pc, response.headers["Location"], response.headers, tracks)
+    return await whip_offer(http, url, token, pc, tracks)
 
 
 @dataclass(frozen=True)
@@ -101,14 +86,6 @@ class Steps:
     video_span: tuple[float, float]
     audio_span: tuple[float, float]
     frames: int
-
-
-def _goertzel(samples: array.array[int], hz: float) -> float:
-    coefficient = 2 * math.cos(2 * math.pi * hz / RATE)
-    previous = before = 0.0
-    for sample in samples:
-        previous, before = sample + coefficient * previous - before, previous
-    return previous * previous + before * before - coefficient * previous * before
 
 
 def read_steps(path: str, base: int = 40) -> Steps:
@@ -131,7 +108,7 @@ def read_steps(path: str, base: int = 40) -> Steps:
             when = float(frame.time or 0.0)
             for out in resampler.resample(frame):
                 pcm = array.array("h", bytes(out.planes[0])[: out.samples * 2])
-                powers = [_goertzel(pcm, hz_of(k)) for k in range(STEPS)]
+                powers = [goertzel_power(pcm, hz_of(k)) for k in range(STEPS)]
                 level = max(range(STEPS), key=lambda k: powers[k])
                 audio_times.append(when)
                 if max(powers) > 1e9 and (not audio or audio[-1][1] != level):

@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from streaming.slate_picture import HEIGHT, WIDTH
-from tests.browser.test_venue_console import PROJECTOR, decoding, open_console, route
+from tests.browser.console_pages import PROJECTOR, decoding, open_console, route
 from tests.control.support import mint
 from tests.helpers import eventually
 from tests.integration.conftest import PRODUCER_SECRET, MediaServer
