@@ -98,6 +98,7 @@ from web.keys import (
 from web.node_wiring import media_upstream, node_parts, open_directory
 from web.origin import same_origin
 from web.recording_wiring import recording
+from web.remux_wiring import shared_frames
 from web.worker_wiring import worker_parts
 
 HERE = Path(__file__).parent
@@ -251,6 +252,8 @@ async def _planes(app: web.Application) -> AsyncIterator[None]:
         stack.push_async_callback(media.aclose)
         await stack.enter_async_context(node_parts(app, backends, hub, media, directory))
         await stack.enter_async_context(speech_captions(app, hub, media, clock))
+        # One depacketizing pass per channel for the next two.
+        await stack.enter_async_context(shared_frames(app))
         await stack.enter_async_context(recording(app, media, clock))
         await stack.enter_async_context(hls_packaging(app, media))
         yield

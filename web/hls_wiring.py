@@ -13,6 +13,7 @@ from streaming.hls.renditions import AudioRenditions
 from streaming.hub import MediaHub
 from web.hls_http import HLS
 from web.keys import EVENT
+from web.remux_wiring import FRAME_SOURCES
 
 HLS_PACKAGER = web.AppKey("hls_packager", HlsPackager)
 HLS_AUDIO = web.AppKey("hls_audio", AudioRenditions)
@@ -29,9 +30,10 @@ async def hls_packaging(app: web.Application, media: MediaHub) -> AsyncIterator[
     programme = [c.id for c in app[EVENT].channels if c.kind is ChannelKind.PROGRAMME]
     # Each language an interpreter goes on air in becomes an audio rendition, on the
     # video's timeline (a new video container starts a new audio one).
-    audio = app[HLS_AUDIO] = AudioRenditions(channels, programme, media.language_feed)
+    frames = app.get(FRAME_SOURCES)  # shared with the recorder: one depacketizing pass
+    audio = app[HLS_AUDIO] = AudioRenditions(channels, programme, media.language_feed, frames)
     packager = app[HLS_PACKAGER] = HlsPackager(
-        channels, programme, media.channel_feed, media.video_codec, audio.video_restarted
+        channels, programme, media.channel_feed, media.video_codec, audio.video_restarted, frames
     )
     packager.start()
     media.add_language_listener(audio)

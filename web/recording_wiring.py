@@ -19,6 +19,7 @@ from streaming.hub import MediaHub
 from streaming.recorder.metrics import RecorderCollector
 from streaming.recorder.recorder import MediaSide, Recorder
 from web.keys import EVENT, METRICS, SETTINGS
+from web.remux_wiring import FRAME_SOURCES
 
 RECORDER = web.AppKey("recorder", Recorder)
 RECORDINGS = web.AppKey("recordings", RecordingIndex)
@@ -71,6 +72,7 @@ async def recording(app: web.Application, media: MediaHub, clock: Clock) -> Asyn
             media.live_languages,
             media.video_codec,
             media.pulled_here,
+            app.get(FRAME_SOURCES),
         ),
         settings.recording,
         directory,

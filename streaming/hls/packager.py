@@ -2,10 +2,12 @@
 
 Each channel gets a ``ChannelRemux`` of its own (streaming/remux: the same packets,
 depacketized and stream-copied, never decoded) whose fragments are ``part_seconds``
-long, so each fragment is a low-latency part. Channels are packaged whenever they are
-live, with or without viewers: behind an HTTP cache the origin cannot know who watches,
-and a player arriving must find segments ready. The cost is bounded per channel: the
-remux queue (``MAX_QUEUED_PACKETS``) and the window (``hls.window_segments``).
+long, so each fragment is a low-latency part. Given the process's ``FrameSources``,
+the depacketizing is the recorder's too (one pass per channel); the muxing is not (see
+streaming/remux/frame_source.py). Channels are packaged whenever they are live, with or
+without viewers: behind an HTTP cache the origin cannot know who watches, and a player
+arriving must find segments ready. The cost is bounded per channel: the frame source's
+queue (``MAX_QUEUED_PACKETS``) and the window (``hls.window_segments``).
 
 VP8 channels (``video_codec = "VP8"``) are not packaged: the remux layer writes VP8 as
 WebM, which HLS does not carry.
@@ -18,7 +20,7 @@ from datetime import timedelta
 
 from streaming.feed import Feed
 from streaming.hls.channels import HlsChannels
-from streaming.remux import ChannelRemux, ContainerStart, FragmentSink
+from streaming.remux import ChannelRemux, ContainerStart, FragmentSink, FrameSources
 
 
 class _WindowSink:
@@ -86,6 +88,7 @@ class HlsPackager:
         feed_of: Callable[[str], Feed],
         video_codec: str,
         on_timeline: Callable[[str], None] = lambda channel: None,
+        frames: FrameSources | None = None,
     ) -> None:
         self._channels = channels
         self._on_timeline = on_timeline
@@ -96,6 +99,7 @@ class HlsPackager:
                 video_codec,
                 self._opener(feed_of(channel)),
                 fragment_seconds=channels.settings.part_seconds,
+                frames=frames,
             )
             for channel in (programme if video_codec == "H264" else ())
         ]

@@ -24,7 +24,7 @@ from datetime import timedelta
 from streaming.feed import Feed
 from streaming.hls.channels import HlsChannels, audio_key
 from streaming.ports import LanguageEvent
-from streaming.remux import ChannelRemux, ContainerStart, FragmentSink
+from streaming.remux import ChannelRemux, ContainerStart, FragmentSink, FrameSources
 from streaming.remux.boxes import iter_boxes
 from streaming.remux.frames import OPUS_RATE
 
@@ -95,10 +95,12 @@ class AudioRenditions:
         channels: HlsChannels,
         programme: Sequence[str],
         language_feed: Callable[[str, str], Feed],
+        frames: FrameSources | None = None,
     ) -> None:
         self._channels = channels
         self._programme = set(programme)
         self._language_feed = language_feed
+        self._frames = frames
         self._remuxes: dict[tuple[str, str], ChannelRemux] = {}
         self._closed = False
 
@@ -122,6 +124,7 @@ class AudioRenditions:
             self._opener(language),
             fragment_seconds=self._channels.settings.part_seconds,
             audio_only_after=0.0,  # audio only from the first packet
+            frames=self._frames,
         )
         self._remuxes[(channel, language)] = remux
         remux.begin()

@@ -22,7 +22,7 @@ from streaming.feed import Feed
 from streaming.recorder.disk import free_mb, sweep
 from streaming.recorder.file_sink import FileSink
 from streaming.recorder.ports import RecordingJournal
-from streaming.remux import ChannelRemux, ContainerStart
+from streaming.remux import ChannelRemux, ContainerStart, FrameSources
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ class MediaSide:
     # pull would write a second copy and, by reading its language tracks, keep their
     # pulls alive with nobody listening.
     pulled: Callable[[str], bool] = lambda channel: False
+    # Shared with the HLS packager: a channel both record and package is depacketized
+    # once (None: each recording depacketizes its own).
+    frames: FrameSources | None = None
 
 
 @dataclass(slots=True)
@@ -250,6 +253,7 @@ class Recorder:
             self._settings.fragment_seconds,
             monotonic=self._monotonic,
             wall_clock=self._wall_clock,
+            frames=self._media.frames,
         )
         holder.append(_Channel(remux, languages))
         self._channels[channel] = holder[0]

@@ -2,13 +2,20 @@
 
 The shared layer under recording (``streaming/recorder``) and HLS. The contract:
 
+* ``FrameSources()`` — one per process, shared by the recorder and the HLS packager:
+  one ``FrameSource`` per feed while anybody listens, the feed's consumer, which
+  depacketizes each packet once (on a task of its own) and hands each frame to every
+  listener. It never slows forwarding: ``deliver`` only queues (bounded; drops counted).
+  ``depacketized`` counts the packets depacketized, ``active`` the feeds being read.
 * ``ChannelRemux(channel, feed, video_codec, open_sink, language_feeds=(),
-  fragment_seconds=2.0)`` — a consumer of ``MediaHub.channel_feed(channel)`` (and of
-  language-track feeds, as extra audio tracks, in the order given). ``begin()`` attaches
-  and starts its task; ``rotate()`` switches to a new container at the next keyframe
-  (files join without a gap); ``end_container()`` ends the open one now; ``aclose()``
-  detaches and closes. It never slows forwarding: ``deliver`` only
-  queues (bounded; drops counted in ``dropped``).
+  fragment_seconds=2.0, frames=None)`` — a listener of the frames of
+  ``MediaHub.channel_feed(channel)`` (and of language-track feeds, as extra audio
+  tracks, in the order given) from ``frames`` (its own ``FrameSources`` when None).
+  ``begin()`` joins the sources (starting from the last keyframe); ``rotate()`` switches
+  to a new container at the next keyframe (files join without a gap);
+  ``end_container()`` ends the open one now; ``aclose()`` leaves and closes. Each remux
+  muxes its own containers: only the depacketizing is shared. ``dropped`` counts the
+  packets its sources dropped since it began.
 * ``open_sink(ContainerStart) -> FragmentSink`` is called as each container begins:
   ``ContainerStart`` has ``channel``, ``kind`` ("mp4" for H.264 or audio only, "webm"
   for VP8), ``video`` (``VideoFormat``: codec, width, height, Annex B SPS/PPS),
@@ -31,6 +38,7 @@ seconds, re-based per epoch), ``boxes.BoxSplitter`` (muxer bytes -> init + fragm
 """
 
 from streaming.remux.channel import ChannelRemux, ContainerStart, SinkOpener
+from streaming.remux.frame_source import FrameListener, FrameSource, FrameSources
 from streaming.remux.frames import MediaFrame, VideoFormat
 from streaming.remux.writer import ContainerWriter, FragmentSink
 
@@ -39,6 +47,9 @@ __all__ = [
     "ContainerStart",
     "ContainerWriter",
     "FragmentSink",
+    "FrameListener",
+    "FrameSource",
+    "FrameSources",
     "MediaFrame",
     "SinkOpener",
     "VideoFormat",

@@ -1,20 +1,19 @@
-"""A channel's forwarded packets remuxed into containers, off the forwarding path.
+"""A channel's frames remuxed into containers, off the forwarding path.
 
-``ChannelRemux`` is one more consumer of a channel's feed (and of its language tracks'
-feeds, as extra audio tracks). ``deliver`` only appends to a bounded queue (dropping and
-counting when the task falls behind: the depacketizer then waits for the next keyframe);
-a task of its own depacketizes, times and muxes. A container starts at a video keyframe
-(or with audio only, when no video comes for ``audio_only_after`` seconds); ``rotate``
-switches to a new container (a new sink from ``open_sink``) at the next keyframe, so
-consecutive files join without a gap; ``end_container`` ends it at once.
-A new picture format (size, parameter sets) rotates by itself.
+``ChannelRemux`` listens to a channel's frames (and to its language tracks', as extra
+audio tracks) from ``FrameSources``: one depacketizing pass per feed, shared with any
+other remux of the same channel (the recorder's and the HLS packager's), each muxing
+its own containers. Without a shared ``FrameSources`` it makes one of its own.
+A container starts at a video keyframe (or with audio only, when no video comes for
+``audio_only_after`` seconds); ``rotate`` switches to a new container (a new sink from
+``open_sink``) at the next keyframe, so consecutive files join without a gap;
+``end_container`` ends it at once. A new picture format (size, parameter sets) rotates
+by itself.
 """
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -22,19 +21,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from streaming.feed import Feed
-from streaming.packet import MediaPacket
+from streaming.remux.frame_source import FrameSource, FrameSources
 from streaming.remux.frames import OPUS_RATE, VIDEO_RATE, MediaFrame, VideoFormat
-from streaming.remux.h264 import H264Depacketizer
-from streaming.remux.opus import opus_frame
 from streaming.remux.timeline import MediaTimeline
-from streaming.remux.vp8 import Vp8Depacketizer
 from streaming.remux.writer import ContainerWriter, FragmentSink, container_for
-from streaming.send_batch import SendBatch
 
 logger = logging.getLogger(__name__)
-
-# About 10 s of media at a few Mbit/s; past this the task is behind and packets drop.
-MAX_QUEUED_PACKETS = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,17 +44,19 @@ SinkOpener = Callable[[ContainerStart], FragmentSink]
 
 
 class _TrackTap:
-    """Delivers one feed's packets to the remux's queue, tagged with an audio track."""
+    """One feed's frames into the remux: the channel's own (``track`` None: video and
+    the floor audio) or a language track's (its audio as track ``track``)."""
 
-    def __init__(self, remux: ChannelRemux, track: int | None, kinds: tuple[bool, ...]) -> None:
-        self._remux, self._track, self.kinds = remux, track, kinds
+    def __init__(self, remux: ChannelRemux, feed: Feed, track: int | None, name: str) -> None:
+        self._remux, self.feed, self._track, self.name = remux, feed, track, name
+        self.source: FrameSource | None = None
+        self.dropped_before = 0  # the source's drops before this remux joined
 
-    def start(self, gop: Sequence[MediaPacket]) -> None:
-        for packet in gop:
-            self._remux.enqueue(self._track, packet)
-
-    def deliver(self, packet: MediaPacket, frame: Sequence[MediaPacket], batch: SendBatch) -> None:
-        self._remux.enqueue(self._track, packet)
+    def on_frame(self, frame: MediaFrame) -> None:
+        if self._track is None:
+            self._remux.take(frame)
+        elif not frame.video:  # a language track carries its audio only
+            self._remux.take(dataclasses.replace(frame, track=self._track))
 
 
 class ChannelRemux:
@@ -79,9 +73,9 @@ class ChannelRemux:
         audio_only_after: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        frames: FrameSources | None = None,
     ) -> None:
         self.channel = channel
-        self.dropped = 0
         self.containers = 0
         self._feed = feed
         self._video_codec = video_codec
@@ -91,20 +85,14 @@ class ChannelRemux:
         self._audio_only_after = audio_only_after
         self._monotonic = monotonic
         self._wall_clock = wall_clock  # the real clock: files say when media really came
-        self._taps: list[tuple[Feed, _TrackTap]] = [(feed, _TrackTap(self, None, (True, False)))]
-        for index, (_, language_feed) in enumerate(language_feeds, start=1):
-            self._taps.append((language_feed, _TrackTap(self, index, (False,))))
-        self._queue: collections.deque[tuple[int | None, MediaPacket]] = collections.deque()
-        self._ready = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._depacketizer: H264Depacketizer | Vp8Depacketizer = (
-            Vp8Depacketizer() if video_codec == "VP8" else H264Depacketizer()
-        )
+        self._frames = frames if frames is not None else FrameSources()
+        self._taps = [_TrackTap(self, feed, None, channel)]
+        for index, (language, language_feed) in enumerate(language_feeds, start=1):
+            self._taps.append(_TrackTap(self, language_feed, index, f"{channel}#{language}"))
         self._writer: ContainerWriter | None = None
         self._timeline: MediaTimeline | None = None
         self._first_audio_at: float | None = None
         self._rotate = False  # a new container at the next keyframe
-        self._end = False  # end the container at the next drain
         self.last_frame_at: float | None = None  # monotonic, of the last frame muxed
 
     @property
@@ -112,25 +100,24 @@ class ChannelRemux:
         """A container is open now."""
         return self._writer is not None
 
-    # -- forwarding path: queue only ------------------------------------------------
-
-    def enqueue(self, track: int | None, packet: MediaPacket) -> None:
-        if len(self._queue) >= MAX_QUEUED_PACKETS:
-            self.dropped += 1
-            return
-        self._queue.append((track, packet))
-        self._ready.set()
+    @property
+    def dropped(self) -> int:
+        """Packets of this remux's feeds dropped (the shared task fell behind) since it
+        began."""
+        return sum(
+            tap.source.dropped - tap.dropped_before for tap in self._taps if tap.source is not None
+        )
 
     # -- lifecycle ------------------------------------------------------------------
 
     def begin(self) -> None:
-        """Attach to the feeds and start the remux task."""
-        for feed, tap in self._taps:
-            feed.add_consumer(tap)
-            tap.start(feed.gop_snapshot() if tap.kinds[0] else [])
-        if not self._feed.gop_snapshot():
-            self._feed.request_keyframe()
-        self._task = asyncio.create_task(self._run(), name=f"remux-{self.channel}")
+        """Start listening to the feeds' frames (from the last keyframe on)."""
+        for tap in self._taps:
+            source = self._frames.source_of(tap.feed)
+            tap.dropped_before = source.dropped if source is not None else 0
+            # Only the channel's own feed asks for a keyframe (a language track has none).
+            main = tap is self._taps[0]
+            tap.source = self._frames.join(tap.name, tap.feed, self._video_codec, tap, main)
 
     def rotate(self) -> None:
         """Start a new container at the next keyframe (asked for now): the old one ends
@@ -140,47 +127,28 @@ class ChannelRemux:
 
     def end_container(self) -> None:
         """End the open container now (the publisher left); the next keyframe starts one."""
-        self._end = True
-        self._ready.set()
-
-    async def aclose(self) -> None:
-        """Detach, mux what is queued, and close the container."""
-        for feed, tap in self._taps:
-            feed.remove_consumer(tap)
-        if self._task is not None:
-            self._ready.set()
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        self._drain()
+        self._rotate = False
         self._close_writer()
 
-    # -- the task ---------------------------------------------------------------------
+    async def aclose(self) -> None:
+        """Stop listening (after muxing what is queued) and close the container."""
+        for tap in self._taps:
+            if tap.source is not None:
+                await self._frames.leave(tap.source, tap)
+        self._close_writer()
 
-    async def _run(self) -> None:
-        while True:
-            await self._ready.wait()
-            self._ready.clear()
-            try:
-                self._drain()
-            except Exception:
-                logger.exception("remuxing %s failed; starting a new container", self.channel)
-                self._close_writer()
+    # -- frames -------------------------------------------------------------------------
 
-    def _drain(self) -> None:
-        if self._end:
-            self._end = self._rotate = False
-            self._close_writer()
-        while self._queue:
-            track, packet = self._queue.popleft()
-            if track is None and packet.video:
-                for frame in self._depacketizer.push(packet):
-                    self._video_frame(frame)
+    def take(self, frame: MediaFrame) -> None:
+        """One frame, from the shared task: muxed, or dropped until a container starts."""
+        try:
+            if frame.video:
+                self._video_frame(frame)
             else:
-                audio = opus_frame(packet, track or 0)
-                if audio is not None:
-                    self._audio_frame(audio)
+                self._audio_frame(frame)
+        except Exception:
+            logger.exception("remuxing %s failed; starting a new container", self.channel)
+            self._close_writer()
 
     def _video_frame(self, frame: MediaFrame) -> None:
         writer = self._writer

@@ -18,6 +18,7 @@ import av
 import pytest
 
 from config import Event, Settings
+from config.hls_settings import HlsSettings
 from config.recording_settings import RecordingSettings
 from signaling.records.recordings import RecordingIndex
 from tests.helpers import eventually, local_settings
@@ -25,7 +26,9 @@ from tests.integration.conftest import PRODUCER_SECRET, MediaServer
 from tests.integration.server_process import SECRET, serve
 from tests.pattern_peers import publish_pattern, read_steps, sync_offsets
 from web.app import create_app
+from web.keys import MEDIA
 from web.recording_wiring import RECORDER, RECORDINGS
+from web.remux_wiring import FRAME_SOURCES
 from web.server import start_server
 
 pytestmark = pytest.mark.requires("network")
@@ -78,9 +81,32 @@ async def _publish_for(server: MediaServer, seconds: float, base: int = 40) -> N
         await publisher.pc.close()
 
 
+def _metric(text: str, name: str, channel: str | None = None) -> float:
+    """The sum of ``name``'s samples (of ``channel``'s, when given) in /metrics text."""
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and (channel is None or f'channel="{channel}"' in line):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 @pytest.mark.timeout(90)
 async def test_twenty_seconds_recorded_in_sync(recording_server: MediaServer) -> None:
-    await _publish_for(recording_server, 20.0)
+    publishing = asyncio.create_task(_publish_for(recording_server, 20.0))
+    await asyncio.sleep(12.0)
+    async with recording_server.http.get(f"{recording_server.url}/metrics") as response:
+        metrics = await response.text()
+    app = recording_server.app
+    source = app[FRAME_SOURCES].source_of(app[MEDIA].channel_feed(CHANNEL))
+    listeners = source.listeners if source is not None else 0
+    await publishing
+    assert listeners == 2  # the recorder's remux and the HLS packager's, on one source
+    # Recorded and packaged for HLS at once, the channel is depacketized once: every
+    # depacketized packet is one the publisher sent (twice as many if each did it).
+    received = _metric(metrics, "venuebridge_media_publisher_packets_total", CHANNEL)
+    depacketized = _metric(metrics, "venuebridge_remux_depacketized_packets_total")
+    print(json.dumps({"publisher_packets": received, "depacketized_packets": depacketized}))
+    assert 0.8 * received <= depacketized <= 1.02 * received
     await eventually(lambda: bool(_closed_files(recording_server)), "the file to close (idle)", 15)
     [entry] = recording_server.app[RECORDINGS].files(CHANNEL)
     assert entry.kind == "mp4"
@@ -187,3 +213,31 @@ async def test_kill_9_leaves_a_playable_file(tmp_path: Path) -> None:
     [closed] = RecordingIndex(directory).files(CHANNEL)
     assert closed.end_reason == "crash"
     assert closed.ended_at == closed.updated_at
+
+
+@pytest.mark.timeout(90)
+async def test_with_hls_off_recording_reads_alone_and_with_both_off_nothing_is_read(
+    tmp_path: Path, reference_event: Event
+) -> None:
+    off = HlsSettings(enabled=False)
+    for recording in (RecordingSettings(directory=tmp_path / "rec", min_free_mb=1), None):
+        wanted = recording or RecordingSettings(programme=False, returns=False)
+        settings = local_settings(
+            data_dir=tmp_path / "data", producer_secret=PRODUCER_SECRET, recording=wanted, hls=off
+        )
+        async with _server(settings, reference_event) as server:
+            await _publish_for(server, 3.0)
+            frames = server.app[FRAME_SOURCES]
+            async with server.http.get(f"{server.url}/metrics") as response:
+                metrics = await response.text()
+            depacketized = _metric(metrics, "venuebridge_remux_depacketized_packets_total")
+            if recording is None:
+                assert depacketized == 0
+                assert frames.active == 0
+            else:
+                assert depacketized > 0
+                # Only the recorder reads the channel: one listener on its source.
+                source = frames.source_of(server.app[MEDIA].channel_feed(CHANNEL))
+                assert source is not None
+                assert source.listeners == 1
+                assert server.app[RECORDINGS].files(CHANNEL)
