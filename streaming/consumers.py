@@ -20,18 +20,23 @@ class Consumers(dict[bool, list[PacketConsumer]]):
 
     def __init__(self) -> None:
         super().__init__({True: [], False: []})
+        # Changes with every add and remove (a frame batch's followers are only valid
+        # for the consumers they were taken from).
+        self.version = 0
 
     def add(self, consumer: PacketConsumer) -> None:
         """Start delivering the kinds ``consumer`` asks for (once, however often added)."""
         for kind in consumer.kinds:
             if consumer not in self[kind]:
                 self[kind].append(consumer)
+        self.version += 1
 
     def remove(self, consumer: PacketConsumer) -> None:
         """Stop delivering to ``consumer``; nothing happens if it was not here."""
         for consumers in self.values():
             if consumer in consumers:
                 consumers.remove(consumer)
+        self.version += 1
 
     def count(self) -> int:
         """How many distinct consumers there are (one taking video and audio counts once)."""
@@ -42,7 +47,18 @@ class Consumers(dict[bool, list[PacketConsumer]]):
     ) -> None:
         """``packet`` to every consumer of its kind; one that raises is removed (logged
         as a consumer of ``owner``), the others still get it. The caller flushes ``batch``."""
-        for consumer in tuple(self[packet.video]):
+        self.deliver_to(tuple(self[packet.video]), packet, frame, batch, owner)
+
+    def deliver_to(
+        self,
+        consumers: Sequence[PacketConsumer],
+        packet: MediaPacket,
+        frame: Sequence[MediaPacket],
+        batch: SendBatch,
+        owner: str,
+    ) -> None:
+        """``packet`` to ``consumers`` (some of this feed's), as ``deliver`` does."""
+        for consumer in consumers:
             try:
                 consumer.deliver(packet, frame, batch)
             except Exception:  # one broken subscriber must not stop the others

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from streaming.consumers import Consumers
 from streaming.feed import PacketConsumer
+from streaming.frame_batch import FrameBatch
 from streaming.packet import MediaPacket
 from streaming.ports import SourceRole
 from streaming.rate_limit import MinInterval
@@ -74,6 +75,9 @@ class ChannelSource:
         # audio packet by packet, video by ``video_batch`` (a frame at a time if native).
         self.batch = batch
         self.video_batch = batch if video_batch is None else video_batch
+        self._frames = self.video_batch if isinstance(self.video_batch, FrameBatch) else None
+        # The video consumers to call for a followed frame's next packets.
+        self._others: list[PacketConsumer] | None = None
         # The publisher on air and its epoch: plain attributes for the packet path.
         self.publisher: KeyframeSource | None = None
         self.epoch = 0
@@ -188,9 +192,23 @@ class ChannelSource:
         self._on_air_slot.last_packet_at = packet.arrival
         if packet.video and not packet.late:
             self._remember(packet)
+        if packet.video and self._frames is not None:
+            self._push_frame(packet, self._frames)
+            return
         batch = self.video_batch if packet.video else self.batch
         self._consumers.deliver(packet, self._frame, batch, self.channel)
         batch.packet_done(packet)  # sent now, or when its frame ends
+
+    def _push_frame(self, packet: MediaPacket, batch: FrameBatch) -> None:
+        # Video a frame at a time: the writers that took the frame's first packet take the
+        # rest without a call each (``FrameBatch.follow``); the other consumers are called.
+        consumers = self._consumers
+        if self._others is not None and batch.follows(packet, consumers.version):
+            consumers.deliver_to(self._others, packet, self._frame, batch, self.channel)
+        else:
+            consumers.deliver(packet, self._frame, batch, self.channel)
+            self._others = batch.follow(packet, consumers[True], consumers.version)
+        batch.packet_done(packet)  # sent when its frame ends
 
     def _off_air(self, packet: MediaPacket) -> None:
         # The publisher not on air: stamp its health; cut it in at an armed keyframe.

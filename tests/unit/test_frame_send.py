@@ -320,3 +320,49 @@ async def test_a_nack_after_frames_is_answered_from_history(paths: dict[str, Pat
         again = [subscriber.receiver.recv(2048) for _ in range(2)]
         assert again == [first[-1], first[-30]]
         assert subscriber.writer.stats.retransmitted == 2
+
+
+@needs_native
+async def test_writers_follow_a_frame_without_a_call_per_packet(paths: dict[str, Path]) -> None:
+    path = paths["frames"]
+    epoch = started(path)
+    calls = []
+    for subscriber in path.subscribers:
+        writer = subscriber.writer
+        original = writer.deliver
+
+        def counted(*args: Any, original: Any = original) -> None:
+            calls.append(1)
+            original(*args)
+
+        writer.deliver = counted  # type: ignore[method-assign]
+    for packet in equal_frame(epoch, 2, [900] * 7 + [90]):
+        path.source.push(packet)
+    # Each writer was called for the frame's first packet only, and got all eight.
+    assert len(calls) == len(path.subscribers)
+    for subscriber in path.subscribers:
+        assert len(path.received(subscriber)) == 8
+
+
+@needs_native
+async def test_consumers_joining_and_leaving_mid_frame_get_what_the_plain_path_sends(
+    paths: dict[str, Path],
+) -> None:
+    sent: dict[str, list[list[bytes]]] = {}
+    for name, path in paths.items():
+        joining, leaving = path.subscribers[0].writer, path.subscribers[1].writer
+        path.source.remove_consumer(joining)
+        epoch = path.source.attach_publisher(FakePublisher())
+        first = equal_frame(epoch, 10, [700] * 6)  # a keyframe: the joiner starts inside it
+        second = equal_frame(epoch, 16, [500] * 4 + [50])
+        for number, packet in enumerate(first + second):
+            if number == 2:
+                path.source.add_consumer(joining)
+            if number == 4 or number == 8:
+                path.source.remove_consumer(leaving)
+            if number == 6:
+                path.source.add_consumer(leaving)
+            path.source.push(packet)
+        sent[name] = [path.received(s) for s in path.subscribers]
+    assert sent["frames"] == sent["plain"]
+    assert [len(datagrams) for datagrams in sent["frames"]] == [11, 6, 11]
