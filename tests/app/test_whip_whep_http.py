@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -351,15 +352,18 @@ async def test_a_revoked_token_ends_the_media_sessions_it_opened(media_client: C
     kept = mint(Grant("kept", Role.PRODUCER, channels=("gz-hall-2",)), ttl=600)
     operator = token(media_client, Role.OPERATOR, venue="jp")
     # Opened while valid, expired by the time of the revocation: it must keep running.
-    expiring = mint(Grant("expiring", Role.PRODUCER, channels=("gz-hall-3",)), ttl=1)
+    # Opened first: on a busy machine the other set-ups may take longer than its life.
+    expiring = mint(Grant("expiring", Role.PRODUCER, channels=("gz-hall-3",)), ttl=3)
+    minted = time.monotonic()
     bearer = lambda value: {"Authorization": f"Bearer {value}"}  # noqa: E731
 
+    expiring_session = await _session(media_client, "/whip/gz-hall-3", bearer(expiring), OBS_OFFER)
     leaked_session = await _session(media_client, "/whip/gz-hall-1", bearer(revoked), OBS_OFFER)
     kept_session = await _session(media_client, "/whip/gz-hall-2", bearer(kept), OBS_OFFER)
-    expiring_session = await _session(media_client, "/whip/gz-hall-3", bearer(expiring), OBS_OFFER)
     operator_session = await _session(media_client, "/whep/venue/jp", operator, _player_offer())
     ingest_session = await _session(media_client, "/whip/gz-hall-4", AUTH, OBS_OFFER)
-    await asyncio.sleep(1.5)  # ``expiring`` is past its exp now
+    # ``expiring`` is past its exp now (whole seconds: at most 3 after minting).
+    await asyncio.sleep(max(0.0, minted + 3.5 - time.monotonic()))
 
     admin = token(media_client, Role.ADMIN)
     response = await media_client.post("/api/tokens/revoke", json={"token": revoked}, headers=admin)
