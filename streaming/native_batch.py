@@ -135,12 +135,7 @@ class NativeBatch:
             self._counts,
         )
         self._pinned.clear()
-        self.calls += 1
-        self.packets += len(staged) - unsent
-        self.gso_messages += self._counts[2]
-        if self._counts[1] and self.segments > 1:
-            logger.warning("the kernel refused UDP GSO; sending a frame's packets one by one")
-            self.segments = 1
+        self._count_call(len(staged) - unsent)
         if unsent == 0 and self._counts[0] == 0:  # the common case: all went out
             for writer, packet, sequence, timestamp in staged:
                 try:
@@ -152,6 +147,15 @@ class NativeBatch:
         for index, (writer, packet, sequence, timestamp) in enumerate(staged):
             status = view[index * _ENTRY.size + _STATUS_OFFSET]
             self._settle(writer, packet, sequence, timestamp, status)
+
+    def _count_call(self, carried: int) -> None:
+        # What a native call reported (``self._counts``): the counters, and a refused GSO.
+        self.calls += 1
+        self.packets += carried
+        self.gso_messages += self._counts[2]
+        if self._counts[1] and self.segments > 1:
+            logger.warning("the kernel refused UDP GSO; sending a frame's packets one by one")
+            self.segments = 1
 
     def send_frame(
         self,
@@ -227,12 +231,7 @@ class NativeBatch:
             self.segments,
             self._counts,
         )
-        self.calls += 1
-        self.packets += sum(end - start for _, start, end in chosen) - unsent
-        self.gso_messages += self._counts[2]
-        if self._counts[1] and self.segments > 1:
-            logger.warning("the kernel refused UDP GSO; sending a frame's packets one by one")
-            self.segments = 1
+        self._count_call(sum(end - start for _, start, end in chosen) - unsent)
         packets = frame.packets
         view = self._writer_view
         for index, (writer, start, end) in enumerate(chosen):
